@@ -61,7 +61,7 @@ interface KeyEntry {
  * Subkey purposes. Each use of a ring key gets its own HKDF-derived subkey, so
  * a location token, a fingerprint and a payload never share key material.
  */
-export type KeyPurpose = 'location' | 'binding' | 'fingerprint' | 'payload' | 'error'
+export type KeyPurpose = 'location' | 'value' | 'binding' | 'fingerprint' | 'payload'
 
 const HKDF_INFO_PREFIX = 'airlock-sdk/v1/'
 

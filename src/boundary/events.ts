@@ -1,0 +1,158 @@
+import { z } from 'zod'
+
+/**
+ * The outbound event wire format, version 1. Every event the control plane
+ * receives has exactly one of these shapes, and nothing else: the schemas are
+ * strict, so a field the boundary did not put there cannot ride along.
+ *
+ * Common members:
+ * - `v`: format version (1);
+ * - `id`: a UUID, unique per event; the ledger and the transport key on it;
+ * - `kind`: which shape;
+ * - `runId`: the flow run the event belongs to (a lone task is its own run);
+ * - `time`: ISO-8601 UTC;
+ * - `policyHash`: the hash of the policy that produced the event.
+ */
+
+const common = {
+  v: z.literal(1),
+  id: z.uuid(),
+  runId: z.string().min(1),
+  time: z.iso.datetime(),
+  policyHash: z.string().min(1),
+}
+
+/** The run states of DESIGN.md, in no particular order. */
+export const RUN_STATES = [
+  'Pending',
+  'Running',
+  'Retrying',
+  'Queued',
+  'Cached',
+  'Success',
+  'Failed',
+  'TimedOut',
+  'Cancelled',
+] as const
+
+/** One run state name. */
+export type RunState = (typeof RUN_STATES)[number]
+
+const stateSchema = z.enum(RUN_STATES)
+
+/**
+ * What a state says of a persisted result: its `toJSON()`, i.e. the type, the
+ * location (an `alk1.` token under the default policy) and backend
+ * identifiers such as the bucket. Never the value.
+ */
+export const resultReferenceSchema = z
+  .object({
+    type: z.string().min(1),
+    location: z.string(),
+  })
+  .catchall(z.union([z.string(), z.number(), z.boolean()]))
+
+/** A failure as it may leave, built by `scrubError` under the policy. */
+export const failureSchema = z.strictObject({
+  type: z.string(),
+  code: z.string().optional(),
+  message: z.string().optional(),
+  stack: z.string().optional(),
+  fingerprint: z.string().optional(),
+  token: z.string().optional(),
+})
+
+/** A flow run changed state. */
+export const flowRunStateEventSchema = z.strictObject({
+  ...common,
+  kind: z.literal('flow-run-state'),
+  flowName: z.string(),
+  state: stateSchema,
+  message: z.string().optional(),
+  failure: failureSchema.optional(),
+  tags: z.array(z.string()).optional(),
+})
+
+/** A task run changed state. */
+export const taskRunStateEventSchema = z.strictObject({
+  ...common,
+  kind: z.literal('task-run-state'),
+  flowName: z.string().optional(),
+  taskName: z.string(),
+  taskRunId: z.string().min(1),
+  state: stateSchema,
+  attempt: z.number().int().min(1).optional(),
+  mapIndex: z.number().int().min(0).optional(),
+  message: z.string().optional(),
+  failure: failureSchema.optional(),
+  result: resultReferenceSchema.optional(),
+  tags: z.array(z.string()).optional(),
+})
+
+/** A log record, after path redaction and scrubbing. */
+export const logEventSchema = z.strictObject({
+  ...common,
+  kind: z.literal('log'),
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+  msg: z.string(),
+  fields: z.record(z.string(), z.unknown()).optional(),
+  taskRunId: z.string().optional(),
+  truncated: z.boolean().optional(),
+})
+
+/** A flow run's parameters, after the policy's per-key rules. */
+export const parametersEventSchema = z.strictObject({
+  ...common,
+  kind: z.literal('parameters'),
+  flowName: z.string(),
+  parameters: z.record(z.string(), z.unknown()),
+})
+
+/**
+ * What replaces an event whose policy, scrubbing or serialization threw
+ * (DESIGN.md, invariant 2). It names the channel and the reason class and
+ * carries no payload.
+ */
+export const withheldEventSchema = z.strictObject({
+  ...common,
+  kind: z.literal('withheld'),
+  channel: z.string(),
+  reason: z.string(),
+})
+
+/** Every outbound event, discriminated by `kind`. */
+export const outboundEventSchema = z.discriminatedUnion('kind', [
+  flowRunStateEventSchema,
+  taskRunStateEventSchema,
+  logEventSchema,
+  parametersEventSchema,
+  withheldEventSchema,
+])
+
+/**
+ * One event as it goes over the wire.
+ *
+ * @example
+ * ```ts
+ * import type { OutboundEvent } from 'airlock-sdk'
+ *
+ * const states = controlPlane.events.filter((e: OutboundEvent) => e.kind === 'task-run-state')
+ * ```
+ */
+export type OutboundEvent = z.infer<typeof outboundEventSchema>
+/** The `kind` of an outbound event. */
+export type OutboundEventKind = OutboundEvent['kind']
+/** A flow-run state event. */
+export type FlowRunStateEvent = z.infer<typeof flowRunStateEventSchema>
+/** A task-run state event. */
+export type TaskRunStateEvent = z.infer<typeof taskRunStateEventSchema>
+/** A log event. */
+export type LogEvent = z.infer<typeof logEventSchema>
+/** A parameters event. */
+export type ParametersEvent = z.infer<typeof parametersEventSchema>
+/** A withheld event. */
+export type WithheldEvent = z.infer<typeof withheldEventSchema>
+/** A result reference carried by a state. */
+export type ResultReference = z.infer<typeof resultReferenceSchema>
+/** A failure carried by a Failed state. */
+export type Failure = z.infer<typeof failureSchema>

@@ -1,0 +1,190 @@
+import { readFile } from 'node:fs/promises'
+import { inspect } from 'node:util'
+import { InvalidArgumentError, SecretNotFoundError } from '../errors.js'
+import { REDACTED } from './redacted.js'
+
+/**
+ * A secret value that never prints: `toString`, `toJSON` and `util.inspect`
+ * all give `[airlock:redacted]`. Call {@link Secret.reveal} where the value is
+ * really needed, and nowhere else.
+ *
+ * @example
+ * ```ts
+ * import { Secret } from 'airlock-sdk'
+ *
+ * const password = new Secret('hunter2-hunter2', 'db-password')
+ * console.log(`${password}`)          // [airlock:redacted]
+ * JSON.stringify({ password })        // {"password":"[airlock:redacted]"}
+ * connect({ password: password.reveal() })
+ * ```
+ */
+export class Secret<T = string> {
+  readonly #value: T
+  /** A name to refer to the secret by in messages. Never the value. */
+  readonly name: string | undefined
+
+  constructor(value: T, name?: string) {
+    this.#value = value
+    this.name = name
+  }
+
+  /** The secret value itself. */
+  reveal(): T {
+    return this.#value
+  }
+
+  toString(): string {
+    return REDACTED
+  }
+
+  toJSON(): string {
+    return REDACTED
+  }
+
+  [inspect.custom](): string {
+    return REDACTED
+  }
+}
+
+/** Called with every secret a provider resolves, so a scrubber can register it. */
+export type SecretListener = (secret: Secret<string>) => void
+
+/**
+ * Where secrets come from. Every secret a provider resolves is announced to
+ * its listeners first, which is how an `Airlock`'s scrubber learns to mask it
+ * before the caller can log it.
+ *
+ * @example
+ * ```ts
+ * import { EnvSecretProvider } from 'airlock-sdk'
+ *
+ * const secrets = new EnvSecretProvider()
+ * airlock.useSecrets(secrets)                    // registers each resolved value
+ * const token = await secrets.get('API_TOKEN')   // Secret<string>
+ * ```
+ */
+export abstract class SecretProvider {
+  readonly #listeners = new Set<SecretListener>()
+
+  /**
+   * Resolves a secret by name and announces it to every listener.
+   *
+   * @throws {SecretNotFoundError} when the provider has no such secret.
+   */
+  async get(name: string): Promise<Secret<string>> {
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('a secret name must be a non-empty string')
+    const secret = new Secret(await this.lookup(name), name)
+    for (const listener of this.#listeners) listener(secret)
+    return secret
+  }
+
+  /**
+   * Calls `listener` with every secret resolved from now on. Returns a function
+   * that removes the listener.
+   */
+  subscribe(listener: SecretListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** The raw value of a secret; subclasses implement it. */
+  protected abstract lookup(name: string): Promise<string>
+
+  // A provider may hold values (MemorySecretProvider): print none of them.
+  toString(): string {
+    return `${this.constructor.name}(${REDACTED})`
+  }
+
+  toJSON(): string {
+    return REDACTED
+  }
+
+  [inspect.custom](): string {
+    return this.toString()
+  }
+}
+
+/**
+ * Secrets from environment variables.
+ *
+ * @example
+ * ```ts
+ * const db = await new EnvSecretProvider().get('DB_PASSWORD')
+ * ```
+ */
+export class EnvSecretProvider extends SecretProvider {
+  readonly #env: NodeJS.ProcessEnv
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    super()
+    this.#env = env
+  }
+
+  protected lookup(name: string): Promise<string> {
+    const value = this.#env[name]
+    if (value === undefined || value === '') {
+      return Promise.reject(new SecretNotFoundError(`environment variable ${name} is not set`))
+    }
+    return Promise.resolve(value)
+  }
+}
+
+/**
+ * Secrets from files in one directory, one file a secret, as Docker and
+ * Kubernetes mount them. A trailing newline is dropped.
+ *
+ * @example
+ * ```ts
+ * const db = await new FileSecretProvider('/run/secrets').get('db_password')
+ * ```
+ */
+export class FileSecretProvider extends SecretProvider {
+  readonly #dir: string
+
+  constructor(dir: string) {
+    super()
+    if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError('FileSecretProvider needs a directory')
+    this.#dir = dir
+  }
+
+  protected async lookup(name: string): Promise<string> {
+    // A name is a file in the directory, never a path: no separators, no dot-dot.
+    if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === '.' || name === '..') {
+      throw new SecretNotFoundError(`secret name ${JSON.stringify(name)} is not a plain file name`)
+    }
+    try {
+      const text = await readFile(`${this.#dir}/${name}`, 'utf8')
+      return text.endsWith('\n') ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text
+    } catch (err) {
+      throw new SecretNotFoundError(`secret ${name} not found in ${this.#dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
+    }
+  }
+}
+
+/**
+ * Secrets held in memory, for tests and for values fetched by other means.
+ *
+ * @example
+ * ```ts
+ * const secrets = new MemorySecretProvider({ api_token: 'tok_live_abcdef' })
+ * ```
+ */
+export class MemorySecretProvider extends SecretProvider {
+  readonly #values: Map<string, string>
+
+  constructor(values: Readonly<Record<string, string>> = {}) {
+    super()
+    this.#values = new Map(Object.entries(values))
+  }
+
+  /** Adds or replaces a secret. */
+  set(name: string, value: string): void {
+    this.#values.set(name, value)
+  }
+
+  protected lookup(name: string): Promise<string> {
+    const value = this.#values.get(name)
+    if (value === undefined) return Promise.reject(new SecretNotFoundError(`no secret named ${name}`))
+    return Promise.resolve(value)
+  }
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod'
+import { DETECTOR_IDS } from './detector-ids.js'
+
+/**
+ * The policy: which metadata may reach the control plane, and in what form.
+ * One schema covers every channel in DESIGN.md's table. Objects are strict:
+ * an unknown or misspelled key is an error, never silently ignored, because
+ * a typo in a redaction policy must not quietly widen what leaves.
+ *
+ * Whatever the policy says, registered secrets are masked in every channel
+ * and under every action; no field turns that off.
+ */
+
+/** What happens to one flow-run parameter. */
+export const parameterActionSchema = z
+  .enum(['allow', 'scrub', 'hash', 'encrypt', 'redact', 'drop'])
+  .describe(
+    'allow: sent as is; scrub: detectors applied to the value; hash: keyed fingerprint; ' +
+      'encrypt: JWE only the key holder opens; redact: replaced by a marker; drop: the key is removed',
+  )
+
+/** What the scrubber does to a match. */
+export const scrubActionSchema = z
+  .enum(['redact', 'mask', 'hash', 'remove'])
+  .describe('redact: [REDACTED:<rule>]; mask: same length of *; hash: keyed fingerprint; remove: deleted')
+
+/** pino's level names, lowest first. */
+export const logLevelSchema = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
+
+const positiveInt = z.number().int().positive()
+
+const parametersSchema = z.strictObject({
+  default: parameterActionSchema.describe('the action for a parameter no rule matches'),
+  rules: z
+    .record(z.string().min(1), parameterActionSchema)
+    .describe(
+      'per-key actions; keys are dotted paths with globs (* one segment, ** any depth); ' +
+        'the first matching rule in file order wins',
+    ),
+})
+
+const logsSchema = z.strictObject({
+  ship: z.boolean().describe('send log records to the control plane at all (AIRLOCK_SHIP_LOGS)'),
+  level: logLevelSchema.describe('the lowest level shipped (AIRLOCK_LOG_LEVEL)'),
+  redactPaths: z.array(z.string().min(1)).describe('pino redact paths removed before scrubbing, e.g. req.headers.cookie'),
+  scrubLocal: z.boolean().describe('scrub local output (stdout, files) as well as the shipped copy'),
+  maxRecordBytes: positiveInt.describe('a shipped record over this size is truncated, after scrubbing'),
+})
+
+const exceptionsSchema = z.strictObject({
+  mode: z
+    .enum(['full', 'scrubbed', 'type', 'fingerprint', 'encrypted'])
+    .describe(
+      'full: message and stack (registered secrets still masked); scrubbed: scrubbed message; type: class and code only; ' +
+        'fingerprint: type and a keyed hash; encrypted: type and a JWE of the whole error',
+    ),
+  stack: z
+    .enum(['drop', 'scrubbed', 'frames'])
+    .describe('in scrubbed mode: drop the stack, keep it scrubbed, or keep only frame function names'),
+  maxCauseDepth: z.number().int().min(0).max(32).describe('how deep the cause chain and AggregateError.errors are followed'),
+})
+
+const locationsSchema = z.strictObject({
+  mode: z.enum(['encrypt', 'plain']).describe('encrypt: only alk1. tokens leave; plain: real locations leave'),
+})
+
+const inlineValuesSchema = z.strictObject({
+  mode: z
+    .enum(['refuse', 'scrub', 'encrypt', 'allow'])
+    .describe('a JSONResult value is its location: refuse it, scrub it, encrypt it, or send it'),
+})
+
+const statesSchema = z.strictObject({
+  messages: z.enum(['allow', 'scrub', 'drop']).describe('state messages'),
+  names: z.enum(['allow', 'hash']).describe('flow, task and run names, and tags'),
+})
+
+const customPatternSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lowercase id of letters, digits and dashes')
+    .describe('a stable rule id, shown in [REDACTED:<id>] and in ledger transforms'),
+  pattern: z.string().min(1).describe('an RE2 regular expression; runs in linear time, so no input can hang it'),
+  caseInsensitive: z.boolean().optional(),
+  action: scrubActionSchema.optional().describe('defaults to scrub.action'),
+})
+
+const detectorSettingSchema = z.union([z.boolean(), scrubActionSchema])
+
+const scrubSchema = z.strictObject({
+  action: scrubActionSchema.describe('the action of a detector or pattern that names none'),
+  detectors: z
+    .partialRecord(z.enum(DETECTOR_IDS), detectorSettingSchema)
+    .describe('built-in detectors: false turns one off, true uses scrub.action, or name an action'),
+  patterns: z.array(customPatternSchema).describe('custom patterns, checked at load time'),
+  sensitiveKeys: z
+    .array(z.string().min(1))
+    .describe('extra key names whose values are redacted whole; matched ignoring case and separators'),
+  minSecretLength: z.number().int().min(1).describe('registered secrets shorter than this are refused'),
+  maxDepth: positiveInt.describe('values nested deeper are replaced by a marker'),
+  maxStringLength: positiveInt.describe('longer strings are truncated, after scrubbing'),
+  maxNodes: positiveInt.describe('a value with more nodes is replaced by a marker'),
+})
+
+/**
+ * The zod schema of a fully resolved policy. Use {@link definePolicy} or
+ * {@link loadPolicy} to build one; they merge a preset with overrides and the
+ * environment before validating against this schema.
+ *
+ * @example
+ * ```ts
+ * import { policySchema } from 'airlock-sdk'
+ *
+ * const parsed = policySchema.safeParse(candidate)
+ * ```
+ */
+export const policySchema = z.strictObject({
+  version: z.literal(1).describe('policy format version'),
+  parameters: parametersSchema,
+  logs: logsSchema,
+  exceptions: exceptionsSchema,
+  locations: locationsSchema,
+  inlineValues: inlineValuesSchema,
+  states: statesSchema,
+  scrub: scrubSchema,
+  checkpointing: z.boolean().describe('persist every successful task result (AIRLOCK_CHECKPOINTING)'),
+})
+
+/** A fully resolved, validated policy. */
+export type Policy = z.infer<typeof policySchema>
+/** One parameter rule's action. */
+export type ParameterAction = z.infer<typeof parameterActionSchema>
+/** One scrub rule's action. */
+export type ScrubAction = z.infer<typeof scrubActionSchema>
+/** A pino level name. */
+export type LogLevel = z.infer<typeof logLevelSchema>
+/** The `exceptions` section. */
+export type ExceptionPolicy = Policy['exceptions']
+/** The `scrub` section. */
+export type ScrubPolicy = Policy['scrub']
+/** The `logs` section. */
+export type LogPolicy = Policy['logs']
