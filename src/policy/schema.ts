@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { customPatternProblem } from './custom-pattern.js'
 import { DETECTOR_IDS } from './detector-ids.js'
+import { parameterGlobProblem } from './parameter-rules.js'
 
 /**
  * The policy: which metadata may reach the control plane, and in what form.
@@ -25,17 +27,25 @@ export const scrubActionSchema = z
   .describe('redact: [REDACTED:<rule>]; mask: same length of *; hash: keyed fingerprint; remove: deleted')
 
 /** pino's level names, lowest first. */
-export const logLevelSchema = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
+export const logLevelSchema = z
+  .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
+  .describe('a pino level name, lowest first: trace, debug, info, warn, error, fatal')
 
 const positiveInt = z.number().int().positive()
 
 const parametersSchema = z.strictObject({
   default: parameterActionSchema.describe('the action for a parameter no rule matches'),
   rules: z
-    .record(z.string().min(1), parameterActionSchema)
+    .record(
+      z.string().superRefine((glob, ctx) => {
+        const problem = parameterGlobProblem(glob)
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: glob })
+      }),
+      parameterActionSchema,
+    )
     .describe(
       'per-key actions; keys are dotted paths with globs (* one segment, ** any depth); ' +
-        'the first matching rule in file order wins',
+        'a rule on a key covers everything nested under it; the first matching rule in file order wins',
     ),
 })
 
@@ -78,21 +88,57 @@ const statesSchema = z.strictObject({
 const customPatternSchema = z.strictObject({
   id: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lowercase id of letters, digits and dashes')
+    .regex(
+      /^[a-z0-9][a-z0-9-]{0,63}$/,
+      'expected a lowercase id of letters, digits and dashes, 1 to 64 characters, not starting with a dash',
+    )
     .describe('a stable rule id, shown in [REDACTED:<id>] and in ledger transforms'),
-  pattern: z.string().min(1).describe('an RE2 regular expression; runs in linear time, so no input can hang it'),
-  caseInsensitive: z.boolean().optional(),
+  pattern: z
+    .string()
+    .min(1)
+    .superRefine((pattern, ctx) => {
+      const problem = customPatternProblem(pattern)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: pattern })
+    })
+    .describe('an RE2 regular expression; runs in linear time, so no input can hang it'),
+  caseInsensitive: z.boolean().optional().describe('match ignoring case; default false'),
   action: scrubActionSchema.optional().describe('defaults to scrub.action'),
 })
 
-const detectorSettingSchema = z.union([z.boolean(), scrubActionSchema])
+const detectorSettingSchema = z
+  .union([z.boolean(), scrubActionSchema])
+  .describe('false: off; true: on with scrub.action; an action name: on with that action')
+
+/** Built-in ids and custom ids share one namespace: the ledger names a rule by its id alone. */
+const customPatternsSchema = z.array(customPatternSchema).superRefine((patterns, ctx) => {
+  const firstIndex = new Map<string, number>()
+  const builtIn: ReadonlySet<string> = new Set(DETECTOR_IDS)
+  patterns.forEach(({ id }, index) => {
+    const earlier = firstIndex.get(id)
+    if (builtIn.has(id)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'id'],
+        message: `"${id}" is a built-in detector id; a custom pattern needs an id of its own`,
+      })
+    } else if (earlier !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'id'],
+        message: `duplicate id "${id}", already used by scrub.patterns.${earlier}; ids must be unique`,
+      })
+    } else {
+      firstIndex.set(id, index)
+    }
+  })
+})
 
 const scrubSchema = z.strictObject({
   action: scrubActionSchema.describe('the action of a detector or pattern that names none'),
   detectors: z
     .partialRecord(z.enum(DETECTOR_IDS), detectorSettingSchema)
     .describe('built-in detectors: false turns one off, true uses scrub.action, or name an action'),
-  patterns: z.array(customPatternSchema).describe('custom patterns, checked at load time'),
+  patterns: customPatternsSchema.describe('custom patterns, compiled with RE2 at load time; an array replaces, never merges'),
   sensitiveKeys: z
     .array(z.string().min(1))
     .describe('extra key names whose values are redacted whole; matched ignoring case and separators'),

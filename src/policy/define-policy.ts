@@ -1,0 +1,124 @@
+import { PolicyError } from '../errors.js'
+import type { PolicyIssue } from '../errors.js'
+import { deepFreeze } from './deep-freeze.js'
+import { readPolicyEnv } from './env-overrides.js'
+import { policyHash } from './policy-hash.js'
+import { policyInputSchema } from './policy-input.js'
+import type { PolicyInput } from './policy-input.js'
+import { formatPath, policyIssuesFromZod } from './policy-issues.js'
+import { presets } from './presets.js'
+import { policySchema } from './schema.js'
+import type { Policy } from './schema.js'
+
+/**
+ * A validated, deeply frozen policy, carrying its {@link policyHash} as a
+ * non-enumerable `hash` (so it stays out of `JSON.stringify`, spreads and
+ * the hash's own input).
+ */
+export type ResolvedPolicy = Policy & { readonly hash: string }
+
+export type { PolicyInput }
+
+/** Options of {@link definePolicy} and {@link loadPolicy}. */
+export interface DefinePolicyOptions {
+  /** Where the deploy-time switches are read from; default `process.env`. Pass `{}` to ignore the environment. */
+  readonly env?: NodeJS.ProcessEnv
+}
+
+/**
+ * Builds a policy: the chosen preset (default `balanced`), then `input`
+ * merged over it, then the environment's switches (see
+ * {@link POLICY_ENV_VARS}), then validation of the result.
+ *
+ * Merging: objects merge field by field at every depth, so
+ * `{ logs: { level: 'warn' } }` keeps the preset's other `logs` fields, and
+ * `scrub.detectors` merges id by id. Arrays (`scrub.patterns`,
+ * `scrub.sensitiveKeys`, `logs.redactPaths`) and `parameters.rules` replace
+ * the preset's value whole: rules are ordered (the first match wins), so
+ * splicing two rule sets would make their order a guess. A field set to
+ * `undefined` counts as not given.
+ *
+ * @throws PolicyError listing every problem at once, each with its dotted
+ *   path (`exceptions.mode`) or environment variable, what was expected and
+ *   what was found.
+ * @example
+ * ```ts
+ * import { definePolicy } from 'airlock-sdk'
+ *
+ * const policy = definePolicy({
+ *   preset: 'balanced',
+ *   parameters: { rules: { region: 'allow', 'db.password': 'drop' } },
+ *   scrub: { detectors: { ipv4: false }, patterns: [{ id: 'employee-id', pattern: 'EMP-[0-9]{6}' }] },
+ * })
+ * policy.exceptions.mode // 'scrubbed'
+ * policy.hash            // 'ph1.…'
+ * ```
+ */
+export function definePolicy(input?: PolicyInput, options?: DefinePolicyOptions): ResolvedPolicy {
+  return resolvePolicy(input === undefined ? {} : input, options?.env ?? process.env, undefined)
+}
+
+/**
+ * {@link definePolicy} for input of unknown shape (a parsed file), with
+ * errors naming `source`.
+ */
+export function resolvePolicy(input: unknown, env: NodeJS.ProcessEnv, source: string | undefined): ResolvedPolicy {
+  const issues: PolicyIssue[] = reservedKeyIssues(input, [])
+  const parsed = policyInputSchema.safeParse(input, { reportInput: true })
+  if (!parsed.success) {
+    const reported = new Set(issues.map((issue) => issue.path))
+    const fromSchema = policyIssuesFromZod(parsed.error.issues, policyInputSchema)
+    issues.push(...fromSchema.filter((issue) => !reported.has(issue.path)))
+  }
+  const fromEnv = readPolicyEnv(env)
+  issues.push(...fromEnv.issues)
+  if (!parsed.success || issues.length > 0) throw new PolicyError(issues, source)
+
+  const { preset = 'balanced', $schema: _editorHint, ...overrides } = parsed.data
+  const merged = mergeOver(mergeOver(presets[preset], overrides, ''), fromEnv.overrides, '')
+  // Re-validated as a whole: the input schema checked each field, this checks the result.
+  const resolved = policySchema.safeParse(merged, { reportInput: true })
+  if (!resolved.success) throw new PolicyError(policyIssuesFromZod(resolved.error.issues, policySchema), source)
+
+  const policy = resolved.data
+  Object.defineProperty(policy, 'hash', { value: policyHash(policy), enumerable: false })
+  return deepFreeze(policy) as ResolvedPolicy
+}
+
+/** Paths whose value replaces the preset's instead of merging into it. */
+const REPLACED_WHOLE: ReadonlySet<string> = new Set(['parameters.rules'])
+
+function mergeOver(base: unknown, override: unknown, path: string): unknown {
+  if (override === undefined) return base
+  if (!isPlainObject(base) || !isPlainObject(override) || REPLACED_WHOLE.has(path)) return override
+  const merged: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(override)) {
+    merged[key] = mergeOver(base[key], value, path === '' ? key : `${path}.${key}`)
+  }
+  return merged
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Deep enough for every policy field (`scrub.patterns.0.id`), shallow enough that hostile nesting cannot overflow the stack. */
+const MAX_WALK_DEPTH = 8
+
+/**
+ * zod drops an own `__proto__` key (as `JSON.parse` makes) from records
+ * without a word, which would silently lose a parameter rule; refuse it.
+ */
+function reservedKeyIssues(value: unknown, path: PropertyKey[]): PolicyIssue[] {
+  if (typeof value !== 'object' || value === null || path.length > MAX_WALK_DEPTH) return []
+  const issues: PolicyIssue[] = []
+  for (const key of Object.keys(value)) {
+    const childPath = [...path, Array.isArray(value) ? Number(key) : key]
+    if (key === '__proto__') {
+      issues.push({ path: formatPath(childPath), message: 'unknown key; "__proto__" is reserved' })
+    } else {
+      issues.push(...reservedKeyIssues((value as Record<string, unknown>)[key], childPath))
+    }
+  }
+  return issues
+}

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto'
+import type { Policy } from './schema.js'
+
+/**
+ * A stable identifier of a resolved policy's content, stamped on every
+ * event so an audit can tell exactly which policy shaped it.
+ *
+ * Format `ph1.<base64url, no padding, of SHA-256(canonical JSON)>`, where
+ * canonical JSON (version 1) is:
+ * - UTF-8, no whitespace, strings and numbers as `JSON.stringify` writes them;
+ * - object keys sorted by UTF-16 code unit, at every depth, and keys whose
+ *   value is `undefined` left out, so key order and merge order never matter;
+ * - arrays in their order;
+ * - `parameters.rules` written as an array of `[glob, action]` pairs in rule
+ *   order, because the first matching rule wins: reordering rules can change
+ *   behaviour, so it changes the hash.
+ *
+ * Any change to the canonical form gets a new prefix (`ph2.`), never a
+ * silent change under `ph1.`.
+ *
+ * @example
+ * ```ts
+ * import { definePolicy, policyHash, presets } from 'airlock-sdk'
+ *
+ * policyHash(presets.balanced)        // 'ph1.…' (43 base64url characters after the dot)
+ * definePolicy({ preset: 'strict' }).hash === policyHash(presets.strict) // true
+ * ```
+ */
+export function policyHash(policy: Policy): string {
+  const digest = createHash('sha256').update(canonicalPolicyJson(policy), 'utf8').digest('base64url')
+  return `ph1.${digest}`
+}
+
+/** The canonical JSON {@link policyHash} digests. */
+export function canonicalPolicyJson(policy: Policy): string {
+  const orderedRules = Object.entries(policy.parameters.rules)
+  return canonicalJson({ ...policy, parameters: { ...policy.parameters, rules: orderedRules } })
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`
+  if (typeof value === 'object' && value !== null) {
+    const members: string[] = []
+    for (const key of Object.keys(value).sort()) {
+      const member = (value as Record<string, unknown>)[key]
+      if (member !== undefined) members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`)
+    }
+    return `{${members.join(',')}}`
+  }
+  return JSON.stringify(value)
+}

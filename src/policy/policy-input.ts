@@ -1,0 +1,76 @@
+import { z } from 'zod'
+import { DETECTOR_IDS } from './detector-ids.js'
+import type { DetectorId } from './detector-ids.js'
+import { PRESET_NAMES } from './presets.js'
+import { policySchema } from './schema.js'
+
+const { shape } = policySchema
+const detectorSetting = shape.scrub.shape.detectors.valueType
+
+// Spelled out per id (rather than a record) so editors reading the JSON
+// Schema offer every detector id as a completion.
+const detectorsInput = z
+  .strictObject(
+    Object.fromEntries(DETECTOR_IDS.map((id) => [id, detectorSetting.optional()])) as Record<
+      DetectorId,
+      z.ZodOptional<typeof detectorSetting>
+    >,
+  )
+  .describe(shape.scrub.shape.detectors.description ?? '')
+
+/**
+ * The zod schema of what a user writes: in a policy file or as the argument
+ * of {@link definePolicy}. Every field is optional and overrides the
+ * preset's value; `preset` picks the starting point (default `balanced`).
+ * Objects are strict at every level, so a misspelt key is an error.
+ * `$schema` is accepted and ignored, so a file can point its editor at
+ * docs/policy.schema.json.
+ *
+ * @example
+ * ```ts
+ * import { policyInputSchema } from 'airlock-sdk'
+ * policyInputSchema.safeParse({ preset: 'strict', logs: { level: 'error' } }).success // true
+ * ```
+ */
+export const policyInputSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('the JSON Schema this file follows, for editors; ignored'),
+    preset: z
+      .enum(PRESET_NAMES)
+      .optional()
+      .describe('the preset the other fields override: permissive, balanced (default) or strict'),
+    version: shape.version.optional(),
+    parameters: shape.parameters.partial().optional().describe('the JSON of a flow run\'s parameters'),
+    logs: shape.logs.partial().optional().describe('log records shipped by the logger'),
+    exceptions: shape.exceptions.partial().optional().describe('the message of a Failed state, its stack and cause chain'),
+    locations: shape.locations.partial().optional().describe('Result.location of every persisted result'),
+    inlineValues: shape.inlineValues.partial().optional().describe('a JSONResult value, which is its own location'),
+    states: shape.states.partial().optional().describe('state names and messages; flow, task and run names; tags'),
+    scrub: shape.scrub
+      .extend({ detectors: detectorsInput })
+      .partial()
+      .optional()
+      .describe('how the scrubber finds and replaces sensitive text, in every channel that scrubs'),
+    checkpointing: shape.checkpointing.optional(),
+  })
+  .meta({
+    title: 'airlock-sdk policy',
+    description:
+      'Which workflow metadata may reach the control plane, and in what form. ' +
+      'Every field is optional and overrides the chosen preset. See docs/policy.md.',
+  })
+
+/**
+ * What {@link definePolicy} and policy files accept: a preset name plus
+ * any subset of the policy's fields, at any depth. Arrays (`scrub.patterns`,
+ * `scrub.sensitiveKeys`, `logs.redactPaths`) and `parameters.rules` are
+ * given whole: they replace the preset's value. Readonly so that `as const`
+ * objects and frozen policies are accepted as they are.
+ */
+export type PolicyInput = DeepReadonly<z.input<typeof policyInputSchema>>
+
+type DeepReadonly<T> = T extends readonly (infer Item)[]
+  ? readonly DeepReadonly<Item>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T

@@ -1,0 +1,90 @@
+import { deepFreeze } from './deep-freeze.js'
+import { DETECTOR_IDS } from './detector-ids.js'
+import type { DetectorId } from './detector-ids.js'
+import type { Policy, ScrubPolicy } from './schema.js'
+
+/** The names of the built-in presets. */
+export const PRESET_NAMES = ['permissive', 'balanced', 'strict'] as const
+
+/** One built-in preset's name. */
+export type PresetName = (typeof PRESET_NAMES)[number]
+
+function everyDetector(on: boolean): Record<DetectorId, boolean> {
+  return Object.fromEntries(DETECTOR_IDS.map((id) => [id, on])) as Record<DetectorId, boolean>
+}
+
+/** What every preset shares: size limits that keep scrubbing bounded. */
+function scrubSection(detectorsOn: boolean): ScrubPolicy {
+  return {
+    action: 'redact',
+    detectors: everyDetector(detectorsOn),
+    patterns: [],
+    sensitiveKeys: [],
+    minSecretLength: 5,
+    maxDepth: 32,
+    maxStringLength: 8192,
+    maxNodes: 10_000,
+  }
+}
+
+const permissive: Policy = {
+  version: 1,
+  parameters: { default: 'allow', rules: {} },
+  logs: { ship: true, level: 'info', redactPaths: [], scrubLocal: false, maxRecordBytes: 16_384 },
+  exceptions: { mode: 'full', stack: 'scrubbed', maxCauseDepth: 5 },
+  locations: { mode: 'plain' },
+  inlineValues: { mode: 'allow' },
+  states: { messages: 'allow', names: 'allow' },
+  scrub: scrubSection(false),
+  checkpointing: false,
+}
+
+const balanced: Policy = {
+  version: 1,
+  parameters: { default: 'scrub', rules: {} },
+  logs: { ship: true, level: 'info', redactPaths: [], scrubLocal: true, maxRecordBytes: 16_384 },
+  exceptions: { mode: 'scrubbed', stack: 'drop', maxCauseDepth: 5 },
+  locations: { mode: 'encrypt' },
+  inlineValues: { mode: 'refuse' },
+  states: { messages: 'scrub', names: 'allow' },
+  scrub: scrubSection(true),
+  checkpointing: false,
+}
+
+const strict: Policy = {
+  version: 1,
+  parameters: { default: 'hash', rules: {} },
+  logs: { ship: true, level: 'warn', redactPaths: [], scrubLocal: true, maxRecordBytes: 16_384 },
+  exceptions: { mode: 'type', stack: 'drop', maxCauseDepth: 5 },
+  locations: { mode: 'encrypt' },
+  inlineValues: { mode: 'refuse' },
+  states: { messages: 'scrub', names: 'allow' },
+  scrub: scrubSection(true),
+  checkpointing: false,
+}
+
+/**
+ * The three built-in policies, fully resolved and deeply frozen. Start from
+ * one with {@link definePolicy}`({ preset, ...overrides })` rather than
+ * copying it; docs/policy.md lists every field's value in each.
+ *
+ * - `permissive`: the classic hybrid model. Everything is sent as is; only
+ *   registered secrets are masked (no detector runs, locations are plain).
+ * - `balanced` (the default): parameter values, log strings, state messages
+ *   and exception messages are scrubbed; stacks are dropped; locations are
+ *   encrypted; inline values are refused.
+ * - `strict`: deny by default. Parameters are hashed unless a rule allows
+ *   them, exceptions carry their type only, logs ship at `warn` and above.
+ *
+ * Registered secrets are masked under every preset; no field turns that off.
+ *
+ * @example
+ * ```ts
+ * import { presets, definePolicy } from 'airlock-sdk'
+ *
+ * presets.strict.exceptions.mode        // 'type'
+ * Object.isFrozen(presets.balanced.logs) // true
+ * const policy = definePolicy({ preset: 'strict', parameters: { rules: { region: 'allow' } } })
+ * ```
+ */
+export const presets: Readonly<Record<PresetName, Policy>> = deepFreeze({ permissive, balanced, strict })
