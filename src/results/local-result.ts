@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import { mkdir, open, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises'
+import { basename, dirname, join, posix, resolve, sep, win32 } from 'node:path'
+import { InvalidArgumentError, LocationEscapesDirError, ResultNotFoundError, StorageError } from '../errors.js'
+import { describeType } from './describe-type.js'
+import { Result, type ResultOptions } from './result.js'
+
+/**
+ * Options of a {@link LocalResult}.
+ *
+ * @example
+ * ```ts
+ * const options: LocalResultOptions = { dir: 'results', location: '{taskName}/{today}.json', locationCipher: keys }
+ * ```
+ */
+export interface LocalResultOptions<T = unknown> extends ResultOptions<T> {
+  /** The directory every location is relative to; created on the first write. Relative paths resolve against the working directory at construction. */
+  dir: string
+}
+
+const MISSING = new Set(['ENOENT', 'ENOTDIR'])
+const DRIVE_LETTER = /^[A-Za-z]:/
+// O_NOFOLLOW does not exist on Windows; there the realpath check stands alone.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0)
+
+/**
+ * Results stored as files under one directory.
+ *
+ * Writes are atomic: the bytes go to a temporary file in the target's own
+ * directory, which is fsynced and then renamed over the target, and the
+ * directory is fsynced after the rename (as is every directory the write
+ * created). A crash leaves the old file or the new one, never half of one;
+ * a write that fails removes its temporary file.
+ *
+ * A location never leaves `dir`. On every write, read and exists, before any
+ * file is touched, a location is refused with `LocationEscapesDirError`
+ * (`ERR_LOCATION_ESCAPES_DIR`) if it holds a NUL byte, a backslash, a `..`
+ * segment, or is absolute (`/x`, `C:x`). Then it is resolved through the
+ * real path of its deepest existing ancestor, so a symlink inside `dir`
+ * that points outside it is refused too; symlinks that stay inside are
+ * followed. The check is made against the file system at the time of the
+ * call: someone who can write inside `dir` concurrently can still race it,
+ * as with any path-based check, and reads open the file with `O_NOFOLLOW`
+ * to narrow that window.
+ *
+ * `toJSON()` is `{ type: 'local', location }`. `dir` is left out on
+ * purpose: it is a path on this machine (often with a user name in it),
+ * which the control plane does not need and should not learn.
+ *
+ * @example
+ * ```ts
+ * import { KeyRing, LocalResult } from 'airlock-sdk'
+ *
+ * const r = new LocalResult({ dir: 'results', location: '{taskName}/{date}.json', locationCipher: KeyRing.generate() })
+ * const written = await r.write({ rows: 42 }, { taskName: 'load', date: '2026-11-21' })
+ * written.plainLocation          // 'load/2026-11-21.json'
+ * await r.read(written.location) // .value is { rows: 42 }
+ * await r.read('../etc/passwd')  // throws ERR_LOCATION_ESCAPES_DIR
+ * ```
+ */
+export class LocalResult<T = unknown> extends Result<T> {
+  readonly #dir: string
+
+  constructor(options: LocalResultOptions<T>) {
+    super(options, ['dir'])
+    const dir: unknown = options.dir
+    if (typeof dir !== 'string' || dir === '' || dir.includes('\0')) {
+      throw new InvalidArgumentError(`LocalResult needs dir, a non-empty path without NUL bytes, found ${describeType(dir)}`)
+    }
+    this.#dir = resolve(dir)
+  }
+
+  get type(): 'local' {
+    return 'local'
+  }
+
+  protected async writeBytes(plainLocation: string, bytes: Uint8Array): Promise<void> {
+    const segments = relativeSegments(plainLocation)
+    await makeDirectories(this.#dir)
+    const root = await storage('resolve the result directory', realpath(this.#dir))
+    // Resolved before any directory is made: `mkdir -p` through a symlink
+    // that points outside would create directories there.
+    const target = await insideTarget(root, segments)
+    await makeDirectories(dirname(target))
+    // A directory on the way could have been swapped for a symlink meanwhile.
+    const parent = await storage('resolve the result directory', realpath(dirname(target)))
+    assertInside(root, parent)
+    await writeAtomically(join(parent, basename(target)), bytes)
+  }
+
+  protected async readBytes(plainLocation: string): Promise<Uint8Array> {
+    const target = await this.#existingTarget(plainLocation)
+    if (target === undefined) throw notFound()
+    let handle: FileHandle | undefined
+    try {
+      handle = await open(target, READ_FLAGS)
+      return await handle.readFile()
+    } catch (err) {
+      if (MISSING.has(code(err)) || code(err) === 'EISDIR') throw notFound()
+      throw storageError('read the result', err)
+    } finally {
+      await handle?.close()
+    }
+  }
+
+  protected async existsAt(plainLocation: string): Promise<boolean> {
+    const target = await this.#existingTarget(plainLocation)
+    if (target === undefined) return false
+    try {
+      return (await stat(target)).isFile()
+    } catch (err) {
+      if (MISSING.has(code(err))) return false
+      throw storageError('check the result', err)
+    }
+  }
+
+  // The real path of a location, or undefined when `dir` does not exist yet.
+  async #existingTarget(plainLocation: string): Promise<string | undefined> {
+    const segments = relativeSegments(plainLocation)
+    let root: string
+    try {
+      root = await realpath(this.#dir)
+    } catch (err) {
+      if (MISSING.has(code(err))) return undefined
+      throw storageError('resolve the result directory', err)
+    }
+    return insideTarget(root, segments)
+  }
+}
+
+function escapes(how: string): LocationEscapesDirError {
+  return new LocationEscapesDirError(`a LocalResult location must stay inside its directory, found one that ${how}`)
+}
+
+function notFound(): ResultNotFoundError {
+  return new ResultNotFoundError('LocalResult found no result at the given location')
+}
+
+// The lexical check: everything that can be refused without the file system.
+function relativeSegments(location: string): string[] {
+  if (location.includes('\0')) throw escapes('holds a NUL byte')
+  // A separator on Windows, and never needed in a portable location.
+  if (location.includes('\\')) throw escapes('holds a backslash')
+  if (posix.isAbsolute(location) || win32.isAbsolute(location) || DRIVE_LETTER.test(location)) {
+    throw escapes('is an absolute path')
+  }
+  const segments = location.split('/')
+  if (segments.includes('..')) throw escapes("has a '..' segment")
+  const last = segments.at(-1)
+  if (last === '' || last === '.') {
+    throw new InvalidArgumentError('a LocalResult location must name a file, found one ending in / or .')
+  }
+  return segments.filter((s) => s !== '' && s !== '.')
+}
+
+function assertInside(root: string, real: string): void {
+  if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+    throw escapes('resolves through a symlink to outside the directory')
+  }
+}
+
+// The target's path with every existing component resolved: the real path of
+// its deepest existing ancestor (the target itself when it exists), checked
+// to be inside `root`, followed by the components that do not exist yet.
+async function insideTarget(root: string, segments: readonly string[]): Promise<string> {
+  for (let depth = segments.length; depth > 0; depth--) {
+    let real: string
+    try {
+      real = await realpath(join(root, ...segments.slice(0, depth)))
+    } catch (err) {
+      if (MISSING.has(code(err))) continue
+      throw storageError('resolve the location', err)
+    }
+    assertInside(root, real)
+    return join(real, ...segments.slice(depth))
+  }
+  return join(root, ...segments)
+}
+
+async function makeDirectories(path: string): Promise<void> {
+  const created = await storage('create the result directory', mkdir(path, { recursive: true }))
+  if (created === undefined) return
+  // Each new directory's entry lives in its parent: sync from the deepest
+  // new directory up to the parent of the first one made.
+  const stop = dirname(created)
+  for (let dir = path; ; dir = dirname(dir)) {
+    await syncDirectory(dir)
+    if (dir === stop || dir === dirname(dir)) break
+  }
+}
+
+async function writeAtomically(target: string, bytes: Uint8Array): Promise<void> {
+  const temp = join(dirname(target), `.airlock-${randomBytes(8).toString('hex')}.tmp`)
+  let handle: FileHandle | undefined
+  try {
+    // `wx` is O_CREAT | O_EXCL: never follows or reuses something already there.
+    handle = await open(temp, 'wx')
+    await handle.writeFile(bytes)
+    await handle.sync()
+    await handle.close()
+    handle = undefined
+    await rename(temp, target)
+  } catch (err) {
+    await handle?.close().catch(() => undefined)
+    await rm(temp, { force: true }).catch(() => undefined)
+    throw storageError('write the result', err)
+  }
+  await syncDirectory(dirname(target))
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // Windows cannot open a directory to fsync it; NTFS journals the rename.
+  if (process.platform === 'win32') return
+  const handle = await storage('sync the result directory', open(dir, constants.O_RDONLY))
+  try {
+    await storage('sync the result directory', handle.sync())
+  } finally {
+    await handle.close()
+  }
+}
+
+function code(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? ''
+}
+
+// Node's own messages hold the path, which is the plain location: keep the code only.
+function storageError(action: string, err: unknown): StorageError {
+  return new StorageError(`LocalResult could not ${action}: ${code(err) || (err as Error)?.name || 'error'}`)
+}
+
+async function storage<T>(action: string, pending: Promise<T>): Promise<T> {
+  try {
+    return await pending
+  } catch (err) {
+    throw storageError(action, err)
+  }
+}

@@ -1,0 +1,374 @@
+import { inspect, type InspectOptions } from 'node:util'
+import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
+import { LocationCipher } from '../crypto/location-cipher.js'
+import { AirlockError, InvalidArgumentError, PayloadFormatError, SerializationError } from '../errors.js'
+import { describeType } from './describe-type.js'
+import { JSONSerializer } from './json-serializer.js'
+import { assertKnownOptions } from './known-options.js'
+import { LocationTemplate, type TemplateContext } from './location-template.js'
+import type { PayloadCipher } from './payload-cipher-seam.js'
+import type { Serializer } from './serializer.js'
+
+/**
+ * Options every stored `Result` takes.
+ *
+ * @example
+ * ```ts
+ * const options: ResultOptions = {
+ *   location: '{flowName}/{taskName}/{taskRunId}.json',  // or (ctx) => `${ctx.taskName}.json`
+ *   serializer: new JSONSerializer(),                     // the default
+ *   locationCipher: keys,                                 // a KeyRing or a LocationCipher
+ * }
+ * ```
+ */
+export interface ResultOptions<T = unknown> {
+  /**
+   * Where a write goes: a {@link LocationTemplate} source, or a function of
+   * the context returning the location. Default: `{today}/{randomId}.<format>`
+   * (see `LocationTemplate.default`).
+   */
+  location?: string | ((context: TemplateContext) => string)
+  /** How values become bytes. Default: a `JSONSerializer`. */
+  serializer?: Serializer<T>
+  /** Encrypts `location` into an `alk1.` token; a KeyRing is wrapped in a `LocationCipher`. */
+  locationCipher?: KeyRing | LocationCipher
+  /** Seals the serializer's bytes before storage and opens them after. */
+  payloadCipher?: PayloadCipher
+}
+
+/**
+ * What `JSON.stringify` gives for a result: its type, the location that may
+ * leave (a token when a location cipher is set), and backend identifiers
+ * such as a bucket name. Never the value, the plain location or credentials.
+ *
+ * @example
+ * ```ts
+ * const json: ResultJSON = written.toJSON() // { type: 'local', location: 'alk1.eyJ...' }
+ * ```
+ */
+export interface ResultJSON {
+  readonly type: string
+  readonly location?: string
+  readonly [identifier: string]: string | undefined
+}
+
+/**
+ * What a result returned by `write` or `read` adds to its class: a value that
+ * is there, so `(await r.read(location)).value` has the type `T`.
+ *
+ * @example
+ * ```ts
+ * const read: LocalResult<number> & Carried<number> = await r.read(location)
+ * const n: number = read.value
+ * ```
+ */
+export interface Carried<T> {
+  readonly value: T
+}
+
+const RESULT_OPTION_KEYS = ['location', 'serializer', 'locationCipher', 'payloadCipher'] as const
+const NO_IDENTIFIERS: Readonly<Record<string, string>> = Object.freeze({})
+
+interface CarriedState {
+  readonly origin: Result<unknown>
+  readonly value: unknown
+  readonly location: string | undefined
+  readonly plainLocation: string | undefined
+}
+
+// What a written or read result carries lives here, not on the object, so no
+// spread, structuredClone or property walk can reach the value or the plain
+// location; only the getters below can.
+const carried = new WeakMap<object, CarriedState>()
+
+/**
+ * The base of every result: where a task's value is persisted, and the
+ * location that describes it to the control plane.
+ *
+ * A configured result is a recipe. `write` and `read` return a new result
+ * of the same class that carries a `value`, a `location` (what may leave:
+ * an `alk1.` token when a location cipher is set, else the plain location)
+ * and a `plainLocation` (the real one, which stays here). `JSON.stringify`
+ * and `util.inspect` show `{ type, location, ...identifiers }` only.
+ *
+ * A backend extends this class and implements three protected hooks,
+ * `writeBytes`, `readBytes` and `existsAt`, over plain locations; templates,
+ * serializers and both ciphers are handled here. Hooks are always called on
+ * the configured instance, so they may use `#private` fields. A carried
+ * result inherits from its configured one: public methods a backend adds
+ * should reach `#private` state through `this.configured`.
+ *
+ * @example
+ * ```ts
+ * import { KeyRing, LocalResult } from 'airlock-sdk'
+ *
+ * const keys = KeyRing.generate()
+ * const r = new LocalResult({ dir, location: '{taskName}/{date}.json', locationCipher: keys })
+ * const written = await r.write(value, { taskName: 'load', date: '2026-11-21' })
+ * written.location        // 'alk1.eyJ...': may leave
+ * written.plainLocation   // 'load/2026-11-21.json': stays
+ * JSON.stringify(written) // {"type":"local","location":"alk1.eyJ..."}
+ * const read = await r.read(written.location)
+ * read.value              // the value
+ * await r.exists(written.location) // true
+ * ```
+ */
+export abstract class Result<T = unknown> {
+  readonly #location: LocationTemplate | ((context: TemplateContext) => string)
+  readonly #serializer: Serializer<T>
+  readonly #locationCipher: LocationCipher | undefined
+  readonly #payloadCipher: PayloadCipher | undefined
+
+  /**
+   * @param options the options above, plus the backend's own.
+   * @param backendOptionKeys the names of the backend's own options (`['dir']`), so
+   *   that any other unknown key is refused.
+   */
+  constructor(options: ResultOptions<T>, backendOptionKeys: readonly string[] = []) {
+    assertKnownOptions(new.target.name, options, [...backendOptionKeys, ...RESULT_OPTION_KEYS])
+    const { location, serializer = new JSONSerializer<T>(), locationCipher, payloadCipher } = options
+    if (
+      typeof serializer !== 'object' ||
+      serializer === null ||
+      typeof serializer.format !== 'string' ||
+      typeof serializer.serialize !== 'function' ||
+      typeof serializer.deserialize !== 'function'
+    ) {
+      throw new InvalidArgumentError(`serializer must have format, serialize and deserialize, found ${describeType(serializer)}`)
+    }
+    this.#serializer = serializer
+    if (location === undefined) this.#location = LocationTemplate.default(serializer.format)
+    else if (typeof location === 'function') this.#location = location
+    else if (typeof location === 'string') this.#location = new LocationTemplate(location)
+    else throw new InvalidArgumentError(`location must be a template string or a function, found ${describeType(location)}`)
+    if (locationCipher === undefined || locationCipher instanceof LocationCipher) this.#locationCipher = locationCipher
+    else if (isKeyRing(locationCipher)) this.#locationCipher = new LocationCipher(locationCipher)
+    else throw new InvalidArgumentError(`locationCipher must be a KeyRing or a LocationCipher, found ${describeType(locationCipher)}`)
+    if (
+      payloadCipher !== undefined &&
+      (typeof payloadCipher?.seal !== 'function' || typeof payloadCipher.open !== 'function')
+    ) {
+      throw new InvalidArgumentError(`payloadCipher must have seal and open, found ${describeType(payloadCipher)}`)
+    }
+    this.#payloadCipher = payloadCipher
+  }
+
+  /** A stable name of the backend: `'local'`, `'json'`, `'constant'`, `'secret'`, `'s3'`, ... */
+  abstract get type(): string
+
+  /**
+   * Whether the value travels inside the location itself (`JSONResult`), so
+   * the boundary can refuse or encrypt it as an inline value.
+   */
+  get inline(): boolean {
+    return false
+  }
+
+  /** The value a `write` or `read` carries; `undefined` on a configured result. */
+  get value(): T | undefined {
+    return carried.get(this)?.value as T | undefined
+  }
+
+  /** The location that may leave: an `alk1.` token when a location cipher is set, else the plain location. */
+  get location(): string | undefined {
+    return carried.get(this)?.location
+  }
+
+  /** The real location. Never in `toJSON` or `util.inspect`; keep it out of anything that leaves. */
+  get plainLocation(): string | undefined {
+    return carried.get(this)?.plainLocation
+  }
+
+  /**
+   * Serializes `value`, seals it when a payload cipher is set, and stores it
+   * at the location formatted from `context`. Returns a new result carrying
+   * the value and its location.
+   *
+   * @throws {TemplateKeyError} when the template uses a key the context lacks.
+   * @throws {SerializationError} when the serializer cannot encode the value; nothing is stored.
+   *
+   * @example
+   * ```ts
+   * const written = await r.write(rows, { flowName: 'etl', taskName: 'load', taskRunId: id })
+   * ```
+   */
+  async write(value: T, context: TemplateContext = {}): Promise<this & Carried<T>> {
+    const self = this.configured
+    const plainLocation = self.format(context)
+    const bytes = await self.#encode(value)
+    const location = await self.outwardLocation(plainLocation)
+    await self.writeBytes(plainLocation, bytes)
+    return self.carry(value, location, plainLocation)
+  }
+
+  /**
+   * Reads the value at a location: a token (decrypted first) or a plain
+   * location. Returns a new result carrying the value. A plain location that
+   * starts with `alk1.` is taken for a token.
+   *
+   * @throws {InvalidArgumentError} when given a token and no location cipher is set.
+   * @throws {UnknownKeyError} / {TokenInvalidError} when the token is foreign or was modified.
+   * @throws {ResultNotFoundError} when nothing is stored there.
+   * @throws {PayloadFormatError} when the stored bytes are not the serializer's format.
+   *
+   * @example
+   * ```ts
+   * const { value } = await r.read(written.location)
+   * ```
+   */
+  async read(location: string): Promise<this & Carried<T>> {
+    const self = this.configured
+    const resolved = await self.resolveLocation(location)
+    const value = await self.#decode(await self.readBytes(resolved.plainLocation))
+    return self.carry(value, resolved.location, resolved.plainLocation)
+  }
+
+  /**
+   * Whether a result is stored at a location: a token, a plain location, or,
+   * when `context` is given, a template formatted with it.
+   *
+   * @throws {StorageError} when the backend cannot tell (never `false` for an error).
+   *
+   * @example
+   * ```ts
+   * if (await r.exists(written.location)) skip()
+   * await r.exists('{taskName}/{today}.json', { taskName: 'load' })
+   * ```
+   */
+  async exists(location: string, context?: TemplateContext): Promise<boolean> {
+    const self = this.configured
+    const plainLocation =
+      context === undefined || (typeof location === 'string' && LocationCipher.isToken(location))
+        ? await self.plainLocationOf(location)
+        : new LocationTemplate(location).format(context)
+    return self.existsAt(plainLocation)
+  }
+
+  /**
+   * The plain location a write with this context would use.
+   *
+   * @throws {TemplateKeyError} when the template uses a key the context lacks.
+   *
+   * @example
+   * ```ts
+   * r.format({ taskName: 'load', date: '2026-11-21' }) // 'load/2026-11-21.json'
+   * ```
+   */
+  format(context: TemplateContext = {}): string {
+    const location = this.configured.#location
+    if (location instanceof LocationTemplate) return location.format(context)
+    const formatted = location(context)
+    if (typeof formatted !== 'string' || formatted === '') {
+      throw new InvalidArgumentError(`a location function must return a non-empty string, found ${describeType(formatted)}`)
+    }
+    return formatted
+  }
+
+  /** `{ type, location, ...identifiers }`: never the value, the plain location or credentials. */
+  toJSON(): ResultJSON {
+    const json: Record<string, string> = { type: this.type }
+    const location = this.location
+    if (location !== undefined) json.location = location
+    for (const [key, identifier] of Object.entries(this.configured.identifiers())) {
+      // An identifier never stands in for the type or the location.
+      if (key !== 'type' && key !== 'location') json[key] = identifier
+    }
+    return json as ResultJSON
+  }
+
+  [inspect.custom](_depth: number, options: InspectOptions, inspectValue: typeof inspect): string {
+    return `${this.constructor.name} ${inspectValue(this.toJSON(), options)}`
+  }
+
+  /** Stores bytes at a plain location, atomically: a reader sees all of them or none. */
+  protected abstract writeBytes(plainLocation: string, bytes: Uint8Array): Promise<void>
+
+  /**
+   * The bytes at a plain location.
+   *
+   * @throws {ResultNotFoundError} when nothing is stored there.
+   */
+  protected abstract readBytes(plainLocation: string): Promise<Uint8Array>
+
+  /**
+   * Whether something is stored at a plain location.
+   *
+   * @throws {StorageError} when the backend cannot tell; never `false` for an error.
+   */
+  protected abstract existsAt(plainLocation: string): Promise<boolean>
+
+  /** Names that identify the backend in `toJSON`, such as `{ bucket }`. Never credentials or paths of this machine. */
+  protected identifiers(): Readonly<Record<string, string>> {
+    return NO_IDENTIFIERS
+  }
+
+  /** The configured result that this one was written or read from (itself if neither). */
+  protected get configured(): this {
+    return (carried.get(this)?.origin ?? this) as this
+  }
+
+  /** A new result of this class that carries a value and its locations. */
+  protected carry(value: T, location: string | undefined, plainLocation: string | undefined): this & Carried<T> {
+    const origin = this.configured
+    const copy = Object.create(origin) as this & Carried<T>
+    carried.set(copy, { origin, value, location, plainLocation })
+    return copy
+  }
+
+  /** What may leave for a plain location: its token when a location cipher is set, else itself. */
+  protected async outwardLocation(plainLocation: string): Promise<string> {
+    const cipher = this.configured.#locationCipher
+    return cipher === undefined ? plainLocation : cipher.encrypt(plainLocation)
+  }
+
+  /** Both forms of a location given as a token or as a plain location. */
+  protected async resolveLocation(location: string): Promise<{ location: string; plainLocation: string }> {
+    const plainLocation = await this.plainLocationOf(location)
+    return {
+      location: LocationCipher.isToken(location) ? location : await this.outwardLocation(plainLocation),
+      plainLocation,
+    }
+  }
+
+  /**
+   * The plain location of a token (decrypted) or of a plain location (itself).
+   *
+   * @throws {InvalidArgumentError} when given a token and no location cipher is set.
+   */
+  protected async plainLocationOf(location: string): Promise<string> {
+    if (typeof location !== 'string' || location === '') {
+      throw new InvalidArgumentError(`a location is a non-empty string, found ${describeType(location)}`)
+    }
+    if (!LocationCipher.isToken(location)) return location
+    const cipher = this.configured.#locationCipher
+    if (cipher === undefined) {
+      throw new InvalidArgumentError(`${this.constructor.name} was given a location token but has no locationCipher to decrypt it`)
+    }
+    return cipher.decrypt(location)
+  }
+
+  async #encode(value: T): Promise<Uint8Array> {
+    let bytes: unknown
+    try {
+      bytes = this.#serializer.serialize(value)
+    } catch (err) {
+      if (err instanceof AirlockError) throw err
+      // A foreign serializer's message may quote the value.
+      throw new SerializationError(`the ${this.#serializer.format} serializer could not encode the value: ${(err as Error)?.name ?? 'error'}`)
+    }
+    if (!(bytes instanceof Uint8Array)) {
+      throw new SerializationError(`the ${this.#serializer.format} serializer returned ${describeType(bytes)}, expected a Uint8Array`)
+    }
+    return this.#payloadCipher === undefined ? bytes : this.#payloadCipher.seal(bytes)
+  }
+
+  async #decode(stored: Uint8Array): Promise<T> {
+    const bytes = this.#payloadCipher === undefined ? stored : await this.#payloadCipher.open(stored)
+    try {
+      return this.#serializer.deserialize(bytes)
+    } catch (err) {
+      if (err instanceof AirlockError) throw err
+      throw new PayloadFormatError(`the ${this.#serializer.format} serializer could not decode the stored bytes: ${(err as Error)?.name ?? 'error'}`)
+    }
+  }
+}
