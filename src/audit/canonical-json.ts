@@ -1,0 +1,113 @@
+import { InvalidArgumentError } from '../errors.js'
+
+/** A JSON value, as `JSON.parse` produces it. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject
+
+/** A JSON object, as `JSON.parse` produces it. */
+export interface JsonObject {
+  [key: string]: JsonValue
+}
+
+/** Deeper values are refused: no real event nests this far, and recursion stays bounded. */
+export const MAX_JSON_DEPTH = 256
+
+/**
+ * Text that is already canonical JSON, spliced in verbatim by
+ * {@link canonicalJson}. The ledger serializes an event once and reuses the
+ * text for the hash and the line; it is never handed to callers.
+ *
+ * @example
+ * ```ts
+ * canonicalJson({ b: new CanonicalText('{"x":1}'), a: 1 }) // '{"a":1,"b":{"x":1}}'
+ * ```
+ */
+export class CanonicalText {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * The canonical JSON serialization every ledger hash is taken over (wire
+ * format v1). For I-JSON input it is RFC 8785 (JCS):
+ *
+ * - objects: members sorted by key in UTF-16 code-unit order (the default
+ *   `Array.prototype.sort`), written `{"key":value,...}`; a member whose value
+ *   is `undefined` is left out, as `JSON.stringify` does;
+ * - arrays: elements in order, `[a,b]`;
+ * - strings: exactly as `JSON.stringify` writes them (ES2019: a lone surrogate
+ *   becomes a `\udXXX` escape);
+ * - numbers: finite only, as `JSON.stringify` writes them (`-0` becomes `0`);
+ * - `true`, `false`, `null`;
+ * - no whitespace anywhere.
+ *
+ * Only plain objects (prototype `Object.prototype` or `null`) and arrays are
+ * accepted as containers, so a `Date`, a `Map` or a class instance cannot slip
+ * in a different representation through `toJSON`.
+ *
+ * @throws {InvalidArgumentError} naming the path (never the value) of anything
+ *   that is not JSON: `undefined` outside an object, a function, a symbol, a
+ *   bigint, a non-finite number, a non-plain object, or nesting deeper than
+ *   {@link MAX_JSON_DEPTH}.
+ *
+ * @example
+ * ```ts
+ * canonicalJson({ b: [1, 'x'], a: null }) // '{"a":null,"b":[1,"x"]}'
+ * ```
+ */
+export function canonicalJson(value: unknown, what = 'value'): string {
+  return write(value, [what])
+}
+
+// `trail` is the path from the root, kept as a stack so the success path
+// builds no path strings; one is joined only for an error message.
+function write(value: unknown, trail: (string | number)[]): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'boolean':
+      return value ? 'true' : 'false'
+    case 'number':
+      if (!Number.isFinite(value)) throw notJson(trail, 'a non-finite number')
+      return JSON.stringify(value)
+    case 'object':
+      break
+    default:
+      throw notJson(trail, typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`)
+  }
+  if (value === null) return 'null'
+  if (value instanceof CanonicalText) return value.text
+  if (trail.length > MAX_JSON_DEPTH) throw notJson(trail, `nesting deeper than ${MAX_JSON_DEPTH} levels`)
+  let out: string
+  if (Array.isArray(value)) {
+    out = '['
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ','
+      trail.push(i)
+      out += write(value[i], trail)
+      trail.pop()
+    }
+    return out + ']'
+  }
+  const proto = Object.getPrototypeOf(value) as unknown
+  if (proto !== Object.prototype && proto !== null) throw notJson(trail, 'an object that is not a plain object')
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).sort()
+  out = '{'
+  for (const key of keys) {
+    const member = record[key]
+    if (member === undefined) continue
+    if (out.length > 1) out += ','
+    trail.push(key)
+    out += JSON.stringify(key) + ':' + write(member, trail)
+    trail.pop()
+  }
+  return out + '}'
+}
+
+function notJson(trail: readonly (string | number)[], found: string): InvalidArgumentError {
+  let path = String(trail[0])
+  for (let i = 1; i < trail.length; i++) {
+    const step = trail[i]
+    path += typeof step === 'number' ? `[${step}]` : `.${step}`
+  }
+  return new InvalidArgumentError(`expected a JSON value at ${path}, found ${found}`)
+}

@@ -1,0 +1,456 @@
+import { open as openFile, mkdir, type FileHandle } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { inspect } from 'node:util'
+import type { KeyObject } from 'node:crypto'
+import { CompactSign } from 'jose'
+import { z } from 'zod'
+import { REDACTED } from '../crypto/redacted.js'
+import { ClosedError, InvalidArgumentError, LedgerTamperedError, StorageError } from '../errors.js'
+import { CanonicalText, canonicalJson, type JsonObject } from './canonical-json.js'
+import {
+  CHECKPOINT_TYP,
+  GENESIS_HASH,
+  LEDGER_FORMAT_VERSION,
+  MAX_EVENT_BYTES,
+  MAX_LINE_BYTES,
+  ledgerDeliveryEntrySchema,
+  ledgerEventEntrySchema,
+  parseLedgerLine,
+  sha256Hex,
+  type LedgerDeliveryError,
+  type LedgerDeliveryStatus,
+  type LedgerEventStatus,
+  type LedgerTransform,
+} from './ledger-entry.js'
+import { toSigningKey, type LedgerKeyInput } from './ledger-signing-key.js'
+import { verifyLedger } from './verify-ledger.js'
+
+/** Options of {@link Ledger.open}. */
+export interface LedgerOptions {
+  /** The NDJSON file. Parent directories are created; an existing file is continued. */
+  path: string
+  /** An Ed25519 private key. With it, checkpoints are signed every `checkpointEvery` entries and at `close()`. */
+  signingKey?: LedgerKeyInput
+  /** Sign a checkpoint after this many entries. Needs `signingKey`. Without it, only `close()` signs. */
+  checkpointEvery?: number
+}
+
+/** What {@link Ledger.append} records: the event exactly as it goes out, and what the policy did to it. */
+export interface LedgerEventInput {
+  channel: string
+  eventId: string
+  /** The hash of the policy that shaped the event. */
+  policyHash: string
+  /** The JSON object as sent. It is copied when `append` is called; later changes do not reach the ledger. */
+  event: JsonObject
+  /** `[{path, rule, action}]`. Never original values. */
+  transforms: readonly LedgerTransform[]
+  status: LedgerEventStatus
+  /** For `status: 'failed'`: the error class or code and HTTP status. Never a message. */
+  error?: LedgerDeliveryError
+}
+
+/** What {@link Ledger.appendDelivery} records about events appended earlier. */
+export interface LedgerDeliveryInput {
+  /** The events of one transport batch (1 to 10,000). */
+  eventIds: readonly string[]
+  status: LedgerDeliveryStatus
+  /** For `retrying` and `failed`: the error class or code and HTTP status. Never a message. */
+  error?: LedgerDeliveryError
+}
+
+/** Where an entry landed. */
+export interface LedgerAppendResult {
+  seq: number
+  hash: string
+}
+
+const eventInputSchema = ledgerEventEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
+const deliveryInputSchema = ledgerDeliveryEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
+
+const optionsSchema = z.strictObject({
+  path: z.string().min(1),
+  signingKey: z.unknown().optional(),
+  checkpointEvery: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+})
+
+const TAIL_CHUNK_BYTES = 64 * 1024
+const NEWLINE = 0x0a
+
+/** An entry waiting for the next group commit. `body` lacks `prev` and `hash`, which the commit fills in order. */
+interface Pending {
+  seq: number
+  body: Record<string, unknown>
+  final: boolean
+  resolve: (result: LedgerAppendResult) => void
+  reject: (err: unknown) => void
+}
+
+// A second writer on the same file would fork the chain. This catches it
+// within a process; across processes, one writer per file is the caller's job.
+const openPaths = new Set<string>()
+
+/**
+ * The append-only, hash-chained NDJSON ledger of everything sent to the
+ * control plane (DESIGN.md, invariant 3). Line format: {@link LedgerEntry}.
+ *
+ * Appends are totally ordered by call order: `seq` is assigned when `append`
+ * is called. Writes use group commit: an append resolves once its line is
+ * written and `fdatasync`ed, and appends made while a sync is in flight share
+ * the next single write and sync. A crash can lose only entries whose
+ * promises have not resolved, and may leave the last line torn; `open` then
+ * refuses the file with {@link LedgerTamperedError} naming that seq, rather
+ * than continue a damaged chain. Truncate the torn bytes (after the last
+ * `\n`) to recover.
+ *
+ * When a write or sync fails, the file's tail is unknown, so the ledger
+ * refuses every later append with the same {@link StorageError}.
+ *
+ * So that the ledger holds everything the wire saw, even across a crash,
+ * append an event as `queued` and await it before sending, then record the
+ * outcome with {@link Ledger.appendDelivery}.
+ *
+ * With a signing key, a checkpoint signs the chain as this writer found it,
+ * and `open` reads only the last line. A file rewritten while no writer had it
+ * open would be signed over: verify it with the public key before reopening a
+ * ledger whose storage you do not trust. One writer per file; a second
+ * `open` of the same path in this process is refused.
+ *
+ * @example
+ * ```ts
+ * import { Ledger } from 'airlock-sdk'
+ *
+ * const ledger = await Ledger.open({ path: 'audit/ledger.ndjson' })
+ * const { seq } = await ledger.append({
+ *   channel: 'parameters', eventId: 'e1', policyHash: 'sha256:4f…',
+ *   event: { flowRunId: 'r1', parameters: { email: '[email]' } },
+ *   transforms: [{ path: 'parameters.email', rule: 'email', action: 'scrub' }],
+ *   status: 'queued',
+ * })
+ * await ledger.appendDelivery({ eventIds: ['e1'], status: 'failed', error: { code: 'ERR_DELIVERY', status: 503 } })
+ * await ledger.close()
+ * ```
+ */
+export class Ledger {
+  /** The absolute path of the file. */
+  readonly path: string
+  readonly #fd: FileHandle
+  readonly #signer: { key: KeyObject; kid: string } | undefined
+  readonly #checkpointEvery: number | undefined
+  #seq: number
+  #head: string
+  #sinceCheckpoint = 0
+  #pending: Pending[] = []
+  #committing: Promise<void> | undefined
+  #failure: StorageError | undefined
+  #closing: Promise<void> | undefined
+
+  private constructor(
+    path: string,
+    fd: FileHandle,
+    tail: { seq: number; hash: string },
+    signer: { key: KeyObject; kid: string } | undefined,
+    checkpointEvery: number | undefined,
+  ) {
+    this.path = path
+    this.#fd = fd
+    this.#seq = tail.seq
+    this.#head = tail.hash
+    this.#signer = signer
+    this.#checkpointEvery = checkpointEvery
+  }
+
+  /**
+   * Opens (or creates) a ledger. An existing file is continued from its last
+   * entry; only the tail is read. Parent directories are created, and the
+   * file is created with mode 0600.
+   *
+   * @throws {InvalidArgumentError} on bad options, a key that is not Ed25519,
+   *   or a path this process already has open.
+   * @throws {LedgerTamperedError} when the last line is torn or not intact;
+   *   `seq` names the first bad entry.
+   * @throws {StorageError} when the file cannot be created or read.
+   *
+   * @example
+   * ```ts
+   * const ledger = await Ledger.open({ path: 'audit/ledger.ndjson', signingKey: privateJwk, checkpointEvery: 10_000 })
+   * ```
+   */
+  static async open(options: LedgerOptions): Promise<Ledger> {
+    const parsed = optionsSchema.safeParse(options)
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      throw new InvalidArgumentError(`Ledger.open options are invalid: ${problems.join('; ')}`)
+    }
+    const { checkpointEvery } = parsed.data
+    if (checkpointEvery !== undefined && options.signingKey === undefined) {
+      throw new InvalidArgumentError('checkpointEvery needs a signingKey: unsigned checkpoints would prove nothing')
+    }
+    const signer = options.signingKey === undefined ? undefined : await toSigningKey(options.signingKey)
+    const path = resolve(parsed.data.path)
+    if (openPaths.has(path)) throw new InvalidArgumentError(`the ledger ${path} is already open in this process`)
+    openPaths.add(path)
+    let fd: FileHandle | undefined
+    try {
+      await mkdir(dirname(path), { recursive: true })
+      fd = await openFile(path, 'a+', 0o600)
+      await syncDirectory(dirname(path))
+      const tail = await readTail(fd, path)
+      return new Ledger(path, fd, tail, signer, checkpointEvery)
+    } catch (err) {
+      openPaths.delete(path)
+      await fd?.close()
+      if (err instanceof LedgerTamperedError) throw err
+      throw ioError(`cannot open the ledger ${path}`, err)
+    }
+  }
+
+  /**
+   * Records an event. `seq` is assigned now, synchronously (the method awaits
+   * nothing before that; it is async so every error is a rejection), and the
+   * promise resolves once the line is on disk.
+   *
+   * @throws {InvalidArgumentError} (as a rejection) when the input does not
+   *   match the entry schema or `event` is not JSON.
+   * @throws {ClosedError} after `close()`.
+   * @throws {StorageError} when this or an earlier write failed.
+   *
+   * @example
+   * ```ts
+   * await ledger.append({ channel: 'logs', eventId: id, policyHash, event, transforms: [], status: 'sent' })
+   * ```
+   */
+  async append(input: LedgerEventInput): Promise<LedgerAppendResult> {
+    this.#checkOpen()
+    const parsed = eventInputSchema.safeParse(input)
+    if (!parsed.success) throw invalidInput('append', parsed.error)
+    const eventText = canonicalJson(parsed.data.event, 'event')
+    if (Buffer.byteLength(eventText) > MAX_EVENT_BYTES) {
+      throw new InvalidArgumentError(`event is larger than ${MAX_EVENT_BYTES} bytes of JSON`)
+    }
+    return this.#enqueue({ ...parsed.data, kind: 'event', event: new CanonicalText(eventText) })
+  }
+
+  /**
+   * Records news about events appended earlier: delivered, failed for now
+   * (`retrying`), or failed for good. Entries are never rewritten; this is a
+   * new entry.
+   *
+   * @throws {InvalidArgumentError}, {ClosedError}, {StorageError}: as for {@link Ledger.append}.
+   *
+   * @example
+   * ```ts
+   * await ledger.appendDelivery({ eventIds: [id], status: 'failed', error: { code: 'http-503', status: 503 } })
+   * ```
+   */
+  async appendDelivery(input: LedgerDeliveryInput): Promise<LedgerAppendResult> {
+    this.#checkOpen()
+    const parsed = deliveryInputSchema.safeParse(input)
+    if (!parsed.success) throw invalidInput('appendDelivery', parsed.error)
+    return this.#enqueue({ ...parsed.data, kind: 'delivery' })
+  }
+
+  /**
+   * Writes what is pending, signs a final checkpoint when a signing key was
+   * given, and closes the file. Idempotent.
+   *
+   * @throws {StorageError} when a write failed; the file is closed anyway.
+   *
+   * @example
+   * ```ts
+   * await ledger.close()
+   * ```
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      if (this.#signer !== undefined && this.#failure === undefined) this.#enqueueCheckpoint(true)
+      this.#closing = this.#finish()
+    }
+    return this.#closing
+  }
+
+  /** Path and whether it signs; never the key. */
+  toString(): string {
+    return `Ledger(${this.path}, signing: ${this.#signer === undefined ? 'off' : REDACTED})`
+  }
+
+  /** Path and whether it signs; never the key. */
+  toJSON(): { type: 'Ledger'; path: string; signing: boolean } {
+    return { type: 'Ledger', path: this.path, signing: this.#signer !== undefined }
+  }
+
+  [inspect.custom](): string {
+    return this.toString()
+  }
+
+  #checkOpen(): void {
+    if (this.#closing !== undefined) throw new ClosedError(`the ledger ${this.path} is closed`)
+    if (this.#failure !== undefined) throw this.#failure
+  }
+
+  #enqueue(body: Record<string, unknown>): Promise<LedgerAppendResult> {
+    const promise = this.#push(body, false)
+    if (this.#signer !== undefined && this.#checkpointEvery !== undefined) {
+      if (++this.#sinceCheckpoint >= this.#checkpointEvery) this.#enqueueCheckpoint(false)
+    }
+    return promise
+  }
+
+  #enqueueCheckpoint(final: boolean): void {
+    this.#sinceCheckpoint = 0
+    // Nobody awaits a checkpoint; if it fails, #failure rejects what follows.
+    this.#push({ kind: 'checkpoint' }, final).catch(() => {})
+  }
+
+  #push(body: Record<string, unknown>, final: boolean): Promise<LedgerAppendResult> {
+    const seq = ++this.#seq
+    body.v = LEDGER_FORMAT_VERSION
+    body.seq = seq
+    body.time = new Date().toISOString()
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ seq, body, final, resolve, reject })
+      this.#committing ??= this.#commitLoop()
+    })
+  }
+
+  async #commitLoop(): Promise<void> {
+    // One microtask's grace lets appends made in the same tick (a
+    // Promise.all) join the first commit instead of waiting for the second.
+    await Promise.resolve()
+    while (this.#pending.length > 0) {
+      const batch = this.#pending
+      this.#pending = []
+      if (this.#failure !== undefined) {
+        for (const item of batch) item.reject(this.#failure)
+        continue
+      }
+      try {
+        await this.#commit(batch)
+      } catch (err) {
+        this.#failure = ioError(`writing the ledger ${this.path} failed; it refuses further appends`, err)
+        for (const item of batch) item.reject(this.#failure)
+      }
+    }
+    this.#committing = undefined
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    const lines: string[] = []
+    const hashes: string[] = []
+    for (const item of batch) {
+      const body = item.body
+      body.prev = this.#head
+      if (body.kind === 'checkpoint') body.jws = await this.#sign(item.seq - 1, this.#head, item.final)
+      const hash = sha256Hex(canonicalJson(body))
+      body.hash = hash
+      lines.push(canonicalJson(body) + '\n')
+      hashes.push(hash)
+      this.#head = hash
+    }
+    const bytes = Buffer.from(lines.join(''), 'utf8')
+    let offset = 0
+    while (offset < bytes.length) {
+      const { bytesWritten } = await this.#fd.write(bytes, offset, bytes.length - offset)
+      offset += bytesWritten
+    }
+    await this.#fd.datasync()
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ seq: batch[i]!.seq, hash: hashes[i]! })
+  }
+
+  #sign(seq: number, head: string, final: boolean): Promise<string> {
+    const signer = this.#signer!
+    const payload = canonicalJson({ final, head, seq, v: LEDGER_FORMAT_VERSION })
+    return new CompactSign(Buffer.from(payload, 'utf8'))
+      .setProtectedHeader({ alg: 'EdDSA', typ: CHECKPOINT_TYP, kid: signer.kid })
+      .sign(signer.key)
+  }
+
+  async #finish(): Promise<void> {
+    while (this.#committing !== undefined) await this.#committing
+    openPaths.delete(this.path)
+    try {
+      await this.#fd.close()
+    } catch (err) {
+      this.#failure ??= ioError(`closing the ledger ${this.path} failed`, err)
+    }
+    if (this.#failure !== undefined) throw this.#failure
+  }
+}
+
+/**
+ * The last entry's seq and hash, read from the end of the file. A fast path:
+ * when the tail is anything but one intact, newline-terminated line, the
+ * whole file is verified to name the first bad seq.
+ */
+async function readTail(fd: FileHandle, path: string): Promise<{ seq: number; hash: string }> {
+  const { size } = await fd.stat()
+  if (size === 0) return { seq: 0, hash: GENESIS_HASH }
+  const line = await lastLine(fd, size)
+  if (line !== undefined) {
+    const parsed = parseLedgerLine(line)
+    if (parsed.ok) return { seq: parsed.entry.seq, hash: parsed.entry.hash }
+  }
+  const result = await verifyLedger(path)
+  if (!result.ok) throw new LedgerTamperedError(result.firstBadSeq, result.reason)
+  // The last line parsed on its own but not in the chain's reading: still not a tail to build on.
+  throw new LedgerTamperedError(result.entries + 1, 'the last line is not an intact entry')
+}
+
+/**
+ * The last line without its `\n`, or `undefined` when the file does not end
+ * in `\n` (a torn write) or the line is longer than any the writer makes.
+ * Reads backwards in chunks, so only the last line is held in memory.
+ */
+async function lastLine(fd: FileHandle, size: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = []
+  let held = 0
+  let position = size
+  while (position > 0) {
+    const length = Math.min(TAIL_CHUNK_BYTES, position)
+    position -= length
+    let chunk = Buffer.alloc(length)
+    await readFully(fd, chunk, position)
+    if (position + length === size) {
+      if (chunk[length - 1] !== NEWLINE) return undefined
+      chunk = chunk.subarray(0, length - 1)
+    }
+    const start = chunk.lastIndexOf(NEWLINE)
+    chunks.unshift(start === -1 ? chunk : chunk.subarray(start + 1))
+    held += chunks[0]!.length
+    if (held > MAX_LINE_BYTES) return undefined
+    if (start !== -1) break
+  }
+  return Buffer.concat(chunks)
+}
+
+async function readFully(fd: FileHandle, into: Buffer, position: number): Promise<void> {
+  let offset = 0
+  while (offset < into.length) {
+    const { bytesRead } = await fd.read(into, offset, into.length - offset, position + offset)
+    if (bytesRead === 0) throw new StorageError('the ledger file shrank while its tail was read')
+    offset += bytesRead
+  }
+}
+
+// A new file's directory entry is durable only once the directory is synced.
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return
+  const handle = await openFile(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+function invalidInput(method: string, error: z.ZodError): InvalidArgumentError {
+  // Paths and expectations only: zod issues do not quote the input.
+  const problems = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+  return new InvalidArgumentError(`Ledger.${method} input is invalid: ${problems.join('; ')}`)
+}
+
+function ioError(message: string, err: unknown): StorageError {
+  if (err instanceof StorageError) return err
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return new StorageError(`${message}${code === undefined ? '' : ` (${code})`}`, { cause: err })
+}
