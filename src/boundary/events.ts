@@ -52,12 +52,35 @@ export const resultReferenceSchema = z
   })
   .catchall(z.union([z.string(), z.number(), z.boolean()]))
 
-/** A failure as it may leave, built by `scrubError` under the policy. */
+/** One error of a failure's cause chain, as it may leave. */
+export interface FailureCause {
+  type: string
+  code?: string
+  message?: string
+  stack?: string
+  causes?: FailureCause[]
+}
+
+const failureCauseSchema: z.ZodType<FailureCause> = z.lazy(() =>
+  z.strictObject({
+    type: z.string(),
+    code: z.string().optional(),
+    message: z.string().optional(),
+    stack: z.string().optional(),
+    causes: z.array(failureCauseSchema).optional(),
+  }),
+)
+
+/**
+ * A failure as it may leave, built by `scrubError` under the policy's
+ * `exceptions` mode: `fingerprint` and `token` appear only in their modes.
+ */
 export const failureSchema = z.strictObject({
   type: z.string(),
   code: z.string().optional(),
   message: z.string().optional(),
   stack: z.string().optional(),
+  causes: z.array(failureCauseSchema).optional(),
   fingerprint: z.string().optional(),
   token: z.string().optional(),
 })

@@ -1,0 +1,374 @@
+import { randomUUID } from 'node:crypto'
+import { inspect } from 'node:util'
+import type { JsonObject } from '../audit/canonical-json.js'
+import { Ledger, type LedgerOptions } from '../audit/ledger.js'
+import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
+import { REDACTED } from '../crypto/redacted.js'
+import type { SecretProvider } from '../crypto/secret.js'
+import { AirlockError, ClosedError, InvalidArgumentError } from '../errors.js'
+import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
+import { Scrubber } from '../scrub/scrubber.js'
+import type { ControlPlane, DeliveryReport } from './control-plane.js'
+import { channelOf, emitInputSchema, type Channel, type EmitInput } from './emit-input.js'
+import { outboundEventSchema, type OutboundEvent } from './events.js'
+import { FileControlPlane } from './file-control-plane.js'
+import { PolicyApplier, type ChannelTransform, type EventEnvelope } from './policy-applier.js'
+
+/** Options of an {@link AirlockBoundary} (and so of `Airlock`). */
+export interface AirlockOptions {
+  /** A resolved policy (from `definePolicy`/`loadPolicy`) or a policy input. Default: `balanced`. */
+  policy?: ResolvedPolicy | PolicyInput
+  /** The key ring that encrypts locations and values and keys fingerprints. */
+  keys: KeyRing
+  /** Where events go. Default: a `FileControlPlane` at `.airlock/control-plane.ndjson`. */
+  controlPlane?: ControlPlane
+  /** The audit ledger. Default: `.airlock/ledger.ndjson`. */
+  ledger?: LedgerOptions
+  /** A scrubber to use instead of one built from the policy. */
+  scrubber?: Scrubber
+}
+
+/**
+ * Counts per channel and action, `withheld` included. Counts only: never a value.
+ */
+export interface AirlockStats {
+  /** Events sent, per channel. */
+  readonly events: Readonly<Partial<Record<Channel, number>>>
+  /** Transforms applied, per channel, then per action (`scrub`, `redact`, `encrypt`, ...). */
+  readonly actions: Readonly<Partial<Record<Channel, Readonly<Record<string, number>>>>>
+  /** Events replaced by a `withheld` event, per channel of the original. */
+  readonly withheld: Readonly<Partial<Record<Channel, number>>>
+  /** Log records the policy did not ship (level below threshold, or shipping off). */
+  readonly suppressedLogs: number
+  /** Batches the control plane rejected for good. */
+  readonly deliveryFailures: number
+  /** Events not sent because the ledger could not record them. */
+  readonly ledgerFailures: number
+}
+
+interface Prepared {
+  readonly channel: Channel
+  readonly event: OutboundEvent | undefined
+  readonly transforms: readonly ChannelTransform[]
+}
+
+const noop = (): void => {}
+
+/**
+ * The one door (DESIGN.md, invariant 1): the only code that hands data to a
+ * control-plane transport. `emit(input)`:
+ * 1. validates the raw event;
+ * 2. applies the policy (scrub, hash, encrypt, drop);
+ * 3. appends the exact outbound JSON and its transforms to the ledger;
+ * 4. hands the event to the transport.
+ *
+ * If step 1 or 2 throws, a `withheld` event that names the channel and the
+ * reason class, and carries no payload, takes the event's place. If the
+ * ledger cannot record an event, nothing is sent: the wire never carries what
+ * the ledger did not see. Events reach the transport in `emit` order.
+ *
+ * `Airlock` (exported from the package) extends this with `task`, `flow` and
+ * `logger`; the door itself lives here, in `src/boundary`.
+ *
+ * @example
+ * ```ts
+ * import { AirlockBoundary, KeyRing, MemoryControlPlane } from 'airlock-sdk'
+ *
+ * const controlPlane = new MemoryControlPlane()
+ * const boundary = new AirlockBoundary({ keys: KeyRing.generate(), controlPlane, ledger: { path: 'audit/ledger.ndjson' } })
+ * await boundary.emit({ kind: 'parameters', runId: 'r1', flowName: 'etl', parameters: { email: 'ada@example.com' } })
+ * controlPlane.events[0]  // { kind: 'parameters', parameters: { email: '[REDACTED:email]' }, ... }
+ * await boundary.close()
+ * ```
+ */
+export class AirlockBoundary {
+  /** The resolved policy in force. */
+  readonly policy: ResolvedPolicy
+  /** The stable hash of the policy, stamped on every event and ledger entry. */
+  readonly policyHash: string
+  /** The scrubbing engine: register known secrets here. */
+  readonly scrubber: Scrubber
+  readonly #keys: KeyRing
+  readonly #controlPlane: ControlPlane
+  readonly #ledger: Promise<Ledger>
+  readonly #applier: PolicyApplier
+  #appendTail: Promise<unknown> = Promise.resolve()
+  #sendTail: Promise<unknown> = Promise.resolve()
+  #closed = false
+  #closing: Promise<void> | undefined
+  readonly #stats = {
+    events: new Map<Channel, number>(),
+    actions: new Map<Channel, Map<string, number>>(),
+    withheld: new Map<Channel, number>(),
+    suppressedLogs: 0,
+    deliveryFailures: 0,
+    ledgerFailures: 0,
+  }
+
+  constructor(options: AirlockOptions) {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('Airlock needs an options object')
+    if (!isKeyRing(options.keys)) {
+      throw new InvalidArgumentError('Airlock needs { keys: KeyRing }: KeyRing.generate(), KeyRing.fromEnv() or KeyRing.fromFile()')
+    }
+    this.#keys = options.keys
+    this.policy = isResolvedPolicy(options.policy) ? options.policy : definePolicy(options.policy ?? {})
+    this.policyHash = this.policy.hash
+    this.scrubber = options.scrubber ?? new Scrubber({ policy: this.policy.scrub, keys: this.#keys })
+    this.#controlPlane = options.controlPlane ?? new FileControlPlane({ path: '.airlock/control-plane.ndjson' })
+    this.#applier = new PolicyApplier(this.policy, this.scrubber, this.#keys)
+    this.#ledger = Ledger.open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
+    // An unhandled rejection here would crash the process before the first
+    // emit could report it; emit and close surface it instead.
+    this.#ledger.catch(noop)
+    this.#controlPlane.onDelivery?.(this.#onDelivery)
+  }
+
+  /**
+   * Registers every secret the provider resolves with the scrubber, so it is
+   * masked wherever it appears.
+   *
+   * @example
+   * ```ts
+   * const secrets = new EnvSecretProvider()
+   * airlock.useSecrets(secrets)
+   * const token = await secrets.get('API_TOKEN') // now masked in every channel
+   * ```
+   */
+  useSecrets(provider: SecretProvider): void {
+    this.scrubber.watch(provider)
+  }
+
+  /**
+   * Sends one event through the policy, the ledger and the transport. Resolves
+   * with the event as it went over the wire (or the `withheld` event that took
+   * its place), or `undefined` when the policy suppressed it (a log below the
+   * shipped level) or the ledger could not record it.
+   *
+   * @example
+   * ```ts
+   * const sent = await airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Running' })
+   * ```
+   */
+  emit(input: EmitInput): Promise<OutboundEvent | undefined> {
+    if (this.#closed) return Promise.reject(new ClosedError('Airlock is closed; emit after close() sends nothing'))
+    const prepared = this.#prepare(input)
+    // Policy work runs concurrently; ledger appends happen in call order, so
+    // ledger order and wire order are emit order.
+    const appended = this.#appendTail.then(() => prepared).then(this.#append)
+    this.#appendTail = appended.then(noop, noop)
+    return appended.then(unwrapDone)
+  }
+
+  /**
+   * Counts per channel and action, `withheld` included.
+   *
+   * @example
+   * ```ts
+   * airlock.stats().actions.parameters // { scrub: 3, hash: 1 }
+   * ```
+   */
+  stats(): AirlockStats {
+    const actions: Partial<Record<Channel, Record<string, number>>> = {}
+    for (const [channel, counts] of this.#stats.actions) actions[channel] = Object.fromEntries(counts)
+    return {
+      events: Object.fromEntries(this.#stats.events),
+      actions,
+      withheld: Object.fromEntries(this.#stats.withheld),
+      suppressedLogs: this.#stats.suppressedLogs,
+      deliveryFailures: this.#stats.deliveryFailures,
+      ledgerFailures: this.#stats.ledgerFailures,
+    }
+  }
+
+  /**
+   * Waits until every event emitted so far is ledgered and delivered (or
+   * definitively rejected).
+   */
+  async flush(): Promise<void> {
+    await this.#appendTail
+    await this.#sendTail
+    await this.#controlPlane.flush()
+  }
+
+  /**
+   * Flushes the transport and the ledger, then closes both. Emitting after
+   * close throws `ERR_CLOSED`. Calling close twice is safe.
+   *
+   * @example
+   * ```ts
+   * await airlock.close()
+   * ```
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true
+    await this.#appendTail
+    await this.#sendTail
+    // The transport first: its last delivery reports still go to the ledger.
+    await this.#controlPlane.close()
+    const ledger = await this.#ledger
+    await ledger.close()
+  }
+
+  toString(): string {
+    return `Airlock(policy ${this.policyHash}, keys ${REDACTED})`
+  }
+
+  toJSON(): { type: 'Airlock'; policyHash: string } {
+    return { type: 'Airlock', policyHash: this.policyHash }
+  }
+
+  [inspect.custom](): string {
+    return this.toString()
+  }
+
+  // ---------------------------------------------------------------- pipeline
+
+  async #prepare(raw: EmitInput): Promise<Prepared> {
+    // The channel is read before validation so a withheld event can name it.
+    const kind = (raw as { kind?: unknown } | null)?.kind
+    const channel = channelOf(kind === 'parameters' || kind === 'log' ? kind : 'flow-run-state')
+    const transforms: ChannelTransform[] = []
+    let stage = 'validate'
+    try {
+      const input = emitInputSchema.parse(raw)
+      if (input.kind === 'log' && !this.#applier.shipsLevel(input.level)) return { channel, event: undefined, transforms }
+      const envelope: EventEnvelope = {
+        v: 1,
+        id: randomUUID(),
+        runId: input.runId,
+        time: new Date().toISOString(),
+        policyHash: this.policyHash,
+      }
+      stage = 'policy'
+      const event = await this.#applier.apply(input, envelope, transforms)
+      if (event === undefined) return { channel, event, transforms }
+      stage = 'serialize'
+      // What goes out must match the strict wire schema, and survive JSON:
+      // the ledger and the transport both see this exact text.
+      const wire = JSON.parse(JSON.stringify(event)) as unknown
+      return { channel, event: outboundEventSchema.parse(wire), transforms }
+    } catch (err) {
+      return { channel, event: this.#withheld(raw, channel, stage, err), transforms: [] }
+    }
+  }
+
+  #withheld(raw: unknown, channel: Channel, stage: string, err: unknown): OutboundEvent {
+    const runId = (raw as { runId?: unknown } | null)?.runId
+    // The reason is a class, never a message: messages can quote the data.
+    const code = err instanceof AirlockError ? err.code : 'ERR_INTERNAL'
+    return {
+      v: 1,
+      kind: 'withheld',
+      id: randomUUID(),
+      runId: typeof runId === 'string' && runId.length > 0 && runId.length <= 200 ? runId : 'unknown',
+      time: new Date().toISOString(),
+      policyHash: this.policyHash,
+      channel,
+      reason: `${stage}:${code}`,
+    }
+  }
+
+  // Bound once: the emit path allocates no closure for it.
+  readonly #append = async (prepared: Prepared): Promise<{ done: Promise<OutboundEvent | undefined> }> => {
+    const { event, channel, transforms } = prepared
+    if (event === undefined) {
+      if (channel === 'logs') this.#stats.suppressedLogs++
+      return { done: Promise.resolve(undefined) }
+    }
+    let ledger: Ledger
+    try {
+      ledger = await this.#ledger
+    } catch (err) {
+      return { done: Promise.resolve(this.#ledgerFailed(err)) }
+    }
+    const appended = ledger.append({
+      channel,
+      eventId: event.id,
+      policyHash: this.policyHash,
+      event: event as unknown as JsonObject,
+      transforms: transforms.map(({ path, rule, action }) => ({ path, rule, action })),
+      status: event.kind === 'withheld' ? 'withheld' : 'sent',
+    })
+    return {
+      done: appended.then(
+        () => this.#send(event, channel, transforms),
+        (err: unknown) => this.#ledgerFailed(err),
+      ),
+    }
+  }
+
+  #send(event: OutboundEvent, channel: Channel, transforms: readonly ChannelTransform[]): Promise<OutboundEvent> {
+    this.#count(event, channel, transforms)
+    const sent = this.#sendTail.then(() => this.#controlPlane.send([event]))
+    this.#sendTail = sent.catch((err: unknown) => this.#onSendError(event.id, err))
+    return sent.then(
+      () => event,
+      () => event,
+    )
+  }
+
+  #count(event: OutboundEvent, channel: Channel, transforms: readonly ChannelTransform[]): void {
+    const stats = this.#stats
+    if (event.kind === 'withheld') {
+      stats.withheld.set(channel, (stats.withheld.get(channel) ?? 0) + 1)
+      return
+    }
+    stats.events.set(channel, (stats.events.get(channel) ?? 0) + 1)
+    for (const t of transforms) {
+      let counts = stats.actions.get(t.channel)
+      if (counts === undefined) stats.actions.set(t.channel, (counts = new Map<string, number>()))
+      counts.set(t.action, (counts.get(t.action) ?? 0) + 1)
+    }
+  }
+
+  #ledgerFailed(err: unknown): undefined {
+    this.#stats.ledgerFailures++
+    const code = err instanceof AirlockError ? err.code : ((err as NodeJS.ErrnoException)?.code ?? 'ERR_INTERNAL')
+    process.emitWarning(`airlock ledger could not record an event (${code}); it was not sent`, { code: 'AIRLOCK_LEDGER' })
+    return undefined
+  }
+
+  // A transport that throws from send() refused the batch outright.
+  #onSendError(eventId: string, err: unknown): void {
+    this.#stats.deliveryFailures++
+    const code = err instanceof AirlockError ? err.code : 'ERR_INTERNAL'
+    void this.#recordDelivery({ eventIds: [eventId], status: 'rejected', reason: code })
+  }
+
+  readonly #onDelivery = (report: DeliveryReport): void => {
+    if (report.status === 'delivered') return
+    if (report.status === 'rejected') this.#stats.deliveryFailures++
+    void this.#recordDelivery(report)
+  }
+
+  async #recordDelivery(report: DeliveryReport): Promise<void> {
+    if (report.eventIds.length === 0) return
+    try {
+      const ledger = await this.#ledger
+      const error: { code: string; status?: number } = { code: report.reason ?? 'unknown' }
+      if (report.httpStatus !== undefined) error.status = report.httpStatus
+      await ledger.appendDelivery({
+        eventIds: [...report.eventIds],
+        status: report.status === 'rejected' ? 'failed' : 'retrying',
+        error,
+      })
+    } catch (err) {
+      this.#ledgerFailed(err)
+    }
+  }
+}
+
+function unwrapDone(appended: { done: Promise<OutboundEvent | undefined> }): Promise<OutboundEvent | undefined> {
+  return appended.done
+}
+
+// definePolicy and loadPolicy return frozen policies carrying their hash;
+// anything else is input, resolved here over the balanced preset.
+function isResolvedPolicy(value: unknown): value is ResolvedPolicy {
+  return typeof value === 'object' && value !== null && Object.isFrozen(value) && typeof (value as { hash?: unknown }).hash === 'string'
+}

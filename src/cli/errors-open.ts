@@ -1,0 +1,38 @@
+import { KeyRing } from '../crypto/key-ring.js'
+import { ValueCipher } from '../crypto/value-cipher.js'
+import { UsageError } from '../errors.js'
+import { help, type Command } from './cli-io.js'
+import { onePositional, parseFlags, stringFlag } from './parse-flags.js'
+
+const verb = 'errors open'
+
+/**
+ * `airlock errors open <token> [--keys FILE]`: decrypts an error sent under
+ * the `encrypted` exception mode. Only the key holder can.
+ */
+export const errorsOpen: Command = {
+  summary: 'decrypt an error sent under the encrypted exception mode',
+  usage: `usage: airlock errors open <token> [--keys FILE]
+
+Decrypts the alkv1. token of a Failed state sent under exceptions.mode
+"encrypted", and prints the whole error as JSON. The key set comes from
+--keys FILE, else from the AIRLOCK_KEYS environment variable.
+
+Exit 0 when the token opened; 1 when it did not (wrong key, tampered);
+2 on bad usage.`,
+  async run(args, io) {
+    const flags = parseFlags(args, { keys: { type: 'string' } }, verb)
+    if (flags.help) return help(io, this.usage)
+    const token = onePositional(flags, verb, 'token')
+    if (!ValueCipher.isToken(token)) throw new UsageError(`airlock ${verb}: expected a token starting with alkv1.`)
+    const keysFile = stringFlag(flags, 'keys')
+    const keys = keysFile === undefined ? KeyRing.fromEnv('AIRLOCK_KEYS', io.env) : KeyRing.fromFile(keysFile)
+    const text = await new ValueCipher(keys).decrypt(token)
+    try {
+      io.stdout.write(JSON.stringify(JSON.parse(text), null, 2) + '\n')
+    } catch {
+      io.stdout.write(text + '\n')
+    }
+    return 0
+  },
+}

@@ -1,0 +1,105 @@
+import { pino } from 'pino'
+import type { DestinationStream, Logger, LoggerOptions } from 'pino'
+import { InvalidArgumentError } from '../errors.js'
+import type { LogLevel } from '../policy/schema.js'
+import { AirlockDestination } from './airlock-destination.js'
+import { LocalScrub } from './local-scrub.js'
+import { LEVEL_VALUES } from './log-levels.js'
+import { describeValue, resolveLogging, type LoggingOptions } from './logging-options.js'
+
+/**
+ * Options of {@link createLogger}.
+ *
+ * @example
+ * ```ts
+ * const options: CreateLoggerOptions = { policy, scrubber, ship, destination: '/var/log/etl.ndjson', level: 'debug', base: { service: 'etl' } }
+ * ```
+ */
+export interface CreateLoggerOptions extends LoggingOptions {
+  /**
+   * Where local output goes: a pino destination or any stream with
+   * `write(string)`, a file path, or a file descriptor. Default: stdout.
+   */
+  readonly destination?: DestinationStream | string | number
+  /**
+   * The logger's own level. A record below it is neither written nor
+   * shipped. Default: `info`, or `policy.logs.level` when that is lower, so
+   * whatever the policy ships is logged.
+   */
+  readonly level?: LogLevel | 'silent'
+  /** pino's `base`: bindings of every record. Default `{ pid, hostname }`; `null` for none. */
+  readonly base?: Record<string, unknown> | null
+}
+
+const LEVEL_OPTIONS: readonly string[] = [...Object.keys(LEVEL_VALUES), 'silent']
+
+/**
+ * Creates the Airlock's logger: a real pino logger (children, bindings,
+ * levels, serializers and NDJSON output as usual) behind the `logs` policy.
+ *
+ * - **Shipping.** Each record at or above `policy.logs.level` is handed to
+ *   `ship` as a {@link ShippedRecord}, unscrubbed: the boundary applies the
+ *   policy (redact paths, scrubbing, size) to it, and nothing else leaves.
+ *   `policy.logs.ship: false` (or `AIRLOCK_SHIP_LOGS=false`) ships nothing.
+ * - **Local output.** With `policy.logs.scrubLocal` (on in `balanced` and
+ *   `strict`), what is written to `destination` is scrubbed too, by the same
+ *   scrubber: fields, the message, `err` (message and stack), bindings, and
+ *   `policy.logs.redactPaths`. Secrets registered with the scrubber later
+ *   are masked from then on, in children made earlier too.
+ *
+ * @throws InvalidArgumentError when an option has the wrong type.
+ * @throws PolicyError when `policy.logs` is not a valid `logs` section.
+ * @example
+ * ```ts
+ * import { createLogger, definePolicy, Scrubber } from 'airlock-sdk'
+ *
+ * const policy = definePolicy({ preset: 'balanced' })
+ * const scrubber = new Scrubber({ policy: policy.scrub })
+ * const logger = createLogger({
+ *   policy,
+ *   scrubber,
+ *   ship: ({ level, msg, fields }) => void airlock.emit({ kind: 'log', runId, level, msg, fields }),
+ * })
+ * const log = logger.child({ task: 'load' })
+ * log.info({ user: 'ada@example.com' }, 'loaded %d rows', 3)
+ * // stdout: {"level":30,"time":…,"pid":…,"hostname":…,"task":"load","user":"[REDACTED:email]","msg":"loaded 3 rows"}
+ * // ship:   { level: 'info', msg: 'loaded 3 rows', fields: { task: 'load', user: 'ada@example.com' }, time }
+ * ```
+ */
+export function createLogger(options: CreateLoggerOptions): Logger {
+  const { logs, scrubber, ship } = resolveLogging(options, 'createLogger')
+  const { destination, level, base } = options
+  if (level !== undefined && !LEVEL_OPTIONS.includes(level)) {
+    throw new InvalidArgumentError(`createLogger expects options.level to be one of ${LEVEL_OPTIONS.join(', ')}, got ${describeValue(level)}`)
+  }
+  if (base !== undefined && base !== null && (typeof base !== 'object' || Array.isArray(base))) {
+    throw new InvalidArgumentError(`createLogger expects options.base to be an object or null, got ${describeValue(base)}`)
+  }
+  const pinoOptions: LoggerOptions = {
+    level: level ?? (LEVEL_VALUES[logs.level] < LEVEL_VALUES.info ? logs.level : 'info'),
+  }
+  if (base !== undefined) pinoOptions.base = base
+  const inner = localDestination(destination)
+  if (!logs.ship && !logs.scrubLocal) return pino(pinoOptions, inner)
+
+  const local = logs.scrubLocal ? new LocalScrub(scrubber, logs.redactPaths) : undefined
+  if (local !== undefined) {
+    const serializers = local.serializers({ err: pino.stdSerializers.err }, 'msg')
+    pinoOptions.serializers = serializers
+    pinoOptions.formatters = { log: local.formatter(serializers, 'err') }
+  }
+  const airlock = new AirlockDestination({ inner, logs, scrubber, local, ship, messageKey: 'msg' })
+  const logger = pino(pinoOptions, airlock)
+  local?.guardChildren(logger)
+  airlock.adopt(logger)
+  return logger
+}
+
+function localDestination(destination: CreateLoggerOptions['destination']): DestinationStream {
+  if (destination === undefined) return pino.destination()
+  if (typeof destination === 'string' || typeof destination === 'number') return pino.destination(destination)
+  if (typeof (destination as { write?: unknown } | null)?.write === 'function') return destination
+  throw new InvalidArgumentError(
+    `createLogger expects options.destination to be a stream with write(string), a file path or a file descriptor, got ${describeValue(destination)}`,
+  )
+}

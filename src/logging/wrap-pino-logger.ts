@@ -1,0 +1,83 @@
+import { pino } from 'pino'
+import type { DestinationStream, Logger, SerializerFn } from 'pino'
+import { InvalidArgumentError } from '../errors.js'
+import { AirlockDestination } from './airlock-destination.js'
+import { LocalScrub } from './local-scrub.js'
+import { describeValue, resolveLogging, type LoggingOptions } from './logging-options.js'
+
+const chindingsSym: typeof pino.symbols.chindingsSym = pino.symbols.chindingsSym
+const streamSym: typeof pino.symbols.streamSym = pino.symbols.streamSym
+const serializersSym: typeof pino.symbols.serializersSym = pino.symbols.serializersSym
+const formattersSym: typeof pino.symbols.formattersSym = pino.symbols.formattersSym
+const messageKeySym: typeof pino.symbols.messageKeySym = pino.symbols.messageKeySym
+const errorKeySym: typeof pino.symbols.errorKeySym = pino.symbols.errorKeySym
+
+/** The pino state read here; `pino.symbols` exposes it for integrations like this one. */
+interface PinoInternals {
+  [chindingsSym]: string
+  [streamSym]: DestinationStream
+  [serializersSym]: Readonly<Record<string, SerializerFn>>
+  [formattersSym]: { log?: (object: object) => Record<string, unknown> }
+  [messageKeySym]: string
+  [errorKeySym]: string
+}
+
+/**
+ * Puts a pino logger you already have behind the airlock's `logs` policy,
+ * as {@link createLogger} does for a new one. Returns a child of `existing`
+ * (no bindings of its own) that writes to `existing`'s destination; log
+ * through it, and through its children:
+ *
+ * - records at or above `policy.logs.level` are handed to `ship`,
+ *   unscrubbed (the boundary applies the policy);
+ * - with `policy.logs.scrubLocal`, its local output is scrubbed by the same
+ *   scrubber: fields, message, `err`, bindings inherited from `existing`.
+ *   Your serializers, `formatters.log`, `redact` paths, levels and
+ *   `messageKey` keep working; scrubbing applies to what they produce.
+ *
+ * `existing` itself is not changed: records logged through it (or children
+ * made from it directly) are neither shipped nor scrubbed.
+ *
+ * @throws InvalidArgumentError when `existing` is not a pino logger, or an option has the wrong type.
+ * @throws PolicyError when `policy.logs` is not a valid `logs` section.
+ * @example
+ * ```ts
+ * import pino from 'pino'
+ * import { wrapPinoLogger } from 'airlock-sdk'
+ *
+ * const appLogger = pino({ level: 'debug', redact: ['req.headers.cookie'] })
+ * const logger = wrapPinoLogger(appLogger, {
+ *   policy: airlock.policy,
+ *   scrubber: airlock.scrubber,
+ *   ship: ({ level, msg, fields }) => void airlock.emit({ kind: 'log', runId, level, msg, fields }),
+ * })
+ * logger.child({ task: 'load' }).warn({ err }, 'retrying')
+ * ```
+ */
+export function wrapPinoLogger<CustomLevels extends string = never>(
+  existing: Logger<CustomLevels>,
+  options: LoggingOptions,
+): Logger<CustomLevels> {
+  const internals = existing as unknown as Partial<PinoInternals> | null
+  if (typeof existing?.child !== 'function' || typeof internals?.[chindingsSym] !== 'string' || typeof internals[streamSym]?.write !== 'function') {
+    throw new InvalidArgumentError(`wrapPinoLogger expects a pino logger, got ${describeValue(existing)}`)
+  }
+  const source = internals as PinoInternals
+  const { logs, scrubber, ship } = resolveLogging(options, 'wrapPinoLogger')
+  if (!logs.ship && !logs.scrubLocal) return existing.child({})
+
+  const local = logs.scrubLocal ? new LocalScrub(scrubber, logs.redactPaths) : undefined
+  let logger: Logger<CustomLevels>
+  if (local === undefined) {
+    logger = existing.child({})
+  } else {
+    const serializers = local.serializers(source[serializersSym], source[messageKeySym])
+    const log = local.formatter(serializers, source[errorKeySym], source[formattersSym].log)
+    logger = existing.child({}, { serializers, formatters: { log } })
+  }
+  const airlock = new AirlockDestination({ inner: source[streamSym], logs, scrubber, local, ship, messageKey: source[messageKeySym] })
+  ;(logger as unknown as PinoInternals)[streamSym] = airlock
+  local?.guardChildren(logger as unknown as Logger)
+  airlock.adopt(logger as unknown as Logger)
+  return logger
+}

@@ -1,0 +1,612 @@
+import { isIPv6 } from 'node:net'
+import { DETECTOR_IDS, type DetectorId } from '../policy/detector-ids.js'
+import type { MatchSink } from './aho-corasick.js'
+import type { SensitiveKeyMatcher } from './sensitive-keys.js'
+
+/**
+ * What a detector may consult besides the text.
+ *
+ * @example
+ * ```ts
+ * const context: DetectorContext = { sensitiveKeys: new SensitiveKeyMatcher(policy.scrub.sensitiveKeys) }
+ * ```
+ */
+export interface DetectorContext {
+  /** Decides whether a key in `key=value` text names a secret. */
+  readonly sensitiveKeys: SensitiveKeyMatcher
+}
+
+/**
+ * One built-in detector. A detector only runs on a string that passed its
+ * prefilter, checked for every detector in one automaton pass:
+ *
+ * - it runs when one of its `keywords` occurs in the string (ASCII case
+ *   ignored), as gitleaks does: `ghp_` for GitHub tokens, `@` for email
+ *   addresses, `-----begin` for PEM blocks;
+ * - a detector with a count (numbers have no keyword good enough) also runs
+ *   when the string holds at least `minDigits` digits, `minDots` dots and
+ *   `minColons` colons (IPv6: the keyword `::`, or 7 colons).
+ *
+ * `keywords: 'sensitive-keys'` means the spellings of the sensitive key names.
+ *
+ * @example
+ * ```ts
+ * const email = DETECTORS.find((d) => d.id === 'email')!
+ * email.keywords // ['@']
+ * email.find('mail ada@example.com', spans, 1, context) // spans gets [5, 20)
+ * ```
+ */
+export interface Detector {
+  /** The stable id, as in `DETECTOR_IDS`, `[REDACTED:<id>]` and ledger transforms. */
+  readonly id: DetectorId
+  /** What it finds, for docs and reports. */
+  readonly description: string
+  /** Lower-case keywords. */
+  readonly keywords: readonly string[] | 'sensitive-keys'
+  readonly minDigits: number
+  readonly minDots: number
+  readonly minColons: number
+  /** The regular expressions it runs, exposed so tests can audit them for linear time. */
+  readonly patterns: readonly RegExp[]
+  /** Reports each match as `[start, end)`: the part to replace, which may be less than the whole match. */
+  find(text: string, sink: MatchSink, rule: number, context: DetectorContext): void
+}
+
+/*
+ * LINEAR-TIME RULE for every built-in regular expression (audited by
+ * test/scrub/detectors.test.ts). JavaScript's engine backtracks, so:
+ *
+ * 1. No nested quantifiers: no quantified group contains a quantifier
+ *    (`(a+)+`, `(?:\.[0-9]{1,3}){3}`). Repeated structure is written out or
+ *    scanned by hand (credit cards, IBANs).
+ * 2. An unbounded quantifier is followed only by something its class cannot
+ *    match (end of pattern, a lookahead on the same class, a literal it
+ *    excludes), so a run is split exactly one way. Where two adjacent
+ *    quantifiers overlap, the first is bounded by a small constant.
+ * 3. A match can start only at a literal keyword or where a lookbehind says a
+ *    token begins, so a failed attempt costs a bounded number of steps and the
+ *    whole scan stays O(length x constant).
+ *
+ * User patterns are not held to this rule: they run on re2js, which is
+ * linear-time by construction.
+ */
+
+const AWS_KEY = /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])/g
+const GITHUB = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g
+const SLACK_TOKEN = /(?<![A-Za-z0-9])(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]{10,}/g
+const SLACK_WEBHOOK = /https?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{8,}/g
+const STRIPE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})/g
+const GOOGLE = /AIza[0-9A-Za-z_-]{35}/g
+const OPENAI = /(?<![A-Za-z0-9_-])sk-(?!ant-)[A-Za-z0-9_-]{20,}/g
+const ANTHROPIC = /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}/g
+const NPM = /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,}/g
+const GITLAB = /(?<![A-Za-z0-9_])gl(?:pat|dt|rt|ptt|ft|cbt|oas|soat|imt|agent)-[A-Za-z0-9_-]{20,}/g
+// Cheap entry points for the hand-written scanners: 8 digits (optionally
+// split once) starting 2-6 for cards; two letters and two digits for IBANs.
+const CARD_CANDIDATE = /[2-6][0-9]{3}[ -]?[0-9]{4}/g
+const IBAN_CANDIDATE = /[A-Za-z]{2}[0-9]{2}/g
+// An unterminated block is redacted to the end of the string: a truncated key is still key material.
+const PEM =
+  /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g
+const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g
+// Greedy up to the last '@' before the path: a password may hold an unescaped '@'.
+const URL_USERINFO = /:\/\/([^\s/?#"'<>\\]{1,512})@/g
+const IPV4 = /(?<![0-9A-Za-z.])[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9]|\.[0-9])/g
+// A segment starting with '[' is a marker already: stripping twice changes nothing.
+const HOME_PATH = /(?:\/home\/|\/Users\/|[A-Za-z]:(?:\\{1,2}|\/)Users(?:\\{1,2}|\/))([^/\\\s:"'<>|*?[][^/\\\s:"'<>|*?]*)/gi
+const AUTHORIZATION = /(?<![A-Za-z0-9])(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+([A-Za-z0-9._~+/-]{8,}=*)/g
+// key, then = or :, then a double-quoted, escaped-double-quoted, single-quoted or bare value.
+const ASSIGNMENT =
+  /(?<![A-Za-z0-9_.-])(\\?["']?)([A-Za-z_][A-Za-z0-9_.-]{0,63})\1[ \t]{0,8}[:=][ \t]{0,8}(?:"((?:[^"\\\r\n]|\\.){1,1024})"|\\"((?:[^"\\\r\n]|\\[^"]){1,1024})\\"|'([^'\r\n]{1,1024})'|((?:[Bb]earer |[Bb]asic |[Tt]oken |[Dd]igest )?[^\s,;&"'<>{}[\]\\]{1,1024}))/g
+
+// Values that say nothing secret: `password: null`, `auth=false`.
+const INERT_VALUES = new Set(['null', 'true', 'false', 'undefined', 'none', 'nil'])
+
+function runRegex(re: RegExp, text: string, sink: MatchSink, rule: number): void {
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) sink.add(m.index, m.index + m[0].length, rule)
+}
+
+function findUrlCredentials(text: string, sink: MatchSink, rule: number): void {
+  const re = URL_USERINFO
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) sink.add(m.index + 3, m.index + m[0].length - 1, rule)
+}
+
+// Anchored on each '@': the local part is read leftwards, the domain rightwards.
+function findEmails(text: string, sink: MatchSink, rule: number): void {
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    let start = at
+    while (start > 0 && at - start < 64 && isLocalPart(text.charCodeAt(start - 1))) start--
+    if (start === at || (start > 0 && isLocalPart(text.charCodeAt(start - 1)))) continue
+    let end = at + 1
+    while (end < text.length && end - at <= 253 && isDomainPart(text.charCodeAt(end))) end++
+    // The address ends at its top-level domain: 2-24 letters after the last dot.
+    while (end > at + 1 && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--
+    const dot = text.lastIndexOf('.', end - 1)
+    if (dot <= at + 1 || end - dot - 1 < 2 || end - dot - 1 > 24 || !lettersOnly(text, dot + 1, end)) continue
+    // `scheme://user@host`: the userinfo belongs to url-credentials, which keeps the host.
+    if (!insideUrlUserinfo(text, start)) sink.add(start, end, rule)
+  }
+}
+
+function isLocalPart(c: number): boolean {
+  return isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45 // . _ % + -
+}
+
+function isDomainPart(c: number): boolean {
+  return isAlnum(c) || c === 46 || c === 45
+}
+
+function lettersOnly(text: string, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (!isLetter(text.charCodeAt(k))) return false
+  return true
+}
+
+function insideUrlUserinfo(text: string, start: number): boolean {
+  for (let k = start - 1; k >= 2 && k >= start - 600; k--) {
+    const c = text.charCodeAt(k)
+    // A userinfo may hold '@' itself (an unescaped password), so only a space, a quote or a '/' ends the look back.
+    if (c === 47 /* / */) return text.charCodeAt(k - 1) === 47 && text.charCodeAt(k - 2) === 58 /* : */
+    if (c <= 32 || c === 34 || c === 39) return false
+  }
+  return false
+}
+
+function findIpv4(text: string, sink: MatchSink, rule: number): void {
+  const re = IPV4
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) {
+    if (octetsValid(m[0])) sink.add(m.index, m.index + m[0].length, rule)
+  }
+}
+
+function octetsValid(quad: string): boolean {
+  let value = 0
+  for (let i = 0; i <= quad.length; i++) {
+    const c = i < quad.length ? quad.charCodeAt(i) : 46
+    if (c === 46) {
+      if (value > 255) return false
+      value = 0
+    } else value = value * 10 + (c - 48)
+  }
+  return true
+}
+
+// Anchored on each ':': the token around it, of hex digits, colons and dots, is checked by node:net.
+function findIpv6(text: string, sink: MatchSink, rule: number): void {
+  const n = text.length
+  for (let colon = text.indexOf(':'); colon !== -1; ) {
+    let start = colon
+    while (start > 0 && isIpv6Part(text.charCodeAt(start - 1))) start--
+    let end = colon + 1
+    while (end < n && isIpv6Part(text.charCodeAt(end))) end++
+    const next = end < n ? text.indexOf(':', end) : -1
+    if (end - start <= 45 && !(start > 0 && isAlnum(text.charCodeAt(start - 1))) && !(end < n && isAlnum(text.charCodeAt(end)))) {
+      let last = end
+      // A sentence may end right after the address: "listening on ::1."
+      while (last > start && (text.charCodeAt(last - 1) === 46 || (text.charCodeAt(last - 1) === 58 && text.charCodeAt(last - 2) !== 58))) last--
+      const candidate = text.slice(start, last)
+      if (colons(candidate) >= 2 && /[0-9A-Fa-f]/.test(candidate) && isIPv6(candidate)) sink.add(start, last, rule)
+    }
+    colon = next
+  }
+}
+
+function isIpv6Part(c: number): boolean {
+  return isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 58 || c === 46
+}
+
+function colons(text: string): number {
+  let n = 0
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 58) n++
+  return n
+}
+
+function findHomePaths(text: string, sink: MatchSink, rule: number): void {
+  const re = HOME_PATH
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) {
+    const end = m.index + m[0].length
+    sink.add(end - m[1]!.length, end, rule)
+  }
+}
+
+function findAuthorization(text: string, sink: MatchSink, rule: number): void {
+  const re = AUTHORIZATION
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) {
+    const credential = m[1]!
+    const isBasic = m[0][1] === 'a' || m[0][1] === 'A' // Basic, not Bearer
+    if (isBasic ? looksLikeBasicCredential(credential) : looksLikeBearerToken(credential)) {
+      sink.add(m.index, m.index + m[0].length, rule)
+    }
+  }
+}
+
+// "bearer of bad news" is prose; a token has a digit or a symbol, or is long.
+function looksLikeBearerToken(token: string): boolean {
+  return token.length >= 20 || /[0-9._~+/=-]/.test(token)
+}
+
+// Basic carries base64("user:password"); "basic configuration" decodes to noise.
+function looksLikeBasicCredential(value: string): boolean {
+  if (!/^[A-Za-z0-9+/]+=*$/.test(value)) return false
+  const decoded = Buffer.from(value, 'base64').toString('latin1')
+  return decoded.includes(':') && /^[\x20-\x7e]+$/.test(decoded)
+}
+
+function findAssignments(text: string, sink: MatchSink, rule: number, context: DetectorContext): void {
+  const re = ASSIGNMENT
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) {
+    const end = m.index + m[0].length
+    const value = m[3] ?? m[4] ?? m[5] ?? m[6]!
+    const closing = m[3] !== undefined || m[5] !== undefined ? 1 : m[4] !== undefined ? 2 : 0
+    const valueEnd = end - closing
+    const valueStart = valueEnd - value.length
+    if (!context.sensitiveKeys.matches(m[2]!)) {
+      // Not a secret key; the value may still hold one (`note=password=x`): look again from it.
+      re.lastIndex = valueStart
+      continue
+    }
+    if (!INERT_VALUES.has(value.toLowerCase())) sink.add(valueStart, valueEnd, rule)
+  }
+}
+
+// Scratch space for the hand-written scanners; the scrubber is single-threaded.
+const MAX_GROUPS = 64
+const groupStart = new Int32Array(MAX_GROUPS)
+const groupEnd = new Int32Array(MAX_GROUPS)
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+}
+
+function isWordLike(text: string, at: number): boolean {
+  if (at < 0 || at >= text.length) return false
+  const c = text.charCodeAt(at)
+  if (isAlnum(c) || c === 95) return true
+  // A decimal point joins numbers: "1234567890123.45" is not a card.
+  return c === 46 && (isDigit(text.charCodeAt(at - 1)) || isDigit(text.charCodeAt(at + 1)))
+}
+
+/**
+ * Cards: runs of digit groups separated by one space or dash. A candidate is
+ * one group of 13-19 digits, or consecutive groups of 4-6 digits (the last
+ * 1-6) totalling 13-19, that passes the Luhn check and starts with 2-6 (the
+ * card networks' ranges; excludes millisecond timestamps). Groups glued to
+ * letters are not candidates, so UUIDs and hex ids never match.
+ */
+function findCards(text: string, sink: MatchSink, rule: number): void {
+  const n = text.length
+  const candidates = CARD_CANDIDATE
+  candidates.lastIndex = 0
+  let m: RegExpExecArray | null
+  // Never look back past the previous run: each character is read a bounded number of times.
+  let floor = 0
+  while ((m = candidates.exec(text)) !== null) {
+    // Back to the start of the run of digit groups the candidate sits in.
+    let i = m.index
+    while (i > floor && isDigit(text.charCodeAt(i - 1))) i--
+    while (i >= floor + 2 && isSeparator(text.charCodeAt(i - 1)) && isDigit(text.charCodeAt(i - 2))) {
+      i--
+      while (i > floor && isDigit(text.charCodeAt(i - 1))) i--
+    }
+    const leadTainted = isWordLike(text, i - 1)
+    let groups = 0
+    let j = i
+    for (;;) {
+      const s = j
+      while (j < n && isDigit(text.charCodeAt(j))) j++
+      groupStart[groups] = s
+      groupEnd[groups] = j
+      groups++
+      const sep = j < n ? text.charCodeAt(j) : 0
+      if (groups < MAX_GROUPS && isSeparator(sep) && j + 1 < n && isDigit(text.charCodeAt(j + 1))) j++
+      else break
+    }
+    const trailTainted = isWordLike(text, j)
+    const first = leadTainted ? 1 : 0
+    const last = trailTainted ? groups - 1 : groups
+    for (let a = first; a < last; a++) {
+      const lead = text.charCodeAt(groupStart[a]!)
+      if (lead < 50 || lead > 54) continue // first digit 2-6
+      let digits = 0
+      let best = -1
+      for (let b = a; b < last; b++) {
+        const size = groupEnd[b]! - groupStart[b]!
+        digits += size
+        if (digits > 19) break
+        if (b > a) {
+          const prevSize = groupEnd[b - 1]! - groupStart[b - 1]!
+          if (prevSize < 4 || prevSize > 6 || size > 6) break
+        }
+        if (digits >= 13 && luhnValid(text, groupStart[a]!, groupEnd[b]!)) best = b
+      }
+      if (best >= 0) {
+        sink.add(groupStart[a]!, groupEnd[best]!, rule)
+        a = best
+      }
+    }
+    floor = Math.max(j, m.index + 1)
+    candidates.lastIndex = floor
+  }
+}
+
+function isSeparator(c: number): boolean {
+  return c === 32 || c === 45
+}
+
+function luhnValid(text: string, start: number, end: number): boolean {
+  let sum = 0
+  let double = false
+  for (let k = end - 1; k >= start; k--) {
+    const c = text.charCodeAt(k)
+    if (!isDigit(c)) continue
+    let d = c - 48
+    if (double) {
+      d *= 2
+      if (d > 9) d -= 9
+    }
+    sum += d
+    double = !double
+  }
+  return sum % 10 === 0
+}
+
+/**
+ * IBANs: two letters, two check digits, then up to 30 letters and digits,
+ * optionally in space-separated groups; 15-34 characters in all, valid under
+ * ISO 13616's mod-97 check (check digits 02-98).
+ */
+function findIbans(text: string, sink: MatchSink, rule: number): void {
+  const n = text.length
+  const candidates = IBAN_CANDIDATE
+  candidates.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = candidates.exec(text)) !== null) {
+    const i = m.index
+    candidates.lastIndex = i + 1
+    if (i + 15 > n || (i > 0 && isAlnum(text.charCodeAt(i - 1)))) continue
+    const check = (text.charCodeAt(i + 2) - 48) * 10 + (text.charCodeAt(i + 3) - 48)
+    if (check < 2 || check > 98) continue
+    // Walk the candidate, remembering where each group ends.
+    let groups = 0
+    let count = 0
+    let j = i
+    while (j < n && count < 34) {
+      const c = text.charCodeAt(j)
+      if (isAlnum(c)) {
+        count++
+        j++
+      } else if (c === 32 && j > i && isAlnum(text.charCodeAt(j - 1)) && j + 1 < n && isAlnum(text.charCodeAt(j + 1))) {
+        if (groups < MAX_GROUPS) {
+          groupStart[groups] = count
+          groupEnd[groups++] = j
+        }
+        j++
+      } else break
+    }
+    if (j >= n || !isAlnum(text.charCodeAt(j))) {
+      if (groups < MAX_GROUPS) {
+        groupStart[groups] = count
+        groupEnd[groups++] = j
+      }
+    }
+    for (let g = groups - 1; g >= 0; g--) {
+      const length = groupStart[g]!
+      if (length < 15) break
+      if (ibanChecksumValid(text, i, length)) {
+        sink.add(i, groupEnd[g]!, rule)
+        candidates.lastIndex = groupEnd[g]!
+        break
+      }
+    }
+  }
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+}
+
+function ibanChecksumValid(text: string, start: number, length: number): boolean {
+  let remainder = 0
+  let seen = 0
+  // The first four characters move to the end: BBAN, then country code, then check digits.
+  for (let k = start; seen < length; k++) {
+    const c = text.charCodeAt(k)
+    if (c === 32) continue
+    if (seen >= 4) remainder = mod97Step(remainder, c)
+    seen++
+  }
+  for (let k = start; k < start + 4; k++) remainder = mod97Step(remainder, text.charCodeAt(k))
+  return remainder === 1
+}
+
+function mod97Step(remainder: number, c: number): number {
+  if (isDigit(c)) return (remainder * 10 + (c - 48)) % 97
+  const value = (c >= 97 ? c - 32 : c) - 55 // A=10 .. Z=35
+  return (remainder * 100 + value) % 97
+}
+
+interface DetectorSpec {
+  description: string
+  keywords?: readonly string[] | 'sensitive-keys'
+  minDigits?: number
+  minDots?: number
+  minColons?: number
+  patterns: readonly RegExp[]
+  find: Detector['find']
+}
+
+function regexFind(re: RegExp): Detector['find'] {
+  return (text, sink, rule) => runRegex(re, text, sink, rule)
+}
+
+const SPECS: Record<DetectorId, DetectorSpec> = {
+  'aws-access-key-id': {
+    description: 'AWS access key ids (AKIA…, ASIA…, 20 characters)',
+    keywords: ['akia', 'asia', 'abia', 'acca', 'a3t'],
+    patterns: [AWS_KEY],
+    find: regexFind(AWS_KEY),
+  },
+  'github-token': {
+    description: 'GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_',
+    keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+    patterns: [GITHUB],
+    find: regexFind(GITHUB),
+  },
+  'slack-token': {
+    description: 'Slack tokens: xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-, xoxo-, xapp-',
+    keywords: ['xoxa-', 'xoxb-', 'xoxe-', 'xoxo-', 'xoxp-', 'xoxr-', 'xoxs-', 'xapp-'],
+    patterns: [SLACK_TOKEN],
+    find: regexFind(SLACK_TOKEN),
+  },
+  'slack-webhook': {
+    description: 'Slack incoming-webhook and workflow URLs (hooks.slack.com/services/…)',
+    keywords: ['hooks.slack.com'],
+    patterns: [SLACK_WEBHOOK],
+    find: regexFind(SLACK_WEBHOOK),
+  },
+  'stripe-key': {
+    description: 'Stripe secret and restricted keys (sk_live_, sk_test_, rk_live_, rk_test_) and webhook secrets (whsec_)',
+    keywords: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'whsec_'],
+    patterns: [STRIPE],
+    find: regexFind(STRIPE),
+  },
+  'google-api-key': {
+    description: 'Google API keys (AIza + 35 characters)',
+    keywords: ['aiza'],
+    patterns: [GOOGLE],
+    find: regexFind(GOOGLE),
+  },
+  'openai-key': {
+    description: 'OpenAI API keys (sk-…, sk-proj-…, sk-svcacct-…)',
+    keywords: ['sk-'],
+    patterns: [OPENAI],
+    find: regexFind(OPENAI),
+  },
+  'anthropic-key': {
+    description: 'Anthropic API keys (sk-ant-…)',
+    keywords: ['sk-ant-'],
+    patterns: [ANTHROPIC],
+    find: regexFind(ANTHROPIC),
+  },
+  'npm-token': {
+    description: 'npm access tokens (npm_ + 36 characters)',
+    keywords: ['npm_'],
+    patterns: [NPM],
+    find: regexFind(NPM),
+  },
+  'gitlab-token': {
+    description: 'GitLab tokens (glpat-, gldt-, glrt-, glptt-, glft-, glcbt-, gloas-, glsoat-, glimt-, glagent-)',
+    keywords: ['glpat-', 'gldt-', 'glrt-', 'glptt-', 'glft-', 'glcbt-', 'gloas-', 'glsoat-', 'glimt-', 'glagent-'],
+    patterns: [GITLAB],
+    find: regexFind(GITLAB),
+  },
+  'pem-private-key': {
+    description: 'PEM and OpenSSH private key blocks, BEGIN to END (to the end of the string when END is missing)',
+    keywords: ['-----begin'],
+    patterns: [PEM],
+    find: regexFind(PEM),
+  },
+  jwt: {
+    description: 'JSON Web Tokens (eyJ….….…)',
+    keywords: ['eyj'],
+    patterns: [JWT],
+    find: regexFind(JWT),
+  },
+  'url-credentials': {
+    description: 'credentials in URLs (scheme://user:pass@host): the userinfo is replaced, the host kept',
+    keywords: ['://'],
+    patterns: [URL_USERINFO],
+    find: findUrlCredentials,
+  },
+  email: {
+    description: 'email addresses',
+    keywords: ['@'],
+    patterns: [],
+    find: findEmails,
+  },
+  'credit-card': {
+    description: 'payment card numbers: 13-19 digits, optionally grouped by spaces or dashes, Luhn-valid, starting 2-6',
+    minDigits: 13,
+    patterns: [CARD_CANDIDATE],
+    find: findCards,
+  },
+  iban: {
+    description: 'IBANs (ISO 13616), compact or in groups, mod-97 checked',
+    minDigits: 10,
+    patterns: [IBAN_CANDIDATE],
+    find: findIbans,
+  },
+  ipv4: {
+    description: 'IPv4 addresses (dotted quads with octets 0-255; v1.2.3.4 and five-part versions excluded)',
+    minDigits: 4,
+    minDots: 3,
+    patterns: [IPV4],
+    find: findIpv4,
+  },
+  ipv6: {
+    description: 'IPv6 addresses, full and compressed, validated by node:net',
+    keywords: ['::'],
+    minColons: 7,
+    patterns: [],
+    find: findIpv6,
+  },
+  'home-path': {
+    description: 'the user segment of home directories (/home/<user>, /Users/<user>, C:\\Users\\<user>)',
+    keywords: ['/home/', '/users/', '\\users\\'],
+    patterns: [HOME_PATH],
+    find: findHomePaths,
+  },
+  'authorization-header': {
+    description: 'Bearer and Basic credentials, scheme included',
+    keywords: ['bearer', 'basic'],
+    patterns: [AUTHORIZATION],
+    find: findAuthorization,
+  },
+  'secret-assignment': {
+    description: 'values assigned to sensitive key names in text: password=…, api_key: …, "token": "…"',
+    keywords: 'sensitive-keys',
+    patterns: [ASSIGNMENT],
+    find: findAssignments,
+  },
+}
+
+/**
+ * The built-in detectors, one per id in `DETECTOR_IDS` and in that order
+ * (the order breaks ties between overlapping matches). Each is switched and
+ * given an action by `policy.scrub.detectors[id]`.
+ *
+ * @example
+ * ```ts
+ * import { DETECTORS } from 'airlock-sdk'
+ *
+ * for (const d of DETECTORS) console.log(d.id, '-', d.description)
+ * ```
+ */
+export const DETECTORS: readonly Detector[] = DETECTOR_IDS.map((id) => {
+  const spec = SPECS[id]
+  return Object.freeze({
+    id,
+    description: spec.description,
+    keywords: spec.keywords ?? [],
+    minDigits: spec.minDigits ?? 0,
+    minDots: spec.minDots ?? 0,
+    minColons: spec.minColons ?? 0,
+    patterns: spec.patterns,
+    find: spec.find,
+  })
+})

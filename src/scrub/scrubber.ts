@@ -1,0 +1,284 @@
+import { inspect } from 'node:util'
+import type { KeyRing } from '../crypto/key-ring.js'
+import { REDACTED } from '../crypto/redacted.js'
+import { Secret, type SecretProvider } from '../crypto/secret.js'
+import { InvalidArgumentError } from '../errors.js'
+import { presets } from '../policy/presets.js'
+import type { ScrubPolicy } from '../policy/schema.js'
+import { TextScrubber } from './text-scrubber.js'
+import type { ScrubResult, ScrubTransform } from './transform.js'
+import { Walker } from './walk.js'
+
+/**
+ * Options of {@link Scrubber}.
+ *
+ * @example
+ * ```ts
+ * const options: ScrubberOptions = { policy: definePolicy({ preset: 'strict' }).scrub, keys: KeyRing.generate() }
+ * ```
+ */
+export interface ScrubberOptions {
+  /** The policy's `scrub` section; default: the `balanced` preset's. */
+  readonly policy?: ScrubPolicy
+  /** Keys for the `hash` action. Without them, `hash` redacts instead (fail closed). */
+  readonly keys?: KeyRing
+}
+
+/**
+ * Options of {@link Scrubber.register}.
+ *
+ * @example
+ * ```ts
+ * scrubber.register(process.env.DB_PASSWORD!, { name: 'db-password' } satisfies RegisterOptions)
+ * ```
+ */
+export interface RegisterOptions {
+  /** A name for warnings and reports. Never the value. */
+  readonly name?: string
+}
+
+/**
+ * What {@link Scrubber.register} did.
+ *
+ * @example
+ * ```ts
+ * const result: RegisterResult = scrubber.register('abc') // { registered: false, reason: 'too-short' }
+ * ```
+ */
+export interface RegisterResult {
+  /** True when the value is (now, or already) masked. */
+  readonly registered: boolean
+  /** Why it was refused. */
+  readonly reason?: 'too-short'
+}
+
+/**
+ * The `process.emitWarning` code of a refused registration.
+ *
+ * @example
+ * ```ts
+ * process.on('warning', (w) => {
+ *   if ((w as { code?: string }).code === SECRET_TOO_SHORT_WARNING) alertOps(w.message)
+ * })
+ * ```
+ */
+export const SECRET_TOO_SHORT_WARNING = 'AIRLOCK_SECRET_TOO_SHORT'
+
+/**
+ * The one scrubbing engine: every string that leaves, in any channel, passes
+ * through it.
+ *
+ * In each string it replaces, leftmost first (at one position the longest
+ * match wins, and on a tie registered secrets win, then detectors in
+ * `DETECTOR_IDS` order, then custom patterns):
+ *
+ * - **registered secrets** (`register`, `watch`), and their URL-encoded,
+ *   JSON-escaped, base64 and base64url forms, always as
+ *   `[REDACTED:registered-secret]`, whatever the policy says;
+ * - matches of the **built-in detectors** (`DETECTORS`) the policy has on;
+ * - matches of the policy's **custom patterns** (RE2, linear time).
+ *
+ * In structured values it also replaces whole any value under a key that
+ * names a secret (`password`, `apiKey`, `x-auth-token`; see
+ * `SensitiveKeyMatcher`), and keeps to the policy's bounds (depth, nodes,
+ * string length). Actions: `redact` gives `[REDACTED:<rule>]`, `mask` the
+ * same number of `*`, `hash` a keyed fingerprint (`fp1.<kid>.<mac>`; plain
+ * `redact` without a key ring), `remove` deletes the match (or the key).
+ *
+ * Results list the transforms applied (`path`, `rule`, `action`), never the
+ * original values. The scrubber prints as `Scrubber([airlock:redacted])`.
+ *
+ * @example
+ * ```ts
+ * import { Scrubber, KeyRing, definePolicy } from 'airlock-sdk'
+ *
+ * const scrubber = new Scrubber({ policy: definePolicy({ preset: 'balanced' }).scrub, keys: KeyRing.generate() })
+ * scrubber.register(process.env.DB_PASSWORD!, { name: 'db-password' })
+ *
+ * scrubber.scrubString('mail ada@example.com') // 'mail [REDACTED:email]'
+ * const { value, transforms } = scrubber.scrub({ user: { email: 'ada@example.com' }, password: 'x1y2z3' })
+ * // value: { user: { email: '[REDACTED:email]' }, password: '[REDACTED:sensitive-key]' }
+ * // transforms: [{ path: 'user.email', rule: 'email', action: 'redact' },
+ * //              { path: 'password', rule: 'sensitive-key', action: 'redact' }]
+ * ```
+ */
+export class Scrubber {
+  readonly #engine: TextScrubber
+  readonly #walker: Walker
+  readonly #maskWalker: Walker
+  readonly #limits: { readonly maxDepth: number; readonly maxNodes: number }
+
+  /**
+   * @throws PolicyError when `policy` is not a valid `scrub` section, or a
+   *   custom pattern does not compile or reuses a rule id.
+   * @throws InvalidArgumentError when `keys` is not a KeyRing.
+   */
+  constructor(options: ScrubberOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError('Scrubber expects an options object: { policy?, keys? }')
+    }
+    if (typeof options.policy === 'object' && options.policy !== null && 'scrub' in options.policy) {
+      throw new InvalidArgumentError('Scrubber expects the policy\'s scrub section ({ policy: policy.scrub }), got a whole policy')
+    }
+    const policy = options.policy ?? presets.balanced.scrub
+    this.#engine = new TextScrubber(policy, options.keys)
+    this.#limits = { maxDepth: policy.maxDepth, maxNodes: policy.maxNodes }
+    this.#walker = new Walker(this.#engine, this.#limits)
+    this.#maskWalker = new Walker(this.#engine, this.#limits, true)
+  }
+
+  /** How many distinct secrets are registered. */
+  get size(): number {
+    return this.#engine.secrets.size
+  }
+
+  /**
+   * Registers a known secret: from now on it, and its common encodings, are
+   * replaced wherever they appear. A value shorter than
+   * `scrub.minSecretLength` is refused (it would match ordinary text): the
+   * result says so and a process warning (`AIRLOCK_SECRET_TOO_SHORT`) names
+   * the secret's `name`, never its value or length.
+   *
+   * @throws InvalidArgumentError when `secret` is not a non-empty string or a `Secret<string>`.
+   * @example
+   * ```ts
+   * scrubber.register(new Secret(token, 'api-token'))
+   * scrubber.register('abc', { name: 'pin' }) // { registered: false, reason: 'too-short' } and a warning
+   * ```
+   */
+  register(secret: string | Secret<string>, options: RegisterOptions = {}): RegisterResult {
+    const value: unknown = secret instanceof Secret ? secret.reveal() : secret
+    if (typeof value !== 'string' || value === '') {
+      throw new InvalidArgumentError(
+        `register expects a non-empty string or a Secret<string>, got ${secret instanceof Secret ? 'a Secret of another type' : describe(secret)}`,
+      )
+    }
+    const name = options.name ?? (secret instanceof Secret ? secret.name : undefined)
+    if (value.length < this.#engine.minSecretLength) {
+      const which = name === undefined ? 'an unnamed secret' : `secret "${name}"`
+      process.emitWarning(
+        `airlock: ${which} was not registered for masking: it is shorter than scrub.minSecretLength (${this.#engine.minSecretLength})`,
+        { code: SECRET_TOO_SHORT_WARNING },
+      )
+      return { registered: false, reason: 'too-short' }
+    }
+    this.#engine.secrets.add(value)
+    return { registered: true }
+  }
+
+  /**
+   * Registers every secret `provider` resolves from now on. Returns a
+   * function that stops watching.
+   *
+   * @example
+   * ```ts
+   * const stop = scrubber.watch(new EnvSecretProvider())
+   * const token = await provider.get('API_TOKEN') // masked from here on
+   * stop()
+   * ```
+   */
+  watch(provider: SecretProvider): () => void {
+    if (typeof (provider as { subscribe?: unknown } | null)?.subscribe !== 'function') {
+      throw new InvalidArgumentError(`watch expects a SecretProvider, got ${describe(provider)}`)
+    }
+    return provider.subscribe((secret) => {
+      this.register(secret)
+    })
+  }
+
+  /**
+   * Scrubs one string: registered secrets, detectors, custom patterns, then
+   * the length bound. Returns `text` itself when nothing changed. Pass
+   * `transforms` to collect what was done, under `path` (default `$`).
+   *
+   * @example
+   * ```ts
+   * const transforms: ScrubTransform[] = []
+   * scrubber.scrubString('token ghp_...', transforms) // 'token [REDACTED:github-token]'
+   * ```
+   */
+  scrubString(text: string, transforms?: ScrubTransform[], path = '$'): string {
+    if (typeof text !== 'string') throw new InvalidArgumentError(`expected a string to scrub, got ${describe(text)}`)
+    const engine = this.#engine
+    const scrubbed = engine.scrubText(text, false)
+    if (transforms !== undefined) {
+      for (let i = 0; i < engine.hitCount; i++) {
+        const rule = engine.hits[i]!
+        transforms.push({ path, rule: engine.ruleIds[rule]!, action: engine.ruleActions[rule]! })
+      }
+    }
+    if (scrubbed.length <= engine.maxStringLength) return scrubbed
+    transforms?.push({ path, rule: 'max-string-length', action: 'truncate' })
+    return engine.truncate(scrubbed)
+  }
+
+  /**
+   * Scrubs any value (see {@link Walker} for every type) into a new,
+   * JSON-ready value. Never mutates its input and never throws: a value that
+   * cannot be read safely comes back as `[airlock:withheld]`.
+   *
+   * @example
+   * ```ts
+   * const { value, transforms } = scrubber.scrub({ headers: { authorization: 'Bearer abc.def' } })
+   * ```
+   */
+  scrub(value: unknown): ScrubResult {
+    // A getter may scrub while we walk; it gets a walker of its own.
+    const walker = this.#walker.busy ? new Walker(this.#engine, this.#limits) : this.#walker
+    return walker.run(value)
+  }
+
+  /**
+   * Like {@link Scrubber.scrub}, but replaces registered secrets only: no
+   * detector, no sensitive key. For what the policy lets pass as is
+   * (`allow` parameters, the `full` exception mode, the `permissive`
+   * preset), where registered secrets are still masked. The bounds hold.
+   *
+   * @example
+   * ```ts
+   * scrubber.register('s3cr3t-value')
+   * scrubber.maskRegistered({ dsn: 'pg://app:s3cr3t-value@db', email: 'ada@example.com' }).value
+   * // { dsn: 'pg://app:[REDACTED:registered-secret]@db', email: 'ada@example.com' }
+   * ```
+   */
+  maskRegistered(value: unknown): ScrubResult {
+    const walker = this.#maskWalker.busy ? new Walker(this.#engine, this.#limits, true) : this.#maskWalker
+    return walker.run(value)
+  }
+
+  toString(): string {
+    return `Scrubber(${REDACTED})`
+  }
+
+  toJSON(): string {
+    return `Scrubber(${REDACTED})`
+  }
+
+  [inspect.custom](): string {
+    return this.toString()
+  }
+
+  /**
+   * Replaces the user segment of home directories (`/home/<user>`,
+   * `/Users/<user>`, `C:\\Users\\<user>`) and nothing else, whether or not the
+   * `home-path` detector is on: stack traces lose them in every exception mode.
+   *
+   * @example
+   * ```ts
+   * scrubber.stripHomePaths('at /home/ada/app.js:1:1', [], 'stack') // 'at /home/[REDACTED:home-path]/app.js:1:1'
+   * ```
+   */
+  stripHomePaths(text: string, transforms: ScrubTransform[], path: string): string {
+    const engine = this.#engine
+    const stripped = engine.stripHomePaths(text)
+    if (engine.hitCount !== 0) transforms.push({ path, rule: 'home-path', action: engine.ruleActions[engine.hits[0]!]! })
+    return stripped
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (value === '') return 'an empty string'
+  return typeof value === 'object' ? `an object (${value.constructor?.name ?? 'no prototype'})` : `a ${typeof value}`
+}

@@ -1,0 +1,278 @@
+import type { RE2JS } from 're2js'
+import { Fingerprinter } from '../crypto/fingerprinter.js'
+import type { KeyRing } from '../crypto/key-ring.js'
+import { PolicyError, UnsafePatternError, type PolicyIssue } from '../errors.js'
+import { compileCustomPattern } from '../policy/custom-pattern.js'
+import { DETECTOR_IDS } from '../policy/detector-ids.js'
+import { policyIssuesFromZod } from '../policy/policy-issues.js'
+import { policySchema, type ScrubAction, type ScrubPolicy } from '../policy/schema.js'
+import { AhoCorasick, foldAsciiCase } from './aho-corasick.js'
+import { DETECTORS, type Detector, type DetectorContext } from './detectors.js'
+import { redactedMarker, truncatedMarker } from './markers.js'
+import { SecretMatcher } from './secret-matcher.js'
+import { SensitiveKeyMatcher } from './sensitive-keys.js'
+import { SpanList } from './span-list.js'
+import { REGISTERED_SECRET_RULE, SENSITIVE_KEY_RULE } from './transform.js'
+
+// Rule numbers: 0 is registered secrets, then one per detector, then sensitive keys, then custom patterns.
+const SECRET_RULE = 0
+const DETECTOR_RULE_BASE = 1
+/**
+ * The rule number of sensitive keys, for the walker.
+ *
+ * @example
+ * ```ts
+ * engine.replaceWhole(SENSITIVE_RULE, 'hunter22') // '[REDACTED:sensitive-key]'
+ * ```
+ */
+export const SENSITIVE_RULE = DETECTOR_RULE_BASE + DETECTOR_IDS.length
+const HOME_RULE = DETECTOR_RULE_BASE + DETECTOR_IDS.indexOf('home-path')
+const HOME_DETECTOR = DETECTORS.find((d) => d.id === 'home-path')!
+
+// Character kinds counted in the keyword pass, for detectors that have no keyword.
+const KIND_DIGIT = 1
+const KIND_DOT = 2
+const KIND_COLON = 3
+const KINDS = new Uint8Array(128)
+for (let c = 48; c <= 57; c++) KINDS[c] = KIND_DIGIT
+KINDS[46] = KIND_DOT
+KINDS[58] = KIND_COLON
+
+const BUILT_IN_RULES = new Set<string>([REGISTERED_SECRET_RULE, SENSITIVE_KEY_RULE, ...DETECTOR_IDS])
+
+interface ActiveDetector {
+  readonly detector: Detector
+  readonly rule: number
+  /** The keyword bit, or 0 for a detector with no keyword. */
+  readonly bit: number
+  /** Whether character counts can also start it. */
+  readonly counted: boolean
+}
+
+interface CustomPattern {
+  readonly re: RE2JS
+  readonly rule: number
+}
+
+/**
+ * The string engine behind {@link Scrubber}: compiles a `scrub` policy into
+ * rules, finds matches (registered secrets, then keyword-gated detectors,
+ * then custom patterns), resolves overlaps and applies each rule's action.
+ * Not exported from the package: use `Scrubber`.
+ *
+ * After each {@link TextScrubber.scrubText}, `hits[0 .. hitCount)` hold the
+ * distinct rule numbers that changed the string, so the caller can record
+ * transforms under a path it only builds when something matched.
+ *
+ * @example
+ * ```ts
+ * const engine = new TextScrubber(presets.balanced.scrub, undefined)
+ * engine.scrubText('mail ada@example.com', false) // 'mail [REDACTED:email]'
+ * engine.ruleIds[engine.hits[0]] // 'email'
+ * ```
+ */
+export class TextScrubber {
+  readonly secrets = new SecretMatcher()
+  readonly sensitiveKeys: SensitiveKeyMatcher
+  /** Rule number to rule id. */
+  readonly ruleIds: readonly string[]
+  /** Rule number to the action actually applied (`hash` without a key ring becomes `redact`). */
+  readonly ruleActions: readonly ScrubAction[]
+  readonly maxStringLength: number
+  readonly minSecretLength: number
+  hits = new Int32Array(8)
+  hitCount = 0
+
+  readonly #markers: readonly string[]
+  readonly #detectors: readonly ActiveDetector[]
+  readonly #keywords: AhoCorasick | null
+  readonly #counts = new Int32Array(4)
+  readonly #custom: readonly CustomPattern[]
+  readonly #spans = new SpanList()
+  readonly #fingerprinter: Fingerprinter | null
+  readonly #context: DetectorContext
+  readonly #seen: Uint32Array
+  #epoch = 0
+
+  constructor(policy: ScrubPolicy, keys: KeyRing | undefined) {
+    const parsed = policySchema.shape.scrub.safeParse(policy, { reportInput: true })
+    if (!parsed.success) {
+      const issues = policyIssuesFromZod(parsed.error.issues, policySchema.shape.scrub)
+      throw new PolicyError(issues.map((i) => ({ path: i.path === '' ? 'scrub' : `scrub.${i.path}`, message: i.message })))
+    }
+    const scrub = parsed.data
+    this.#fingerprinter = keys === undefined ? null : new Fingerprinter(keys)
+    const effective = (action: ScrubAction): ScrubAction => (action === 'hash' && this.#fingerprinter === null ? 'redact' : action)
+
+    this.sensitiveKeys = new SensitiveKeyMatcher(scrub.sensitiveKeys)
+    this.#context = { sensitiveKeys: this.sensitiveKeys }
+    this.maxStringLength = scrub.maxStringLength
+    this.minSecretLength = scrub.minSecretLength
+
+    const ids: string[] = [REGISTERED_SECRET_RULE]
+    // Registered secrets are always redacted: masking would leak their length, hashing would let guesses be confirmed.
+    const actions: ScrubAction[] = ['redact']
+    const detectors: ActiveDetector[] = []
+    const keywordPatterns: { text: string; tag: number }[] = []
+    let nextBit = 0
+    for (const detector of DETECTORS) {
+      const rule = ids.length
+      const setting = scrub.detectors[detector.id] ?? true
+      ids.push(detector.id)
+      actions.push(effective(setting === true || setting === false ? scrub.action : setting))
+      if (setting === false) continue
+      const keywords = detector.keywords === 'sensitive-keys' ? this.sensitiveKeys.spellings() : detector.keywords
+      const bit = keywords.length === 0 ? 0 : 1 << nextBit++
+      for (const text of keywords) keywordPatterns.push({ text, tag: bit })
+      const counted = detector.minDigits + detector.minDots + detector.minColons > 0
+      detectors.push({ detector, rule, bit, counted })
+    }
+    // Stack traces lose home directories in every exception mode, detector on or off.
+    if (scrub.detectors['home-path'] === false) actions[HOME_RULE] = 'redact'
+    ids.push(SENSITIVE_KEY_RULE)
+    actions.push(effective(scrub.action))
+
+    const custom: CustomPattern[] = []
+    const issues: PolicyIssue[] = []
+    scrub.patterns.forEach((pattern, i) => {
+      if (BUILT_IN_RULES.has(pattern.id) || scrub.patterns.findIndex((p) => p.id === pattern.id) !== i) {
+        issues.push({ path: `scrub.patterns.${i}.id`, message: `expected an id not used by a built-in rule or another pattern, got "${pattern.id}"` })
+        return
+      }
+      try {
+        custom.push({ re: compileCustomPattern(pattern), rule: ids.length })
+      } catch (err) {
+        if (!(err instanceof UnsafePatternError)) throw err
+        issues.push({ path: `scrub.patterns.${i}.pattern`, message: err.message })
+        return
+      }
+      ids.push(pattern.id)
+      actions.push(effective(pattern.action ?? scrub.action))
+    })
+    if (issues.length > 0) throw new PolicyError(issues)
+
+    this.ruleIds = ids
+    this.ruleActions = actions
+    this.#markers = ids.map(redactedMarker)
+    this.#detectors = detectors
+    this.#keywords = detectors.length === 0 ? null : AhoCorasick.build(keywordPatterns, foldAsciiCase)
+    this.#custom = custom
+    this.#seen = new Uint32Array(ids.length)
+  }
+
+  /**
+   * Scrubs one string. With `secretsOnly`, only registered secrets are
+   * replaced (the `full` exception mode). Returns `text` itself when nothing
+   * matched. Does not truncate; see {@link TextScrubber.truncate}.
+   */
+  scrubText(text: string, secretsOnly: boolean): string {
+    this.hitCount = 0
+    if (text.length === 0) return text
+    const spans = this.#spans
+    spans.reset()
+    this.secrets.find(text, spans, SECRET_RULE)
+    if (!secretsOnly) {
+      if (this.#keywords !== null) {
+        const counts = this.#counts
+        counts.fill(0)
+        const tags = this.#keywords.scanTags(text, KINDS, counts)
+        for (const active of this.#detectors) {
+          const d = active.detector
+          const run =
+            (tags & active.bit) !== 0 ||
+            (active.counted &&
+              counts[KIND_DIGIT]! >= d.minDigits &&
+              counts[KIND_DOT]! >= d.minDots &&
+              counts[KIND_COLON]! >= d.minColons)
+          if (run) d.find(text, spans, active.rule, this.#context)
+        }
+      }
+      for (const pattern of this.#custom) {
+        if (!pattern.re.test(text)) continue
+        const m = pattern.re.matcher(text)
+        while (m.find()) spans.add(m.start(), m.end(), pattern.rule)
+      }
+    }
+    if (spans.count === 0) return text
+    return this.#apply(text)
+  }
+
+  /** Replaces the user segment of home directories only (stack traces, in every exception mode). */
+  stripHomePaths(text: string): string {
+    this.hitCount = 0
+    const spans = this.#spans
+    spans.reset()
+    HOME_DETECTOR.find(text, spans, HOME_RULE, this.#context)
+    return spans.count === 0 ? text : this.#apply(text)
+  }
+
+  /**
+   * Applies a rule's action to a whole value (a value under a sensitive key).
+   * `remove` is the caller's business (it drops the key); here it redacts.
+   */
+  replaceWhole(rule: number, value: string): string {
+    const action = this.ruleActions[rule]!
+    if (action === 'mask') return '*'.repeat(value.length)
+    if (action === 'hash' && this.#fingerprinter !== null) return this.#fingerprinter.fingerprint(value)
+    return this.#markers[rule]!
+  }
+
+  /** The marker `[REDACTED:<rule>]` of a rule. */
+  marker(rule: number): string {
+    return this.#markers[rule]!
+  }
+
+  /**
+   * Cuts an already scrubbed string to `maxStringLength`, never inside a
+   * surrogate pair, and says how much was cut. Returns `text` when short enough.
+   */
+  truncate(text: string): string {
+    if (text.length <= this.maxStringLength) return text
+    let cut = this.maxStringLength
+    const last = text.charCodeAt(cut - 1)
+    if (last >= 0xd800 && last <= 0xdbff) cut--
+    return text.slice(0, cut) + truncatedMarker(text.length - cut)
+  }
+
+  #apply(text: string): string {
+    const spans = this.#spans
+    spans.resolve()
+    if (++this.#epoch === 0xffffffff) {
+      this.#seen.fill(0)
+      this.#epoch = 1
+    }
+    let out = ''
+    let last = 0
+    for (let k = 0; k < spans.count; k++) {
+      const start = spans.start[k]!
+      const end = spans.end[k]!
+      const rule = spans.rule[k]!
+      out += text.slice(last, start)
+      out += this.#replacement(rule, text, start, end)
+      last = end
+      if (this.#seen[rule] !== this.#epoch) {
+        this.#seen[rule] = this.#epoch
+        if (this.hitCount === this.hits.length) {
+          const grown = new Int32Array(this.hits.length * 2)
+          grown.set(this.hits)
+          this.hits = grown
+        }
+        this.hits[this.hitCount++] = rule
+      }
+    }
+    return out + text.slice(last)
+  }
+
+  #replacement(rule: number, text: string, start: number, end: number): string {
+    switch (this.ruleActions[rule]) {
+      case 'mask':
+        return '*'.repeat(end - start)
+      case 'remove':
+        return ''
+      case 'hash':
+        return this.#fingerprinter!.fingerprint(text.slice(start, end))
+      default:
+        return this.#markers[rule]!
+    }
+  }
+}

@@ -1,0 +1,317 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { LedgerEntry } from '../../src/audit/ledger-entry.js'
+import { verifyLedger } from '../../src/audit/verify-ledger.js'
+import { AirlockBoundary, type AirlockOptions } from '../../src/boundary/airlock-boundary.js'
+import { FileControlPlane } from '../../src/boundary/file-control-plane.js'
+import { HttpControlPlane } from '../../src/boundary/http-control-plane.js'
+import { MemoryControlPlane } from '../../src/boundary/memory-control-plane.js'
+import type { OutboundEvent } from '../../src/boundary/events.js'
+import { Fingerprinter } from '../../src/crypto/fingerprinter.js'
+import { KeyRing } from '../../src/crypto/key-ring.js'
+import { LocationCipher } from '../../src/crypto/location-cipher.js'
+import { ValueCipher } from '../../src/crypto/value-cipher.js'
+import { definePolicy } from '../../src/policy/define-policy.js'
+import { JSONResult } from '../../src/results/json-result.js'
+import { LocalResult } from '../../src/results/local-result.js'
+import { ControlPlaneServer } from '../support/control-plane-server.js'
+
+let dir: string
+const open: AirlockBoundary[] = []
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'airlock-boundary-'))
+})
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((a) => a.close()))
+  await rm(dir, { recursive: true, force: true })
+})
+
+function boundary(options: Partial<AirlockOptions> = {}): { airlock: AirlockBoundary; controlPlane: MemoryControlPlane; keys: KeyRing; ledgerPath: string } {
+  const controlPlane = new MemoryControlPlane()
+  const keys = options.keys ?? KeyRing.generate()
+  const ledgerPath = join(dir, 'ledger.ndjson')
+  const airlock = new AirlockBoundary({ keys, controlPlane, ledger: { path: ledgerPath }, policy: definePolicy({}, { env: {} }), ...options })
+  open.push(airlock)
+  return { airlock, controlPlane: (options.controlPlane as MemoryControlPlane | undefined) ?? controlPlane, keys, ledgerPath }
+}
+
+async function ledgerEntries(path: string): Promise<LedgerEntry[]> {
+  const text = await readFile(path, 'utf8')
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as LedgerEntry)
+}
+
+const runId = 'run-1'
+const email = 'ada.lovelace@example.com'
+const awsKey = 'AKIAQ3EXAMPLEKEY7X2B'
+
+describe('AirlockBoundary.emit', () => {
+  it('stamps id, time and policy hash, and ledgers the exact JSON it sends', async () => {
+    const { airlock, controlPlane, ledgerPath } = boundary()
+    const sent = await airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Running' })
+    await airlock.close()
+    expect(controlPlane.events).toHaveLength(1)
+    const event = controlPlane.events[0]
+    expect(event).toEqual(sent)
+    expect(event).toMatchObject({ v: 1, kind: 'flow-run-state', runId, flowName: 'etl', state: 'Running', policyHash: airlock.policyHash })
+    expect(event?.id).toMatch(/^[0-9a-f-]{36}$/)
+    const [entry] = await ledgerEntries(ledgerPath)
+    expect(entry).toMatchObject({ kind: 'event', channel: 'states', eventId: event?.id, policyHash: airlock.policyHash, status: 'sent' })
+    expect((entry as { event: unknown }).event).toEqual(event)
+    expect((await verifyLedger(ledgerPath)).ok).toBe(true)
+  })
+
+  it('replaces an event whose policy step throws by a withheld event, and sends nothing else', async () => {
+    const { airlock, controlPlane, ledgerPath } = boundary()
+    const planted = 'location-that-must-not-leave/secret-path.json'
+    const hostile = {
+      toJSON(): never {
+        throw new Error(`cannot describe ${planted}`)
+      },
+    }
+    const sent = await airlock.emit({ kind: 'task-run-state', runId, taskName: 'load', taskRunId: 't1', state: 'Success', result: hostile })
+    await airlock.close()
+    expect(controlPlane.events).toEqual([sent])
+    expect(sent).toMatchObject({ kind: 'withheld', channel: 'states', reason: 'policy:ERR_INTERNAL', runId })
+    expect(Object.keys(sent ?? {}).sort()).toEqual(['channel', 'id', 'kind', 'policyHash', 'reason', 'runId', 'time', 'v'])
+    expect(JSON.stringify(controlPlane.events)).not.toContain(planted)
+    expect(JSON.stringify(controlPlane.events)).not.toContain('load')
+    const entries = await ledgerEntries(ledgerPath)
+    expect(entries).toHaveLength(1)
+    expect(entries[0]).toMatchObject({ status: 'withheld', channel: 'states' })
+    expect(await readFile(ledgerPath, 'utf8')).not.toContain(planted)
+    expect(airlock.stats().withheld).toEqual({ states: 1 })
+  })
+
+  it('withholds an event that fails validation, naming only the channel and the reason class', async () => {
+    const { airlock, controlPlane } = boundary()
+    // A state the schema does not know, carrying a value that must not leak.
+    const sent = await airlock.emit({ kind: 'parameters', runId, flowName: 'etl', parameters: 'not-an-object' as never })
+    await airlock.flush()
+    expect(sent).toMatchObject({ kind: 'withheld', channel: 'parameters' })
+    expect((sent as { reason: string }).reason).toMatch(/^validate:/)
+    expect(controlPlane.events).toHaveLength(1)
+    expect(JSON.stringify(controlPlane.events)).not.toContain('not-an-object')
+  })
+
+  it('applies per-key parameter rules: allow, scrub, hash, encrypt, redact, drop and the default', async () => {
+    const keys = KeyRing.generate()
+    const policy = definePolicy(
+      {
+        parameters: {
+          default: 'scrub',
+          rules: { region: 'allow', 'customer.id': 'hash', 'customer.card': 'encrypt', notes: 'redact', 'debug.*': 'drop' },
+        },
+      },
+      { env: {} },
+    )
+    const { airlock, controlPlane, ledgerPath } = boundary({ keys, policy })
+    await airlock.emit({
+      kind: 'parameters',
+      runId,
+      flowName: 'etl',
+      parameters: {
+        region: 'eu-west-1',
+        customer: { id: 4711, card: '4111 1111 1111 1111', contact: email },
+        notes: 'call back tomorrow',
+        debug: { trace: true },
+        db: { password: 'pw-that-is-long-enough' },
+        batch: 3,
+      },
+    })
+    await airlock.close()
+    const event = controlPlane.events[0] as Extract<OutboundEvent, { kind: 'parameters' }>
+    const params = event.parameters
+    expect(params.region).toBe('eu-west-1')
+    expect(params.batch).toBe(3)
+    const customer = params.customer as Record<string, string>
+    expect(customer.id).toBe(new Fingerprinter(keys).fingerprint('4711'))
+    expect(await new ValueCipher(keys).decrypt(customer.card ?? '')).toBe('"4111 1111 1111 1111"')
+    expect(customer.contact).toBe('[REDACTED:email]')
+    expect(params.notes).toBe('[REDACTED:notes]')
+    expect(params.debug).toEqual({})
+    expect(params.db).toEqual({ password: '[REDACTED:sensitive-key]' })
+    const wire = JSON.stringify(controlPlane.events)
+    for (const planted of [email, '4111 1111 1111 1111', 'call back tomorrow', 'pw-that-is-long-enough']) expect(wire).not.toContain(planted)
+
+    const [entry] = await ledgerEntries(ledgerPath)
+    const transforms = (entry as { transforms: { path: string; rule: string; action: string }[] }).transforms
+    expect(transforms).toEqual(
+      expect.arrayContaining([
+        { path: 'customer.id', rule: 'customer.id', action: 'hash' },
+        { path: 'customer.card', rule: 'customer.card', action: 'encrypt' },
+        { path: 'customer.contact', rule: 'email', action: 'redact' },
+        { path: 'notes', rule: 'notes', action: 'redact' },
+        { path: 'debug.trace', rule: 'debug.*', action: 'drop' },
+        { path: 'db.password', rule: 'sensitive-key', action: 'redact' },
+      ]),
+    )
+    expect(JSON.stringify(transforms)).not.toContain(email)
+    expect(airlock.stats().actions.parameters).toMatchObject({ hash: 1, encrypt: 1, drop: 1 })
+  })
+
+  it('masks registered secrets even in parameters the policy allows', async () => {
+    const policy = definePolicy({ preset: 'permissive' }, { env: {} })
+    const { airlock, controlPlane } = boundary({ policy })
+    airlock.scrubber.register('hunter2-registered-secret', { name: 'db' })
+    await airlock.emit({ kind: 'parameters', runId, flowName: 'etl', parameters: { dsnish: 'user=x pass=hunter2-registered-secret', email } })
+    await airlock.flush()
+    const wire = JSON.stringify(controlPlane.events)
+    expect(wire).not.toContain('hunter2-registered-secret')
+    // permissive sends everything else as it is.
+    expect(wire).toContain(email)
+  })
+
+  it('encrypts a plain location at the door, and refuses inline values under balanced', async () => {
+    const { airlock, controlPlane, keys } = boundary()
+    const plainResult = await new LocalResult({ dir, location: 'etl/load/out.json' }).write({ rows: 1 }, {})
+    const inline = await new JSONResult().write({ card: '4111111111111111' }, {})
+    await airlock.emit({ kind: 'task-run-state', runId, taskName: 'load', taskRunId: 't1', state: 'Success', result: plainResult })
+    await airlock.emit({ kind: 'task-run-state', runId, taskName: 'inline', taskRunId: 't2', state: 'Success', result: inline })
+    await airlock.close()
+    const [first, second] = controlPlane.events as Extract<OutboundEvent, { kind: 'task-run-state' }>[]
+    expect(first?.result?.type).toBe('local')
+    expect(LocationCipher.isToken(first?.result?.location ?? '')).toBe(true)
+    expect(await new LocationCipher(keys).decrypt(first?.result?.location ?? '')).toBe('etl/load/out.json')
+    expect(second?.result).toEqual({ type: 'json', location: '[airlock:refused]' })
+    expect(JSON.stringify(controlPlane.events)).not.toContain('4111111111111111')
+    expect(JSON.stringify(controlPlane.events)).not.toContain('etl/load/out.json')
+    expect(airlock.stats().actions).toMatchObject({ locations: { encrypt: 1 }, 'inline values': { refuse: 1 } })
+  })
+
+  it('sends a Failed state with a scrubbed message and no stack under balanced', async () => {
+    const { airlock, controlPlane } = boundary()
+    const err = new Error(`connect failed for ${email} with key ${awsKey}`, { cause: new Error(`retry ${awsKey}`) })
+    await airlock.emit({ kind: 'task-run-state', runId, taskName: 'load', taskRunId: 't1', state: 'Failed', error: err })
+    await airlock.flush()
+    const event = controlPlane.events[0] as Extract<OutboundEvent, { kind: 'task-run-state' }>
+    expect(event.failure?.type).toBe('Error')
+    expect(event.failure?.message).toContain('connect failed for')
+    expect(event.failure?.stack).toBeUndefined()
+    const wire = JSON.stringify(controlPlane.events)
+    expect(wire).not.toContain(email)
+    expect(wire).not.toContain(awsKey)
+    expect(wire).not.toContain('at ')
+  })
+
+  it('ships logs at the policy level, with redact paths and scrubbing applied', async () => {
+    const policy = definePolicy({ logs: { redactPaths: ['req.body.note'] } }, { env: {} })
+    const { airlock, controlPlane, ledgerPath } = boundary({ policy })
+    expect(await airlock.emit({ kind: 'log', runId, level: 'debug', msg: 'noisy' })).toBeUndefined()
+    await airlock.emit({
+      kind: 'log',
+      runId,
+      level: 'info',
+      msg: `loaded for ${email}`,
+      fields: { req: { body: { note: 'private note' } }, user: { apiKey: 'k-123456789' }, restore: 'nightly' },
+    })
+    await airlock.close()
+    expect(controlPlane.events).toHaveLength(1)
+    const log = controlPlane.events[0] as Extract<OutboundEvent, { kind: 'log' }>
+    expect(log.msg).toBe('loaded for [REDACTED:email]')
+    expect(log.fields).toEqual({ req: { body: { note: '[REDACTED:redact-path]' } }, user: { apiKey: '[REDACTED:sensitive-key]' }, restore: 'nightly' })
+    expect(airlock.stats().suppressedLogs).toBe(1)
+    const [entry] = await ledgerEntries(ledgerPath)
+    expect((entry as { transforms: unknown[] }).transforms).toEqual(
+      expect.arrayContaining([{ path: 'fields.req.body.note', rule: 'redact-path', action: 'redact' }]),
+    )
+  })
+
+  it('truncates an oversized log record after scrubbing', async () => {
+    const policy = definePolicy({ logs: { maxRecordBytes: 1024 } }, { env: {} })
+    const { airlock, controlPlane } = boundary({ policy })
+    const msg = `${'x'.repeat(2000)} ${email}`
+    await airlock.emit({ kind: 'log', runId, level: 'warn', msg, fields: { blob: 'y'.repeat(4000) } })
+    await airlock.flush()
+    const log = controlPlane.events[0] as Extract<OutboundEvent, { kind: 'log' }>
+    expect(log.truncated).toBe(true)
+    expect(log.fields).toBeUndefined()
+    expect(Buffer.byteLength(JSON.stringify(log))).toBeLessThanOrEqual(1024)
+    expect(JSON.stringify(log)).not.toContain('ada.lovelace')
+  })
+
+  it('keeps emit order on the wire and in the ledger, however long each policy step takes', async () => {
+    const { airlock, controlPlane, ledgerPath } = boundary()
+    const sends: Promise<unknown>[] = []
+    for (let i = 0; i < 200; i++) {
+      // Odd events encrypt (async JWE), even ones do not: their policy steps finish out of order.
+      const result = i % 2 === 1 ? await new LocalResult({ dir, location: `r/${i}.json` }).write(i, {}) : undefined
+      sends.push(airlock.emit({ kind: 'task-run-state', runId, taskName: `t${i}`, taskRunId: `tr-${i}`, state: 'Success', result }))
+    }
+    await Promise.all(sends)
+    await airlock.close()
+    const names = controlPlane.events.map((e) => (e as { taskName: string }).taskName)
+    expect(names).toEqual(Array.from({ length: 200 }, (_, i) => `t${i}`))
+    const ledgered = (await ledgerEntries(ledgerPath)).filter((e) => e.kind === 'event').map((e) => (e as { eventId: string }).eventId)
+    expect(ledgered).toEqual(controlPlane.events.map((e) => e.id))
+  })
+
+  it('sends nothing the ledger could not record', async () => {
+    // A directory where the ledger file should be: the ledger cannot open.
+    const { airlock, controlPlane } = boundary({ ledger: { path: dir } })
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => void warnings.push(w.message)
+    process.on('warning', onWarning)
+    try {
+      expect(await airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Running' })).toBeUndefined()
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(controlPlane.events).toHaveLength(0)
+    expect(airlock.stats().ledgerFailures).toBe(1)
+    expect(warnings.some((w) => w.includes('was not sent'))).toBe(true)
+  })
+
+  it('refuses emit after close', async () => {
+    const { airlock } = boundary()
+    await airlock.close()
+    await expect(airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Running' })).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+  })
+
+  it('writes to a FileControlPlane as NDJSON, exactly as ledgered', async () => {
+    const path = join(dir, 'control-plane.ndjson')
+    const { airlock, ledgerPath } = boundary({ controlPlane: new FileControlPlane({ path }) })
+    await airlock.emit({ kind: 'parameters', runId, flowName: 'etl', parameters: { email } })
+    await airlock.close()
+    const lines = (await readFile(path, 'utf8')).trim().split('\n')
+    expect(lines).toHaveLength(1)
+    const sent = JSON.parse(lines[0] ?? '{}') as OutboundEvent
+    const [entry] = await ledgerEntries(ledgerPath)
+    expect((entry as { event: unknown }).event).toEqual(sent)
+    expect(lines[0]).not.toContain(email)
+  })
+
+  it('records a 4xx from the HTTP control plane in the ledger, without retrying it', async () => {
+    const server = await ControlPlaneServer.start({ token: 'tok_boundary_test' })
+    try {
+      server.script({ status: 422 })
+      const controlPlane = new HttpControlPlane({
+        url: server.url,
+        token: 'tok_boundary_test',
+        spillDir: join(dir, 'spill'),
+        retry: { baseMs: 5, maxMs: 20 },
+      })
+      const { airlock, ledgerPath } = boundary({ controlPlane })
+      const rejected = await airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Running' })
+      await airlock.flush()
+      const accepted = await airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Success' })
+      await airlock.close()
+      expect(server.requests.filter((r) => r.eventIds.includes(rejected?.id ?? ''))).toHaveLength(1)
+      expect(server.events.map((e) => e.id)).toEqual([accepted?.id])
+      const entries = await ledgerEntries(ledgerPath)
+      const delivery = entries.find((e) => e.kind === 'delivery')
+      expect(delivery).toMatchObject({ kind: 'delivery', status: 'failed', eventIds: [rejected?.id], error: { status: 422 } })
+      expect(await readFile(ledgerPath, 'utf8')).not.toContain('tok_boundary_test')
+      expect(airlock.stats().deliveryFailures).toBe(1)
+      expect((await verifyLedger(ledgerPath)).ok).toBe(true)
+    } finally {
+      await server.stop()
+    }
+  })
+})

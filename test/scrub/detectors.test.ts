@@ -1,0 +1,291 @@
+import { describe, expect, it } from 'vitest'
+import { DETECTOR_IDS } from '../../src/policy/detector-ids.js'
+import { presets } from '../../src/policy/presets.js'
+import { DETECTORS } from '../../src/scrub/detectors.js'
+import { Scrubber } from '../../src/scrub/scrubber.js'
+import type { ScrubTransform } from '../../src/scrub/transform.js'
+
+const scrubber = new Scrubber({ policy: { ...presets.balanced.scrub, maxStringLength: 1_000_000 } })
+
+function scrub(text: string): { text: string; rules: string[] } {
+  const transforms: ScrubTransform[] = []
+  const out = scrubber.scrubString(text, transforms)
+  return { text: out, rules: transforms.map((t) => t.rule) }
+}
+
+function expectRedacted(input: string, secret: string, rule: string): string {
+  const { text, rules } = scrub(input)
+  expect(text, `${rule} in ${JSON.stringify(input)}`).not.toContain(secret)
+  expect(text).toContain(`[REDACTED:${rule}]`)
+  expect(rules).toContain(rule)
+  return text
+}
+
+function expectUntouched(input: string): void {
+  const { text, rules } = scrub(input)
+  expect(rules, `no rule should fire on ${JSON.stringify(input)}`).toEqual([])
+  expect(text).toBe(input)
+}
+
+function luhnComplete(body: string): string {
+  for (let d = 0; d < 10; d++) {
+    const candidate = body + String(d)
+    let sum = 0
+    for (let i = 0; i < candidate.length; i++) {
+      let v = Number(candidate[candidate.length - 1 - i])
+      if (i % 2 === 1) v = v * 2 > 9 ? v * 2 - 9 : v * 2
+      sum += v
+    }
+    if (sum % 10 === 0) return candidate
+  }
+  throw new Error('unreachable')
+}
+
+describe('DETECTORS', () => {
+  it('has one detector per DETECTOR_IDS entry, in that order', () => {
+    expect(DETECTORS.map((d) => d.id)).toEqual([...DETECTOR_IDS])
+  })
+
+  it('obeys the linear-time rule: no built-in regex has a quantified group containing a quantifier', () => {
+    for (const detector of DETECTORS) {
+      for (const re of detector.patterns) expect(nestedQuantifiers(re.source), `${detector.id}: ${re.source}`).toEqual([])
+    }
+    // The auditor itself must catch what it is for.
+    expect(nestedQuantifiers('(a+)+$')).not.toEqual([])
+    expect(nestedQuantifiers('(?:\\.[0-9]{1,3}){3}')).not.toEqual([])
+    expect(nestedQuantifiers('(?:[^"\\\\]|\\\\.){1,9}')).toEqual([])
+  })
+
+  it('finishes on hostile input: each keyword and digit pattern repeated 100,000 times', () => {
+    const hostile = [
+      'a',
+      '1',
+      '1 ',
+      '1-',
+      '4111 ',
+      'AB12 ',
+      '@',
+      'a@',
+      'a.',
+      ':',
+      '1:',
+      '::',
+      'f:',
+      '1.',
+      '://',
+      '://a',
+      'eyJ',
+      'eyJa.',
+      '-----BEGIN PRIVATE KEY-----',
+      '-----BEGIN ',
+      'password=',
+      'password',
+      '"token":',
+      '\\"token\\":\\"',
+      'Bearer ',
+      'Basic ',
+      '/home/',
+      'C:\\Users\\',
+      'ghp_',
+      'sk-',
+      'AKIA',
+      'xoxb-',
+    ]
+    for (const unit of hostile) {
+      const text = unit.repeat(Math.ceil(100_000 / unit.length))
+      expect(typeof scrubber.scrubString(text)).toBe('string')
+    }
+  })
+})
+
+describe('each detector', () => {
+  it('aws-access-key-id', () => {
+    expectRedacted('key=AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE', 'aws-access-key-id')
+    expectRedacted('ASIAY34FZKBOKMUTVV7A in use', 'ASIAY34FZKBOKMUTVV7A', 'aws-access-key-id')
+    expectUntouched('AKIAIOSFODNN7EXAMPL is one short')
+    expectUntouched('the akiaiosfodnn7example is lower case')
+  })
+
+  it('github-token', () => {
+    const classic = `ghp_${'a1B2c3D4e5'.repeat(3)}abcdef`
+    expectRedacted(`token ${classic}`, classic, 'github-token')
+    const fine = `github_pat_11ABCDEFG0${'x'.repeat(12)}_${'Y7'.repeat(29)}a`
+    expectRedacted(`GH=${fine}`, fine, 'github-token')
+    expectUntouched('ghp_short and gho_ alone')
+  })
+
+  it('slack-token and slack-webhook', () => {
+    const bot = 'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx'
+    expectRedacted(`slack ${bot}`, bot, 'slack-token')
+    const hook = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX'
+    expectRedacted(`post to ${hook}`, 'XXXXXXXXXXXXXXXXXXXXXXXX', 'slack-webhook')
+    expectUntouched('the xoxb- prefix alone')
+  })
+
+  it('stripe-key (secret and restricted, live and test; publishable keys are public)', () => {
+    for (const key of ['sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'rk_live_4eC39HqLyjWDarjtT1zdp7dc', 'sk_test_4eC39HqLyjWDarjtT1zdp7dc']) {
+      expectRedacted(`stripe ${key}`, key, 'stripe-key')
+    }
+    expectUntouched('pk_live_4eC39HqLyjWDarjtT1zdp7dc is publishable')
+  })
+
+  it('google-api-key', () => {
+    const key = 'AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe'
+    expectRedacted(`maps ${key}`, key, 'google-api-key')
+    expectUntouched('AIza alone')
+  })
+
+  it('openai-key and anthropic-key, told apart', () => {
+    const openai = 'sk-proj-AbCdEf0123456789_ghIJKLmnop-qrstuv'
+    expectRedacted(`OPENAI ${openai}`, openai, 'openai-key')
+    const legacy = `sk-${'Ab1'.repeat(16)}`
+    expectRedacted(legacy, legacy, 'openai-key')
+    const anthropic = 'sk-ant-api03-AbCdEf0123456789_ghIJKLmnop-qrstuvWXYZ'
+    const text = expectRedacted(`claude ${anthropic}`, anthropic, 'anthropic-key')
+    expect(text).not.toContain('openai-key')
+    expectUntouched('task-queue-for-the-nightly-warehouse-load')
+  })
+
+  it('npm-token and gitlab-token', () => {
+    const npm = `npm_${'aB3'.repeat(12)}`
+    expectRedacted(`//registry.npmjs.org/:_authToken=${npm}`, npm, 'npm-token')
+    const gitlab = 'glpat-AbCdEf0123456789xyZW'
+    expectRedacted(`PRIVATE-TOKEN ${gitlab}`, gitlab, 'gitlab-token')
+    expectUntouched('npm_config and glpat- alone')
+  })
+
+  it('pem-private-key: the whole block, and an unterminated block to the end', () => {
+    const body = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7'
+    const block = `-----BEGIN RSA PRIVATE KEY-----\n${body}\n${body}\n-----END RSA PRIVATE KEY-----`
+    const text = expectRedacted(`key:\n${block}\nafter`, body, 'pem-private-key')
+    expect(text).toBe('key:\n[REDACTED:pem-private-key]\nafter')
+    expect(expectRedacted(`-----BEGIN OPENSSH PRIVATE KEY-----\n${body}`, body, 'pem-private-key')).toBe(
+      '[REDACTED:pem-private-key]',
+    )
+    expectUntouched(`-----BEGIN PUBLIC KEY-----\n${body}\n-----END PUBLIC KEY-----`)
+  })
+
+  it('jwt', () => {
+    const part = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url')
+    const jwt = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: '1234567890', name: 'Ada' })}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c`
+    expectRedacted(`cookie=${jwt};`, jwt, 'jwt')
+    expectUntouched('eyJ alone, and eyJhbGciOiJIUzI1NiJ9 without dots')
+  })
+
+  it('url-credentials: the userinfo goes, the host stays', () => {
+    const { text, rules } = scrub('dsn postgres://app:p@ss:w0rd@db.internal:5432/orders')
+    expect(text).toBe('dsn postgres://[REDACTED:url-credentials]@db.internal:5432/orders')
+    expect(rules).toEqual(['url-credentials'])
+    expectUntouched('see https://example.com/a@b and https://example.com?x=a@b')
+  })
+
+  it('email', () => {
+    expectRedacted('from ada.lovelace+flows@example.co.uk.', 'ada.lovelace+flows@example.co.uk', 'email')
+    expectUntouched('ping @ada, or ada@localhost')
+  })
+
+  it('credit-card: Luhn-valid, grouped or not; never UUIDs, timestamps or Luhn failures', () => {
+    const visa = luhnComplete('411111111111111')
+    expectRedacted(`card ${visa}`, visa, 'credit-card')
+    expectRedacted('card 4111 1111 1111 1111 exp 12/29', '4111 1111 1111 1111', 'credit-card')
+    expectRedacted('card 4111-1111-1111-1111', '4111-1111-1111-1111', 'credit-card')
+    expectRedacted('amex 3782 822463 10005', '3782 822463 10005', 'credit-card')
+    const luhnFailing = `${visa.slice(0, 15)}${(Number(visa[15]) + 1) % 10}`
+    expectUntouched(`order ${luhnFailing}`)
+    expectUntouched('run 12345678-1234-1234-1234-123456789012 and 550e8400-e29b-41d4-a716-446655440000')
+    expectUntouched(`at ${luhnComplete('171456789012')} ms`) // a Luhn-valid 13-digit millisecond timestamp
+    expectUntouched(`ref ORD${visa}`)
+  })
+
+  it('iban: compact or grouped, mod-97 checked', () => {
+    expectRedacted('pay DE89 3704 0044 0532 0130 00 today', 'DE89 3704 0044 0532 0130 00', 'iban')
+    expectRedacted('iban=GB82WEST12345698765432', 'GB82WEST12345698765432', 'iban')
+    expectUntouched('pay DE88 3704 0044 0532 0130 00 today')
+  })
+
+  it('ipv4: dotted quads; versions with a v, three- and five-part versions are not', () => {
+    expectRedacted('from 10.0.0.1 and 192.168.1.254.', '192.168.1.254', 'ipv4')
+    // Decision: a bare four-part "version" is indistinguishable from an address and is redacted.
+    expectRedacted('node 1.2.3.4', '1.2.3.4', 'ipv4')
+    expectUntouched('v1.2.3.4, release 1.2.3, build 1.2.3.4.5, and 999.1.1.1')
+  })
+
+  it('ipv6: full, compressed and with a zone; not times, MACs or C++ scopes', () => {
+    expectRedacted('peer 2001:db8::8a2e:370:7334 up', '2001:db8::8a2e:370:7334', 'ipv6')
+    expectRedacted('listening on [::1]:8080', '::1', 'ipv6')
+    expectRedacted('full 2001:0db8:85a3:0000:0000:8a2e:0370:7334', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', 'ipv6')
+    expect(scrub('link fe80::1%eth0').text).toBe('link [REDACTED:ipv6]%eth0')
+    expectUntouched('at 12:30:45, mac 00:1a:2b:3c:4d:5e, std::vector, and :: alone')
+  })
+
+  it('home-path: the user segment only', () => {
+    expect(scrub('open /home/ada/flows/etl.py').text).toBe('open /home/[REDACTED:home-path]/flows/etl.py')
+    expect(scrub('at /Users/Ada/x').text).toBe('at /Users/[REDACTED:home-path]/x')
+    expect(scrub('C:\\Users\\bob\\AppData').text).toBe('C:\\Users\\[REDACTED:home-path]\\AppData')
+    expect(scrub('{"p":"C:\\\\Users\\\\bob\\\\x"}').text).toBe('{"p":"C:\\\\Users\\\\[REDACTED:home-path]\\\\x"}')
+    expectUntouched('/homework/notes and /var/lib/x')
+  })
+
+  it('authorization-header: Bearer and Basic credentials; not prose', () => {
+    expectRedacted('Authorization: Bearer abc.def-123_ghi', 'abc.def-123_ghi', 'authorization-header')
+    const basic = Buffer.from('ada:s3cret').toString('base64')
+    expectRedacted(`authorization: Basic ${basic}`, basic, 'authorization-header')
+    expectUntouched('the bearer of bad news wrote the basic configuration')
+  })
+
+  it('secret-assignment: values after sensitive keys, in every quoting', () => {
+    expectRedacted('db password=hunter22 ok', 'hunter22', 'secret-assignment')
+    expectRedacted('api_key: abc123xyz', 'abc123xyz', 'secret-assignment')
+    expectRedacted('{"token": "xyz\\"q"}', 'xyz', 'secret-assignment')
+    expectRedacted("DB_PASSWORD='x y z'", 'x y z', 'secret-assignment')
+    expectRedacted('"{\\"password\\":\\"p1w2\\"}"', 'p1w2', 'secret-assignment')
+    expectRedacted('x-auth-token: t0k3n', 't0k3n', 'secret-assignment')
+    expectRedacted('note=password=abc123', 'abc123', 'secret-assignment')
+    expectRedacted('authorization=Token abcdef123456', 'abcdef123456', 'secret-assignment')
+    expect(scrub('password=hunter22').text).toBe('password=[REDACTED:secret-assignment]')
+    expectUntouched('author=ada authority: high password: null auth=false')
+  })
+})
+
+/**
+ * Finds quantified groups that contain a quantifier, the shape of
+ * catastrophic backtracking, in a regex source. Returns their offsets.
+ */
+function nestedQuantifiers(source: string): number[] {
+  const found: number[] = []
+  const stack: boolean[] = [false]
+  let i = 0
+  const isQuantifierAt = (at: number): boolean => {
+    const c = source[at]
+    return c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(source.slice(at)))
+  }
+  while (i < source.length) {
+    const c = source[i]!
+    if (c === '\\') {
+      i += 2
+    } else if (c === '[') {
+      i++
+      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1
+      i++
+    } else if (c === '(') {
+      stack.push(false)
+      i++
+      if (source[i] === '?') {
+        i++
+        while (source[i] === '<' || source[i] === '=' || source[i] === '!' || source[i] === ':') i++
+      }
+    } else if (c === ')') {
+      const inner = stack.pop()!
+      i++
+      if (isQuantifierAt(i)) {
+        if (inner) found.push(i)
+        stack[stack.length - 1] = true
+      } else if (inner) stack[stack.length - 1] = true
+    } else if (isQuantifierAt(i)) {
+      stack[stack.length - 1] = true
+      i += source[i] === '{' ? source.indexOf('}', i) - i + 1 : 1
+      if (source[i] === '?') i++
+    } else i++
+  }
+  return found
+}

@@ -1,0 +1,240 @@
+import { inspect } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { KeyRing } from '../../src/crypto/key-ring.js'
+import { MemorySecretProvider, Secret } from '../../src/crypto/secret.js'
+import { InvalidArgumentError, PolicyError } from '../../src/errors.js'
+import { presets } from '../../src/policy/presets.js'
+import type { ScrubPolicy } from '../../src/policy/schema.js'
+import { SECRET_TOO_SHORT_WARNING, Scrubber } from '../../src/scrub/scrubber.js'
+import type { ScrubTransform } from '../../src/scrub/transform.js'
+
+function policy(overrides: Partial<ScrubPolicy> = {}): ScrubPolicy {
+  return { ...presets.balanced.scrub, ...overrides }
+}
+
+// Runs `fn` and returns the process warnings it emitted.
+async function warningsOf(fn: () => void): Promise<Error[]> {
+  const seen: Error[] = []
+  const listener = (w: Error): void => {
+    seen.push(w)
+  }
+  process.on('warning', listener)
+  try {
+    fn()
+    // Warnings are emitted on the next tick.
+    await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    process.off('warning', listener)
+  }
+  return seen
+}
+
+describe('Scrubber', () => {
+  it('uses the balanced preset by default and returns the very same string when nothing matched', () => {
+    const scrubber = new Scrubber()
+    const clean = 'loaded 1200 rows from the orders partition'
+    expect(scrubber.scrubString(clean)).toBe(clean)
+    expect(scrubber.scrubString('mail ada@example.com')).toBe('mail [REDACTED:email]')
+  })
+
+  it('reports transforms with path, rule and action, never the value', () => {
+    const scrubber = new Scrubber()
+    const transforms: ScrubTransform[] = []
+    scrubber.scrubString('ada@example.com and bob@example.com from 10.0.0.1', transforms, 'msg')
+    expect(transforms).toEqual([
+      { path: 'msg', rule: 'email', action: 'redact' },
+      { path: 'msg', rule: 'ipv4', action: 'redact' },
+    ])
+    expect(JSON.stringify(transforms)).not.toContain('ada')
+  })
+
+  describe('actions', () => {
+    const keys = KeyRing.generate()
+    const card = '4111 1111 1111 1111'
+
+    it('redact, mask, hash and remove, per detector', () => {
+      const scrubber = new Scrubber({
+        policy: policy({ detectors: { email: 'mask', 'credit-card': 'hash', ipv4: 'remove' } }),
+        keys,
+      })
+      const transforms: ScrubTransform[] = []
+      const out = scrubber.scrubString(`a ada@example.com b ${card} c 10.0.0.1 d`, transforms)
+      expect(out).toMatch(new RegExp(`^a \\*{15} b fp1\\.${keys.activeKid}\\.[A-Za-z0-9_-]{43} c  d$`))
+      expect(transforms.map((t) => `${t.rule}:${t.action}`)).toEqual(['email:mask', 'credit-card:hash', 'ipv4:remove'])
+    })
+
+    it('scrub.action is the default of detectors set to true and of sensitive keys', () => {
+      const scrubber = new Scrubber({ policy: policy({ action: 'mask', detectors: { email: true } }) })
+      expect(scrubber.scrubString('ada@example.com')).toBe('*'.repeat(15))
+      expect(scrubber.scrub({ password: 'hunter22' }).value).toEqual({ password: '********' })
+    })
+
+    it('remove drops a sensitive key; hash fingerprints its value', () => {
+      const removing = new Scrubber({ policy: policy({ action: 'remove' }) })
+      const { value, transforms } = removing.scrub({ user: 'ada', password: 'hunter22' })
+      expect(value).toEqual({ user: 'ada' })
+      expect(transforms).toEqual([{ path: 'password', rule: 'sensitive-key', action: 'remove' }])
+      const hashing = new Scrubber({ policy: policy({ action: 'hash' }), keys })
+      expect(hashing.scrub({ token: 'abc-123' }).value).toEqual({ token: expect.stringMatching(/^fp1\./) })
+    })
+
+    it('hash is keyed: the same ring agrees with itself, another ring does not', () => {
+      const withPolicy = (ring: KeyRing): Scrubber =>
+        new Scrubber({ policy: policy({ detectors: { 'credit-card': 'hash' } }), keys: ring })
+      const a = withPolicy(keys).scrubString(card)
+      expect(withPolicy(KeyRing.fromJSON(keys.export())).scrubString(card)).toBe(a)
+      expect(withPolicy(KeyRing.generate()).scrubString(card).split('.')[2]).not.toBe(a.split('.')[2])
+    })
+
+    it('hash without a key ring redacts instead, and says so', () => {
+      const scrubber = new Scrubber({ policy: policy({ detectors: { 'credit-card': 'hash' } }) })
+      const transforms: ScrubTransform[] = []
+      expect(scrubber.scrubString(card, transforms)).toBe('[REDACTED:credit-card]')
+      expect(transforms).toEqual([{ path: '$', rule: 'credit-card', action: 'redact' }])
+    })
+
+    it('a detector set to false does not run', () => {
+      const scrubber = new Scrubber({ policy: policy({ detectors: { email: false } }) })
+      expect(scrubber.scrubString('ada@example.com')).toBe('ada@example.com')
+    })
+  })
+
+  describe('registered secrets', () => {
+    it('are always redacted, whatever the policy action, and accept Secret instances', () => {
+      const scrubber = new Scrubber({ policy: policy({ action: 'mask', detectors: Object.fromEntries(Object.keys(presets.balanced.scrub.detectors).map((id) => [id, false])) }) })
+      expect(scrubber.register(new Secret('tok-live-9f8e7d', 'api'))).toEqual({ registered: true })
+      expect(scrubber.register('db-pass-1234')).toEqual({ registered: true })
+      expect(scrubber.size).toBe(2)
+      expect(scrubber.scrubString('a tok-live-9f8e7d b db-pass-1234')).toBe(
+        'a [REDACTED:registered-secret] b [REDACTED:registered-secret]',
+      )
+    })
+
+    it('refuses values shorter than minSecretLength, warning without the value or its length', async () => {
+      const scrubber = new Scrubber({ policy: policy({ minSecretLength: 8 }) })
+      let result: unknown
+      const warnings = await warningsOf(() => {
+        result = scrubber.register('ab12x', { name: 'pin' })
+      })
+      expect(result).toEqual({ registered: false, reason: 'too-short' })
+      expect(warnings).toHaveLength(1)
+      const warning = warnings[0]! as Error & { code?: string }
+      expect(warning.code).toBe(SECRET_TOO_SHORT_WARNING)
+      expect(warning.message).toContain('"pin"')
+      expect(warning.message).not.toContain('ab12x')
+      expect(warning.message).not.toMatch(/\b5\b/)
+      expect(scrubber.size).toBe(0)
+      expect(scrubber.scrubString('pin ab12x')).toBe('pin ab12x')
+    })
+
+    it('rejects what is not a secret with a typed error', () => {
+      const scrubber = new Scrubber()
+      expect(() => scrubber.register('')).toThrow(InvalidArgumentError)
+      expect(() => scrubber.register(42 as never)).toThrow(InvalidArgumentError)
+      expect(() => scrubber.register(new Secret(42) as never)).toThrow(InvalidArgumentError)
+    })
+
+    it('watch registers every secret a provider resolves, until stopped', async () => {
+      const provider = new MemorySecretProvider({ first: 'first-value-1', second: 'second-value-2' })
+      const scrubber = new Scrubber()
+      const stop = scrubber.watch(provider)
+      expect(scrubber.scrubString('first-value-1')).toBe('first-value-1')
+      await provider.get('first')
+      expect(scrubber.scrubString('first-value-1')).toBe('[REDACTED:registered-secret]')
+      stop()
+      await provider.get('second')
+      expect(scrubber.scrubString('second-value-2')).toBe('second-value-2')
+      expect(() => scrubber.watch({} as never)).toThrow(InvalidArgumentError)
+    })
+
+    it('win ties against detectors; overlapping matches merge so nothing half-leaks', () => {
+      const scrubber = new Scrubber()
+      scrubber.register('ada@example.com')
+      const transforms: ScrubTransform[] = []
+      expect(scrubber.scrubString('to ada@example.com', transforms)).toBe('to [REDACTED:registered-secret]')
+      expect(transforms.map((t) => t.rule)).toEqual(['registered-secret'])
+
+      // A registered secret that starts inside a JWT and runs past it: one span, the JWT's rule.
+      const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl'
+      scrubber.register('c2lnbmF0dXJl-and-more')
+      expect(scrubber.scrubString(`x ${jwt}-and-more y`)).toBe('x [REDACTED:jwt] y')
+    })
+  })
+
+  describe('custom patterns', () => {
+    it('run with their own action and id', () => {
+      const scrubber = new Scrubber({ policy: policy({ patterns: [{ id: 'employee-id', pattern: 'EMP-[0-9]{6}', caseInsensitive: true, action: 'mask' }] }) })
+      const transforms: ScrubTransform[] = []
+      expect(scrubber.scrubString('ticket emp-123456 closed', transforms)).toBe('ticket ********** closed')
+      expect(transforms).toEqual([{ path: '$', rule: 'employee-id', action: 'mask' }])
+    })
+
+    it('cannot hang the process: (a+)+$ against 1 MB of hostile input', () => {
+      const scrubber = new Scrubber({
+        policy: policy({ patterns: [{ id: 'nested', pattern: '(a+)+$' }], maxStringLength: 4_000_000 }),
+      })
+      const hostile = `${'a'.repeat(1 << 20)}!`
+      const started = performance.now()
+      expect(scrubber.scrubString(hostile)).toBe(hostile)
+      expect(scrubber.scrubString('a'.repeat(1 << 20))).toBe('[REDACTED:nested]')
+      // The one timing bound in this suite, required by the issue: a backtracking engine would take longer than the universe.
+      expect(performance.now() - started).toBeLessThan(1_000)
+    })
+
+    it('refuses a pattern RE2 cannot compile, or an id already taken, naming the path', () => {
+      const expectPolicyError = (patterns: ScrubPolicy['patterns'], path: string): void => {
+        try {
+          new Scrubber({ policy: policy({ patterns }) })
+          expect.unreachable('expected a PolicyError')
+        } catch (err) {
+          expect(err).toBeInstanceOf(PolicyError)
+          expect((err as PolicyError).code).toBe('ERR_POLICY_INVALID')
+          expect((err as PolicyError).issues.map((i) => i.path)).toEqual([path])
+        }
+      }
+      expectPolicyError([{ id: 'backref', pattern: '(a)\\1' }], 'scrub.patterns.0.pattern')
+      expectPolicyError([{ id: 'email', pattern: 'x+' }], 'scrub.patterns.0.id')
+      expectPolicyError([{ id: 'same', pattern: 'x+' }, { id: 'same', pattern: 'y+' }], 'scrub.patterns.1.id')
+    })
+  })
+
+  it('refuses an invalid scrub policy with every problem listed', () => {
+    try {
+      new Scrubber({ policy: { ...policy(), maxDepth: 0, action: 'shred' } as never })
+      expect.unreachable('expected a PolicyError')
+    } catch (err) {
+      expect(err).toBeInstanceOf(PolicyError)
+      expect((err as PolicyError).issues.map((i) => i.path).sort()).toEqual(['scrub.action', 'scrub.maxDepth'])
+    }
+    expect(() => new Scrubber({ keys: 'not a ring' as never })).toThrow(InvalidArgumentError)
+    expect(() => new Scrubber({ policy: presets.balanced as never })).toThrow(/policy\.scrub/)
+    expect(() => new Scrubber().scrubString(42 as never)).toThrow(InvalidArgumentError)
+  })
+
+  it('truncates after scrubbing, never before', () => {
+    const scrubber = new Scrubber({ policy: policy({ maxStringLength: 20 }) })
+    scrubber.register('S3CRET-straddles-the-cut')
+    const transforms: ScrubTransform[] = []
+    const out = scrubber.scrubString('0123456789 S3CRET-straddles-the-cut tail', transforms)
+    expect(out).toBe('0123456789 [REDACTED[airlock:truncated 24 chars]')
+    expect(out).not.toContain('S3CRET')
+    expect(transforms.map((t) => t.rule)).toEqual(['registered-secret', 'max-string-length'])
+  })
+
+  it('maskRegistered replaces registered secrets only', () => {
+    const scrubber = new Scrubber()
+    scrubber.register('s3cr3t-value')
+    const { value, transforms } = scrubber.maskRegistered({ dsn: 'pg://app:s3cr3t-value@db', email: 'ada@example.com', password: 'x1' })
+    expect(value).toEqual({ dsn: 'pg://app:[REDACTED:registered-secret]@db', email: 'ada@example.com', password: 'x1' })
+    expect(transforms).toEqual([{ path: 'dsn', rule: 'registered-secret', action: 'redact' }])
+  })
+
+  it('never prints a value: toString, toJSON and inspect', () => {
+    const scrubber = new Scrubber()
+    scrubber.register('never-print-me-1')
+    for (const printed of [String(scrubber), JSON.stringify({ scrubber }), inspect(scrubber)]) {
+      expect(printed).toContain('Scrubber([airlock:redacted])')
+      expect(printed).not.toContain('never-print-me-1')
+    }
+  })
+})
