@@ -95,6 +95,9 @@ export class AirlockBoundary {
   #appendTail: Promise<unknown> = Promise.resolve()
   #sendTail: Promise<unknown> = Promise.resolve()
   #closed = false
+  #inFlight = 0
+  readonly #idleWaiters: (() => void)[] = []
+  readonly #deliveryRecords = new Set<Promise<void>>()
   #closing: Promise<void> | undefined
   readonly #stats = {
     events: new Map<Channel, number>(),
@@ -156,7 +159,10 @@ export class AirlockBoundary {
     // ledger order and wire order are emit order.
     const appended = this.#appendTail.then(() => prepared).then(this.#append)
     this.#appendTail = appended.then(noop, noop)
-    return appended.then(unwrapDone)
+    this.#inFlight++
+    const done = appended.then(unwrapDone)
+    done.then(this.#settled, this.#settled)
+    return done
   }
 
   /**
@@ -185,8 +191,7 @@ export class AirlockBoundary {
    * definitively rejected).
    */
   async flush(): Promise<void> {
-    await this.#appendTail
-    await this.#sendTail
+    await this.#idle()
     await this.#controlPlane.flush()
   }
 
@@ -206,10 +211,10 @@ export class AirlockBoundary {
 
   async #close(): Promise<void> {
     this.#closed = true
-    await this.#appendTail
-    await this.#sendTail
+    await this.#idle()
     // The transport first: its last delivery reports still go to the ledger.
     await this.#controlPlane.close()
+    await Promise.all(this.#deliveryRecords)
     const ledger = await this.#ledger
     await ledger.close()
   }
@@ -227,6 +232,21 @@ export class AirlockBoundary {
   }
 
   // ---------------------------------------------------------------- pipeline
+
+  // Resolves once every emit so far has been ledgered and handed to the
+  // transport (or refused): emits made while waiting are waited for too.
+  #idle(): Promise<void> {
+    if (this.#inFlight === 0) return this.#sendTail.then(noop, noop)
+    return new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  readonly #settled = (): void => {
+    if (--this.#inFlight > 0) return
+    const waiters = this.#idleWaiters.splice(0)
+    void this.#sendTail.then(() => {
+      for (const resolve of waiters) resolve()
+    }, noop)
+  }
 
   async #prepare(raw: EmitInput): Promise<Prepared> {
     // The channel is read before validation so a withheld event can name it.
@@ -337,13 +357,20 @@ export class AirlockBoundary {
   #onSendError(eventId: string, err: unknown): void {
     this.#stats.deliveryFailures++
     const code = err instanceof AirlockError ? err.code : 'ERR_INTERNAL'
-    void this.#recordDelivery({ eventIds: [eventId], status: 'rejected', reason: code })
+    this.#trackDelivery({ eventIds: [eventId], status: 'rejected', reason: code })
   }
 
   readonly #onDelivery = (report: DeliveryReport): void => {
     if (report.status === 'delivered') return
     if (report.status === 'rejected') this.#stats.deliveryFailures++
-    void this.#recordDelivery(report)
+    this.#trackDelivery(report)
+  }
+
+  // close() waits for these before it closes the ledger.
+  #trackDelivery(report: DeliveryReport): void {
+    const record = this.#recordDelivery(report)
+    this.#deliveryRecords.add(record)
+    void record.finally(() => this.#deliveryRecords.delete(record))
   }
 
   async #recordDelivery(report: DeliveryReport): Promise<void> {

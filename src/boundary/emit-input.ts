@@ -19,7 +19,7 @@ const tags = z.array(z.string().max(200)).max(100).optional()
  * whose location is its value.
  */
 export interface ResultLike {
-  toJSON(): { type: string; location: string; [key: string]: unknown }
+  toJSON(): { type: string; location?: string | undefined; [key: string]: unknown }
   readonly inline?: boolean
 }
 

@@ -268,6 +268,22 @@ describe('AirlockBoundary.emit', () => {
     expect(warnings.some((w) => w.includes('was not sent'))).toBe(true)
   })
 
+  it('flush and close wait for emits still in flight, and lose none', async () => {
+    const { airlock, controlPlane, ledgerPath } = boundary()
+    const pending = Array.from({ length: 50 }, (_, i) =>
+      airlock.emit({ kind: 'task-run-state', runId, taskName: `t${i}`, taskRunId: `tr-${i}`, state: 'Running' }),
+    )
+    await airlock.flush()
+    expect(controlPlane.events).toHaveLength(50)
+    const late = airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Success' })
+    await airlock.close()
+    expect(await late).toMatchObject({ state: 'Success' })
+    expect(await Promise.all(pending)).toHaveLength(50)
+    expect(controlPlane.events).toHaveLength(51)
+    expect((await ledgerEntries(ledgerPath)).filter((e) => e.kind === 'event')).toHaveLength(51)
+    expect(airlock.stats().ledgerFailures).toBe(0)
+  })
+
   it('refuses emit after close', async () => {
     const { airlock } = boundary()
     await airlock.close()
