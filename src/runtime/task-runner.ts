@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { EmitInput, ResultLike } from '../boundary/emit-input.js'
+import type { EmitInput } from '../boundary/emit-input.js'
 import type { RunState } from '../boundary/events.js'
 import type { Fingerprinter } from '../crypto/fingerprinter.js'
 import { AirlockError, ClosedError, InvalidArgumentError, TaskTimeoutError } from '../errors.js'
