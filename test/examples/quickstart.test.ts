@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { verifyLedger } from '../../src/audit/verify-ledger.js'
+
+const run = promisify(execFile)
+let dir: string
+let stdout: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'airlock-demo-'))
+  ;({ stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts'], {
+    env: { ...process.env, AIRLOCK_DEMO_DIR: dir },
+  }))
+}, 60_000)
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('npm run demo (examples/quickstart.ts)', () => {
+  it('runs the flow and prints where the ledger and the audit report went', () => {
+    expect(stdout).toMatch(/flow run [0-9a-f-]{36}: Failed/)
+    expect(stdout).toContain('intact, 16 entries')
+    expect(stdout).toContain(`audit report: `)
+  })
+
+  it('sends no email, no secret and no plain location to the control plane', async () => {
+    const wire = await readFile(join(dir, 'control-plane.ndjson'), 'utf8')
+    expect(wire).not.toContain('ada@example.com')
+    expect(wire).not.toContain('wh-pa55-7f3a9c1e')
+    expect(wire).not.toMatch(/etl\/(extract|transform)\//)
+    expect(wire).toContain('alk1.')
+    expect((await verifyLedger(join(dir, 'ledger.ndjson'))).ok).toBe(true)
+    expect(await readFile(join(dir, 'report.txt'), 'utf8')).toContain('parameters')
+  })
+})
