@@ -5,7 +5,7 @@ import { Ledger, type LedgerOptions } from '../audit/ledger.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import type { SecretProvider } from '../crypto/secret.js'
-import { AirlockError, ClosedError, InvalidArgumentError } from '../errors.js'
+import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError } from '../errors.js'
 import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
 import { Scrubber } from '../scrub/scrubber.js'
 import type { ControlPlane, DeliveryReport } from './control-plane.js'
@@ -53,6 +53,10 @@ interface Prepared {
 }
 
 const noop = (): void => {}
+
+// No event needs more: logs are capped by logs.maxRecordBytes, and a bigger
+// event is more likely a bug than metadata. Over it, the event is withheld.
+const MAX_EVENT_CHARS = 1 << 20
 
 /**
  * The one door (DESIGN.md, invariant 1): the only code that hands data to a
@@ -270,8 +274,11 @@ export class AirlockBoundary {
       stage = 'serialize'
       // What goes out must match the strict wire schema, and survive JSON:
       // the ledger and the transport both see this exact text.
-      const wire = JSON.parse(JSON.stringify(event)) as unknown
-      return { channel, event: outboundEventSchema.parse(wire), transforms }
+      const text = JSON.stringify(event)
+      if (text.length > MAX_EVENT_CHARS) {
+        throw new EventInvalidError(`an outbound event may be at most ${MAX_EVENT_CHARS} characters of JSON`)
+      }
+      return { channel, event: outboundEventSchema.parse(JSON.parse(text)), transforms }
     } catch (err) {
       return { channel, event: this.#withheld(raw, channel, stage, err), transforms: [] }
     }

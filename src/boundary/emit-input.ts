@@ -64,7 +64,7 @@ export const emitInputSchema = z.discriminatedUnion('kind', [
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
     msg: z.string(),
     fields: z.record(z.string(), z.unknown()).optional(),
-    taskRunId: z.string().optional(),
+    taskRunId: runId.optional(),
   }),
 ])
 

@@ -3,10 +3,11 @@ import { Fingerprinter } from '../crypto/fingerprinter.js'
 import type { KeyRing } from '../crypto/key-ring.js'
 import { LocationCipher } from '../crypto/location-cipher.js'
 import { ValueCipher } from '../crypto/value-cipher.js'
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, TokenBindingError } from '../errors.js'
 import { matchParameterRule } from '../policy/parameter-rules.js'
 import type { LogLevel, Policy } from '../policy/schema.js'
 import type { Scrubber } from '../scrub/scrubber.js'
+import type { ScrubTransform } from '../scrub/transform.js'
 import { scrubError, type ScrubbedErrorNode } from '../scrub/scrub-error.js'
 import type { Channel, EmitInput, ResultLike } from './emit-input.js'
 import type { Failure, FailureCause, OutboundEvent, ResultReference } from './events.js'
@@ -99,7 +100,7 @@ export class PolicyApplier {
           state: input.state,
         }
         this.#stateCommon(event, input, transforms)
-        if (input.error !== undefined) event.failure = await this.#failure(input.error, transforms)
+        if (input.error !== undefined) event.failure = await this.#failure(input.error, 'failure', transforms)
         return event
       }
       case 'task-run-state': {
@@ -114,7 +115,7 @@ export class PolicyApplier {
         if (input.attempt !== undefined) event.attempt = input.attempt
         if (input.mapIndex !== undefined) event.mapIndex = input.mapIndex
         this.#stateCommon(event, input, transforms)
-        if (input.error !== undefined) event.failure = await this.#failure(input.error, transforms)
+        if (input.error !== undefined) event.failure = await this.#failure(input.error, 'failure', transforms)
         if (input.result !== undefined) event.result = await this.#resultReference(input.result, transforms)
         return event
       }
@@ -150,109 +151,156 @@ export class PolicyApplier {
     return this.#scrubText(name, false, path, 'states', transforms)
   }
 
-  async #failure(error: unknown, transforms: ChannelTransform[]): Promise<Failure> {
+  async #failure(error: unknown, path: string, transforms: ChannelTransform[]): Promise<Failure> {
     const scrubbed = await scrubError(error, this.#policy, { scrubber: this.#scrubber, keys: this.#keys })
     for (const t of scrubbed.transforms) {
-      transforms.push({ channel: 'exceptions', path: `failure.${t.path}`, rule: t.rule, action: t.action })
+      transforms.push({ channel: 'exceptions', path: joinPath(path, t.path), rule: t.rule, action: t.action })
     }
-    transforms.push({ channel: 'exceptions', path: 'failure', rule: 'exceptions.mode', action: this.#policy.exceptions.mode })
+    transforms.push({ channel: 'exceptions', path, rule: 'exceptions.mode', action: this.#policy.exceptions.mode })
     const failure: Failure = toFailureCause(scrubbed)
     if (scrubbed.fingerprint !== undefined) failure.fingerprint = scrubbed.fingerprint
     if (scrubbed.token !== undefined) failure.token = scrubbed.token
     return failure
   }
 
-  async #resultReference(result: ResultLike, transforms: ChannelTransform[]): Promise<ResultReference> {
+  async #resultReference(result: ResultLike, transforms: ChannelTransform[], path = 'result'): Promise<ResultReference> {
     const json = result.toJSON()
     if (typeof json?.type !== 'string' || typeof json.location !== 'string') {
-      throw new InvalidArgumentError('a result reference needs a string type and location')
+      throw new InvalidArgumentError('a result reference needs a string type and a location: write the result first')
     }
     const reference: ResultReference = { type: json.type, location: '' }
     // Backend identifiers (bucket, container) pass; anything not a scalar does not.
     for (const [key, value] of Object.entries(json)) {
       if (key === 'type' || key === 'location') continue
-      if (typeof value === 'string') reference[key] = this.#scrubText(value, false, `result.${key}`, 'locations', transforms)
+      if (typeof value === 'string') reference[key] = this.#scrubText(value, false, `${path}.${key}`, 'locations', transforms)
       else if (typeof value === 'number' || typeof value === 'boolean') reference[key] = value
     }
-    if (result.inline === true) {
-      reference.location = await this.#inlineValue(json.location, transforms)
-    } else {
-      reference.location = await this.#location(json.location, transforms)
-    }
+    const locationPath = `${path}.location`
+    reference.location =
+      result.inline === true
+        ? await this.#inlineValue(json.location, locationPath, transforms)
+        : await this.#location(json.location, locationPath, transforms)
     return reference
   }
 
-  async #location(location: string, transforms: ChannelTransform[]): Promise<string> {
-    if (LocationCipher.isToken(location)) {
-      transforms.push({ channel: 'locations', path: 'result.location', rule: 'locations.mode', action: 'encrypt' })
+  async #location(location: string, path: string, transforms: ChannelTransform[]): Promise<string> {
+    const mode = this.#policy.locations.mode
+    if (await this.#isOurToken(location)) {
+      transforms.push({ channel: 'locations', path, rule: 'locations.mode', action: 'encrypt' })
       return location
     }
-    if (this.#policy.locations.mode === 'encrypt') {
+    if (mode === 'encrypt') {
       // The Result had no cipher of its own: encrypt at the door rather than let a plain location out.
-      transforms.push({ channel: 'locations', path: 'result.location', rule: 'locations.mode', action: 'encrypt' })
+      transforms.push({ channel: 'locations', path, rule: 'locations.mode', action: 'encrypt' })
       return this.#locations.encrypt(location)
     }
-    return this.#scrubText(location, false, 'result.location', 'locations', transforms)
+    return this.#scrubText(location, false, path, 'locations', transforms)
   }
 
-  async #inlineValue(location: string, transforms: ChannelTransform[]): Promise<string> {
+  async #inlineValue(location: string, path: string, transforms: ChannelTransform[]): Promise<string> {
     const mode = this.#policy.inlineValues.mode
-    const path = 'result.location'
-    switch (mode) {
-      case 'refuse':
-        transforms.push({ channel: 'inline values', path, rule: 'inlineValues.mode', action: 'refuse' })
-        return REFUSED
-      case 'encrypt':
-        transforms.push({ channel: 'inline values', path, rule: 'inlineValues.mode', action: 'encrypt' })
-        return LocationCipher.isToken(location) ? location : this.#locations.encrypt(location)
-      case 'scrub':
-      case 'allow':
-        if (LocationCipher.isToken(location)) return location
-        return this.#scrubText(location, mode === 'scrub', path, 'inline values', transforms)
+    if (mode === 'refuse') {
+      transforms.push({ channel: 'inline values', path, rule: 'inlineValues.mode', action: 'refuse' })
+      return REFUSED
+    }
+    if (await this.#isOurToken(location)) {
+      transforms.push({ channel: 'inline values', path, rule: 'inlineValues.mode', action: 'encrypt' })
+      return location
+    }
+    if (mode === 'encrypt') {
+      transforms.push({ channel: 'inline values', path, rule: 'inlineValues.mode', action: 'encrypt' })
+      return this.#locations.encrypt(location)
+    }
+    return this.#scrubText(location, mode === 'scrub', path, 'inline values', transforms)
+  }
+
+  // A prefix proves nothing: a plain location shaped by data can start with
+  // `alk1.`. Only a token that opens under this ring passes as encrypted.
+  async #isOurToken(location: string): Promise<boolean> {
+    if (!LocationCipher.isToken(location)) return false
+    try {
+      await this.#locations.decrypt(location)
+      return true
+    } catch (err) {
+      // Bound to a context the boundary does not know: still a genuine token.
+      return err instanceof TokenBindingError
     }
   }
 
   // ---------------------------------------------------------------- parameters
 
+  // Plain objects, arrays and Maps are walked so a rule can name any key
+  // below them; a rule, or the default at a leaf, settles the value it meets.
+  // One node budget and one ancestor set cover the whole event, so shared or
+  // cyclic structures cannot multiply the work.
   async #parameters(parameters: Record<string, unknown>, transforms: ChannelTransform[]): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {}
-    await this.#parameterObject(parameters, '', out, transforms, 0)
+    const walk: ParameterWalk = { nodes: 0, ancestors: new Set([parameters]), segments: [], transforms }
+    await this.#parameterContainer(parameters, '', out, walk)
     return out
   }
 
-  async #parameterObject(
-    source: Record<string, unknown>,
-    prefix: string,
-    out: Record<string, unknown>,
-    transforms: ChannelTransform[],
-    depth: number,
-  ): Promise<void> {
-    for (const [key, value] of Object.entries(source)) {
-      const path = prefix === '' ? key : `${prefix}.${key}`
-      const matched = matchParameterRule(this.#policy.parameters, path)
-      // An explicit rule settles the whole subtree; the default applies at the leaves,
-      // so a rule on a nested key still gets its chance.
-      if (matched.rule === undefined && isPlainObject(value) && depth < this.#policy.scrub.maxDepth) {
-        const child: Record<string, unknown> = {}
-        await this.#parameterObject(value, path, child, transforms, depth + 1)
-        out[key] = child
+  async #parameterContainer(source: object, path: string, out: Record<string, unknown> | unknown[], walk: ParameterWalk): Promise<void> {
+    const isArray = Array.isArray(out)
+    for (const [key, value] of containerEntries(source)) {
+      if (++walk.nodes > this.#policy.scrub.maxNodes) {
+        throw new InvalidArgumentError(`parameters have more than scrub.maxNodes (${this.#policy.scrub.maxNodes}) values`)
+      }
+      const childPath = joinSegment(path, key)
+      if (key === '__proto__') {
+        walk.transforms.push({ channel: 'parameters', path: childPath, rule: 'reserved-key', action: 'drop' })
         continue
       }
-      const rule = matched.rule ?? 'parameters.default'
-      const transformed = await this.#parameterValue(key, value, matched.action, prefix, rule, transforms)
-      if (transformed !== DROP) out[key] = transformed
+      // The matcher gets segments, never a re-split string: a key holding a dot cannot pose as a path.
+      walk.segments.push(key)
+      try {
+        const matched = matchParameterRule(this.#policy.parameters, walk.segments)
+        const outKey = isArray ? key : this.#parameterKey(String(key), path, out as Record<string, unknown>, walk.transforms)
+        const outPath = joinSegment(path, outKey)
+        if (matched.rule === undefined && isWalkable(value) && walk.segments.length < this.#policy.scrub.maxDepth) {
+          if (walk.ancestors.has(value)) {
+            setEntry(out, outKey, '[Circular]')
+            continue
+          }
+          const child: Record<string, unknown> | unknown[] = Array.isArray(value) || value instanceof Set ? [] : {}
+          walk.ancestors.add(value)
+          await this.#parameterContainer(value, outPath, child, walk)
+          walk.ancestors.delete(value)
+          setEntry(out, outKey, child)
+          continue
+        }
+        const rule = matched.rule ?? 'parameters.default'
+        const transformed = await this.#parameterValue(String(outKey), value, matched.action, path, rule, walk.transforms)
+        if (transformed !== DROP) setEntry(out, outKey, transformed)
+      } finally {
+        walk.segments.pop()
+      }
     }
+  }
+
+  // Keys leave too: an email or a token used as a map key is scrubbed like a
+  // value, and its transform names the scrubbed key, never the original.
+  #parameterKey(key: string, parent: string, out: Record<string, unknown>, transforms: ChannelTransform[]): string {
+    const found: ScrubTransform[] = []
+    let safe = this.#scrubber.scrubString(key, found, '$')
+    if (safe !== key) {
+      // Two keys may scrub to the same text ("ada@x.io" and "bob@x.io"): keep both.
+      const base = safe
+      for (let n = 2; Object.hasOwn(out, safe); n++) safe = `${base}#${n}`
+    }
+    for (const t of found) transforms.push({ channel: 'parameters', path: `${joinSegment(parent, safe)}{key}`, rule: t.rule, action: t.action })
+    return safe
   }
 
   async #parameterValue(
     key: string,
     value: unknown,
     action: string,
-    prefix: string,
+    parent: string,
     rule: string,
     transforms: ChannelTransform[],
   ): Promise<unknown> {
-    const path = prefix === '' ? key : `${prefix}.${key}`
+    const path = joinSegment(parent, key)
     switch (action) {
       case 'drop':
         transforms.push({ channel: 'parameters', path, rule, action })
@@ -268,12 +316,13 @@ export class PolicyApplier {
         return this.#values.encrypt(canonicalJson(value))
       case 'scrub':
       case 'allow': {
-        // Scrubbed with its key, so a sensitive key name (`password`) redacts the value whole.
-        const wrapped = { [key]: value }
+        const lifted = await this.#lift(value, path, 'parameters', transforms)
+        // Scrubbed under its key, so a sensitive key name (`password`) redacts the value whole.
+        const wrapped = { [key]: lifted }
         const { value: scrubbed, transforms: found } =
           action === 'scrub' ? this.#scrubber.scrub(wrapped) : this.#scrubber.maskRegistered(wrapped)
         for (const t of found) {
-          transforms.push({ channel: 'parameters', path: prefix === '' ? t.path : joinPath(prefix, t.path), rule: t.rule, action: t.action })
+          transforms.push({ channel: 'parameters', path: parent === '' ? t.path : joinPath(parent, t.path), rule: t.rule, action: t.action })
         }
         const container = scrubbed as Record<string, unknown>
         return Object.hasOwn(container, key) ? container[key] : DROP
@@ -283,13 +332,34 @@ export class PolicyApplier {
     }
   }
 
+  // Errors and Results nested in parameters or log fields obey their own
+  // channels' policies (exceptions, locations, inline values), not just the
+  // scrubber: an Error logged under `err` must not ship its stack when the
+  // policy drops stacks. Copies only the containers on the way to a replacement.
+  async #lift(value: unknown, path: string, channel: Channel, transforms: ChannelTransform[], depth = 0): Promise<unknown> {
+    if (typeof value !== 'object' || value === null) return value
+    if (value instanceof Error) return this.#failure(value, path, transforms)
+    if (isResultLike(value)) return this.#resultReference(value, transforms, path)
+    if (depth >= LIFT_DEPTH || !(Array.isArray(value) || isPlainObject(value))) return value
+    let copy: Record<string, unknown> | unknown[] | undefined
+    const entries = Array.isArray(value) ? value.entries() : Object.entries(value)
+    for (const [key, child] of entries) {
+      if (typeof child !== 'object' || child === null) continue
+      const lifted = await this.#lift(child, joinSegment(path, key), channel, transforms, depth + 1)
+      if (lifted === child) continue
+      copy ??= Array.isArray(value) ? [...(value as unknown[])] : { ...value }
+      ;(copy as Record<string | number, unknown>)[key] = lifted
+    }
+    return copy ?? value
+  }
+
   // ---------------------------------------------------------------- logs
 
-  #log(
+  async #log(
     input: Extract<EmitInput, { kind: 'log' }>,
     envelope: EventEnvelope,
     transforms: ChannelTransform[],
-  ): OutboundEvent | undefined {
+  ): Promise<OutboundEvent | undefined> {
     if (!this.shipsLevel(input.level)) return undefined
     const event: OutboundEvent = {
       ...envelope,
@@ -301,12 +371,16 @@ export class PolicyApplier {
     if (input.fields !== undefined) {
       let fields = input.fields
       if (this.#redactPaths !== undefined) {
-        fields = this.#redactPaths(fields)
-        for (const path of this.#redactedPaths) {
-          transforms.push({ channel: 'logs', path: `fields.${path}`, rule: 'redact-path', action: 'redact' })
+        try {
+          fields = this.#redactPaths(fields)
+          for (const path of this.#redactedPaths) {
+            transforms.push({ channel: 'logs', path: `fields.${path}`, rule: 'redact-path', action: 'redact' })
+          }
+        } finally {
+          this.#redactedPaths.length = 0
         }
-        this.#redactedPaths.length = 0
       }
+      fields = (await this.#lift(fields, 'fields', 'logs', transforms)) as Record<string, unknown>
       const scrubbed = this.#scrubber.scrub(fields)
       for (const t of scrubbed.transforms) {
         transforms.push({ channel: 'logs', path: joinPath('fields', t.path), rule: t.rule, action: t.action })
@@ -336,6 +410,47 @@ export class PolicyApplier {
 }
 
 const DROP = Symbol('drop')
+
+// How deep #lift looks for Errors and Results; deeper ones are left to the
+// scrubber's walker, which still scrubs them.
+const LIFT_DEPTH = 8
+
+interface ParameterWalk {
+  nodes: number
+  readonly ancestors: Set<object>
+  readonly segments: (string | number)[]
+  readonly transforms: ChannelTransform[]
+}
+
+function isWalkable(value: unknown): value is object {
+  return Array.isArray(value) || isPlainObject(value) || value instanceof Map || value instanceof Set
+}
+
+function containerEntries(source: object): Iterable<[string | number, unknown]> {
+  if (Array.isArray(source)) return source.entries()
+  if (source instanceof Set) return [...source].entries()
+  if (source instanceof Map) return [...source].map(([k, v]): [string, unknown] => [String(k), v])
+  return Object.entries(source)
+}
+
+function setEntry(out: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
+  if (Array.isArray(out)) out.push(value)
+  else Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+function isResultLike(value: object): value is ResultLike {
+  return typeof (value as { toJSON?: unknown }).toJSON === 'function' && typeof (value as { inline?: unknown }).inline === 'boolean'
+}
+
+// A path segment: dotted for plain names, bracketed for indexes and for keys
+// that would read ambiguously (`a["b.c"]`).
+function joinSegment(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`
+  const segment = /^[A-Za-z0-9_$-]+$/.test(key) ? key : `[${JSON.stringify(key)}]`
+  if (path === '') return segment.startsWith('[') ? `$${segment}` : segment
+  return segment.startsWith('[') ? path + segment : `${path}.${segment}`
+}
+
 
 function identity<T>(value: T): T {
   return value

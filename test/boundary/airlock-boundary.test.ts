@@ -155,6 +155,88 @@ describe('AirlockBoundary.emit', () => {
     expect(airlock.stats().actions.parameters).toMatchObject({ hash: 1, encrypt: 1, drop: 1 })
   })
 
+  it('scrubs parameter keys, not only values, under every preset', async () => {
+    for (const preset of ['balanced', 'strict'] as const) {
+      const { airlock, controlPlane, ledgerPath } = boundary({ policy: definePolicy({ preset }, { env: {} }) })
+      await airlock.emit({ kind: 'parameters', runId, flowName: 'etl', parameters: { balances: { [email]: 1200, [awsKey]: 1 } } })
+      await airlock.close()
+      expect(JSON.stringify(controlPlane.events)).not.toContain(email)
+      expect(JSON.stringify(controlPlane.events)).not.toContain(awsKey)
+      const ledger = await readFile(ledgerPath, 'utf8')
+      expect(ledger).not.toContain(email)
+      expect(ledger).not.toContain(awsKey)
+      await rm(ledgerPath)
+    }
+  })
+
+  it('applies parameter rules inside arrays, and never lets a dotted key pose as a path', async () => {
+    const policy = definePolicy(
+      { preset: 'strict', parameters: { rules: { 'customers.*.ssn': 'drop', '**.iban_hint': 'encrypt', 'tenants.*.displayName': 'allow' } } },
+      { env: {} },
+    )
+    const { airlock, controlPlane } = boundary({ policy })
+    await airlock.emit({
+      kind: 'parameters',
+      runId,
+      flowName: 'etl',
+      parameters: {
+        customers: [{ ssn: '123-45-6789', iban_hint: 'DE89 3704' }],
+        tenants: { acme: { displayName: 'Acme' }, 'evil.displayName': 'tok_live_abcdef123' },
+      },
+    })
+    await airlock.flush()
+    const parameters = (controlPlane.events[0] as Extract<OutboundEvent, { kind: 'parameters' }>).parameters
+    const [customer] = parameters.customers as Record<string, string>[]
+    expect(customer).not.toHaveProperty('ssn')
+    expect(customer?.iban_hint).toMatch(/^alkv1\./)
+    const tenants = parameters.tenants as Record<string, unknown>
+    expect(tenants.acme).toEqual({ displayName: 'Acme' })
+    expect(String(tenants['evil.displayName'])).toMatch(/^fp1\./)
+    expect(JSON.stringify(controlPlane.events)).not.toContain('tok_live_abcdef123')
+    expect(JSON.stringify(controlPlane.events)).not.toContain('123-45-6789')
+  })
+
+  it('withholds parameters over the node budget, and walks cycles once', async () => {
+    const policy = definePolicy({ scrub: { maxNodes: 100 } }, { env: {} })
+    const { airlock, controlPlane } = boundary({ policy })
+    const wide = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]))
+    const tooWide = await airlock.emit({ kind: 'parameters', runId, flowName: 'etl', parameters: wide })
+    expect(tooWide).toMatchObject({ kind: 'withheld', channel: 'parameters' })
+    const cfg: Record<string, unknown> = { name: 'cfg' }
+    cfg.left = cfg
+    cfg.right = cfg
+    const cyclic = await airlock.emit({ kind: 'parameters', runId, flowName: 'etl', parameters: { cfg } })
+    expect(cyclic).toMatchObject({ kind: 'parameters', parameters: { cfg: { name: 'cfg', left: '[Circular]', right: '[Circular]' } } })
+    await airlock.flush()
+    expect(controlPlane.events).toHaveLength(2)
+  })
+
+  it('encrypts a location that merely looks like a token', async () => {
+    const { airlock, controlPlane, keys } = boundary()
+    const forged = { inline: false, toJSON: () => ({ type: 'local', location: `alk1.${email}/orders.json` }) }
+    await airlock.emit({ kind: 'task-run-state', runId, taskName: 'load', taskRunId: 't1', state: 'Success', result: forged })
+    await airlock.flush()
+    const location = (controlPlane.events[0] as Extract<OutboundEvent, { kind: 'task-run-state' }>).result?.location ?? ''
+    expect(location).not.toContain(email)
+    expect(await new LocationCipher(keys).decrypt(location)).toBe(`alk1.${email}/orders.json`)
+  })
+
+  it('holds Errors and Results inside log fields to the exceptions and locations policies', async () => {
+    const policy = definePolicy({ preset: 'strict', logs: { level: 'info' } }, { env: {} })
+    const { airlock, controlPlane } = boundary({ policy })
+    const written = await new LocalResult({ dir, location: 'customers/acme-gmbh/ledger.json' }).write(1, {})
+    const err = new Error('balance for customer 4711 is 93,000 EUR')
+    await airlock.emit({ kind: 'log', runId, level: 'error', msg: 'failed', fields: { err, nested: { result: written } } })
+    await airlock.flush()
+    const wire = JSON.stringify(controlPlane.events)
+    expect(wire).not.toContain('93,000')
+    expect(wire).not.toContain('acme-gmbh')
+    expect(wire).not.toContain('    at ')
+    const fields = (controlPlane.events[0] as Extract<OutboundEvent, { kind: 'log' }>).fields as { err: unknown; nested: { result: { location: string } } }
+    expect(fields.err).toEqual({ type: 'Error' })
+    expect(LocationCipher.isToken(fields.nested.result.location)).toBe(true)
+  })
+
   it('masks registered secrets even in parameters the policy allows', async () => {
     const policy = definePolicy({ preset: 'permissive' }, { env: {} })
     const { airlock, controlPlane } = boundary({ policy })
