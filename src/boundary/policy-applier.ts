@@ -255,7 +255,7 @@ export class PolicyApplier {
       walk.segments.push(key)
       try {
         const matched = matchParameterRule(this.#policy.parameters, walk.segments)
-        const outKey = isArray ? key : this.#parameterKey(String(key), path, out as Record<string, unknown>, walk.transforms)
+        const outKey = isArray ? key : this.#parameterKey(String(key), path, out, walk.transforms)
         const outPath = joinSegment(path, outKey)
         if (matched.rule === undefined && isWalkable(value) && walk.segments.length < this.#policy.scrub.maxDepth) {
           if (walk.ancestors.has(value)) {
