@@ -211,3 +211,43 @@ export class TaskCancelledError extends AirlockError {
 export class UsageError extends AirlockError {
   static override readonly code = 'ERR_USAGE'
 }
+
+/** A write found a result already stored at its location, and the result is set not to overwrite (`AzureResult` with `overwrite: false`). */
+export class ResultExistsError extends AirlockError {
+  static override readonly code = 'ERR_RESULT_EXISTS'
+}
+
+/** One planted canary found where it must not be, as {@link CanaryLeakError} lists it. Masked: never the canary itself. */
+export interface CanaryLeak {
+  /** The canary's kind (`github-token`, `high-entropy`, ...), or `canary` for a plain string. */
+  readonly kind: string
+  /** The canary's marker, masked. */
+  readonly marker: string
+  /** The canary's index in the list given. */
+  readonly canary: number
+  /** The ledger seq of the event, or its 1-based position among the control plane's events. */
+  readonly seq: number
+  readonly eventId: string
+  readonly eventKind: string
+  /** Where in the event, as ledger transform paths are written (`fields.note`). */
+  readonly path: string
+  /** A masked preview of what matched. */
+  readonly preview: string
+}
+
+/** Canaries reached the control plane (`expectNoLeaks` of `airlock-sdk/testing`). `leaks` lists each; `total` counts them. */
+export class CanaryLeakError extends AirlockError {
+  static override readonly code = 'ERR_CANARY_LEAKED'
+  readonly leaks: readonly CanaryLeak[]
+  readonly total: number
+  constructor(leaks: readonly CanaryLeak[], total: number, where: string) {
+    const shown = 20
+    const lines = leaks.slice(0, shown).map(
+      (l) => `  - ${l.kind} canary #${l.canary} (marker ${l.marker}) in event ${l.seq} (${l.eventKind || 'no kind'}, id ${l.eventId}) at ${l.path}: ${l.preview}`,
+    )
+    if (total > lines.length) lines.push(`  … and ${total - lines.length} more`)
+    super(`${total} canary ${total === 1 ? 'leak' : 'leaks'} in ${where}; expected none:\n${lines.join('\n')}`)
+    this.leaks = leaks
+    this.total = total
+  }
+}

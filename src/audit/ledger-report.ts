@@ -1,5 +1,6 @@
 import type { JsonValue } from './canonical-json.js'
 import { escapeControl, type LedgerDeliveryError, type LedgerEntry } from './ledger-entry.js'
+import { TimelineTally, type LedgerTimeline } from './ledger-timeline.js'
 import { verifyLedger, type VerifyLedgerOptions, type VerifyLedgerResult } from './verify-ledger.js'
 
 /** At most this many withheld events and delivery failures are listed; `total` counts them all. */
@@ -65,12 +66,18 @@ export interface LedgerReport {
   fieldPaths: Record<string, number>
   withheld: { total: number; first: WithheldSummary[] }
   deliveryFailures: { total: number; first: DeliveryFailureSummary[] }
+  /** Event entries per channel over time, by entry `time`; null for a ledger without events. */
+  timeline: LedgerTimeline | null
   /** Occurrences not tallied because a tally hit {@link REPORT_KEY_LIMIT} distinct keys. */
   omitted: { policyHashes: number; perChannel: number; transforms: number; fieldPaths: number }
 }
 
-/** Options of {@link buildLedgerReport}: passed on to {@link verifyLedger}. */
-export type LedgerReportOptions = Pick<VerifyLedgerOptions, 'publicKey' | 'onProgress'>
+/**
+ * Options of {@link buildLedgerReport}: passed on to {@link verifyLedger}.
+ * `onEntry` sees each intact entry after the report has tallied it, so
+ * another reader (a leak scan) can share the one streaming pass.
+ */
+export type LedgerReportOptions = Pick<VerifyLedgerOptions, 'publicKey' | 'onProgress' | 'onEntry'>
 
 /**
  * Reads a ledger once, streaming, verifying it and tallying what reached the
@@ -89,7 +96,12 @@ export type LedgerReportOptions = Pick<VerifyLedgerOptions, 'publicKey' | 'onPro
  */
 export async function buildLedgerReport(path: string, options: LedgerReportOptions = {}): Promise<LedgerReport> {
   const tally = new ReportTally()
-  const verified = await verifyLedger(path, { ...options, onEntry: (entry) => tally.add(entry) })
+  const also = options.onEntry
+  const onEntry = (entry: LedgerEntry): void => {
+    tally.add(entry)
+    also?.(entry)
+  }
+  const verified = await verifyLedger(path, { ...options, onEntry })
   return tally.toReport(path, verified)
 }
 
@@ -196,6 +208,7 @@ class ReportTally {
   readonly fieldPaths = new Tally()
   readonly withheld = { total: 0, first: [] as WithheldSummary[] }
   readonly deliveryFailures = { total: 0, first: [] as DeliveryFailureSummary[] }
+  readonly timeline = new TimelineTally()
   readonly #pathsOfEvent = new Set<string>()
 
   add(entry: LedgerEntry): void {
@@ -215,6 +228,7 @@ class ReportTally {
     this.perStatus.add(entry.status)
     this.policyHashes.add(entry.policyHash)
     this.perChannel.add(entry.channel)
+    this.timeline.add(entry.channel, Date.parse(entry.time))
     for (const t of entry.transforms) this.transforms.add(t.rule + RULE_ACTION + t.action)
     this.#pathsOfEvent.clear()
     collectPaths(entry.event, '', this.#pathsOfEvent)
@@ -278,6 +292,7 @@ class ReportTally {
       fieldPaths: this.fieldPaths.toRecord(),
       withheld: this.withheld,
       deliveryFailures: this.deliveryFailures,
+      timeline: this.timeline.toTimeline(),
       omitted: {
         policyHashes: this.policyHashes.omitted,
         perChannel: this.perChannel.omitted,

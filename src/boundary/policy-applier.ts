@@ -270,7 +270,7 @@ export class PolicyApplier {
           continue
         }
         const rule = matched.rule ?? 'parameters.default'
-        const transformed = await this.#parameterValue(String(outKey), value, matched.action, path, rule, walk.transforms)
+        const transformed = await this.#parameterValue(outKey, value, matched.action, path, rule, walk.transforms)
         if (transformed !== DROP) setEntry(out, outKey, transformed)
       } finally {
         walk.segments.pop()
@@ -293,7 +293,7 @@ export class PolicyApplier {
   }
 
   async #parameterValue(
-    key: string,
+    key: string | number,
     value: unknown,
     action: string,
     parent: string,
@@ -317,12 +317,20 @@ export class PolicyApplier {
       case 'scrub':
       case 'allow': {
         const lifted = await this.#lift(value, path, 'parameters', transforms)
-        // Scrubbed under its key, so a sensitive key name (`password`) redacts the value whole.
+        // Scrubbed under its key, so a sensitive key name (`password`) redacts
+        // the value whole. The walker's paths start at that key; ours at the parent.
+        if (typeof key === 'number') {
+          const { value: scrubbed, transforms: found } =
+            action === 'scrub' ? this.#scrubber.scrub(lifted) : this.#scrubber.maskRegistered(lifted)
+          for (const t of found) transforms.push({ channel: 'parameters', path: joinPath(path, t.path), rule: t.rule, action: t.action })
+          return scrubbed
+        }
         const wrapped = { [key]: lifted }
         const { value: scrubbed, transforms: found } =
           action === 'scrub' ? this.#scrubber.scrub(wrapped) : this.#scrubber.maskRegistered(wrapped)
+        const rendered = renderSegment(key)
         for (const t of found) {
-          transforms.push({ channel: 'parameters', path: parent === '' ? t.path : joinPath(parent, t.path), rule: t.rule, action: t.action })
+          transforms.push({ channel: 'parameters', path: joinPath(parent, t.path.startsWith(rendered) ? t.path : rendered), rule: t.rule, action: t.action })
         }
         const container = scrubbed as Record<string, unknown>
         return Object.hasOwn(container, key) ? container[key] : DROP
@@ -442,15 +450,17 @@ function isResultLike(value: object): value is ResultLike {
   return typeof (value as { toJSON?: unknown }).toJSON === 'function' && typeof (value as { inline?: unknown }).inline === 'boolean'
 }
 
-// A path segment: dotted for plain names, bracketed for indexes and for keys
-// that would read ambiguously (`a["b.c"]`).
-function joinSegment(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`
-  const segment = /^[A-Za-z0-9_$-]+$/.test(key) ? key : `[${JSON.stringify(key)}]`
-  if (path === '') return segment.startsWith('[') ? `$${segment}` : segment
-  return segment.startsWith('[') ? path + segment : `${path}.${segment}`
+// Paths read as the scrubber's walker writes them: `a.b`, `a[0]`, `a["x.y"]`.
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
+
+function renderSegment(key: string | number): string {
+  if (typeof key === 'number') return `[${key}]`
+  return IDENTIFIER.test(key) ? key : `[${JSON.stringify(key)}]`
 }
 
+function joinSegment(path: string, key: string | number): string {
+  return joinPath(path, renderSegment(key))
+}
 
 function identity<T>(value: T): T {
   return value
@@ -474,6 +484,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function joinPath(prefix: string, inner: string): string {
   if (inner === '$' || inner === '') return prefix
+  if (prefix === '') return inner
   return inner.startsWith('[') ? prefix + inner : `${prefix}.${inner}`
 }
 

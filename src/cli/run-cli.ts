@@ -1,5 +1,6 @@
 import { AirlockError, UsageError } from '../errors.js'
 import { auditReport } from './audit-report.js'
+import { auditScan } from './audit-scan.js'
 import { auditVerify } from './audit-verify.js'
 import type { CliIo, Command } from './cli-io.js'
 import { errorsOpen } from './errors-open.js'
@@ -9,6 +10,7 @@ import { policyCheck } from './policy-check.js'
 const COMMANDS: Readonly<Record<string, Command>> = {
   'audit verify': auditVerify,
   'audit report': auditReport,
+  'audit scan': auditScan,
   'keys generate': keysGenerate,
   'policy check': policyCheck,
   'errors open': errorsOpen,

@@ -43,11 +43,16 @@ const PAYLOAD_KEY_INFO = 'airlock-sdk/payload-cipher/v1'
  * - a payload cut at a chunk boundary fails (no chunk carries the last flag),
  *   and so does one with chunks appended after the last;
  * - a chunk or body from another payload fails (another salt, so another key);
- * - a header changed in any byte fails (every chunk authenticates the header).
+ * - a header changed in any byte fails (every chunk authenticates the header);
+ * - a payload opened with another context fails (every chunk authenticates it).
  *
- * What it does not bind: anything outside the payload. A whole sealed payload
- * copied over another object opens as itself; a caller that must detect that
- * checks the object's identity at the layer above (a `Result`'s location token).
+ * What it binds beyond the payload: an optional `context` (bytes the caller
+ * gives to both `seal` and `open`, such as where the payload is stored). It is
+ * not stored; it joins the header in every chunk's AAD, so a payload opens only
+ * with the context it was sealed with. A `Result` passes the plain location, so
+ * a whole sealed payload copied over another object fails to open there. Without
+ * a context (or with an empty one, which is the same), nothing outside the
+ * payload is bound, and a copied payload opens as itself.
  *
  * Keys: `deriveSubkey(ring, 'payload', kid)` (HKDF-SHA256, info
  * `airlock-sdk/v1/payload`), then per payload
@@ -68,10 +73,14 @@ const PAYLOAD_KEY_INFO = 'airlock-sdk/payload-cipher/v1'
  * 38+n     7      nonce prefix, random
  * 45+n            chunk 0, chunk 1, ..., chunk k (k >= 0)
  *
- * chunk i  = AES-256-GCM(K, nonce_i, aad = header, plaintext_i) || tag_i (16 bytes)
+ * chunk i  = AES-256-GCM(K, nonce_i, aad = header || context, plaintext_i) || tag_i (16 bytes)
  * nonce_i  = nonce prefix (7) || i as uint32 big-endian (4) || last (1: 0x01 on chunk k, else 0x00)
  * header   = bytes 0 .. 45+n-1 above
+ * context  = the caller's context bytes, not stored; empty when none is given
  * ```
+ *
+ * The header's length is fixed by its own kid length byte, so `header || context`
+ * parses one way only: two contexts give the same AAD only if they are equal.
  *
  * Every chunk but the last holds exactly 65 536 plaintext bytes (65 552
  * bytes on the wire). The last holds 0 to 65 535: a plaintext whose length is
@@ -125,6 +134,12 @@ const PAYLOAD_KEY_INFO = 'airlock-sdk/payload-cipher/v1'
  * PayloadCipher.isSealed(sealed)   // true
  * await cipher.open(sealed)        // the original bytes
  *
+ * // bound to where it is stored: opens only with the same context
+ * const where = new TextEncoder().encode('etl/load/42.json')
+ * const bound = await cipher.seal(bytes, where)
+ * await cipher.open(bound, where)  // the original bytes
+ * await cipher.open(bound)         // throws ERR_PAYLOAD_TAMPERED
+ *
  * // constant memory, any size
  * await pipeline(fs.createReadStream('big.parquet'), cipher.encryptStream(), fs.createWriteStream('big.alkc'))
  * await pipeline(fs.createReadStream('big.alkc'), cipher.decryptStream(), fs.createWriteStream('copy.parquet'))
@@ -153,45 +168,50 @@ export class PayloadCipher {
   }
 
   /**
-   * Encrypts a whole buffer under the ring's active key.
+   * Encrypts a whole buffer under the ring's active key, bound to `context`
+   * when one is given (see the class comment).
    *
    * @example
    * ```ts
    * const sealed = await cipher.seal(Buffer.from(JSON.stringify(value)))
+   * const bound = await cipher.seal(bytes, new TextEncoder().encode('etl/load/42.json'))
    * ```
    */
-  seal(plaintext: Uint8Array): Promise<Uint8Array> {
+  seal(plaintext: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
     // The work is synchronous; a throw inside the executor becomes the rejection.
-    return new Promise((resolve) => resolve(this.#seal(plaintext)))
+    return new Promise((resolve) => resolve(this.#seal(plaintext, context)))
   }
 
   /**
-   * Decrypts a whole sealed buffer. Returns nothing unless every chunk verified.
+   * Decrypts a whole sealed buffer, given the context it was sealed with (if
+   * any). Returns nothing unless every chunk verified.
    *
    * @throws {PayloadFormatError} no `ALKC` magic, or an unknown version (`ERR_PAYLOAD_FORMAT`).
    * @throws {UnknownKeyError} the kid is not in the ring (`ERR_UNKNOWN_KID`).
-   * @throws {PayloadTamperedError} modified, truncated, reordered, swapped or extended (`ERR_PAYLOAD_TAMPERED`).
+   * @throws {PayloadTamperedError} modified, truncated, reordered, swapped, extended or
+   *   given another context (`ERR_PAYLOAD_TAMPERED`).
    *
    * @example
    * ```ts
    * const bytes = await cipher.open(sealed)
    * ```
    */
-  open(sealed: Uint8Array): Promise<Uint8Array> {
-    return new Promise((resolve) => resolve(this.#open(sealed)))
+  open(sealed: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
+    return new Promise((resolve) => resolve(this.#open(sealed, context)))
   }
 
   /**
-   * A Transform that encrypts the bytes written to it under the active key.
-   * Holds at most one chunk (64 KiB) of plaintext.
+   * A Transform that encrypts the bytes written to it under the active key,
+   * bound to `context` when one is given. Holds at most one chunk (64 KiB) of
+   * plaintext.
    *
    * @example
    * ```ts
    * await pipeline(source, cipher.encryptStream(), destination)
    * ```
    */
-  encryptStream(): Transform {
-    return new EncryptStream(this.#newContext())
+  encryptStream(context?: Uint8Array): Transform {
+    return new EncryptStream(this.#newContext(context))
   }
 
   /**
@@ -205,8 +225,9 @@ export class PayloadCipher {
    * await pipeline(source, cipher.decryptStream(), destination)
    * ```
    */
-  decryptStream(): Transform {
-    return new DecryptStream((header) => this.#contextFromHeader(header))
+  decryptStream(context?: Uint8Array): Transform {
+    const bound = checkedContext(context)
+    return new DecryptStream((header) => this.#contextFromHeader(header, bound))
   }
 
   toString(): string {
@@ -221,9 +242,9 @@ export class PayloadCipher {
     return this.toString()
   }
 
-  #seal(plaintext: Uint8Array): Uint8Array {
+  #seal(plaintext: Uint8Array, bound: Uint8Array | undefined): Uint8Array {
     if (!(plaintext instanceof Uint8Array)) throw new InvalidArgumentError('seal expects a Uint8Array')
-    const context = this.#newContext()
+    const context = this.#newContext(bound)
     // No buffer reaches 2^32 chunks (256 TiB); only streams need that check.
     const chunks = Math.floor(plaintext.length / PAYLOAD_CHUNK_SIZE) + 1
     const out = Buffer.allocUnsafe(context.header.length + plaintext.length + chunks * TAG_BYTES)
@@ -237,11 +258,12 @@ export class PayloadCipher {
     return new Uint8Array(out.buffer, out.byteOffset, out.length)
   }
 
-  #open(sealed: Uint8Array): Uint8Array {
+  #open(sealed: Uint8Array, bound: Uint8Array | undefined): Uint8Array {
     if (!(sealed instanceof Uint8Array)) throw new InvalidArgumentError('open expects a Uint8Array')
+    const aadContext = checkedContext(bound)
     const headerLength = checkHeaderStart(sealed, true)
     if (sealed.length < headerLength) throw truncated('the header')
-    const context = this.#contextFromHeader(sealed.subarray(0, headerLength))
+    const context = this.#contextFromHeader(sealed.subarray(0, headerLength), aadContext)
     const bodyLength = sealed.length - headerLength
     // Full segments are never last; the remainder, at least a tag, is.
     const fullSegments = Math.floor(bodyLength / SEGMENT_BYTES)
@@ -259,7 +281,8 @@ export class PayloadCipher {
     return new Uint8Array(out.buffer, out.byteOffset, out.length)
   }
 
-  #newContext(): ChunkContext {
+  #newContext(bound: Uint8Array | undefined): ChunkContext {
+    const aadContext = checkedContext(bound)
     const kid = Buffer.from(this.#keys.activeKid, 'ascii')
     const header = Buffer.allocUnsafe(FIXED_HEADER_BYTES + kid.length)
     header.set(PAYLOAD_MAGIC, 0)
@@ -268,11 +291,11 @@ export class PayloadCipher {
     at += kid.copy(header, at)
     at += randomBytes(SALT_BYTES).copy(header, at)
     randomBytes(NONCE_PREFIX_BYTES).copy(header, at)
-    return this.#contextFromHeader(header)
+    return this.#contextFromHeader(header, aadContext)
   }
 
-  /** Key and nonce material for a complete, length-checked header. */
-  #contextFromHeader(header: Uint8Array): ChunkContext {
+  /** Key, nonce and AAD for a complete, length-checked header and the caller's context bytes. */
+  #contextFromHeader(header: Uint8Array, bound: Uint8Array): ChunkContext {
     const kidLength = header[5]!
     const kid = Buffer.from(header.buffer, header.byteOffset + 6, kidLength).toString('latin1')
     if (!KID_PATTERN.test(kid)) throw new PayloadTamperedError('sealed payload header has a malformed kid')
@@ -284,14 +307,18 @@ export class PayloadCipher {
     const key = Buffer.from(hkdfSync('sha256', deriveSubkey(this.#keys, 'payload', kid), salt, PAYLOAD_KEY_INFO, 32))
     const nonce = Buffer.alloc(12)
     nonce.set(header.subarray(saltAt + SALT_BYTES, saltAt + SALT_BYTES + NONCE_PREFIX_BYTES), 0)
-    return { key, header: Buffer.from(header), nonce }
+    const ownHeader = Buffer.from(header)
+    const aad = bound.length === 0 ? ownHeader : Buffer.concat([ownHeader, bound])
+    return { key, header: ownHeader, aad, nonce }
   }
 }
 
 interface ChunkContext {
   readonly key: Buffer
-  /** The whole header: the AAD of every chunk. */
+  /** The whole header, as written at the start of the payload. */
   readonly header: Buffer
+  /** The AAD of every chunk: the header, then the caller's context bytes. */
+  readonly aad: Buffer
   /** Nonce prefix in bytes 0..6; bytes 7..11 are rewritten for each chunk (the IV is copied on use). */
   readonly nonce: Buffer
 }
@@ -305,7 +332,7 @@ function setNonce(context: ChunkContext, index: number, last: boolean): Buffer {
 /** Seals one chunk into `out` at `at`; returns the offset after its tag. */
 function sealChunk(context: ChunkContext, index: number, last: boolean, plaintext: Uint8Array, out: Buffer, at: number): number {
   const cipher = createCipheriv(AEAD, context.key, setNonce(context, index, last), { authTagLength: TAG_BYTES })
-  cipher.setAAD(context.header)
+  cipher.setAAD(context.aad)
   at += cipher.update(plaintext).copy(out, at)
   at += cipher.final().copy(out, at)
   return at + cipher.getAuthTag().copy(out, at)
@@ -315,17 +342,26 @@ function sealChunk(context: ChunkContext, index: number, last: boolean, plaintex
 function openChunk(context: ChunkContext, index: number, last: boolean, segment: Uint8Array): Buffer {
   if (index >= MAX_CHUNKS) throw new PayloadTamperedError('sealed payload has more chunks than the format allows')
   const decipher = createDecipheriv(AEAD, context.key, setNonce(context, index, last), { authTagLength: TAG_BYTES })
-  decipher.setAAD(context.header)
+  decipher.setAAD(context.aad)
   decipher.setAuthTag(segment.subarray(segment.length - TAG_BYTES))
   const plaintext = decipher.update(segment.subarray(0, segment.length - TAG_BYTES))
   try {
     decipher.final()
   } catch {
     throw new PayloadTamperedError(
-      `sealed payload chunk ${index} does not authenticate: modified, truncated, reordered or from another payload`,
+      `sealed payload chunk ${index} does not authenticate: modified, truncated, reordered, from another payload, or sealed for another context (for a Result: another location)`,
     )
   }
   return plaintext
+}
+
+const NO_CONTEXT = new Uint8Array(0)
+
+function checkedContext(context: Uint8Array | undefined): Uint8Array {
+  if (context === undefined) return NO_CONTEXT
+  if (!(context instanceof Uint8Array)) throw new InvalidArgumentError('a payload context must be a Uint8Array')
+  // A copy: a decryptStream keeps it until the header arrives, and the caller may reuse its buffer.
+  return Uint8Array.from(context)
 }
 
 function hasMagic(bytes: Uint8Array): boolean {

@@ -1,12 +1,20 @@
+import { pipeline, Readable, type Transform } from 'node:stream'
 import { inspect, type InspectOptions } from 'node:util'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { LocationCipher } from '../crypto/location-cipher.js'
-import { AirlockError, InvalidArgumentError, PayloadFormatError, SerializationError } from '../errors.js'
+import { PayloadCipher } from '../crypto/payload-cipher.js'
+import {
+  AirlockError,
+  InvalidArgumentError,
+  PayloadFormatError,
+  ResultReadOnlyError,
+  SerializationError,
+} from '../errors.js'
 import { describeType } from './describe-type.js'
 import { JSONSerializer } from './json-serializer.js'
 import { assertKnownOptions } from './known-options.js'
 import { LocationTemplate, type TemplateContext } from './location-template.js'
-import type { PayloadCipher } from './payload-cipher-seam.js'
+import type { PayloadSealer } from './payload-cipher-seam.js'
 import type { Serializer } from './serializer.js'
 
 /**
@@ -18,6 +26,7 @@ import type { Serializer } from './serializer.js'
  *   location: '{flowName}/{taskName}/{taskRunId}.json',  // or (ctx) => `${ctx.taskName}.json`
  *   serializer: new JSONSerializer(),                     // the default
  *   locationCipher: keys,                                 // a KeyRing or a LocationCipher
+ *   payloadCipher: keys,                                  // a KeyRing or a PayloadCipher
  * }
  * ```
  */
@@ -32,9 +41,27 @@ export interface ResultOptions<T = unknown> {
   serializer?: Serializer<T>
   /** Encrypts `location` into an `alk1.` token; a KeyRing is wrapped in a `LocationCipher`. */
   locationCipher?: KeyRing | LocationCipher
-  /** Seals the serializer's bytes before storage and opens them after. */
-  payloadCipher?: PayloadCipher
+  /**
+   * Encrypts what is stored, so storage never sees plaintext: a KeyRing is
+   * wrapped in a `PayloadCipher` (chunked AES-256-GCM, the kid in a header);
+   * any {@link PayloadSealer} works for `write` and `read`, and one with
+   * `encryptStream`/`decryptStream` for `writeStream` and `readStream` too.
+   */
+  payloadCipher?: KeyRing | PayloadSealer
 }
+
+/**
+ * What `writeStream` takes: a `Readable` of bytes, such as
+ * `fs.createReadStream(path)` (without an encoding set: every chunk must be a
+ * `Uint8Array`), or any async iterable of `Uint8Array` chunks.
+ *
+ * @example
+ * ```ts
+ * const fromFile: ByteSource = fs.createReadStream('export.parquet')
+ * const generated: ByteSource = (async function* () { yield new TextEncoder().encode('a,b\n') })()
+ * ```
+ */
+export type ByteSource = Readable | AsyncIterable<Uint8Array>
 
 /**
  * What `JSON.stringify` gives for a result: its type, the location that may
@@ -68,6 +95,9 @@ export interface Carried<T> {
 
 const RESULT_OPTION_KEYS = ['location', 'serializer', 'locationCipher', 'payloadCipher'] as const
 const NO_IDENTIFIERS: Readonly<Record<string, string>> = Object.freeze({})
+// Version 1 of the payload context; see "Payload encryption" on Result.
+const PAYLOAD_CONTEXT_PREFIX = 'airlock-sdk/result-location/v1\n'
+const ignore = (): void => undefined
 
 interface CarriedState {
   readonly origin: Result<unknown>
@@ -91,12 +121,34 @@ const carried = new WeakMap<object, CarriedState>()
  * and a `plainLocation` (the real one, which stays here). `JSON.stringify`
  * and `util.inspect` show `{ type, location, ...identifiers }` only.
  *
+ * ## Payload encryption
+ *
+ * With a `payloadCipher`, storage holds only ciphertext, written and read
+ * here, above every backend. Each payload is bound to its plain location: the
+ * cipher's context is the UTF-8 bytes of `airlock-sdk/result-location/v1`, a
+ * line feed, and the plain location (version 1 of this binding). A sealed
+ * object copied or moved to another location, or read through another plain
+ * spelling of the same path (`a//b.json` for `a/b.json`), fails with
+ * `ERR_PAYLOAD_TAMPERED`; read it back at the location it was written to.
+ * The bucket or directory is not bound, so a bucket copied whole still opens.
+ *
+ * ## Streaming
+ *
+ * `writeStream` and `readStream` move bytes in constant memory, whatever the
+ * size, encrypted when a payload cipher is set. They bypass the serializer: a
+ * streamed result is the raw bytes given, with no format header, and is read
+ * back with `readStream`, not `read`. A result written with `write` can be
+ * read with `readStream` too: its bytes are then the serializer's framing.
+ *
+ * ## Backends
+ *
  * A backend extends this class and implements three protected hooks,
- * `writeBytes`, `readBytes` and `existsAt`, over plain locations; templates,
- * serializers and both ciphers are handled here. Hooks are always called on
- * the configured instance, so they may use `#private` fields. A carried
- * result inherits from its configured one: public methods a backend adds
- * should reach `#private` state through `this.configured`.
+ * `writeBytes`, `readBytes` and `existsAt`, over plain locations, and, to
+ * stream, `writeStreamAt` and `readStreamAt`; templates, serializers and both
+ * ciphers are handled here. Hooks are always called on the configured
+ * instance, so they may use `#private` fields. A carried result inherits from
+ * its configured one: public methods a backend adds should reach `#private`
+ * state through `this.configured`.
  *
  * @example
  * ```ts
@@ -117,7 +169,7 @@ export abstract class Result<T = unknown> {
   readonly #location: LocationTemplate | ((context: TemplateContext) => string)
   readonly #serializer: Serializer<T>
   readonly #locationCipher: LocationCipher | undefined
-  readonly #payloadCipher: PayloadCipher | undefined
+  readonly #payloadCipher: PayloadSealer | undefined
 
   /**
    * @param options the options above, plus the backend's own.
@@ -144,13 +196,13 @@ export abstract class Result<T = unknown> {
     if (locationCipher === undefined || locationCipher instanceof LocationCipher) this.#locationCipher = locationCipher
     else if (isKeyRing(locationCipher)) this.#locationCipher = new LocationCipher(locationCipher)
     else throw new InvalidArgumentError(`locationCipher must be a KeyRing or a LocationCipher, found ${describeType(locationCipher)}`)
-    if (
-      payloadCipher !== undefined &&
-      (typeof payloadCipher?.seal !== 'function' || typeof payloadCipher.open !== 'function')
-    ) {
-      throw new InvalidArgumentError(`payloadCipher must have seal and open, found ${describeType(payloadCipher)}`)
+    if (payloadCipher === undefined || isPayloadSealer(payloadCipher)) this.#payloadCipher = payloadCipher
+    else if (isKeyRing(payloadCipher)) this.#payloadCipher = new PayloadCipher(payloadCipher)
+    else {
+      throw new InvalidArgumentError(
+        `payloadCipher must be a KeyRing or have seal and open (and, if present, function encryptStream and decryptStream), found ${describeType(payloadCipher)}`,
+      )
     }
-    this.#payloadCipher = payloadCipher
   }
 
   /** A stable name of the backend: `'local'`, `'json'`, `'constant'`, `'secret'`, `'s3'`, ... */
@@ -195,10 +247,91 @@ export abstract class Result<T = unknown> {
   async write(value: T, context: TemplateContext = {}): Promise<this & Carried<T>> {
     const self = this.configured
     const plainLocation = self.format(context)
-    const bytes = await self.#encode(value)
+    const bytes = await self.#encode(value, plainLocation)
     const location = await self.outwardLocation(plainLocation)
     await self.writeBytes(plainLocation, bytes)
     return self.carry(value, location, plainLocation)
+  }
+
+  /**
+   * Streams bytes to the location formatted from `context`, in constant
+   * memory, sealed on the way when a payload cipher is set. The serializer is
+   * not used: what is stored is the bytes given (encrypted or not). Returns a
+   * new result carrying the location; its `value` is `undefined`.
+   *
+   * The write is atomic on every backend: a reader sees the whole object or
+   * none of it (or the one it replaces). If the source fails, its own error is
+   * thrown, unchanged, and nothing is stored; the source is destroyed when the
+   * write fails.
+   *
+   * @throws {TemplateKeyError} when the template uses a key the context lacks.
+   * @throws {InvalidArgumentError} when the source is not a byte stream, yields a chunk that is
+   *   not a `Uint8Array`, or the payload cipher cannot stream.
+   * @throws {StorageError} when the backend fails.
+   * @throws {ResultReadOnlyError} when the result type does not stream (JSON, constant, secret).
+   *
+   * @example
+   * ```ts
+   * import { createReadStream } from 'node:fs'
+   *
+   * const written = await r.writeStream(createReadStream('export.parquet'), { taskName: 'export' })
+   * written.location // what may leave, as with write
+   * ```
+   */
+  async writeStream(source: ByteSource, context: TemplateContext = {}): Promise<this> {
+    const self = this.configured
+    if (!isByteSource(source)) {
+      throw new InvalidArgumentError(`writeStream takes a Readable or an async iterable of Uint8Array, found ${describeType(source)}`)
+    }
+    // An error the source emits before the backend starts reading (a file
+    // that fails to open) would otherwise be unhandled; iterating the errored
+    // stream later rethrows it.
+    if (source instanceof Readable) source.on('error', ignore)
+    const failure: SourceFailure = { failed: false, error: undefined }
+    let body: Readable | undefined
+    try {
+      const plainLocation = self.format(context)
+      const sealing = self.#streamingSide('encryptStream')
+      const location = await self.outwardLocation(plainLocation)
+      const plain = Readable.from(checkedChunks(source, failure), { objectMode: false })
+      body = sealing === undefined ? plain : pipeline(plain, sealing(payloadContext(plainLocation)), ignore)
+      await self.writeStreamAt(plainLocation, body)
+      return self.carry(undefined as T, location, plainLocation)
+    } catch (err) {
+      body?.destroy()
+      if (source instanceof Readable) source.destroy()
+      throw failure.failed ? failure.error : err
+    }
+  }
+
+  /**
+   * The bytes stored at a location (a token or a plain location), as a
+   * stream, opened on the way when a payload cipher is set. Resolves once the
+   * object is found, so a missing one rejects here; errors later in the
+   * stream (a tampered chunk, a lost connection) are typed and arrive as the
+   * stream's `error`. Decrypted chunks are released only once authenticated,
+   * but a stream that fails midway has released part of the payload: treat
+   * its output as incomplete.
+   *
+   * @throws {ResultNotFoundError} when nothing is stored there.
+   * @throws {InvalidArgumentError} when the payload cipher cannot stream.
+   * @throws {StorageError} when the backend fails.
+   *
+   * @example
+   * ```ts
+   * import { createWriteStream } from 'node:fs'
+   * import { pipeline } from 'node:stream/promises'
+   *
+   * await pipeline(await r.readStream(written.location), createWriteStream('copy.parquet'))
+   * // a stored object modified by one byte: the pipeline rejects with ERR_PAYLOAD_TAMPERED
+   * ```
+   */
+  async readStream(location: string): Promise<Readable> {
+    const self = this.configured
+    const plainLocation = await self.plainLocationOf(location)
+    const opening = self.#streamingSide('decryptStream')
+    const stored = await self.readStreamAt(plainLocation)
+    return opening === undefined ? stored : pipeline(stored, opening(payloadContext(plainLocation)), ignore)
   }
 
   /**
@@ -219,7 +352,7 @@ export abstract class Result<T = unknown> {
   async read(location: string): Promise<this & Carried<T>> {
     const self = this.configured
     const resolved = await self.resolveLocation(location)
-    const value = await self.#decode(await self.readBytes(resolved.plainLocation))
+    const value = await self.#decode(await self.readBytes(resolved.plainLocation), resolved.plainLocation)
     return self.carry(value, resolved.location, resolved.plainLocation)
   }
 
@@ -297,6 +430,43 @@ export abstract class Result<T = unknown> {
    */
   protected abstract existsAt(plainLocation: string): Promise<boolean>
 
+  /**
+   * Stores a byte stream at a plain location, atomically, in bounded memory.
+   * The default refuses: a backend that streams overrides it. If `body`
+   * fails, the hook fails and stores nothing; the caller then throws the
+   * source's own error.
+   */
+  protected writeStreamAt(_plainLocation: string, _body: Readable): Promise<void> {
+    return Promise.reject(new ResultReadOnlyError(`${this.constructor.name} does not stream`))
+  }
+
+  /**
+   * The bytes at a plain location as a stream whose errors are typed (see
+   * {@link Result.storageStream}). The default refuses: a backend that streams overrides it.
+   *
+   * @throws {ResultNotFoundError} when nothing is stored there.
+   */
+  protected readStreamAt(_plainLocation: string): Promise<Readable> {
+    return Promise.reject(new ResultReadOnlyError(`${this.constructor.name} does not stream`))
+  }
+
+  /**
+   * For `readStreamAt`: a Readable over a backend's download that pulls the
+   * first chunk before resolving, so a missing object or a refused request
+   * rejects here rather than in the stream, and passes every later error
+   * through `typed`. Destroying the Readable ends the download.
+   */
+  protected async storageStream(download: AsyncIterable<Uint8Array>, typed: (err: unknown) => Error): Promise<Readable> {
+    const chunks = download[Symbol.asyncIterator]()
+    let first: IteratorResult<Uint8Array>
+    try {
+      first = await chunks.next()
+    } catch (err) {
+      throw typed(err)
+    }
+    return Readable.from(continued(first, chunks, typed), { objectMode: false })
+  }
+
   /** Names that identify the backend in `toJSON`, such as `{ bucket }`. Never credentials or paths of this machine. */
   protected identifiers(): Readonly<Record<string, string>> {
     return NO_IDENTIFIERS
@@ -347,7 +517,7 @@ export abstract class Result<T = unknown> {
     return cipher.decrypt(location)
   }
 
-  async #encode(value: T): Promise<Uint8Array> {
+  async #encode(value: T, plainLocation: string): Promise<Uint8Array> {
     let bytes: unknown
     try {
       bytes = this.#serializer.serialize(value)
@@ -359,16 +529,85 @@ export abstract class Result<T = unknown> {
     if (!(bytes instanceof Uint8Array)) {
       throw new SerializationError(`the ${this.#serializer.format} serializer returned ${describeType(bytes)}, expected a Uint8Array`)
     }
-    return this.#payloadCipher === undefined ? bytes : this.#payloadCipher.seal(bytes)
+    return this.#payloadCipher === undefined ? bytes : this.#payloadCipher.seal(bytes, payloadContext(plainLocation))
   }
 
-  async #decode(stored: Uint8Array): Promise<T> {
-    const bytes = this.#payloadCipher === undefined ? stored : await this.#payloadCipher.open(stored)
+  async #decode(stored: Uint8Array, plainLocation: string): Promise<T> {
+    const bytes = this.#payloadCipher === undefined ? stored : await this.#payloadCipher.open(stored, payloadContext(plainLocation))
     try {
       return this.#serializer.deserialize(bytes)
     } catch (err) {
       if (err instanceof AirlockError) throw err
       throw new PayloadFormatError(`the ${this.#serializer.format} serializer could not decode the stored bytes: ${(err as Error)?.name ?? 'error'}`)
     }
+  }
+
+  /** The payload cipher's stream side, bound to it; undefined without a cipher. */
+  #streamingSide(side: 'encryptStream' | 'decryptStream'): ((context: Uint8Array) => Transform) | undefined {
+    const cipher = this.#payloadCipher
+    if (cipher === undefined) return undefined
+    if (cipher[side] === undefined) {
+      throw new InvalidArgumentError(`${this.constructor.name} cannot stream: its payloadCipher has no ${side} (a PayloadCipher has)`)
+    }
+    return side === 'encryptStream'
+      ? (context) => (cipher as Required<PayloadSealer>).encryptStream(context)
+      : (context) => (cipher as Required<PayloadSealer>).decryptStream(context)
+  }
+}
+
+interface SourceFailure {
+  failed: boolean
+  error: unknown
+}
+
+function payloadContext(plainLocation: string): Uint8Array {
+  return Buffer.from(PAYLOAD_CONTEXT_PREFIX + plainLocation, 'utf8')
+}
+
+function isPayloadSealer(candidate: object): candidate is PayloadSealer {
+  const sealer = candidate as Partial<PayloadSealer>
+  return (
+    typeof sealer.seal === 'function' &&
+    typeof sealer.open === 'function' &&
+    (sealer.encryptStream === undefined || typeof sealer.encryptStream === 'function') &&
+    (sealer.decryptStream === undefined || typeof sealer.decryptStream === 'function')
+  )
+}
+
+// Chunks are checked one by one as they come, so an object-mode Readable of
+// Buffers (what `Readable.from([buffer])` makes) is a byte source too.
+function isByteSource(source: unknown): source is ByteSource {
+  return source instanceof Readable || typeof (source as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function'
+}
+
+// The source's chunks, checked; a failure of the source is recorded, so that
+// writeStream throws it rather than whatever the backend made of it.
+async function* checkedChunks(source: ByteSource, failure: SourceFailure): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of source as AsyncIterable<unknown>) {
+      if (!(chunk instanceof Uint8Array)) {
+        throw new InvalidArgumentError(`writeStream takes chunks of Uint8Array, found one of ${describeType(chunk)}`)
+      }
+      yield chunk
+    }
+  } catch (err) {
+    failure.failed = true
+    failure.error = err
+    throw err
+  }
+}
+
+async function* continued(
+  first: IteratorResult<Uint8Array>,
+  chunks: AsyncIterator<Uint8Array>,
+  typed: (err: unknown) => Error,
+): AsyncGenerator<Uint8Array> {
+  try {
+    for (let next = first; next.done !== true; next = await chunks.next()) yield next.value
+  } catch (err) {
+    throw typed(err)
+  } finally {
+    // Early when the consumer stopped reading: ends the download.
+    await chunks.return?.()
   }
 }

@@ -289,6 +289,51 @@ describe('PayloadCipher detects tampering', () => {
   })
 })
 
+describe('PayloadCipher context', () => {
+  const where = Buffer.from('etl/load/42.json')
+  const elsewhere = Buffer.from('etl/load/43.json')
+
+  it('opens only with the context it was sealed with, whole and streamed', async () => {
+    const plaintext = randomBytes(2 * CHUNK + 99)
+    const sealed = await cipher.seal(plaintext, where)
+    expect(Buffer.from(await cipher.open(sealed, where)).equals(plaintext)).toBe(true)
+    expect((await through(cipher.decryptStream(where), sealed, [1000, 70_000])).equals(plaintext)).toBe(true)
+    for (const wrong of [elsewhere, undefined, new Uint8Array(0), Buffer.concat([where, Buffer.from([0])])]) {
+      await expect(cipher.open(sealed, wrong)).rejects.toMatchObject({ code: PayloadTamperedError.code })
+      await expect(through(cipher.decryptStream(wrong), sealed)).rejects.toMatchObject({ code: PayloadTamperedError.code })
+    }
+  })
+
+  it('binds a streamed payload the same way, and an empty context is no context', async () => {
+    const plaintext = randomBytes(CHUNK + 5)
+    const streamed = await through(cipher.encryptStream(where), plaintext)
+    expect(Buffer.from(await cipher.open(streamed, where)).equals(plaintext)).toBe(true)
+    await expect(cipher.open(streamed, elsewhere)).rejects.toMatchObject({ code: PayloadTamperedError.code })
+    const unbound = await cipher.seal(plaintext, new Uint8Array(0))
+    expect(Buffer.from(await cipher.open(unbound)).equals(plaintext)).toBe(true)
+  })
+
+  it('puts the context after the header in the AAD, as documented', async () => {
+    const { header, segments } = split(await cipher.seal(Buffer.from('tail'), where))
+    const n = header[5]!
+    const salt = header.subarray(6 + n, 38 + n)
+    const key = Buffer.from(hkdfSync('sha256', deriveSubkey(ring, 'payload', ring.activeKid), salt, 'airlock-sdk/payload-cipher/v1', 32))
+    const nonce = Buffer.alloc(12)
+    header.copy(nonce, 0, 38 + n, 45 + n)
+    nonce[11] = 1
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 })
+    decipher.setAAD(Buffer.concat([header, where]))
+    const segment = segments[0]!
+    decipher.setAuthTag(segment.subarray(segment.length - TAG))
+    expect(Buffer.concat([decipher.update(segment.subarray(0, segment.length - TAG)), decipher.final()]).toString()).toBe('tail')
+  })
+
+  it('refuses a context that is not bytes', async () => {
+    await expect(cipher.seal(Buffer.from('x'), 'where' as unknown as Uint8Array)).rejects.toBeInstanceOf(InvalidArgumentError)
+    expect(() => cipher.decryptStream('where' as unknown as Uint8Array)).toThrow(InvalidArgumentError)
+  })
+})
+
 describe('PayloadCipher keys', () => {
   it('opens payloads sealed before a rotation; new payloads use the new kid', async () => {
     const keys = KeyRing.generate()

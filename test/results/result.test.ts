@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { KeyRing } from '../../src/crypto/key-ring.js'
 import { PayloadTamperedError, ResultNotFoundError } from '../../src/errors.js'
 import { JSONSerializer } from '../../src/results/json-serializer.js'
-import type { PayloadCipher } from '../../src/results/payload-cipher-seam.js'
+import type { PayloadSealer } from '../../src/results/payload-cipher-seam.js'
 import { Result, type ResultOptions } from '../../src/results/result.js'
 import type { Serializer } from '../../src/results/serializer.js'
 
@@ -50,7 +50,7 @@ class MapResult<T = unknown> extends Result<T> {
 }
 
 /** AES-256-GCM, enough to prove the seam seals before storage and opens after. */
-class GcmCipher implements PayloadCipher {
+class GcmCipher implements PayloadSealer {
   readonly #key = randomBytes(32)
 
   seal(bytes: Uint8Array): Promise<Uint8Array> {

@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs'
+import { escapeControl } from '../audit/ledger-entry.js'
+import {
+  CANARY_RULE,
+  MIN_SCAN_SECRET_LENGTH,
+  SCAN_FINDING_LIMIT,
+  maskPreview,
+  scanLedger,
+  type LeakFinding,
+  type ScanCanary,
+} from '../audit/scan-ledger.js'
+import { UsageError } from '../errors.js'
+import { help, readNamedFile, type Command } from './cli-io.js'
+import { onePositional, parseFlags, stringFlag } from './parse-flags.js'
+
+const verb = 'audit scan'
+
+/**
+ * `airlock audit scan <ledger> [--canaries FILE] [--registered FILE]`: runs
+ * every detector, the canaries and the registered secrets over every event
+ * the ledger recorded; exit 1 on any finding. Prints masked previews only.
+ */
+export const auditScan: Command = {
+  summary: 'scan every emitted event for secrets, canaries and registered values',
+  usage: `usage: airlock audit scan <ledger> [--canaries FILE] [--registered FILE]
+
+Scans every key and string value of every event the ledger recorded as
+emitted, with every built-in detector (whatever the policy said), values under
+sensitive key names (password, token, api_key, ...), and the canaries and
+registered secrets given. Prints one line per finding: seq, channel, path,
+rule and a masked preview. It never prints a full value.
+
+  --canaries FILE     fake secrets a test planted: JSON.stringify(generateCanaries())
+                      from airlock-sdk/testing, a JSON array of strings, or plain
+                      text with one canary per line
+  --registered FILE   known secrets, one per line; also found URL-encoded,
+                      JSON-escaped and base64, as the scrubber masks them
+
+Not flagged: what the SDK wrote in place of a value ([REDACTED:...],
+[airlock:...], alk1./alkv1. tokens, fp1. fingerprints, *** masks) and the
+envelope's v, kind, id, time and policyHash when they have the SDK's format.
+Canaries and secrets must be at least ${MIN_SCAN_SECRET_LENGTH} characters.
+
+Exit 0 when nothing was found and the ledger verified; 1 on any finding, or
+when the ledger does not verify (entries from the first bad one are not
+scanned); 2 on bad usage.`,
+  async run(args, io) {
+    const flags = parseFlags(args, { canaries: { type: 'string' }, registered: { type: 'string' } }, verb)
+    if (flags.help) return help(io, this.usage)
+    const path = onePositional(flags, verb, 'ledger')
+    const canariesPath = stringFlag(flags, 'canaries')
+    const registeredPath = stringFlag(flags, 'registered')
+    const canaries = canariesPath === undefined ? [] : readCanaries(canariesPath)
+    const registered = registeredPath === undefined ? [] : checkedLines(readNamedFile(registeredPath, 'registered secrets file'), registeredPath, 'secret')
+    if (!existsSync(path)) throw new UsageError(`airlock ${verb}: no ledger at ${path}`)
+
+    const scan = await scanLedger(path, { canaries, registered })
+    const where = escapeControl(path)
+    io.stdout.write(
+      `ledger ${where}: ${scan.total} ${scan.total === 1 ? 'finding' : 'findings'} in ${scan.events} events` +
+        ` (${canaries.length} canaries, ${registered.length} registered secrets)\n`,
+    )
+    if (scan.findings.length > 0) io.stdout.write(table(scan.findings, canaries))
+    if (scan.total > scan.findings.length) io.stdout.write(`… and ${scan.total - scan.findings.length} more (the first ${SCAN_FINDING_LIMIT} are listed)\n`)
+    if (!scan.verified.ok) {
+      io.stdout.write(
+        `ledger ${where} is NOT intact: seq ${scan.verified.firstBadSeq} and later were not scanned: ${escapeControl(scan.verified.reason)}\n`,
+      )
+      return 1
+    }
+    return scan.total > 0 ? 1 : 0
+  },
+}
+
+const HEADER = ['SEQ', 'CHANNEL', 'PATH', 'RULE', 'PREVIEW'] as const
+
+function table(findings: readonly LeakFinding[], canaries: readonly ScanCanary[]): string {
+  const rows = findings.map((f) => [
+    String(f.seq),
+    escapeControl(f.channel),
+    escapeControl(f.part === 'key' ? `${f.path} (key)` : f.path),
+    f.rule === CANARY_RULE ? `${CANARY_RULE} ${canaryLabel(canaries, f.canary)}` : f.rule,
+    f.preview,
+  ])
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ') + '\n'
+  return line(HEADER) + rows.map(line).join('')
+}
+
+// `#3 github-token Ab********yz`: the canary's position in the file, its kind and its masked marker.
+function canaryLabel(canaries: readonly ScanCanary[], index: number | undefined): string {
+  const canary = index === undefined ? undefined : canaries[index]
+  if (canary === undefined) return ''
+  const kind = canary.kind === undefined ? '' : ` ${escapeControl(canary.kind)}`
+  return `#${index! + 1}${kind} ${maskPreview(canary.marker ?? canary.secret)}`
+}
+
+/**
+ * Canaries file format: a JSON array (of `generateCanaries()` objects, with
+ * a string `secret` and optional `kind`, `marker` and `rule`, or of strings),
+ * recognised by its first non-blank character `[`; otherwise plain text, one
+ * canary per line (`\r\n` or `\n`; blank lines skipped; nothing trimmed).
+ */
+function readCanaries(path: string): ScanCanary[] {
+  const text = readNamedFile(path, 'canaries file')
+  if (!text.trimStart().startsWith('[')) return checkedLines(text, path, 'canary').map((secret) => ({ secret }))
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new UsageError(`canaries file ${path} starts like a JSON array but is not valid JSON`)
+  }
+  if (!Array.isArray(parsed)) throw new UsageError(`canaries file ${path} is not a JSON array`)
+  return parsed.map((item: unknown, i) => {
+    const canary = typeof item === 'string' ? { secret: item } : item
+    if (typeof canary !== 'object' || canary === null || typeof (canary as { secret?: unknown }).secret !== 'string') {
+      throw new UsageError(`canaries file ${path}: item ${i} is neither a string nor an object with a string secret`)
+    }
+    const { secret, kind, marker, rule } = canary as Record<string, unknown>
+    for (const [name, value] of [['kind', kind], ['marker', marker], ['rule', rule]] as const) {
+      if (value !== undefined && typeof value !== 'string') throw new UsageError(`canaries file ${path}: item ${i} has a ${name} that is not a string`)
+    }
+    checkLength(secret as string, `canaries file ${path}: item ${i}`)
+    return { secret, kind, marker, rule } as ScanCanary
+  })
+}
+
+/** The file's lines, `\r\n` or `\n`, blank ones skipped; each at least the minimum length. */
+function checkedLines(text: string, path: string, what: string): string[] {
+  const out: string[] = []
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+    if (line === '') return
+    checkLength(line, `${path} line ${i + 1}`)
+    out.push(line)
+  })
+  if (out.length === 0) throw new UsageError(`${path} holds no ${what}`)
+  return out
+}
+
+// Says where the short value is, never what it is.
+function checkLength(value: string, where: string): void {
+  if (value.length < MIN_SCAN_SECRET_LENGTH) {
+    throw new UsageError(`${where}: a canary or secret must be at least ${MIN_SCAN_SECRET_LENGTH} characters (shorter ones match ordinary text)`)
+  }
+}

@@ -1,0 +1,273 @@
+import { randomInt } from 'node:crypto'
+import { AirlockError } from '../errors.js'
+import { DETECTOR_IDS, type DetectorId } from '../policy/detector-ids.js'
+import type { MatchSink } from '../scrub/aho-corasick.js'
+import { DETECTORS } from '../scrub/detectors.js'
+import { SensitiveKeyMatcher } from '../scrub/sensitive-keys.js'
+import { REGISTERED_SECRET_RULE } from '../scrub/transform.js'
+
+/**
+ * What a canary imitates: a built-in detector's kind, or `high-entropy`, a
+ * random string with no recognisable format, which only registration
+ * (`scrubber.register`) can catch.
+ *
+ * @example
+ * ```ts
+ * const kind: CanaryKind = 'github-token'
+ * ```
+ */
+export type CanaryKind = DetectorId | 'high-entropy'
+
+/**
+ * One canary: a fake secret, valid in its format (checksums included), that
+ * carries a unique random `marker`, so a leak is attributable to this
+ * canary and two runs never share one.
+ *
+ * Plant `value`; assert that `secret` never reaches the control plane. They
+ * differ where the SDK keeps a harmless part: a URL's host stays when its
+ * credentials go, so for `url-credentials` the `secret` is the password.
+ *
+ * Wire format v1 (what `airlock audit scan --canaries FILE` reads): a JSON
+ * array of these objects, i.e. `JSON.stringify(generateCanaries())`.
+ *
+ * @example
+ * ```ts
+ * const canary: Canary = {
+ *   kind: 'url-credentials', rule: 'url-credentials',
+ *   value: 'postgres://canary:Q3xZ8pLm2Rk4Tw7Y@db.example.internal:5432/app',
+ *   secret: 'Q3xZ8pLm2Rk4Tw7Y', marker: 'Q3xZ8pLm2Rk4',
+ * }
+ * ```
+ */
+export interface Canary {
+  readonly kind: CanaryKind
+  /** The ledger rule expected to catch it: its detector's id, or `registered-secret` for `high-entropy`. */
+  readonly rule: DetectorId | typeof REGISTERED_SECRET_RULE
+  /** What to plant. */
+  readonly value: string
+  /** What must never reach the control plane: `value`, or its secret part. Contains `marker`. */
+  readonly secret: string
+  /** The canary's unique random part. */
+  readonly marker: string
+}
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+const LOWER = 'abcdefghijklmnopqrstuvwxyz'
+const DIGITS = '0123456789'
+const HEX = '0123456789abcdef'
+const ALNUM = UPPER + LOWER + DIGITS
+// Printable ASCII without space and backslash, for the punctuated high-entropy canary's random part.
+const PUNCTUATED = ALNUM + '!#$%&()*+,-./:;<=>?@[]^_{|}~'
+const MARKER_LENGTH = 12
+const MAX_TRIES = 16
+
+function pick(alphabet: string, length: number): string {
+  let out = ''
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)]
+  return out
+}
+
+/** A canary whose value is its secret. */
+function whole(kind: DetectorId, value: string, marker: string): Canary {
+  return { kind, rule: kind, value, secret: value, marker }
+}
+
+function part(kind: DetectorId, value: string, secret: string, marker: string): Canary {
+  return { kind, rule: kind, value, secret, marker }
+}
+
+function luhnCompleted(body: string): string {
+  let sum = 0
+  for (let i = 0; i < body.length; i++) {
+    let d = body.charCodeAt(body.length - 1 - i) - 48
+    // The check digit will sit to the right, so the rightmost body digit is doubled.
+    if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2
+    sum += d
+  }
+  return body + String((10 - (sum % 10)) % 10)
+}
+
+function ibanOf(country: string, bban: string): string {
+  const digits = `${bban}${country}00`.replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55))
+  let remainder = 0
+  for (let i = 0; i < digits.length; i++) remainder = (remainder * 10 + (digits.charCodeAt(i) - 48)) % 97
+  return `${country}${String(98 - remainder).padStart(2, '0')}${bban}`
+}
+
+const JWT_HEADER = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')
+
+const MAKERS: Readonly<Record<DetectorId, () => Canary>> = {
+  'aws-access-key-id': () => {
+    const m = pick(UPPER + DIGITS, MARKER_LENGTH)
+    return whole('aws-access-key-id', `AKIA${m}${pick(UPPER + DIGITS, 4)}`, m)
+  },
+  'github-token': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('github-token', `ghp_${m}${pick(ALNUM, 24)}`, m)
+  },
+  'slack-token': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('slack-token', `xoxb-${pick(DIGITS, 12)}-${pick(DIGITS, 13)}-${m}${pick(ALNUM, 12)}`, m)
+  },
+  'slack-webhook': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const token = `${m}${pick(ALNUM, 12)}`
+    return part('slack-webhook', `https://hooks.slack.com/services/T${pick(UPPER + DIGITS, 10)}/B${pick(UPPER + DIGITS, 10)}/${token}`, token, m)
+  },
+  'stripe-key': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('stripe-key', `sk_live_${m}${pick(ALNUM, 12)}`, m)
+  },
+  'google-api-key': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('google-api-key', `AIza${m}${pick(ALNUM, 23)}`, m)
+  },
+  'openai-key': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('openai-key', `sk-proj-${m}${pick(ALNUM, 36)}`, m)
+  },
+  'anthropic-key': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('anthropic-key', `sk-ant-api03-${m}${pick(ALNUM, 36)}`, m)
+  },
+  'npm-token': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('npm-token', `npm_${m}${pick(ALNUM, 24)}`, m)
+  },
+  'gitlab-token': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('gitlab-token', `glpat-${m}${pick(ALNUM, 8)}`, m)
+  },
+  'pem-private-key': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const body = `MIIE${m}${pick(ALNUM, 48)}`
+    return part('pem-private-key', `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----`, body, m)
+  },
+  jwt: () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const payload = Buffer.from(`{"sub":"canary","iat":${1_700_000_000 + randomInt(100_000_000)}}`).toString('base64url')
+    return whole('jwt', `${JWT_HEADER}.${payload}.${m}${pick(ALNUM, 31)}`, m)
+  },
+  'url-credentials': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const password = `${m}${pick(ALNUM, 4)}`
+    return part('url-credentials', `postgres://canary:${password}@db.example.internal:5432/app`, password, m)
+  },
+  email: () => {
+    const m = pick(LOWER + DIGITS, MARKER_LENGTH)
+    return whole('email', `${m}.canary@example.com`, m)
+  },
+  'credit-card': () => {
+    const m = pick(DIGITS, MARKER_LENGTH)
+    return whole('credit-card', luhnCompleted(`4${m}${pick(DIGITS, 2)}`), m)
+  },
+  iban: () => {
+    const m = pick(DIGITS, MARKER_LENGTH)
+    return whole('iban', ibanOf('DE', `${m}${pick(DIGITS, 6)}`), m)
+  },
+  // Four octets hold 24 random bits only, so the address itself is the marker.
+  ipv4: () => {
+    const address = `10.${randomInt(256)}.${randomInt(256)}.${1 + randomInt(254)}`
+    return whole('ipv4', address, address)
+  },
+  ipv6: () => {
+    const m = [pick(HEX, 4), pick(HEX, 4), pick(HEX, 4), pick(HEX, 4)].join(':')
+    return whole('ipv6', `fd${pick(HEX, 2)}:${m}:${pick(HEX, 4)}:${pick(HEX, 4)}:${pick(HEX, 4)}`, m)
+  },
+  'home-path': () => {
+    const m = pick(LOWER + DIGITS, MARKER_LENGTH)
+    return part('home-path', `/home/${m}/projects/etl.py`, m, m)
+  },
+  'authorization-header': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const token = `${m}${pick(ALNUM, 20)}`
+    return part('authorization-header', `Bearer ${token}`, token, m)
+  },
+  'secret-assignment': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const value = `${m}${pick(ALNUM, 8)}`
+    return part('secret-assignment', `password=${value}`, value, m)
+  },
+}
+
+function registered(marker: string, value: string): Canary {
+  return { kind: 'high-entropy', rule: REGISTERED_SECRET_RULE, value, secret: value, marker }
+}
+
+function highEntropy(): Canary[] {
+  const plain = pick(ALNUM, MARKER_LENGTH)
+  const punctuated = pick(ALNUM, MARKER_LENGTH)
+  return [
+    registered(plain, `${plain}${pick(ALNUM, 28)}`),
+    // Punctuation, a space, quotes, a backslash and a non-ASCII letter: its URL, JSON and base64 forms all differ from it.
+    registered(punctuated, `${punctuated}${pick(PUNCTUATED, 12)} "${pick(PUNCTUATED, 6)}"\\é${pick(PUNCTUATED, 6)}`),
+  ]
+}
+
+const context = { sensitiveKeys: new SensitiveKeyMatcher() }
+
+/** Whether the canary's own detector reports a span covering its secret. */
+function detected(canary: Canary): boolean {
+  const detector = DETECTORS.find((d) => d.id === canary.kind)!
+  const from = canary.value.indexOf(canary.secret)
+  const to = from + canary.secret.length
+  let covered = false
+  const sink: MatchSink = {
+    add(start, end) {
+      if (start <= from && end >= to) covered = true
+    },
+  }
+  detector.find(canary.value, sink, 0, context)
+  return covered
+}
+
+/**
+ * Makes a fresh set of canaries: one per built-in detector, in
+ * `DETECTOR_IDS` order (an AWS access key id, GitHub, Slack, Stripe, Google,
+ * OpenAI, Anthropic, npm and GitLab tokens, a Slack webhook, a PEM private
+ * key block, a JWT, URL credentials, an email address, a Luhn-valid card
+ * number, a mod-97-valid IBAN, an IPv4 and an IPv6 address, a home path, a
+ * `Bearer` value and a `password=` assignment), then two `high-entropy`
+ * strings to register as secrets (one alphanumeric, one with punctuation,
+ * quotes, a backslash and a non-ASCII letter, so its URL, JSON and base64
+ * forms all differ).
+ *
+ * Each is checked against its detector before it is returned. Markers are 12
+ * random characters (digits only for cards and IBANs; an IPv6 marker is four
+ * hex groups); an IPv4 canary is its own marker, 24 random bits in 10.0.0.0/8.
+ *
+ * They look real to secret scanners too: keep generated values out of
+ * commits. No test-framework import: works under vitest, jest and node:test.
+ *
+ * @example
+ * ```ts
+ * import { generateCanaries, expectNoLeaks } from 'airlock-sdk/testing'
+ *
+ * const canaries = generateCanaries()
+ * for (const c of canaries) if (c.kind === 'high-entropy') airlock.scrubber.register(c.value)
+ * airlock.logger.warn({ note: canaries.map((c) => c.value).join(' ') }, 'planted')
+ * await airlock.close()
+ * expectNoLeaks(controlPlane, canaries)
+ * ```
+ */
+export function generateCanaries(): Canary[] {
+  const canaries: Canary[] = []
+  const markers = new Set<string>()
+  for (const id of DETECTOR_IDS) {
+    for (let tries = 0; ; tries++) {
+      if (tries === MAX_TRIES) throw new AirlockError(`generateCanaries could not make a ${id} canary its detector finds`)
+      const canary = MAKERS[id]()
+      if (!markers.has(canary.marker) && canary.secret.includes(canary.marker) && detected(canary)) {
+        markers.add(canary.marker)
+        canaries.push(Object.freeze(canary))
+        break
+      }
+    }
+  }
+  for (;;) {
+    const extra = highEntropy()
+    if (extra.some((c) => markers.has(c.marker)) || extra[0]!.marker === extra[1]!.marker) continue
+    for (const canary of extra) canaries.push(Object.freeze(canary))
+    return canaries
+  }
+}

@@ -1,0 +1,119 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { buildLedgerReport } from '../../src/audit/ledger-report.js'
+import { TIMELINE_CHANNEL_LIMIT, TIMELINE_MAX_BUCKETS, TimelineTally, type LedgerTimeline } from '../../src/audit/ledger-timeline.js'
+import { Ledger } from '../../src/audit/ledger.js'
+
+const DAY = Date.parse('2026-11-21T00:00:00.000Z')
+
+/** What each bucket should hold, counted the slow way from the timeline's own start and width. */
+function bruteForce(timeline: LedgerTimeline, events: readonly [string, number][]): Record<string, number[]> {
+  const start = Date.parse(timeline.start)
+  const expected: Record<string, number[]> = {}
+  for (const [channel, time] of events) {
+    const row = (expected[channel] ??= new Array<number>(timeline.buckets).fill(0))
+    const index = Math.floor((time - start) / timeline.bucketMs)
+    expect(index).toBeGreaterThanOrEqual(0)
+    expect(index).toBeLessThan(timeline.buckets)
+    row[index]!++
+  }
+  return expected
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0)
+}
+
+describe('TimelineTally', () => {
+  it('is null with no events, and one 1 ms bucket for a single event', () => {
+    const tally = new TimelineTally()
+    expect(tally.toTimeline()).toBeNull()
+    tally.add('logs', DAY + 1234)
+    expect(tally.toTimeline()).toEqual({ start: '2026-11-21T00:00:01.234Z', bucketMs: 1, buckets: 1, perChannel: { logs: [1] }, other: [0] })
+  })
+
+  it('widens buckets to fit a day into at most 100, merging counts exactly', () => {
+    const tally = new TimelineTally()
+    const events: [string, number][] = []
+    for (let minute = 0; minute < 1440; minute++) events.push([minute % 3 === 0 ? 'states' : 'logs', DAY + minute * 60_000])
+    for (const [channel, time] of events) tally.add(channel, time)
+    const timeline = tally.toTimeline()!
+    // 10 min buckets would need 144; 30 min buckets need 48.
+    expect(timeline.bucketMs).toBe(1_800_000)
+    expect(timeline.buckets).toBe(48)
+    expect(timeline.start).toBe('2026-11-21T00:00:00.000Z')
+    expect(timeline.perChannel).toEqual(bruteForce(timeline, events))
+    expect(timeline.perChannel.states!.every((n) => n === 10)).toBe(true)
+    expect(timeline.perChannel.logs!.every((n) => n === 20)).toBe(true)
+  })
+
+  it('takes entries out of time order (a clock stepped back) and still counts each once', () => {
+    const tally = new TimelineTally()
+    const events: [string, number][] = [
+      ['logs', DAY + 50_000],
+      ['logs', DAY + 50_001],
+      ['states', DAY + 10_000],
+      ['logs', DAY + 90_000],
+      ['states', DAY - 5_000],
+    ]
+    for (const [channel, time] of events) tally.add(channel, time)
+    const timeline = tally.toTimeline()!
+    expect(timeline.buckets).toBeLessThanOrEqual(TIMELINE_MAX_BUCKETS)
+    expect(Date.parse(timeline.start) % timeline.bucketMs).toBe(0)
+    expect(timeline.perChannel).toEqual(bruteForce(timeline, events))
+  })
+
+  it('stays within 100 buckets over any span, aligned to its width, and agrees with a brute-force count', () => {
+    // Park–Miller: deterministic, and exact in doubles.
+    let seed = 7
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647
+    for (const span of [5, 999, 86_400_000, 40 * 365 * 86_400_000]) {
+      const tally = new TimelineTally()
+      const events: [string, number][] = []
+      for (let i = 0; i < 2000; i++) events.push([`c${Math.floor(random() * 4)}`, DAY + Math.floor(random() * span)])
+      for (const [channel, time] of events) tally.add(channel, time)
+      const timeline = tally.toTimeline()!
+      expect(timeline.buckets).toBeLessThanOrEqual(TIMELINE_MAX_BUCKETS)
+      expect(Date.parse(timeline.start) % timeline.bucketMs).toBe(0)
+      expect(timeline.perChannel).toEqual(bruteForce(timeline, events))
+      expect(sum(Object.values(timeline.perChannel).flat())).toBe(2000)
+    }
+  })
+
+  it(`charts the first ${TIMELINE_CHANNEL_LIMIT} channels on their own and counts later ones under other`, () => {
+    const tally = new TimelineTally()
+    for (let c = 0; c <= TIMELINE_CHANNEL_LIMIT + 1; c++) tally.add(`channel-${c}`, DAY)
+    tally.add('channel-0', DAY)
+    tally.add('__proto__', DAY)
+    const timeline = tally.toTimeline()!
+    expect(Object.keys(timeline.perChannel)).toHaveLength(TIMELINE_CHANNEL_LIMIT)
+    expect(timeline.perChannel['channel-0']).toEqual([2])
+    expect(timeline.other).toEqual([3])
+  })
+})
+
+describe('buildLedgerReport timeline', () => {
+  it('counts every event entry once, per channel, and nothing else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-timeline-'))
+    try {
+      const path = join(dir, 'ledger.ndjson')
+      const ledger = await Ledger.open({ path })
+      const base = { policyHash: 'sha256:aaaa', transforms: [], status: 'sent' } as const
+      for (let i = 0; i < 30; i++) {
+        await ledger.append({ ...base, channel: i % 3 === 0 ? 'parameters' : 'logs', eventId: `e${i}`, event: { n: i } })
+      }
+      await ledger.appendDelivery({ eventIds: ['e1'], status: 'failed', error: { code: 'http-503' } })
+      await ledger.close()
+      const report = await buildLedgerReport(path)
+      const timeline = report.timeline!
+      expect(timeline.buckets).toBeLessThanOrEqual(TIMELINE_MAX_BUCKETS)
+      expect(Object.fromEntries(Object.entries(timeline.perChannel).map(([channel, row]) => [channel, sum(row)]))).toEqual(report.perChannel)
+      expect(report.perChannel).toEqual({ logs: 20, parameters: 10 })
+      expect(Date.parse(timeline.start)).toBeLessThanOrEqual(Date.parse(report.timeSpan!.first))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
