@@ -1,4 +1,5 @@
 import redact from '@pinojs/redact'
+import { canonicalText } from '../crypto/canonical-text.js'
 import { Fingerprinter } from '../crypto/fingerprinter.js'
 import type { KeyRing } from '../crypto/key-ring.js'
 import { LocationCipher } from '../crypto/location-cipher.js'
@@ -310,10 +311,10 @@ export class PolicyApplier {
         return `[REDACTED:${rule}]`
       case 'hash':
         transforms.push({ channel: 'parameters', path, rule, action })
-        return this.#fingerprints.fingerprint(canonicalJson(value))
+        return this.#fingerprints.fingerprint(canonicalText(value))
       case 'encrypt':
         transforms.push({ channel: 'parameters', path, rule, action })
-        return this.#values.encrypt(canonicalJson(value))
+        return this.#values.encrypt(canonicalText(value))
       case 'scrub':
       case 'allow': {
         const lifted = await this.#lift(value, path, 'parameters', transforms)
@@ -488,17 +489,6 @@ function joinPath(prefix: string, inner: string): string {
   return inner.startsWith('[') ? prefix + inner : `${prefix}.${inner}`
 }
 
-/** JSON with sorted keys, so equal values hash and encrypt from equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (isPlainObject(v)) {
-      const sorted: Record<string, unknown> = {}
-      for (const k of Object.keys(v).sort()) sorted[k] = v[k]
-      return sorted
-    }
-    return typeof v === 'bigint' ? v.toString() : v
-  }) ?? 'null'
-}
 
 function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text)

@@ -1,7 +1,7 @@
 import type { KeyRing } from '../crypto/key-ring.js'
 import type { LocationCipher } from '../crypto/location-cipher.js'
 import { AirlockError, NotJsonSafeError, PayloadFormatError, ResultReadOnlyError } from '../errors.js'
-import { describeType } from './describe-type.js'
+import { describeType } from '../describe-type.js'
 import { assertKnownOptions } from './known-options.js'
 import type { TemplateContext } from './location-template.js'
 import { Result, type Carried } from './result.js'

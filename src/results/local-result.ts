@@ -4,7 +4,7 @@ import { mkdir, open, realpath, rename, rm, stat, type FileHandle } from 'node:f
 import { basename, dirname, join, posix, resolve, sep, win32 } from 'node:path'
 import type { Readable } from 'node:stream'
 import { InvalidArgumentError, LocationEscapesDirError, ResultNotFoundError, StorageError } from '../errors.js'
-import { describeType } from './describe-type.js'
+import { describeType } from '../describe-type.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**

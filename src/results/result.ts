@@ -10,7 +10,7 @@ import {
   ResultReadOnlyError,
   SerializationError,
 } from '../errors.js'
-import { describeType } from './describe-type.js'
+import { describeType } from '../describe-type.js'
 import { JSONSerializer } from './json-serializer.js'
 import { assertKnownOptions } from './known-options.js'
 import { LocationTemplate, type TemplateContext } from './location-template.js'

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js'
-import { describeType } from '../results/describe-type.js'
+import { describeType } from '../describe-type.js'
 
 interface Waiter {
   readonly keys: readonly string[]

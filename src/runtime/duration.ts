@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js'
-import { describeType } from '../results/describe-type.js'
+import { describeType } from '../describe-type.js'
 
 /**
  * A length of time: milliseconds as a number, or a string of one number and

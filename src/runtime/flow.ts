@@ -1,6 +1,6 @@
 import type { RunState } from '../boundary/events.js'
 import { InvalidArgumentError, TaskCancelledError } from '../errors.js'
-import { describeType } from '../results/describe-type.js'
+import { describeType } from '../describe-type.js'
 import { assertKnownOptions } from '../results/known-options.js'
 import { Result } from '../results/result.js'
 import { frames, type TaskRunSummary } from './run-context.js'

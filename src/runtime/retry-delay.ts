@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js'
-import { describeType } from '../results/describe-type.js'
+import { describeType } from '../describe-type.js'
 import { parseDuration, type Duration } from './duration.js'
 
 /**

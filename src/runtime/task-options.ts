@@ -1,5 +1,5 @@
 import { InvalidArgumentError, NoResultConfiguredError } from '../errors.js'
-import { describeType } from '../results/describe-type.js'
+import { describeType } from '../describe-type.js'
 import { assertKnownOptions } from '../results/known-options.js'
 import { Result } from '../results/result.js'
 import type { CacheStore } from './cache-store.js'

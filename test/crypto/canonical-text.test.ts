@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { cacheValidators, NEVER_USE } from '../../src/runtime/cache-validators.js'
-import { canonicalText } from '../../src/runtime/canonical-text.js'
+import { canonicalText } from '../../src/crypto/canonical-text.js'
 import { parseDuration } from '../../src/runtime/duration.js'
 import { MemoryCacheStore } from '../../src/runtime/memory-cache-store.js'
 

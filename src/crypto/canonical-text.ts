@@ -1,11 +1,12 @@
 import { InvalidArgumentError } from '../errors.js'
-import { describeType } from '../results/describe-type.js'
+import { describeType } from '../describe-type.js'
 
 /**
- * A deterministic text of a value, for fingerprinting cache inputs: equal
- * values give equal text, and values of different types never do. One walk,
- * linear in the size of the value; no deep-equality comparisons. Internal
- * to src/runtime.
+ * A deterministic text of a value, for what is fingerprinted or encrypted
+ * whole (cache inputs, parameters under the `hash` and `encrypt` rules):
+ * equal values give equal text, and values of different types never do. One
+ * walk, linear in the size of the value; no deep-equality comparisons.
+ * Internal to airlock-sdk.
  *
  * Format, version 1 (a change of it must change the cache's key material):
  * - `null`, `true`, `false`; `u` for undefined;
