@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- DESIGN.md's example wraps async functions verbatim */
 // DESIGN.md's public-surface example, run as written: these names and
 // behaviours are the contract that code outside this repository relies on.
 import { mkdtemp, rm } from 'node:fs/promises'
