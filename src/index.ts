@@ -57,7 +57,7 @@ export {
 export { WITHHELD_MARKER } from './scrub/markers.js'
 
 // results
-export { Result, type ResultOptions, type ResultJSON, type ByteSource } from './results/result.js'
+export { Result, type ResultOptions, type ResultJSON, type ByteSource, type Carried, type Located } from './results/result.js'
 export { LocalResult, type LocalResultOptions } from './results/local-result.js'
 export { JSONResult, type JSONResultOptions } from './results/json-result.js'
 export { ConstantResult } from './results/constant-result.js'

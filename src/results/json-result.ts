@@ -4,7 +4,7 @@ import { AirlockError, NotJsonSafeError, PayloadFormatError, ResultReadOnlyError
 import { describeType } from '../describe-type.js'
 import { assertKnownOptions } from './known-options.js'
 import type { TemplateContext } from './location-template.js'
-import { Result, type Carried } from './result.js'
+import { Result, type Carried, type Located } from './result.js'
 import { unstored } from './unstored.js'
 import { formatPath, type PathSegment } from './value-path.js'
 
@@ -66,7 +66,7 @@ export class JSONResult<T = unknown> extends Result<T> {
    *
    * @throws {NotJsonSafeError} naming the path of the first value JSON cannot hold.
    */
-  override async write(value: T, _context?: TemplateContext): Promise<this & Carried<T>> {
+  override async write(value: T, _context?: TemplateContext): Promise<this & Located<T>> {
     let text: string
     try {
       assertJsonSafe(value, [], new Set())

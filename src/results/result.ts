@@ -93,6 +93,23 @@ export interface Carried<T> {
   readonly value: T
 }
 
+/**
+ * What a result returned by `write` adds: its value and both forms of the
+ * location it was written at.
+ *
+ * @example
+ * ```ts
+ * const written: LocalResult<number> & Located<number> = await r.write(42, ctx)
+ * const token: string = written.location
+ * ```
+ */
+export interface Located<T> extends Carried<T> {
+  /** What may leave: the `alk1.` token when a location cipher is set, else the plain location. */
+  readonly location: string
+  /** The real location. Never serialized. */
+  readonly plainLocation: string
+}
+
 const RESULT_OPTION_KEYS = ['location', 'serializer', 'locationCipher', 'payloadCipher'] as const
 const NO_IDENTIFIERS: Readonly<Record<string, string>> = Object.freeze({})
 // Version 1 of the payload context; see "Payload encryption" on Result.
@@ -244,7 +261,7 @@ export abstract class Result<T = unknown> {
    * const written = await r.write(rows, { flowName: 'etl', taskName: 'load', taskRunId: id })
    * ```
    */
-  async write(value: T, context: TemplateContext = {}): Promise<this & Carried<T>> {
+  async write(value: T, context: TemplateContext = {}): Promise<this & Located<T>> {
     const self = this.configured
     const plainLocation = self.format(context)
     const bytes = await self.#encode(value, plainLocation)
@@ -478,6 +495,8 @@ export abstract class Result<T = unknown> {
   }
 
   /** A new result of this class that carries a value and its locations. */
+  protected carry(value: T, location: string, plainLocation: string): this & Located<T>
+  protected carry(value: T, location: string | undefined, plainLocation: string | undefined): this & Carried<T>
   protected carry(value: T, location: string | undefined, plainLocation: string | undefined): this & Carried<T> {
     const origin = this.configured
     const copy = Object.create(origin) as this & Carried<T>

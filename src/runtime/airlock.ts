@@ -11,7 +11,6 @@ import type { CacheStore } from './cache-store.js'
 import { ConcurrencyLimiter } from './concurrency-limiter.js'
 import { defineFlow, type Flow, type FlowOptions } from './flow.js'
 import { MemoryCacheStore } from './memory-cache-store.js'
-import { PendingEmits } from './pending-emits.js'
 import { frames } from './run-context.js'
 import { defineTask, type TaskDefaults, type TaskOptions } from './task-options.js'
 import { RUNTIME_WARNING_CODE, TaskRunner, type MapOptions } from './task-runner.js'
@@ -118,8 +117,6 @@ export class Airlock extends AirlockBoundary {
   readonly logger: Logger
   readonly #runner: TaskRunner
   readonly #defaults: TaskDefaults
-  // Log records shipped outside any run, still on their way.
-  readonly #outsideRuns = new PendingEmits()
   #shipFailureReported = false
 
   constructor(options: AirlockRuntimeOptions) {
@@ -217,23 +214,7 @@ export class Airlock extends AirlockBoundary {
    */
   override async close(): Promise<void> {
     this.#runner.close()
-    await this.#outsideRuns.settled()
     await super.close()
-  }
-
-  /**
-   * Waits until every event emitted so far, log records written outside any
-   * run included, is ledgered and delivered.
-   *
-   * @example
-   * ```ts
-   * airlock.logger.info('starting')
-   * await airlock.flush()
-   * ```
-   */
-  override async flush(): Promise<void> {
-    await this.#outsideRuns.settled()
-    await super.flush()
   }
 
   // Bound once: the logger calls it for every shipped record.
@@ -248,7 +229,8 @@ export class Airlock extends AirlockBoundary {
       fields: record.fields,
       taskRunId: run === undefined ? undefined : frame?.task?.taskRunId,
     } as const
-    if (run === undefined) this.#outsideRuns.track(this.emit(input).catch(this.#shipFailed))
+    // Outside any run nothing awaits the record; the boundary's flush and close still wait for it.
+    if (run === undefined) this.emit(input).catch(this.#shipFailed)
     else this.#runner.record(run, input)
   }
 
