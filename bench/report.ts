@@ -12,7 +12,8 @@
  *
  * Rows:
  * - `line count` (baseline): stream the file, count `\n`;
- * - `verifyLedger`: the chain check alone (every line parsed, validated, hashed);
+ * - `verifyLedger`: the chain check alone (every line parsed, validated and
+ *   hashed; the hashing on a second thread, so CPU time can exceed wall time);
  * - `buildLedgerReport`: verification plus every tally and the timeline;
  * - `report + leak scan`: the same pass feeding a `LedgerLeakScanner` too,
  *   as `airlock audit report --format html` does;
@@ -53,7 +54,7 @@ const POLICY_HASH = 'ph1.5b0e6f1c2d3a4b5c'
 export interface ReportBenchRow {
   readonly name: string
   readonly seconds: number
-  /** CPU time (user + system): steadier than wall time on a shared machine. */
+  /** CPU time (user + system) of every thread: steadier than wall time on a shared machine. */
   readonly cpuSeconds: number
   readonly entriesPerSecond: number
   /** seconds / the line count's: how many times the bare read this costs. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { CanonicalText, canonicalJson, type JsonObject } from './canonical-json.js'
+import { CanonicalText, MAX_JSON_DEPTH, canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js'
 
 /** The ledger line format version written in every entry's `v`. */
 export const LEDGER_FORMAT_VERSION = 1
@@ -33,18 +33,37 @@ export type LedgerDeliveryStatus = 'sent' | 'retrying' | 'failed'
 /** The most event ids one delivery entry names (one transport batch). */
 const MAX_DELIVERY_EVENT_IDS = 10_000
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
+// Every shape below is written once and used twice: by the zod schemas the
+// writer validates with, and by the verifier's hand-written check
+// (`isLedgerEntry`), which must accept exactly what the schemas accept.
+const HEX64 = /^[0-9a-f]{64}$/
+// DESIGN.md names the channels; one of them is `inline values`, hence the space.
+const CHANNEL = /^[A-Za-z][A-Za-z0-9_. -]{0,63}$/
+const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/
+const POLICY_HASH = /^[A-Za-z0-9][A-Za-z0-9_.:+/=-]{0,127}$/
+const ERROR_CODE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/
+// A rule is a policy name: a control character in one is a mistake, or an attack on a terminal.
+const NO_CONTROL = /^\P{Cc}*$/u
+const ACTION = /^[a-z][a-z0-9-]{0,31}$/
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+const MAX_PATH_LENGTH = 1024
+const MAX_RULE_LENGTH = 256
+const MAX_JWS_LENGTH = 4096
+const isoDateTime = z.iso.datetime()
+// zod checks an ISO datetime with this one pattern; the hand-written check uses it too.
+const ISO_DATETIME = isoDateTime.def.pattern!
+
+const hex64 = z.string().regex(HEX64, 'expected 64 lowercase hex characters')
 const common = {
   v: z.literal(LEDGER_FORMAT_VERSION),
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  time: z.iso.datetime(),
+  time: isoDateTime,
   prev: hex64,
   hash: hex64,
 }
 
-// DESIGN.md names the channels; one of them is `inline values`, hence the space.
-const channel = z.string().regex(/^[A-Za-z][A-Za-z0-9_. -]{0,63}$/, 'expected 1-64 characters of [A-Za-z0-9_. -]')
-const eventId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'expected 1-128 characters of [A-Za-z0-9_.:-]')
+const channel = z.string().regex(CHANNEL, 'expected 1-64 characters of [A-Za-z0-9_. -]')
+const eventId = z.string().regex(EVENT_ID, 'expected 1-128 characters of [A-Za-z0-9_.:-]')
 
 /**
  * Why a delivery failed, as a class and a status code only. It has no free
@@ -52,19 +71,16 @@ const eventId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'expecte
  */
 const ledgerDeliveryErrorSchema = z.strictObject({
   /** An error class or code, e.g. `ERR_DELIVERY`, `ECONNREFUSED`, `timeout`, `attempts-exhausted`. */
-  code: z.string().regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, 'expected an error class or code of [A-Za-z0-9_.:-]'),
+  code: z.string().regex(ERROR_CODE, 'expected an error class or code of [A-Za-z0-9_.:-]'),
   /** The HTTP status, where there was one. */
   status: z.number().int().min(100).max(599).optional(),
 })
 
-// A rule is a policy name: a control character in one is a mistake, or an attack on a terminal.
-const NO_CONTROL = /^\P{Cc}*$/u
-
 /** One transform the policy applied: where, by which rule, what it did. Never the original value. */
 const ledgerTransformSchema = z.strictObject({
-  path: z.string().max(1024),
-  rule: z.string().min(1).max(256).regex(NO_CONTROL, 'expected no control characters'),
-  action: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'expected an action name of [a-z0-9-]'),
+  path: z.string().max(MAX_PATH_LENGTH),
+  rule: z.string().min(1).max(MAX_RULE_LENGTH).regex(NO_CONTROL, 'expected no control characters'),
+  action: z.string().regex(ACTION, 'expected an action name of [a-z0-9-]'),
 })
 
 const jsonObject = z.custom<JsonObject>(
@@ -85,7 +101,7 @@ export const ledgerEventEntrySchema = z.strictObject({
   kind: z.literal('event'),
   channel,
   eventId,
-  policyHash: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:+/=-]{0,127}$/, 'expected 1-128 characters of [A-Za-z0-9_.:+/=-]'),
+  policyHash: z.string().regex(POLICY_HASH, 'expected 1-128 characters of [A-Za-z0-9_.:+/=-]'),
   event: jsonObject,
   transforms: z.array(ledgerTransformSchema).max(MAX_TRANSFORMS),
   status: z.enum(['sent', 'queued', 'failed', 'withheld']),
@@ -112,10 +128,7 @@ export const ledgerDeliveryEntrySchema = z.strictObject({
 const ledgerCheckpointEntrySchema = z.strictObject({
   ...common,
   kind: z.literal('checkpoint'),
-  jws: z
-    .string()
-    .max(4096)
-    .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'expected a compact JWS'),
+  jws: z.string().max(MAX_JWS_LENGTH).regex(COMPACT_JWS, 'expected a compact JWS'),
 })
 
 /**
@@ -185,9 +198,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Reads one line (without its `\n`) and checks everything the line itself can
- * prove: UTF-8, JSON, the schema, the `hash`, and canonical form. Chain checks
- * (`seq`, `prev`) and signatures need the neighbours; {@link verifyLedger}
- * does those.
+ * prove: UTF-8, JSON, the schema, and the `hash`, taken over the line's own
+ * bytes with the `hash` member cut out. For a line the writer wrote, those
+ * bytes are the canonical JSON the hash was made from, so any changed byte,
+ * even whitespace, fails it. Chain checks (`seq`, `prev`) and signatures need
+ * the neighbours; {@link verifyLedger} does those.
  *
  * @example
  * ```ts
@@ -196,24 +211,57 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  * ```
  */
 export function parseLedgerLine(line: Uint8Array): ParsedLedgerLine {
-  if (line.length > MAX_LINE_BYTES) return { ok: false, reason: `the line is longer than ${MAX_LINE_BYTES} bytes` }
+  const checked = checkLedgerLine(Buffer.from(line.buffer, line.byteOffset, line.byteLength))
+  return typeof checked === 'string' ? { ok: false, reason: checked } : { ok: true, entry: checked }
+}
+
+/**
+ * {@link parseLedgerLine} for the verifier's hot loop: the entry, or why the
+ * line is not an intact one.
+ *
+ * Intact lines take the fast path: a hand-written schema check
+ * (`isLedgerEntry`, which accepts exactly what {@link ledgerEntrySchema}
+ * accepts) and one SHA-256 over the line's bytes ({@link hashCutOf}). Pass
+ * `hashCut` when another thread already ran `hashCutOf` on these bytes; the
+ * member it found is still checked here against the parsed entry. Pass
+ * `head`, the hash `prev` should be, when it is known to be 64 lowercase hex
+ * digits: a `prev` equal to it needs no digit-by-digit check. A line that
+ * fails the fast path is checked again the slow way, with zod and canonical
+ * re-serialization, which says precisely what is wrong.
+ *
+ * @example
+ * ```ts
+ * const checked = checkLedgerLine(Buffer.from(line))
+ * if (typeof checked === 'string') console.error(checked)
+ * ```
+ */
+export function checkLedgerLine(line: Buffer, hashCut = hashCutOf(line), head?: string): LedgerEntry | string {
+  if (line.length > MAX_LINE_BYTES) return `the line is longer than ${MAX_LINE_BYTES} bytes`
   let text: string
   let value: unknown
   try {
     text = utf8.decode(line)
   } catch {
-    return { ok: false, reason: 'the line is not valid UTF-8' }
+    return 'the line is not valid UTF-8'
   }
   try {
     value = JSON.parse(text)
   } catch {
-    return { ok: false, reason: 'the line is not valid JSON' }
+    return 'the line is not valid JSON'
   }
+  if (isLedgerEntry(value, head) && hashMemberAt(line, value, hashCut) && (value.kind !== 'event' || nestsWithin(value.event, 0))) {
+    return value
+  }
+  return recheck(text, value)
+}
+
+/** The slow, exact check: it names what is wrong with a line the fast path refused. */
+function recheck(text: string, value: unknown): LedgerEntry | string {
   const parsed = ledgerEntrySchema.safeParse(value)
   if (!parsed.success) {
     // Paths and expectations only: zod issues do not quote the input.
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-    return { ok: false, reason: escapeControl(`the line does not match the entry schema (${problems.join('; ')})`) }
+    return escapeControl(`the line does not match the entry schema (${problems.join('; ')})`)
   }
   const entry = parsed.data
   let hash: string
@@ -224,11 +272,241 @@ export function parseLedgerLine(line: Uint8Array): ParsedLedgerLine {
     hash = sha256Hex(canonicalJson(frozen))
     serialized = canonicalJson({ ...frozen, hash: entry.hash })
   } catch {
-    return { ok: false, reason: `the event nests too deeply to be canonical JSON` }
+    return 'the event nests too deeply to be canonical JSON'
   }
-  if (hash !== entry.hash) return { ok: false, reason: "the hash does not match the entry's content" }
-  if (serialized !== text) return { ok: false, reason: 'the line is not in canonical form (bytes were added or changed)' }
-  return { ok: true, entry }
+  if (hash !== entry.hash) return "the hash does not match the entry's content"
+  if (serialized !== text) return 'the line is not in canonical form (bytes were added or changed)'
+  return entry
+}
+
+// Where the writer puts `hash` in a line. Top-level keys are sorted, and no
+// key of an event or delivery entry sorts between `hash` and `kind`, so there
+// the member sits just before `,"kind":"`; a checkpoint's `hash` is its first
+// member, just before `"jws"`. The cut is the member with one comma: 74 bytes.
+const HASH_MEMBER = Buffer.from(',"hash":"')
+const AFTER_HASH = Buffer.from('","kind":"')
+const CHECKPOINT_HASH_MEMBER = Buffer.from('{"hash":"')
+const CHECKPOINT_AFTER_HASH = Buffer.from('","jws":"')
+const HASH_HEX = 64
+const HASH_CUT = HASH_MEMBER.length + HASH_HEX + 1
+
+/*
+ * Why hashing the line's own bytes, with the `hash` member cut out, detects
+ * every edit that re-serializing the parsed entry did.
+ *
+ * The writer's line for entry E is L = canonicalJson(E), and E.hash = h =
+ * SHA-256(D) with D = canonicalJson(E without hash). So L is D with the member
+ * `"hash":"h"` spliced in at one place: before the top-level `,"kind":"` of an
+ * event or delivery entry, first in a checkpoint. `hashCutOf` finds a member
+ * `hash` in the line as read, L', cuts it out and requires SHA-256 of the
+ * rest, D', to be the hex it holds; `hashMemberAt` requires that hex to be
+ * the parsed `hash`, h, and the member to be followed by `,"kind":"` (for a
+ * checkpoint: to open the line and be followed by `,"jws":"`).
+ *
+ * An edit that changes h breaks the chain where the chain, or a signed
+ * checkpoint, names h: the next entry's `prev`. So take an L' that passes with
+ * the written h. Then D' = D: anything else is a second preimage of h, which
+ * SHA-256 does not allow. So L' is D with `,"hash":"h"` inserted at the cut,
+ * and it equals L unless the cut is elsewhere. It is not:
+ * - the cut is followed by `,"kind":"`. In valid JSON (L' parsed) a `"` right
+ *   after `,` is never string content (content writes `"` as `\"`), so those
+ *   bytes are a real member `kind` of the object holding the cut member;
+ * - that object is the top level: D has no top-level `hash`, so with the
+ *   member inserted anywhere deeper, L' parses without one and fails the schema;
+ * - D holds one top-level `kind` (it is canonical: no duplicate keys), so the
+ *   cut is exactly where the writer put `hash`. For a checkpoint the cut is at
+ *   a fixed offset, and the same follows at once.
+ * Hence L' = L byte for byte: every edit of a written line (a value,
+ * whitespace, an escape, key order, an added duplicate key, which
+ * `JSON.parse` would have let win) fails here or breaks the chain at the same
+ * seq as before.
+ *
+ * What this no longer refuses: a line forged with a freshly computed hash, in
+ * a byte form other than canonical. It carries no meaning a canonical forgery
+ * could not, and a canonical forgery passed the old check too: forgeries are
+ * caught by the chain and the signatures, not by the line on its own.
+ */
+function hashMemberAt(line: Buffer, entry: LedgerEntry, cut: number): boolean {
+  let hex: number
+  if (entry.kind === 'checkpoint') {
+    if (cut !== 1 || !bytesAt(line, 0, CHECKPOINT_HASH_MEMBER) || !bytesAt(line, CHECKPOINT_HASH_MEMBER.length + HASH_HEX, CHECKPOINT_AFTER_HASH)) {
+      return false
+    }
+    hex = CHECKPOINT_HASH_MEMBER.length
+  } else {
+    if (!bytesAt(line, cut, HASH_MEMBER) || !bytesAt(line, cut + HASH_MEMBER.length + HASH_HEX, AFTER_HASH)) return false
+    hex = cut + HASH_MEMBER.length
+  }
+  return textAt(line, hex, entry.hash)
+}
+
+/**
+ * Where the line's `hash` member starts, when SHA-256 of the line with the
+ * member cut out is the hex the member holds; else -1. It looks for the
+ * member where the writer puts it (first, when the line starts with
+ * `{"hash":"`, else the last `,"hash":"`), parses nothing and trusts nothing:
+ * {@link checkLedgerLine} then checks that the member found is the parsed
+ * entry's own, at its canonical place. The verifier runs this on a second
+ * thread (`LineHashWorker`, which carries a copy of it).
+ *
+ * @example
+ * ```ts
+ * const cut = hashCutOf(Buffer.from(line)) // -1: the hash does not cover the line
+ * ```
+ */
+export function hashCutOf(line: Buffer): number {
+  let cut: number
+  let hex: number
+  if (bytesAt(line, 0, CHECKPOINT_HASH_MEMBER)) {
+    cut = 1
+    hex = CHECKPOINT_HASH_MEMBER.length
+  } else {
+    cut = line.lastIndexOf(HASH_MEMBER)
+    if (cut === -1) return -1
+    hex = cut + HASH_MEMBER.length
+  }
+  if (cut + HASH_CUT > line.length) return -1
+  const digest = createHash('sha256').update(line.subarray(0, cut)).update(line.subarray(cut + HASH_CUT)).digest('hex')
+  return digest === line.toString('latin1', hex, hex + HASH_HEX) ? cut : -1
+}
+
+// Byte loops, not Buffer#compare or toString: for a few dozen bytes, the calls cost more than the comparing.
+function bytesAt(line: Buffer, at: number, expected: Buffer): boolean {
+  if (at < 0 || at + expected.length > line.length) return false
+  for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected[i]) return false
+  return true
+}
+
+function textAt(line: Buffer, at: number, expected: string): boolean {
+  if (at + expected.length > line.length) return false
+  for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected.charCodeAt(i)) return false
+  return true
+}
+
+/** Whether no array or object sits {@link MAX_JSON_DEPTH} levels deep: what `canonicalJson` refuses. */
+function nestsWithin(value: JsonValue, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  if (depth >= MAX_JSON_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!nestsWithin(value[i]!, depth + 1)) return false
+    return true
+  }
+  for (const key in value) if (!nestsWithin(value[key]!, depth + 1)) return false
+  return true
+}
+
+/**
+ * {@link ledgerEntrySchema}, by hand: zod costs microseconds an entry, which
+ * at a million entries is most of a verification. With {@link hashMemberAt}
+ * it accepts exactly what the schema accepts (a test holds the two side by
+ * side): the same regexes and limits, strict keys. Two checks are left out
+ * because they cost a third of the rest and are made anyway: the digits of
+ * `hash` are left to `hashMemberAt`, which requires them to be the line's
+ * SHA-256 in lowercase hex, and those of a `prev` equal to `head` were
+ * checked as the entry before's `hash`.
+ */
+function isLedgerEntry(value: unknown, head: string | undefined): value is LedgerEntry {
+  if (!isRecord(value)) return false
+  if (value.v !== LEDGER_FORMAT_VERSION || !isSeq(value.seq) || !matches(value.time, ISO_DATETIME)) return false
+  const { prev, hash } = value
+  if (typeof prev !== 'string' || (prev !== head && !HEX64.test(prev))) return false
+  if (typeof hash !== 'string' || hash.length !== HASH_HEX) return false
+  const error = value.error
+  if (error !== undefined && !isDeliveryError(error)) return false
+  const optional = error === undefined ? 0 : 1
+  switch (value.kind) {
+    case 'event':
+      return (
+        keyCount(value) === 12 + optional &&
+        isChannel.test(value.channel) &&
+        matches(value.eventId, EVENT_ID) &&
+        isPolicyHash.test(value.policyHash) &&
+        isRecord(value.event) &&
+        isTransforms(value.transforms) &&
+        (value.status === 'sent' || value.status === 'queued' || value.status === 'failed' || value.status === 'withheld')
+      )
+    case 'delivery':
+      return (
+        keyCount(value) === 8 + optional &&
+        isEventIds(value.eventIds) &&
+        (value.status === 'sent' || value.status === 'retrying' || value.status === 'failed')
+      )
+    case 'checkpoint':
+      return keyCount(value) === 7 && typeof value.jws === 'string' && value.jws.length <= MAX_JWS_LENGTH && COMPACT_JWS.test(value.jws)
+    default:
+      return false
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Own enumerable keys, without allocating the array `Object.keys` would. */
+function keyCount(record: Record<string, unknown>): number {
+  let count = 0
+  for (const _ in record) count++
+  return count
+}
+
+function matches(value: unknown, pattern: RegExp): boolean {
+  return typeof value === 'string' && pattern.test(value)
+}
+
+/**
+ * A pattern test that remembers a few hundred strings that passed. A ledger
+ * repeats a handful of channels, policy hashes, rules and actions a million
+ * times, and a Set lookup costs a fraction of a regex run.
+ */
+class Remembered {
+  readonly #passed = new Set<string>()
+  readonly #test: (value: string) => boolean
+
+  constructor(test: (value: string) => boolean) {
+    this.#test = test
+  }
+
+  test(value: unknown): boolean {
+    if (typeof value !== 'string') return false
+    if (this.#passed.has(value)) return true
+    if (!this.#test(value)) return false
+    if (this.#passed.size < REMEMBERED_LIMIT) this.#passed.add(value)
+    return true
+  }
+}
+
+const REMEMBERED_LIMIT = 256
+const isChannel = new Remembered((value) => CHANNEL.test(value))
+const isPolicyHash = new Remembered((value) => POLICY_HASH.test(value))
+const isAction = new Remembered((value) => ACTION.test(value))
+const isRule = new Remembered((value) => value.length >= 1 && value.length <= MAX_RULE_LENGTH && NO_CONTROL.test(value))
+
+function isSeq(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1
+}
+
+function isDeliveryError(value: unknown): boolean {
+  if (!isRecord(value) || !matches(value.code, ERROR_CODE)) return false
+  const status = value.status
+  if (status === undefined) return keyCount(value) === 1
+  return typeof status === 'number' && Number.isSafeInteger(status) && status >= 100 && status <= 599 && keyCount(value) === 2
+}
+
+function isTransforms(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length > MAX_TRANSFORMS) return false
+  for (let i = 0; i < value.length; i++) {
+    const t: unknown = value[i]
+    if (!isRecord(t) || keyCount(t) !== 3) return false
+    const path = t.path
+    if (typeof path !== 'string' || path.length > MAX_PATH_LENGTH || !isRule.test(t.rule) || !isAction.test(t.action)) return false
+  }
+  return true
+}
+
+function isEventIds(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_DELIVERY_EVENT_IDS) return false
+  for (let i = 0; i < value.length; i++) if (!matches(value[i], EVENT_ID)) return false
+  return true
 }
 
 /**

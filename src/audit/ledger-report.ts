@@ -1,4 +1,4 @@
-import type { JsonValue } from './canonical-json.js'
+import type { JsonObject, JsonValue } from './canonical-json.js'
 import { escapeControl, type LedgerDeliveryError, type LedgerEntry } from './ledger-entry.js'
 import { TimelineTally, type LedgerTimeline } from './ledger-timeline.js'
 import { verifyLedger, type VerifyLedgerOptions, type VerifyLedgerResult } from './verify-ledger.js'
@@ -194,6 +194,14 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
 // schema allows [a-z0-9-]), so the last one found is the separator.
 const RULE_ACTION = '\u0000'
 
+/** `2026-11-21T09:00:00.000Z`: what `toISOString()` writes. */
+const ISO_MS_LENGTH = 24
+
+/** The milliseconds of a `YYYY-MM-DDTHH:MM:SS.sssZ` time. */
+function millisOf(time: string): number {
+  return (time.charCodeAt(20) - 0x30) * 100 + (time.charCodeAt(21) - 0x30) * 10 + (time.charCodeAt(22) - 0x30)
+}
+
 class ReportTally {
   total = 0
   events = 0
@@ -205,11 +213,13 @@ class ReportTally {
   readonly policyHashes = new Tally()
   readonly perChannel = new Tally()
   readonly transforms = new Tally()
-  readonly fieldPaths = new Tally()
+  readonly fieldPaths = new FieldPathTally()
   readonly withheld = { total: 0, first: [] as WithheldSummary[] }
   readonly deliveryFailures = { total: 0, first: [] as DeliveryFailureSummary[] }
   readonly timeline = new TimelineTally()
-  readonly #pathsOfEvent = new Set<string>()
+  /** The second of the last millisecond time parsed, up to its `.`, and its start in ms since the epoch. */
+  #second = '-'
+  #secondMs = 0
 
   add(entry: LedgerEntry): void {
     this.total++
@@ -228,11 +238,9 @@ class ReportTally {
     this.perStatus.add(entry.status)
     this.policyHashes.add(entry.policyHash)
     this.perChannel.add(entry.channel)
-    this.timeline.add(entry.channel, Date.parse(entry.time))
+    this.timeline.add(entry.channel, this.#timeMs(entry.time))
     for (const t of entry.transforms) this.transforms.add(t.rule + RULE_ACTION + t.action)
-    this.#pathsOfEvent.clear()
-    collectPaths(entry.event, '', this.#pathsOfEvent)
-    for (const path of this.#pathsOfEvent) this.fieldPaths.add(path)
+    this.fieldPaths.addEvent(entry.event)
     if (entry.status === 'failed') this.#failure(entry.seq, entry.time, 'failed', entry.channel, [entry.eventId], entry.error)
     if (entry.status === 'withheld') {
       this.withheld.total++
@@ -243,6 +251,22 @@ class ReportTally {
         this.withheld.first.push(summary)
       }
     }
+  }
+
+  /**
+   * `Date.parse` of an entry's `time`, which the verifier checked is ISO 8601
+   * UTC. It was the largest cost of an entry's tally; but entries come in
+   * time order, many to a second, so the second is remembered, and a time in
+   * it, `YYYY-MM-DDTHH:MM:SS.sssZ`, costs its three digits of milliseconds.
+   */
+  #timeMs(time: string): number {
+    if (time.length === ISO_MS_LENGTH && time.startsWith(this.#second)) return this.#secondMs + millisOf(time)
+    const ms = Date.parse(time)
+    if (time.length === ISO_MS_LENGTH) {
+      this.#second = time.slice(0, ISO_MS_LENGTH - 4)
+      this.#secondMs = ms - millisOf(time)
+    }
+    return ms
   }
 
   #failure(
@@ -303,20 +327,143 @@ class ReportTally {
   }
 }
 
-function collectPaths(value: JsonValue, path: string, into: Set<string>): void {
-  if (typeof value !== 'object' || value === null) {
-    into.add(path)
-    return
+/** A field path seen in events, with its children: each path string is built once, not once per event. */
+class PathNode {
+  readonly path: string
+  /** Children by object key. */
+  readonly members = new Map<string, PathNode>()
+  /** The child for array items, `path[]`. */
+  items: PathNode | undefined
+  /** Events that carried this path as a leaf, once it holds one of the tally's {@link REPORT_KEY_LIMIT} places. */
+  count = 0
+  counted = false
+  /** The last event that counted this path: an event counts each of its paths once. */
+  lastEvent = 0
+
+  constructor(path: string) {
+    this.path = path
   }
-  if (Array.isArray(value)) {
-    if (value.length === 0) into.add(path)
-    for (const item of value) collectPaths(item, `${path}[]`, into)
-    return
+}
+
+/**
+ * The most field-path nodes kept, leaves and the paths leading to them. Past
+ * it, paths are spelled out per event, as strings, so a ledger of endlessly
+ * varied keys costs time, not memory.
+ */
+const PATH_NODE_LIMIT = 4 * REPORT_KEY_LIMIT
+
+/**
+ * `fieldPaths` of the report: for each leaf path, the events that carried
+ * it, up to {@link REPORT_KEY_LIMIT} distinct paths, first seen first in.
+ * Events walk a tree of the paths seen so far, so a path seen before costs
+ * one map lookup per step and allocates nothing.
+ */
+class FieldPathTally {
+  readonly #root = new PathNode('')
+  #nodes = 1
+  #event = 0
+  /** Paths holding a place, in the tree or beyond it. */
+  readonly #counted: PathNode[] = []
+  /** Counts of paths met when the tree was full; they share the places with the tree's. */
+  readonly #beyond = new Map<string, number>()
+  readonly #beyondThisEvent = new Set<string>()
+  omitted = 0
+
+  addEvent(event: JsonObject): void {
+    this.#event++
+    this.#beyondThisEvent.clear()
+    this.#walkObject(event, this.#root)
   }
-  const keys = Object.keys(value)
-  if (keys.length === 0 && path !== '') into.add(path)
-  for (const key of keys) {
-    const step = IDENTIFIER.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key)}]`
-    collectPaths(value[key]!, step, into)
+
+  /** Most frequent first; ties by path, so output is stable. Own properties, so a path like `__proto__` stays data. */
+  toRecord(): Record<string, number> {
+    const rows: [string, number][] = this.#counted.map((node) => [node.path, node.count])
+    for (const row of this.#beyond) rows.push(row)
+    return Object.fromEntries(rows.sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0)))
   }
+
+  #walk(value: JsonValue, node: PathNode): void {
+    if (typeof value !== 'object' || value === null) this.#leaf(node)
+    else if (Array.isArray(value)) {
+      if (value.length === 0) this.#leaf(node)
+      else {
+        const items = (node.items ??= this.#child(node.path + '[]'))
+        if (items === undefined) for (const item of value) this.#walkBeyond(item, `${node.path}[]`)
+        else for (const item of value) this.#walk(item, items)
+      }
+    } else if (this.#walkObject(value, node)) this.#leaf(node)
+  }
+
+  /** Walks the members; true when there were none (an empty object is a leaf, except the event itself). */
+  #walkObject(value: JsonObject, node: PathNode): boolean {
+    let empty = true
+    for (const key in value) {
+      empty = false
+      let member = node.members.get(key)
+      if (member === undefined) {
+        const path = step(node.path, key)
+        member = this.#child(path)
+        if (member === undefined) {
+          this.#walkBeyond(value[key]!, path)
+          continue
+        }
+        node.members.set(key, member)
+      }
+      this.#walk(value[key]!, member)
+    }
+    return empty
+  }
+
+  /** A new node, or undefined when the tree is full. */
+  #child(path: string): PathNode | undefined {
+    if (this.#nodes >= PATH_NODE_LIMIT) return undefined
+    this.#nodes++
+    return new PathNode(path)
+  }
+
+  #leaf(node: PathNode): void {
+    if (node.lastEvent === this.#event) return
+    node.lastEvent = this.#event
+    if (node.counted) node.count++
+    else if (this.#places() < REPORT_KEY_LIMIT) {
+      node.counted = true
+      node.count = 1
+      this.#counted.push(node)
+    } else this.omitted++
+  }
+
+  /** The walk below a path that has no node: paths are spelled out. */
+  #walkBeyond(value: JsonValue, path: string): void {
+    if (typeof value !== 'object' || value === null) this.#leafBeyond(path)
+    else if (Array.isArray(value)) {
+      if (value.length === 0) this.#leafBeyond(path)
+      for (const item of value) this.#walkBeyond(item, `${path}[]`)
+    } else {
+      let empty = true
+      for (const key in value) {
+        empty = false
+        this.#walkBeyond(value[key]!, step(path, key))
+      }
+      if (empty) this.#leafBeyond(path)
+    }
+  }
+
+  #leafBeyond(path: string): void {
+    if (this.#beyondThisEvent.has(path)) return
+    this.#beyondThisEvent.add(path)
+    const count = this.#beyond.get(path)
+    if (count !== undefined) this.#beyond.set(path, count + 1)
+    else if (this.#places() < REPORT_KEY_LIMIT) this.#beyond.set(path, 1)
+    else this.omitted++
+  }
+
+  #places(): number {
+    return this.#counted.length + this.#beyond.size
+  }
+}
+
+/** The path of member `key` below `path`: `a.b` for identifiers, `a["x.y"]` otherwise. */
+function step(path: string, key: string): string {
+  if (!IDENTIFIER.test(key)) return `${path}[${JSON.stringify(key)}]`
+  return path === '' ? key : `${path}.${key}`
 }

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import type { KeyObject } from 'node:crypto'
 import { compactVerify, decodeProtectedHeader } from 'jose'
 import { z } from 'zod'
@@ -8,11 +8,12 @@ import {
   LEDGER_FORMAT_VERSION,
   CHECKPOINT_TYP,
   MAX_LINE_BYTES,
-  parseLedgerLine,
+  checkLedgerLine,
   type LedgerCheckpointEntry,
   type LedgerEntry,
 } from './ledger-entry.js'
 import { ledgerKeyId, toVerifyKey, type LedgerKeyInput } from './ledger-signing-key.js'
+import { LineHashWorker } from './line-hash-worker.js'
 
 /** Options of {@link verifyLedger}. */
 export interface VerifyLedgerOptions {
@@ -73,11 +74,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * `throw new LedgerTamperedError(result.firstBadSeq, result.reason)`.
  *
  * Each line must be intact on its own ({@link parseLedgerLine}: UTF-8, JSON,
- * schema, hash, canonical form), end in `\n`, have `seq` one more than the
- * line before (1 for the first), and have `prev` equal to the previous line's
+ * schema, and a hash over the line's own bytes, so any byte changed in a
+ * written line fails it), end in `\n`, have `seq` one more than the line
+ * before (1 for the first), and have `prev` equal to the previous line's
  * `hash` ({@link GENESIS_HASH} for the first). A checkpoint's JWS payload must
  * name the entry before it. This finds any edit, deletion, insertion,
  * reordering, or a torn last line.
+ *
+ * A million entries take a few seconds: lines are checked without zod or
+ * re-serialization, and a large file's lines are hashed on a second thread
+ * while this one parses them.
  *
  * What a hash chain cannot prove on its own: that nothing was cut from the
  * end, or that the whole file was not rewritten with fresh hashes. Signed
@@ -112,32 +118,42 @@ export async function verifyLedger(path: string, options: VerifyLedgerOptions = 
   let lastCheckpoint: { seq: number; final: boolean } | undefined
   const fail = (reason: string): VerifyLedgerResult => ({ ok: false, firstBadSeq: expected, reason, entries: expected - 1 })
 
-  for await (const line of readLines(path)) {
-    if (line === TOO_LONG) return fail(`the line is longer than ${MAX_LINE_BYTES} bytes`)
-    if (!line.terminated) return fail('the last line has no newline: it is torn (a crash mid-write) or was cut')
-    const parsed = parseLedgerLine(line.bytes)
-    if (!parsed.ok) return fail(parsed.reason)
-    const entry = parsed.entry
-    if (entry.seq !== expected) {
-      return fail(`expected seq ${expected}, found seq ${entry.seq}: an entry was deleted, inserted or moved`)
+  const chunks = await LedgerChunks.open(path)
+  try {
+    for (let chunk = await chunks.next(); chunk !== undefined; chunk = await chunks.next()) {
+      const { lines, cuts } = chunk
+      for (let i = 0, start = 0; start < lines.length; i++) {
+        const newline = lines.indexOf(NEWLINE, start)
+        const line = lines.subarray(start, newline)
+        start = newline + 1
+        const entry = checkLedgerLine(line, cuts?.[i], head)
+        if (typeof entry === 'string') return fail(entry)
+        if (entry.seq !== expected) {
+          return fail(`expected seq ${expected}, found seq ${entry.seq}: an entry was deleted, inserted or moved`)
+        }
+        if (entry.prev !== head) {
+          return fail(
+            expected === 1
+              ? 'prev of the first entry is not the genesis hash: entries were cut from the start'
+              : `prev does not match the hash of seq ${expected - 1}: that entry or an earlier one was changed or replaced`,
+          )
+        }
+        if (entry.kind === 'checkpoint') {
+          const checked = await checkCheckpoint(entry, publicKey, kid)
+          if (typeof checked === 'string') return fail(checked)
+          checkpoints++
+          lastCheckpoint = { seq: entry.seq, final: checked.final }
+        }
+        head = entry.hash
+        options.onEntry?.(entry)
+        if (expected % PROGRESS_EVERY === 0) options.onProgress?.(expected)
+        expected++
+      }
+      if (chunk.end === TOO_LONG) return fail(`the line is longer than ${MAX_LINE_BYTES} bytes`)
+      if (chunk.end === TORN) return fail('the last line has no newline: it is torn (a crash mid-write) or was cut')
     }
-    if (entry.prev !== head) {
-      return fail(
-        expected === 1
-          ? 'prev of the first entry is not the genesis hash: entries were cut from the start'
-          : `prev does not match the hash of seq ${expected - 1}: that entry or an earlier one was changed or replaced`,
-      )
-    }
-    if (entry.kind === 'checkpoint') {
-      const checked = await checkCheckpoint(entry, publicKey, kid)
-      if (typeof checked === 'string') return fail(checked)
-      checkpoints++
-      lastCheckpoint = { seq: entry.seq, final: checked.final }
-    }
-    head = entry.hash
-    options.onEntry?.(entry)
-    if (expected % PROGRESS_EVERY === 0) options.onProgress?.(expected)
-    expected++
+  } finally {
+    await chunks.close()
   }
 
   const entries = expected - 1
@@ -202,47 +218,152 @@ function decodeCheckpoint(entry: LedgerCheckpointEntry): CheckpointPayload | und
 }
 
 const TOO_LONG = Symbol('line too long')
+const TORN = Symbol('last line without a newline')
+const NEWLINE = 0x0a
+/** Bytes read at a time: large enough that reading costs little per line. */
+const CHUNK_BYTES = 4 * 1024 * 1024
+/** Chunks read and hashed ahead of the one being checked, so the three overlap. */
+const CHUNKS_AHEAD = 3
+/** Below this size, starting a hashing thread costs more than it saves. */
+const WORKER_MIN_BYTES = 8 * CHUNK_BYTES
+
+/** Whole lines of the file, in order, with what the hashing thread found. */
+interface Chunk {
+  /** Whole lines, each with its `\n`. Valid until the next {@link LedgerChunks.next}. */
+  lines: Buffer
+  /** `hashCutOf` of each line, from the hashing thread; undefined when the lines are to be hashed here. */
+  cuts: Int32Array | undefined
+  /** How the file ends after these lines, when it ends badly: a torn last line, or a line too long. */
+  end: typeof TOO_LONG | typeof TORN | undefined
+}
 
 /**
- * The file's lines as bytes, split on `\n` only (so a stray `\r` stays in the
- * line and fails it), each flagged with whether its newline was there.
- * Holds one chunk plus one line at a time.
- *
- * @throws {StorageError} when the file cannot be read.
+ * The file in chunks of whole lines, split on `\n` only (so a stray `\r`
+ * stays in its line and fails it). Lines are views into shared memory,
+ * never copied; a line costs no promise, only a chunk does. For a large
+ * file, a {@link LineHashWorker} hashes each chunk while the chunk before it
+ * is checked, and the next ones are read. Holds {@link CHUNKS_AHEAD} + 1
+ * chunks of {@link CHUNK_BYTES}; a chunk grows to hold a line of up to
+ * {@link MAX_LINE_BYTES} when a line is longer than that.
  */
-async function* readLines(path: string): AsyncGenerator<{ bytes: Buffer; terminated: boolean } | typeof TOO_LONG> {
-  let carry: Buffer[] = []
-  let carried = 0
-  try {
-    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-      let start = 0
-      let newline: number
-      while ((newline = chunk.indexOf(0x0a, start)) !== -1) {
-        const piece = chunk.subarray(start, newline)
-        if (carried + piece.length > MAX_LINE_BYTES) {
-          yield TOO_LONG
-          return
-        }
-        yield { bytes: carried === 0 ? piece : Buffer.concat([...carry, piece]), terminated: true }
-        carry = []
-        carried = 0
-        start = newline + 1
+class LedgerChunks {
+  readonly #file: FileHandle
+  readonly #path: string
+  readonly #hasher: LineHashWorker | undefined
+  readonly #ahead: Promise<{ chunk: Chunk; buffer: Buffer } | undefined>[] = []
+  readonly #free: Buffer[] = []
+  /** The buffer of the chunk being checked: free once the next chunk is asked for. */
+  #checking: Buffer | undefined
+  /** Bytes after the last `\n` read: the start of the next chunk. A view into the last buffer read. */
+  #carry: Buffer = Buffer.alloc(0)
+  /** Reads run one after another: each starts by copying what the one before carried. */
+  #reads: Promise<unknown> = Promise.resolve()
+  #done = false
+
+  private constructor(file: FileHandle, path: string, hasher: LineHashWorker | undefined) {
+    this.#file = file
+    this.#path = path
+    this.#hasher = hasher
+  }
+
+  /** @throws {StorageError} when the file cannot be opened. */
+  static async open(path: string): Promise<LedgerChunks> {
+    let file: FileHandle
+    try {
+      file = await open(path, 'r')
+    } catch (err) {
+      throw readError(path, err)
+    }
+    let size: number
+    try {
+      ;({ size } = await file.stat())
+    } catch (err) {
+      await file.close()
+      throw readError(path, err)
+    }
+    return new LedgerChunks(file, path, size >= WORKER_MIN_BYTES ? LineHashWorker.start() : undefined)
+  }
+
+  /**
+   * The next chunk, or `undefined` after the last. The chunk before it may
+   * no longer be used.
+   *
+   * @throws {StorageError} when the file cannot be read.
+   */
+  async next(): Promise<Chunk | undefined> {
+    // A buffer grown for a long line is let go: long lines are rare, and memory stays at four chunks.
+    if (this.#checking?.length === CHUNK_BYTES) this.#free.push(this.#checking)
+    while (this.#ahead.length <= CHUNKS_AHEAD) {
+      const ahead = this.#readAndHash()
+      // A read that fails while an earlier chunk is checked is thrown when its chunk is asked for.
+      ahead.catch(() => {})
+      this.#ahead.push(ahead)
+    }
+    const next = await this.#ahead.shift()!
+    this.#checking = next?.buffer
+    return next?.chunk
+  }
+
+  /** Stops reading and hashing, and closes the file. */
+  async close(): Promise<void> {
+    this.#done = true
+    await this.#hasher?.close()
+    await this.#reads.catch(() => {})
+    await this.#file.close()
+  }
+
+  async #readAndHash(): Promise<{ chunk: Chunk; buffer: Buffer } | undefined> {
+    const read = this.#reads.then(() => this.#read())
+    this.#reads = read
+    const next = await read
+    if (next !== undefined && this.#hasher !== undefined && next.chunk.lines.length > 0) {
+      next.chunk.cuts = await this.#hasher.check(next.buffer.buffer as SharedArrayBuffer, next.chunk.lines.length)
+    }
+    return next
+  }
+
+  /** Reads until the buffer holds a `\n`, the file ends, or a line is too long. */
+  async #read(): Promise<{ chunk: Chunk; buffer: Buffer } | undefined> {
+    if (this.#done) return undefined
+    const carried = this.#carry.length
+    let buffer = this.#free.pop() ?? shared(CHUNK_BYTES)
+    if (buffer.length <= carried) buffer = shared(Math.min(carried * 2, MAX_LINE_BYTES + 1))
+    this.#carry.copy(buffer, 0)
+    let filled = carried
+    for (;;) {
+      let bytesRead: number
+      try {
+        ;({ bytesRead } = await this.#file.read(buffer, filled, buffer.length - filled, null))
+      } catch (err) {
+        throw readError(this.#path, err)
       }
-      if (start < chunk.length) {
-        const rest = chunk.subarray(start)
-        carried += rest.length
-        if (carried > MAX_LINE_BYTES) {
-          yield TOO_LONG
-          return
-        }
-        carry.push(rest)
+      filled += bytesRead
+      const last = buffer.subarray(0, filled).lastIndexOf(NEWLINE)
+      if (last !== -1) {
+        this.#carry = buffer.subarray(last + 1, filled)
+        return { chunk: { lines: buffer.subarray(0, last + 1), cuts: undefined, end: undefined }, buffer }
+      }
+      if (filled > MAX_LINE_BYTES) return this.#end(TOO_LONG, buffer)
+      if (bytesRead === 0) return filled === 0 ? this.#end(undefined, buffer) : this.#end(TORN, buffer)
+      if (filled === buffer.length) {
+        const grown = shared(Math.min(buffer.length * 2, MAX_LINE_BYTES + 1))
+        buffer.copy(grown, 0, 0, filled)
+        buffer = grown
       }
     }
-  } catch (err) {
-    // Only the stream's own errors land here: a consumer that stops early
-    // ends this generator through return(), not throw().
-    const code = (err as NodeJS.ErrnoException).code
-    throw new StorageError(`cannot read the ledger ${path}${code === undefined ? '' : ` (${code})`}`, { cause: err })
   }
-  if (carried > 0) yield { bytes: Buffer.concat(carry), terminated: false }
+
+  #end(end: typeof TOO_LONG | typeof TORN | undefined, buffer: Buffer): { chunk: Chunk; buffer: Buffer } | undefined {
+    this.#done = true
+    return end === undefined ? undefined : { chunk: { lines: buffer.subarray(0, 0), cuts: undefined, end }, buffer }
+  }
+}
+
+function shared(size: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(size))
+}
+
+function readError(path: string, err: unknown): StorageError {
+  const code = (err as NodeJS.ErrnoException).code
+  return new StorageError(`cannot read the ledger ${path}${code === undefined ? '' : ` (${code})`}`, { cause: err })
 }

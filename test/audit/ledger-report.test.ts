@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { buildLedgerReport, formatReportText, REPORT_LIST_LIMIT } from '../../src/audit/ledger-report.js'
+import { canonicalJson, type JsonObject, type JsonValue } from '../../src/audit/canonical-json.js'
+import { buildLedgerReport, formatReportText, REPORT_KEY_LIMIT, REPORT_LIST_LIMIT } from '../../src/audit/ledger-report.js'
 import { generateLedgerSigningKey } from '../../src/audit/ledger-signing-key.js'
 import { Ledger, type LedgerEventInput } from '../../src/audit/ledger.js'
 
@@ -128,6 +129,32 @@ describe('buildLedgerReport', () => {
     expect(formatReportText(report)).toContain('NOT INTACT at seq 3')
   })
 
+  it('tallies the first REPORT_KEY_LIMIT field paths seen and counts the rest as omitted, however many distinct paths and levels there are', async () => {
+    // First, deep chains of new keys: the report's tree of paths fills up while few paths are
+    // leaves. Then 400 new keys an event, far more paths than the report keeps. Throughout,
+    // paths shared with other events, nested arrays and empty containers.
+    const chain = (depth: number): JsonValue => (depth === 0 ? 1 : { a: chain(depth - 1) })
+    const events: JsonObject[] = Array.from({ length: 60 }, (_, i) => {
+      const event: JsonObject = { common: { id: i }, tags: ['a'], empty: {}, none: [] }
+      if (i < 10) for (let j = 0; j < 100; j++) event[`chain${i}_${j}`] = chain(50)
+      else for (let j = 0; j < 400; j++) event[`k${i}_${j}`] = j % 3 === 0 ? { deep: [{ x: j }, {}] } : j % 3 === 1 ? [] : 'v'
+      event[`pair${Math.floor(i / 2)}`] = { items: [{ id: 1 }, { id: 2, 'odd.key': null }] }
+      return event
+    })
+    const ledger = await Ledger.open({ path })
+    for (const [i, event] of events.entries()) await ledger.append({ ...base, channel: 'logs', eventId: `e${i}`, event })
+    await ledger.close()
+
+    const report = await buildLedgerReport(path)
+    // Walked in the ledger's order: the canonical JSON's sorted keys.
+    const expected = referenceFieldPaths(events.map((event) => JSON.parse(canonicalJson(event)) as JsonObject))
+    expect(Object.keys(report.fieldPaths)).toHaveLength(REPORT_KEY_LIMIT)
+    expect(Object.entries(report.fieldPaths)).toEqual(Object.entries(expected.counts))
+    expect(report.omitted.fieldPaths).toBe(expected.omitted)
+    expect(report.omitted.fieldPaths).toBeGreaterThan(10_000)
+    expect(report.fieldPaths['pair6.items[].id']).toBe(2)
+  })
+
   it('caps the withheld list and keeps the total', async () => {
     const ledger = await Ledger.open({ path })
     const count = REPORT_LIST_LIMIT + 5
@@ -163,3 +190,35 @@ describe('formatReportText', () => {
     await ledger.close()
   })
 })
+
+/** The field-path tally as DESIGN intends it, written plainly: every event's distinct leaf paths, first seen first in. */
+function referenceFieldPaths(events: JsonObject[]): { counts: Record<string, number>; omitted: number } {
+  const counts = new Map<string, number>()
+  let omitted = 0
+  const collect = (value: JsonValue, path: string, into: Set<string>): void => {
+    if (typeof value !== 'object' || value === null) into.add(path)
+    else if (Array.isArray(value)) {
+      if (value.length === 0) into.add(path)
+      for (const item of value) collect(item, `${path}[]`, into)
+    } else {
+      const keys = Object.keys(value)
+      if (keys.length === 0 && path !== '') into.add(path)
+      for (const key of keys) {
+        const step = /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key)}]`
+        collect(value[key]!, step, into)
+      }
+    }
+  }
+  for (const event of events) {
+    const paths = new Set<string>()
+    collect(event, '', paths)
+    for (const p of paths) {
+      const count = counts.get(p)
+      if (count !== undefined) counts.set(p, count + 1)
+      else if (counts.size < REPORT_KEY_LIMIT) counts.set(p, 1)
+      else omitted++
+    }
+  }
+  const sorted = [...counts].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0))
+  return { counts: Object.fromEntries(sorted), omitted }
+}

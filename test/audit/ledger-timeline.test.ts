@@ -1,7 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { canonicalJson } from '../../src/audit/canonical-json.js'
+import { GENESIS_HASH, sha256Hex } from '../../src/audit/ledger-entry.js'
 import { buildLedgerReport } from '../../src/audit/ledger-report.js'
 import { TIMELINE_CHANNEL_LIMIT, TIMELINE_MAX_BUCKETS, TimelineTally, type LedgerTimeline } from '../../src/audit/ledger-timeline.js'
 import { Ledger } from '../../src/audit/ledger.js'
@@ -112,6 +114,41 @@ describe('buildLedgerReport timeline', () => {
       expect(Object.fromEntries(Object.entries(timeline.perChannel).map(([channel, row]) => [channel, sum(row)]))).toEqual(report.perChannel)
       expect(report.perChannel).toEqual({ logs: 20, parameters: 10 })
       expect(Date.parse(timeline.start)).toBeLessThanOrEqual(Date.parse(report.timeSpan!.first))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('places each event at its Date.parse time, whatever the form and order of its time', async () => {
+    // Millisecond times within one second and across seconds, times with no or more fraction digits
+    // (valid, though the writer never writes them), and a step back: the report reads a time
+    // differently when it shares a second with the one before.
+    const times = [
+      '2026-11-21T09:00:00.950Z', '2026-11-21T09:00:00.951Z', '2026-11-21T09:00:00.999Z', '2026-11-21T09:00:01.000Z',
+      '2026-11-21T09:00:01.007Z', '2026-11-21T09:00:01Z', '2026-11-21T09:00:01.0405Z', '2026-11-21T09:00:01.030Z',
+      '2026-11-21T09:00:01.03Z', '2026-11-21T09:00:00.960Z', '2026-11-21T09:00:01.049Z', '2026-11-21T09:01:01.001Z',
+      '2026-11-21T09:01:01.002Z', '2025-11-21T09:01:01.003Z',
+    ]
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-timeline-'))
+    try {
+      const path = join(dir, 'ledger.ndjson')
+      let prev = GENESIS_HASH
+      const lines: string[] = []
+      for (const [i, time] of times.entries()) {
+        const body = {
+          v: 1, kind: 'event', seq: i + 1, time, prev, channel: 'logs', eventId: `e${i}`, policyHash: 'p1', event: { i }, transforms: [], status: 'sent',
+        }
+        prev = sha256Hex(canonicalJson(body))
+        lines.push(`${canonicalJson({ ...body, hash: prev })}\n`)
+      }
+      for (const count of [11, times.length]) {
+        await writeFile(path, lines.slice(0, count).join(''))
+        const report = await buildLedgerReport(path)
+        expect(report.verified).toMatchObject({ ok: true, entries: count })
+        const expected = new TimelineTally()
+        for (const time of times.slice(0, count)) expected.add('logs', Date.parse(time))
+        expect(report.timeline).toEqual(expected.toTimeline())
+      }
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { canonicalJson } from '../../src/audit/canonical-json.js'
-import { GENESIS_HASH, sha256Hex } from '../../src/audit/ledger-entry.js'
+import { GENESIS_HASH, MAX_LINE_BYTES, sha256Hex } from '../../src/audit/ledger-entry.js'
 import { generateLedgerSigningKey, type LedgerSigningKeyPair } from '../../src/audit/ledger-signing-key.js'
 import { Ledger, type LedgerEventInput } from '../../src/audit/ledger.js'
 import { verifyLedger, type VerifyLedgerResult } from '../../src/audit/verify-ledger.js'
@@ -128,6 +128,19 @@ describe('verifyLedger', () => {
     const result = bad(await verifyLedger(path))
     expect(result).toMatchObject({ firstBadSeq: 10, entries: 9 })
     expect(result.reason).toMatch(/torn/)
+  })
+
+  it('names the seq of a line longer than MAX_LINE_BYTES, with or without its newline', async () => {
+    await write(2)
+    const intact = await readFile(path)
+    const long = Buffer.alloc(MAX_LINE_BYTES + 1, 0x78)
+    for (const tail of [Buffer.from('\n'), Buffer.alloc(0)]) {
+      await writeFile(path, Buffer.concat([intact, long, tail]))
+      expect(bad(await verifyLedger(path))).toMatchObject({ firstBadSeq: 3, entries: 2, reason: expect.stringMatching(/longer than/) as unknown })
+    }
+    // one byte less is a line like any other: here, not JSON
+    await writeFile(path, Buffer.concat([intact, long.subarray(1), Buffer.from('\n')]))
+    expect(bad(await verifyLedger(path))).toMatchObject({ firstBadSeq: 3, reason: expect.stringMatching(/not valid JSON/) as unknown })
   })
 
   it('finds bytes that do not change the JSON value: whitespace and a carriage return', async () => {
@@ -274,5 +287,58 @@ describe('verifyLedger with signed checkpoints', () => {
     const progress: number[] = []
     expect(await verifyLedger(path, { onProgress: (n) => progress.push(n) })).toMatchObject({ ok: true, entries: 100_001, head: prev })
     expect(progress).toEqual([100_000])
+  })
+})
+
+describe('verifyLedger on a ledger large enough to be hashed on a second thread', () => {
+  // Over 8 MiB, so lines are hashed by a LineHashWorker, and straddle every 4 MiB chunk.
+  const COUNT = 40_000
+  let original: string[]
+
+  beforeEach(async () => {
+    original = []
+    let prev = GENESIS_HASH
+    for (let seq = 1; seq <= COUNT; seq++) {
+      const body = {
+        v: 1, kind: 'event', seq, time: '2026-11-21T09:00:00.000Z', channel: 'logs', eventId: `e${seq}`, policyHash: 'sha256:4f9a',
+        // a nested `hash`, as the writer could record, to be told from the entry's own
+        event: { hash: sha256Hex(String(seq)), kind: 'log', msg: `loaded ${seq} rows`, fields: { note: 'x'.repeat(seq % 200) } },
+        transforms: [], status: 'sent', prev,
+      }
+      prev = sha256Hex(canonicalJson(body))
+      original.push(canonicalJson({ ...body, hash: prev }))
+    }
+    await rewrite(original)
+  })
+
+  it('verifies it, passing every entry in order', async () => {
+    let seen = 0
+    const result = await verifyLedger(path, { onEntry: (e) => expect(e.seq).toBe(++seen) })
+    expect(result).toMatchObject({ ok: true, entries: COUNT, head: (JSON.parse(original.at(-1)!) as { hash: string }).hash })
+    expect(seen).toBe(COUNT)
+  })
+
+  it('names the first bad seq of each kind of damage', async () => {
+    const cases: [string, (lines: string[]) => void, number, RegExp][] = [
+      ['an edited value', (l) => (l[29_999] = l[29_999]!.replace('"msg":"loaded', '"msg":"Loaded')), 30_000, /hash does not match/],
+      ['an edited nested hash', (l) => (l[12_344] = l[12_344]!.replace('"hash":"', '"hash":"0')), 12_345, /hash does not match/],
+      ['added whitespace', (l) => (l[20_000] = l[20_000]!.replace('"kind":', '"kind": ')), 20_001, /canonical form/],
+      ['a carriage return', (l) => (l[5] += '\r'), 6, /JSON|canonical/],
+      ['a deleted line', (l) => l.splice(35_000, 1), 35_001, /expected seq 35001, found seq 35002/],
+      ['two swapped lines', (l) => ([l[100], l[101]] = [l[101]!, l[100]!]), 101, /expected seq 101, found seq 102/],
+    ]
+    for (const [what, damage, seq, reason] of cases) {
+      const lines = [...original]
+      damage(lines)
+      await rewrite(lines)
+      const result = bad(await verifyLedger(path))
+      expect({ what, seq: result.firstBadSeq, entries: result.entries }).toEqual({ what, seq, entries: seq - 1 })
+      expect(result.reason).toMatch(reason)
+    }
+  })
+
+  it('names a torn last line', async () => {
+    await writeFile(path, original.join('\n'))
+    expect(bad(await verifyLedger(path))).toMatchObject({ firstBadSeq: COUNT, reason: expect.stringMatching(/torn/) as unknown })
   })
 })
