@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Ledger } from '../../src/audit/ledger.js'
 import { generateLedgerSigningKey } from '../../src/audit/ledger-signing-key.js'
+import { PROGRESS_EVERY } from '../../src/audit/verify-ledger.js'
 import { runCli } from '../../src/cli/run-cli.js'
 import { KeyRing } from '../../src/crypto/key-ring.js'
 import { ValueCipher } from '../../src/crypto/value-cipher.js'
@@ -100,6 +101,35 @@ describe('airlock CLI', () => {
     await writeFile(privatePath, JSON.stringify(privateKey))
     expect(await cli(['audit', 'verify', path, '--public-key', privatePath])).toMatchObject({ code: 2, err: expect.stringContaining('holds a private key') })
   })
+
+  it('audit verify shows progress on stderr on a TTY, and stays quiet otherwise', async () => {
+    const path = join(dir, 'big.ndjson')
+    const ledger = await Ledger.open({ path })
+    const appends: Promise<unknown>[] = []
+    for (let i = 0; i < PROGRESS_EVERY + 5; i++) {
+      appends.push(
+        ledger.append({
+          channel: 'logs',
+          eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          policyHash: 'ph1.test',
+          event: { kind: 'log', msg: 'x' },
+          transforms: [],
+          status: 'sent',
+        }),
+      )
+    }
+    await Promise.all(appends)
+    await ledger.close()
+    let err = ''
+    const code = await runCli(['audit', 'verify', path], {
+      stdout: { write: () => true },
+      stderr: { write: (t: string) => (err += t), isTTY: true },
+      env: {},
+    })
+    expect(code).toBe(0)
+    expect(err).toContain('verified 100,000 entries')
+    expect((await cli(['audit', 'verify', path])).err).toBe('')
+  }, 60_000)
 
   it('audit report: text and json, to stdout or a file', async () => {
     const path = join(dir, 'ledger.ndjson')
