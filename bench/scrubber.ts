@@ -15,6 +15,17 @@
  * 2. `Scrubber.scrubString` (balanced preset, 10 registered secrets) on
  *    records holding no keyword, and on records holding secrets and
  *    detector matches.
+ * 3. Worst-case inputs: `scrubString` (balanced preset, 10 registered
+ *    secrets) on one 2 MB string each, against 2 MB of prose in the same
+ *    run. Near misses, one or more per detector, make it do the most work
+ *    per character and find nothing: `a=a=…` after a sensitive word, `eyJ…`
+ *    headers with a short payload, `Basic` words that are not credentials,
+ *    `AB12 ` groups failing mod-97, and so on. Target: each costs at most
+ *    5x prose. Dense matches (a match every 5 to 7 characters) are reported
+ *    too, not held to the target: their output, markers included, is up to
+ *    6x the input. `maxStringLength` is raised so the whole string is
+ *    scanned; with the preset's 8,192 a long string is scanned only to
+ *    12,288 characters (the last row).
  *
  * Each row is the best of up to 5 timed passes after one warm-up (fewer
  * when one pass takes over 2 s). MB/s are 10^6 UTF-16 code units per second.
@@ -26,6 +37,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import type { MatchSink } from '../src/scrub/aho-corasick.js'
+import { presets } from '../src/policy/presets.js'
 import { Scrubber } from '../src/scrub/scrubber.js'
 import { SecretMatcher } from '../src/scrub/secret-matcher.js'
 
@@ -45,6 +57,9 @@ const SECRET_COUNTS = [10, 1_000, 10_000] as const
 const RECORDS = 10_000
 const ROUNDS = 7
 const SLOW_PASS_SECONDS = 2
+const HOSTILE_LENGTH = 2_000_000
+const HOSTILE_TARGET = 5
+const PROSE_2MB = 'scrubString, 2 MB, prose'
 
 // A deterministic generator, so every run scans the same text.
 function prng(seed: number): () => number {
@@ -112,6 +127,47 @@ function tokenRecord(rand: () => number): string {
 function secrets(count: number): string[] {
   const rand = prng(7)
   return Array.from({ length: count }, () => token(rand, 24 + Math.floor(rand() * 17)))
+}
+
+// `unit` repeated to HOSTILE_LENGTH code units, after `prefix`.
+function hostile(unit: string, prefix = ''): string {
+  const body = HOSTILE_LENGTH - prefix.length
+  return prefix + unit.repeat(Math.ceil(body / unit.length)).slice(0, body)
+}
+
+// One 2 MB string per case; each targets the detector its name starts with.
+function hostileCases(rand: () => number): (readonly [string, string])[] {
+  const near = 'near miss, '
+  const dense = 'dense matches, '
+  const camel = (): string => Array.from({ length: 8 }, () => token(rand, 1).toUpperCase() + token(rand, 7).toLowerCase()).join('')
+  const distinctKeys = Array.from({ length: HOSTILE_LENGTH / 60 }, () => `${camel().slice(0, 56)}=1`).join(' ')
+  return [
+    [PROSE_2MB, hostile(`${words(rand, 400)} `)],
+    [`${near}secret-assignment: password, then a=a=…`, hostile('a=', 'password a=')],
+    [`${near}secret-assignment: unterminated quoted values`, hostile(`token="${'x'.repeat(1000)}\n`)],
+    [`${near}secret-assignment: distinct 56-character keys`, hostile(`${distinctKeys} `, 'password ')],
+    [`${near}jwt: headers with a short payload`, hostile('eyJhbGciOiJIUzI1NiJ9.abc ')],
+    [`${dense}url-credentials: ://a@`, hostile('://a@')],
+    [`${near}url-credentials: long userinfo, no @`, hostile(`https://${'u'.repeat(600)} `)],
+    [`${near}email: one-letter top-level domains`, hostile('a@b.c,')],
+    [`${dense}email: dense addresses, no spaces`, hostile('a@b.cc,')],
+    [`${near}iban: AB12 groups failing mod-97`, hostile('AB12 ')],
+    [`${near}credit-card: 4-digit groups failing Luhn`, hostile('4111 1111 1111 1112 ')],
+    [`${near}ipv4: five-part versions`, hostile('1.2.3.4.5 ')],
+    [`${near}ipv6: colon runs that are not addresses`, hostile('a:a:a:a:a:a:a:a:aa ')],
+    [`${near}ipv6: :: next to letters`, hostile('::g ')],
+    [`${near}authorization-header: Basic, not a credential`, hostile('Basic aaaaaaaaaaaa ')],
+    [`${near}authorization-header: Bearer, no token`, hostile('Bearer ')],
+    [`${near}pem-private-key: headers one dash short`, hostile('-----BEGIN RSA PRIVATE KEY---- ')],
+    [`${near}home-path: /home/ repeated`, hostile('/home/')],
+    [
+      `${near}keyword tokens: one character short`,
+      hostile(
+        `ghp_${'a'.repeat(35)} sk-${'a'.repeat(19)} AKIA${'A'.repeat(15)} xoxb-${'a'.repeat(9)} npm_${'a'.repeat(35)} AIza${'a'.repeat(34)} ` +
+          `glpat-${'a'.repeat(19)} sk_live_${'a'.repeat(9)} https://hooks.slack.com/services/${'a'.repeat(7)} `,
+      ),
+    ],
+  ]
 }
 
 function records(seed: number, make: (rand: () => number) => string): string[] {
@@ -241,6 +297,17 @@ export function run(): Promise<BenchResult[]> {
     rows.push({ name: `scrubString, balanced, ${kind}`, mbPerSecond: sizeOf(text) / 1e6 / times[i]! })
   })
 
+  const whole = new Scrubber({ policy: { ...presets.balanced.scrub, maxStringLength: 2 * HOSTILE_LENGTH } })
+  for (const v of registered) whole.register(v)
+  const cases = hostileCases(prng(13))
+  const hostileTimes = bestInTurns(cases.map(([, text]) => () => void whole.scrubString(text)))
+  cases.forEach(([name, text], i) => {
+    rows.push({ name: name === PROSE_2MB ? name : `scrubString, 2 MB, ${name}`, mbPerSecond: text.length / 1e6 / hostileTimes[i]! })
+  })
+  const assignments = cases[1]![1]
+  const [bounded] = bestInTurns([() => void scrubber.scrubString(assignments)])
+  rows.push({ name: 'scrubString, 2 MB, a=a=…, preset maxStringLength 8192', mbPerSecond: assignments.length / 1e6 / bounded! })
+
   return Promise.resolve(withRatios(rows))
 }
 
@@ -257,7 +324,10 @@ function withRatios(rows: BenchResult[]): BenchResult[] {
       const baseline = `registered secrets, Aho-Corasick, ${SECRET_COUNTS[0]}, ${ours[2]}`
       return { ...row, baseline, ratio: row.mbPerSecond / rate(baseline) }
     }
-    if (row.name.startsWith('scrubString') && !row.name.endsWith('prose, no keyword')) {
+    if (row.name.startsWith('scrubString, 2 MB') && row.name !== PROSE_2MB) {
+      return { ...row, baseline: PROSE_2MB, ratio: row.mbPerSecond / rate(PROSE_2MB) }
+    }
+    if (row.name.startsWith('scrubString') && !row.name.endsWith('prose, no keyword') && row.name !== PROSE_2MB) {
       const baseline = 'scrubString, balanced, prose, no keyword'
       return { ...row, baseline, ratio: row.mbPerSecond / rate(baseline) }
     }
@@ -271,9 +341,17 @@ async function main(): Promise<void> {
   const width = Math.max(...rows.map((r) => r.name.length))
   console.log(`${'case'.padEnd(width)}  ${'MB/s'.padStart(8)}  ratio`)
   for (const row of rows) {
-    const ratio = row.ratio === undefined ? '' : `${row.ratio.toFixed(3)} vs ${row.baseline}`
+    const cost = row.baseline === PROSE_2MB ? ` (costs ${(1 / row.ratio!).toPrecision(2)}x)` : ''
+    const ratio = row.ratio === undefined ? '' : `${row.ratio.toFixed(3)} vs ${row.baseline}${cost}`
     console.log(`${row.name.padEnd(width)}  ${row.mbPerSecond.toFixed(1).padStart(8)}  ${ratio}`)
   }
+  const slowest = (kind: string): BenchResult =>
+    rows.filter((r) => r.name.includes(kind)).reduce((a, b) => (b.ratio! < a.ratio! ? b : a))
+  const nearMiss = slowest('2 MB, near miss')
+  const verdict = 1 / nearMiss.ratio! <= HOSTILE_TARGET ? 'met' : 'NOT met'
+  console.log(`\nnear misses / prose, cost: at most ${(1 / nearMiss.ratio!).toFixed(1)}x (${nearMiss.name}; target <= ${HOSTILE_TARGET}x): ${verdict}`)
+  const dense = slowest('2 MB, dense matches')
+  console.log(`dense matches / prose, cost: at most ${(1 / dense.ratio!).toFixed(1)}x (${dense.name}; output up to 6x the input, no target)`)
   for (const kind of ['log records', 'random-token records']) {
     const at10k = rows.find((r) => r.name === `registered secrets, Aho-Corasick, 10000, ${kind}`)!
     const verdict = at10k.ratio! >= 0.8 ? 'met' : 'NOT met'

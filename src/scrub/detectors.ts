@@ -53,8 +53,8 @@ export interface Detector {
 }
 
 /*
- * LINEAR-TIME RULE for every built-in regular expression (audited by
- * test/scrub/detectors.test.ts). JavaScript's engine backtracks, so:
+ * LINEAR-TIME RULE for every built-in regular expression (rules 1 and 2
+ * audited by test/scrub/detectors.test.ts). JavaScript's engine backtracks, so:
  *
  * 1. No nested quantifiers: no quantified group contains a quantifier
  *    (`(a+)+`, `(?:\.[0-9]{1,3}){3}`). Repeated structure is written out or
@@ -62,10 +62,19 @@ export interface Detector {
  * 2. An unbounded quantifier is followed only by something its class cannot
  *    match (end of pattern, a lookahead on the same class, a literal it
  *    excludes), so a run is split exactly one way. Where two adjacent
- *    quantifiers overlap, the first is bounded by a small constant.
+ *    quantifiers overlap, the first is bounded by a small constant (64). A
+ *    lazy `[\s\S]*?` up to a terminator is two searches instead (PEM), and
+ *    "up to the last '@'" is a run then a look back (URL credentials).
  * 3. A match can start only at a literal keyword or where a lookbehind says a
  *    token begins, so a failed attempt costs a bounded number of steps and the
  *    whole scan stays O(length x constant).
+ * 4. The code driving a regex never goes back over what it has read: after a
+ *    match or a refusal it resumes past it, and a look around a match is
+ *    bounded (64, 254, 600 characters) or remembered from the previous one.
+ *    (secret-assignment once resumed inside each value it refused: 1,024
+ *    steps per two characters of `a=a=…`; emails once looked back to the
+ *    start of the string for a dot.) The worst inputs found are in
+ *    bench/scrubber.ts, each within a few times the cost of prose.
  *
  * User patterns are not held to this rule: they run on re2js, which is
  * linear-time by construction.
@@ -85,19 +94,31 @@ const GITLAB = /(?<![A-Za-z0-9_])gl(?:pat|dt|rt|ptt|ft|cbt|oas|soat|imt|agent)-[
 // split once) starting 2-6 for cards; two letters and two digits for IBANs.
 const CARD_CANDIDATE = /[2-6][0-9]{3}[ -]?[0-9]{4}/g
 const IBAN_CANDIDATE = /[A-Za-z]{2}[0-9]{2}/g
+// A block runs from BEGIN to the first END after it (two searches, not one lazy `[\s\S]*?`).
 // An unterminated block is redacted to the end of the string: a truncated key is still key material.
-const PEM =
-  /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g
-const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g
-// Greedy up to the last '@' before the path: a password may hold an unescaped '@'.
-const URL_USERINFO = /:\/\/([^\s/?#"'<>\\]{1,512})@/g
+const PEM_BEGIN = /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g
+const PEM_END = /-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g
+// Like PEM blocks, a token cut short at the end of the string (header, or header and part of the
+// payload) is redacted to the end: its claims are still there, and a scrubber that scans only a
+// prefix of a long string must not half-leak a token straddling that prefix's end.
+const JWT =
+  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*|\.[A-Za-z0-9_-]*$|$)/g
+// The characters a userinfo may hold, after '://' (sticky). The userinfo ends at the last '@' among them
+// or right after them: a password may hold an unescaped '@'.
+const URL_USERINFO_RUN = /[^\s/?#"'<>\\]{1,512}/y
 const IPV4 = /(?<![0-9A-Za-z.])[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9]|\.[0-9])/g
 // A segment starting with '[' is a marker already: stripping twice changes nothing.
 const HOME_PATH = /(?:\/home\/|\/Users\/|[A-Za-z]:(?:\\{1,2}|\/)Users(?:\\{1,2}|\/))([^/\\\s:"'<>|*?[][^/\\\s:"'<>|*?]*)/gi
 const AUTHORIZATION = /(?<![A-Za-z0-9])(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+([A-Za-z0-9._~+/-]{8,}=*)/g
-// key, then = or :, then a double-quoted, escaped-double-quoted, single-quoted or bare value.
-const ASSIGNMENT =
-  /(?<![A-Za-z0-9_.-])(\\?["']?)([A-Za-z_][A-Za-z0-9_.-]{0,63})\1[ \t]{0,8}[:=][ \t]{0,8}(?:"((?:[^"\\\r\n]|\\.){1,1024})"|\\"((?:[^"\\\r\n]|\\[^"]){1,1024})\\"|'([^'\r\n]{1,1024})'|((?:[Bb]earer |[Bb]asic |[Tt]oken |[Dd]igest )?[^\s,;&"'<>{}[\]\\]{1,1024}))/g
+// An assignment is read in two steps, so a key that names no secret costs
+// only its own characters: `a=a=a=…` after a sensitive word must not read a
+// 1024-character value at every `=` (rule 4 above).
+// Step 1: a key, optionally quoted, then = or :, then blanks.
+const ASSIGNMENT_KEY = /(?<![A-Za-z0-9_.-])(\\?["']?)([A-Za-z_][A-Za-z0-9_.-]{0,63})\1[ \t]{0,8}[:=][ \t]{0,8}/g
+// Step 2, after a sensitive key only, right where step 1 ended: a
+// double-quoted, escaped-double-quoted, single-quoted or bare value.
+const ASSIGNMENT_VALUE =
+  /"((?:[^"\\\r\n]|\\.){1,1024})"|\\"((?:[^"\\\r\n]|\\[^"]){1,1024})\\"|'([^'\r\n]{1,1024})'|((?:[Bb]earer |[Bb]asic |[Tt]oken |[Dd]igest )?[^\s,;&"'<>{}[\]\\]{1,1024})/y
 
 // Values that say nothing secret: `password: null`, `auth=false`.
 const INERT_VALUES = new Set(['null', 'true', 'false', 'undefined', 'none', 'nil'])
@@ -108,15 +129,38 @@ function runRegex(re: RegExp, text: string, sink: MatchSink, rule: number): void
   while ((m = re.exec(text)) !== null) sink.add(m.index, m.index + m[0].length, rule)
 }
 
+// Each '://' reads at most 513 characters, and never past the next '/': so never past the next '://'.
 function findUrlCredentials(text: string, sink: MatchSink, rule: number): void {
-  const re = URL_USERINFO
-  re.lastIndex = 0
-  let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null) sink.add(m.index + 3, m.index + m[0].length - 1, rule)
+  const run = URL_USERINFO_RUN
+  for (let scheme = text.indexOf('://'); scheme !== -1; scheme = text.indexOf('://', scheme + 1)) {
+    const start = scheme + 3
+    run.lastIndex = start
+    if (!run.test(text)) continue
+    let at = run.lastIndex // the character after the run may be an '@' too
+    while (at > start && text.charCodeAt(at) !== 64 /* @ */) at--
+    if (at > start) sink.add(start, at, rule)
+  }
 }
 
-// Anchored on each '@': the local part is read leftwards, the domain rightwards.
+function findPemBlocks(text: string, sink: MatchSink, rule: number): void {
+  const begin = PEM_BEGIN
+  const end = PEM_END
+  begin.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = begin.exec(text)) !== null) {
+    end.lastIndex = begin.lastIndex
+    const stop = end.test(text) ? end.lastIndex : text.length
+    sink.add(m.index, stop, rule)
+    begin.lastIndex = stop
+  }
+}
+
+// Anchored on each '@': the local part is read leftwards, the domain rightwards,
+// each within its bound, so every character is read a bounded number of times.
 function findEmails(text: string, sink: MatchSink, rule: number): void {
+  // How far the look back for a URL (see insideUrlUserinfo) has read, and the last stop it saw.
+  let scanned = 0
+  let lastStop = -1
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
     let start = at
     while (start > 0 && at - start < 64 && isLocalPart(text.charCodeAt(start - 1))) start--
@@ -125,10 +169,14 @@ function findEmails(text: string, sink: MatchSink, rule: number): void {
     while (end < text.length && end - at <= 253 && isDomainPart(text.charCodeAt(end))) end++
     // The address ends at its top-level domain: 2-24 letters after the last dot.
     while (end > at + 1 && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--
-    const dot = text.lastIndexOf('.', end - 1)
+    let dot = end - 1
+    while (dot > at + 1 && text.charCodeAt(dot) !== 46) dot--
     if (dot <= at + 1 || end - dot - 1 < 2 || end - dot - 1 > 24 || !lettersOnly(text, dot + 1, end)) continue
+    // Starts only grow (a local part holds no '@'), so the stops are found in one pass over the text.
+    for (let k = Math.max(scanned, 2); k < start; k++) if (isUrlLookbackStop(text.charCodeAt(k))) lastStop = k
+    scanned = start
     // `scheme://user@host`: the userinfo belongs to url-credentials, which keeps the host.
-    if (!insideUrlUserinfo(text, start)) sink.add(start, end, rule)
+    if (!insideUrlUserinfo(text, start, lastStop)) sink.add(start, end, rule)
   }
 }
 
@@ -145,14 +193,16 @@ function lettersOnly(text: string, start: number, end: number): boolean {
   return true
 }
 
-function insideUrlUserinfo(text: string, start: number): boolean {
-  for (let k = start - 1; k >= 2 && k >= start - 600; k--) {
-    const c = text.charCodeAt(k)
-    // A userinfo may hold '@' itself (an unescaped password), so only a space, a quote or a '/' ends the look back.
-    if (c === 47 /* / */) return text.charCodeAt(k - 1) === 47 && text.charCodeAt(k - 2) === 58 /* : */
-    if (c <= 32 || c === 34 || c === 39) return false
-  }
-  return false
+// A userinfo may hold '@' itself (an unescaped password), so only a space, a quote or a '/' ends the look back.
+function isUrlLookbackStop(c: number): boolean {
+  return c === 47 /* / */ || c <= 32 || c === 34 || c === 39
+}
+
+// Whether the local part at `start` sits in `scheme://…`: the nearest stop before it, within 600
+// characters, is the '/' of '://'. `lastStop` is that nearest stop (at index 2 or more), or -1.
+function insideUrlUserinfo(text: string, start: number, lastStop: number): boolean {
+  if (lastStop < 2 || lastStop < start - 600) return false
+  return text.charCodeAt(lastStop) === 47 && text.charCodeAt(lastStop - 1) === 47 && text.charCodeAt(lastStop - 2) === 58 /* : */
 }
 
 function findIpv4(text: string, sink: MatchSink, rule: number): void {
@@ -241,22 +291,28 @@ function looksLikeBasicCredential(value: string): boolean {
   return decoded.includes(':') && /^[\x20-\x7e]+$/.test(decoded)
 }
 
+// Step 1 reads each character a bounded number of times. Step 2 runs once
+// per sensitive key: a value it finds is skipped whole; a quoted value it
+// cannot close stops before the next quote of its kind (where it would have
+// closed), so failed reads of one quoting style never overlap: at most three
+// (", \" and ') cover any character.
 function findAssignments(text: string, sink: MatchSink, rule: number, context: DetectorContext): void {
-  const re = ASSIGNMENT
-  re.lastIndex = 0
+  const keys = ASSIGNMENT_KEY
+  const values = ASSIGNMENT_VALUE
+  keys.lastIndex = 0
   let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null) {
-    const end = m.index + m[0].length
-    const value = m[3] ?? m[4] ?? m[5] ?? m[6]!
-    const closing = m[3] !== undefined || m[5] !== undefined ? 1 : m[4] !== undefined ? 2 : 0
-    const valueEnd = end - closing
+  while ((m = keys.exec(text)) !== null) {
+    // Not a secret key: go on right after the `=`, where its value may hold one (`note=password=x`).
+    if (!context.sensitiveKeys.matches(m[2]!)) continue
+    values.lastIndex = keys.lastIndex
+    const v = values.exec(text)
+    if (v === null) continue
+    const value = v[1] ?? v[2] ?? v[3] ?? v[4]!
+    const closing = v[1] !== undefined || v[3] !== undefined ? 1 : v[2] !== undefined ? 2 : 0
+    const valueEnd = values.lastIndex - closing
     const valueStart = valueEnd - value.length
-    if (!context.sensitiveKeys.matches(m[2]!)) {
-      // Not a secret key; the value may still hold one (`note=password=x`): look again from it.
-      re.lastIndex = valueStart
-      continue
-    }
     if (!INERT_VALUES.has(value.toLowerCase())) sink.add(valueStart, valueEnd, rule)
+    keys.lastIndex = values.lastIndex
   }
 }
 
@@ -371,67 +427,125 @@ function luhnValid(text: string, start: number, end: number): boolean {
  * ISO 13616's mod-97 check (check digits 02-98).
  */
 function findIbans(text: string, sink: MatchSink, rule: number): void {
-  const n = text.length
   const candidates = IBAN_CANDIDATE
   candidates.lastIndex = 0
   let m: RegExpExecArray | null
   while ((m = candidates.exec(text)) !== null) {
     const i = m.index
-    candidates.lastIndex = i + 1
-    if (i + 15 > n || (i > 0 && isAlnum(text.charCodeAt(i - 1)))) continue
-    const check = (text.charCodeAt(i + 2) - 48) * 10 + (text.charCodeAt(i + 3) - 48)
-    if (check < 2 || check > 98) continue
-    // Walk the candidate, remembering where each group ends.
-    let groups = 0
-    let count = 0
-    let j = i
-    while (j < n && count < 34) {
-      const c = text.charCodeAt(j)
-      if (isAlnum(c)) {
-        count++
-        j++
-      } else if (c === 32 && j > i && isAlnum(text.charCodeAt(j - 1)) && j + 1 < n && isAlnum(text.charCodeAt(j + 1))) {
-        if (groups < MAX_GROUPS) {
-          groupStart[groups] = count
-          groupEnd[groups++] = j
-        }
-        j++
-      } else break
+    candidates.lastIndex = i > 0 && isAlnum(text.charCodeAt(i - 1)) ? i + 1 : findIbansInRun(text, i, sink, rule)
+  }
+}
+
+// Scratch rings for findIbansInRun, indexed by a sequence number modulo RING: an IBAN spans at
+// most 34 alphanumerics, so a candidate or group end is never needed after 64 more of either.
+const RING = 64
+const candidateCount = new Int32Array(RING) // alphanumerics before it in the run
+const candidatePos = new Int32Array(RING)
+const candidateLead = new Int32Array(RING) // its first four characters' remainder mod 97
+const candidateBbanValue = new Int32Array(RING) // the run's remainder up to its BBAN
+const candidateBbanDigits = new Int32Array(RING) // how many digits that covers
+const endCount = new Int32Array(RING)
+const endPos = new Int32Array(RING)
+const endValue = new Int32Array(RING)
+const endDigits = new Int32Array(RING)
+// 10^k mod 97, for k up to twice an IBAN's length.
+const POW10_MOD97 = Int32Array.from({ length: 70 }, (_, k) => {
+  let p = 1
+  for (let i = 0; i < k; i++) p = (p * 10) % 97
+  return p
+})
+
+/*
+ * One pass over a run of alphanumeric groups separated by single spaces,
+ * from `i` (where a group starts), checking every candidate in it; returns
+ * where the run ends. The run is read as one number (letters as two digits,
+ * A=10), its remainder mod 97 kept as it goes: the remainder of any slice
+ * follows from the remainders at its ends, so each candidate (a group
+ * starting with two letters and check digits 02-98) is checked against each
+ * group end 15-34 alphanumerics after it, longest first, in O(1), and no
+ * character is read twice. A match hides the candidates inside it.
+ */
+function findIbansInRun(text: string, i: number, sink: MatchSink, rule: number): number {
+  const n = text.length
+  let count = 0 // alphanumerics read
+  let value = 0 // their remainder mod 97
+  let digits = 0 // how many digits they make
+  let ends = 0 // group ends seen
+  let pending = 0 // candidates seen
+  let next = 0 // the first candidate not yet checked
+  let hidden = 0 // candidates before this count are inside a match
+  let j = i
+  for (;;) {
+    if (isIbanLead(text, j)) {
+      const slot = pending++ & (RING - 1)
+      let lead = 0
+      for (let k = j; k < j + 4; k++) lead = mod97Step(lead, text.charCodeAt(k))
+      candidateCount[slot] = count
+      candidatePos[slot] = j
+      candidateLead[slot] = lead
+      // Two letters and two digits make six digits.
+      candidateBbanValue[slot] = (value * POW10_MOD97[6]! + lead) % 97
+      candidateBbanDigits[slot] = digits + 6
     }
-    if (j >= n || !isAlnum(text.charCodeAt(j))) {
-      if (groups < MAX_GROUPS) {
-        groupStart[groups] = count
-        groupEnd[groups++] = j
+    let c: number
+    while (j < n && isAlnum((c = text.charCodeAt(j)))) {
+      value = mod97Step(value, c)
+      digits += isDigit(c) ? 1 : 2
+      count++
+      j++
+      // The oldest candidate can have no group end left to see: check it.
+      if (next < pending && count - candidateCount[next & (RING - 1)]! > 34) {
+        hidden = checkIbanCandidate(next++ & (RING - 1), hidden, ends, sink, rule)
       }
     }
-    for (let g = groups - 1; g >= 0; g--) {
-      const length = groupStart[g]!
-      if (length < 15) break
-      if (ibanChecksumValid(text, i, length)) {
-        sink.add(i, groupEnd[g]!, rule)
-        candidates.lastIndex = groupEnd[g]!
-        break
-      }
+    const slot = ends++ & (RING - 1)
+    endCount[slot] = count
+    endPos[slot] = j
+    endValue[slot] = value
+    endDigits[slot] = digits
+    if (!(j + 1 < n && text.charCodeAt(j) === 32 && isAlnum(text.charCodeAt(j + 1)))) break
+    j++
+  }
+  while (next < pending) hidden = checkIbanCandidate(next++ & (RING - 1), hidden, ends, sink, rule)
+  return j
+}
+
+function isIbanLead(text: string, j: number): boolean {
+  if (j + 3 >= text.length || !isLetter(text.charCodeAt(j)) || !isLetter(text.charCodeAt(j + 1))) return false
+  const d1 = text.charCodeAt(j + 2)
+  const d2 = text.charCodeAt(j + 3)
+  if (!isDigit(d1) || !isDigit(d2)) return false
+  const check = (d1 - 48) * 10 + (d2 - 48)
+  return check >= 2 && check <= 98
+}
+
+// Checks the candidate in ring slot `c` against the group ends 15-34 alphanumerics after it,
+// longest first; reports a match, and returns the count up to which later candidates are hidden.
+function checkIbanCandidate(c: number, hidden: number, ends: number, sink: MatchSink, rule: number): number {
+  const a = candidateCount[c]!
+  if (a < hidden) return hidden
+  for (let k = ends - 1; k >= 0 && k >= ends - RING; k--) {
+    const e = k & (RING - 1)
+    const length = endCount[e]! - a
+    if (length > 34) continue
+    if (length < 15) break
+    // The first four characters move to the end: BBAN, then country code and check digits.
+    const bban = mod97(endValue[e]! - candidateBbanValue[c]! * POW10_MOD97[endDigits[e]! - candidateBbanDigits[c]!]!)
+    if ((bban * POW10_MOD97[6]! + candidateLead[c]!) % 97 === 1) {
+      sink.add(candidatePos[c]!, endPos[e]!, rule)
+      return endCount[e]!
     }
   }
+  return hidden
+}
+
+function mod97(x: number): number {
+  const r = x % 97
+  return r < 0 ? r + 97 : r
 }
 
 function isLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
-}
-
-function ibanChecksumValid(text: string, start: number, length: number): boolean {
-  let remainder = 0
-  let seen = 0
-  // The first four characters move to the end: BBAN, then country code, then check digits.
-  for (let k = start; seen < length; k++) {
-    const c = text.charCodeAt(k)
-    if (c === 32) continue
-    if (seen >= 4) remainder = mod97Step(remainder, c)
-    seen++
-  }
-  for (let k = start; k < start + 4; k++) remainder = mod97Step(remainder, text.charCodeAt(k))
-  return remainder === 1
 }
 
 function mod97Step(remainder: number, c: number): number {
@@ -518,11 +632,11 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
   'pem-private-key': {
     description: 'PEM and OpenSSH private key blocks, BEGIN to END (to the end of the string when END is missing)',
     keywords: ['-----begin'],
-    patterns: [PEM],
-    find: regexFind(PEM),
+    patterns: [PEM_BEGIN, PEM_END],
+    find: findPemBlocks,
   },
   jwt: {
-    description: 'JSON Web Tokens (eyJ….….…)',
+    description: 'JSON Web Tokens (eyJ….….…), and a token cut short at the end of the string',
     keywords: ['eyj'],
     patterns: [JWT],
     find: regexFind(JWT),
@@ -530,7 +644,7 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
   'url-credentials': {
     description: 'credentials in URLs (scheme://user:pass@host): the userinfo is replaced, the host kept',
     keywords: ['://'],
-    patterns: [URL_USERINFO],
+    patterns: [URL_USERINFO_RUN],
     find: findUrlCredentials,
   },
   email: {
@@ -580,7 +694,7 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
   'secret-assignment': {
     description: 'values assigned to sensitive key names in text: password=…, api_key: …, "token": "…"',
     keywords: 'sensitive-keys',
-    patterns: [ASSIGNMENT],
+    patterns: [ASSIGNMENT_KEY, ASSIGNMENT_VALUE],
     find: findAssignments,
   },
 }

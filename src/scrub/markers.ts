@@ -92,6 +92,8 @@ export function binaryMarker(bytes: number): string {
 
 /**
  * Appended to a string cut at `scrub.maxStringLength` (after scrubbing).
+ * `removed` counts the code units not shown: those of the scrubbed text past
+ * the cut, plus those of a long input past the part that was scanned.
  *
  * @example
  * ```ts

@@ -51,7 +51,7 @@ export interface ScrubbedErrorNode {
 export interface ScrubbedError extends ScrubbedErrorNode {
   /** The mode applied: the policy's, or `type` when `fingerprint` or `encrypted` had no keys. */
   readonly mode: ExceptionMode
-  /** `fingerprint` mode: a keyed hash of the normalised messages and stacks, `fp1.<kid>.<mac>`. */
+  /** `fingerprint` mode: a keyed hash of the normalised messages and stacks (their first 64 Ki code units), `fp1.<kid>.<mac>`. */
   readonly fingerprint?: string
   /** `encrypted` mode: a value token (`alkv1.`) of the whole error; see {@link scrubError}. */
   readonly token?: string
@@ -84,6 +84,9 @@ export interface ScrubErrorOptions {
 const MAX_CAUSES = 64
 const MAX_TYPE_LENGTH = 128
 const MAX_CODE_LENGTH = 64
+// What the fingerprint and the `frames` stack read of a message or stack: a prefix, so a 50 MB
+// message costs what a 64 KB one does. (The other modes go through the scrubber, which bounds itself.)
+const MAX_READ_LENGTH = 65_536
 const FRAME = /^\s*at (?:async )?(?:new )?([^\s(]+)(?: \[as [^\]\s]{1,200}\])? \(/
 
 /** The parts read from one error, before the mode decides what leaves. */
@@ -107,14 +110,16 @@ interface RawError {
  * | `full` | registered secrets masked | registered secrets masked | |
  * | `scrubbed` (default) | scrubbed | per `exceptions.stack`: `drop`, `scrubbed`, or `frames` (function names only) | |
  * | `type` | none | none | |
- * | `fingerprint` | none | none | `fingerprint`: keyed HMAC of the normalised messages and stacks (digits, hex ids, UUIDs and directories removed), so one bug groups under one value |
+ * | `fingerprint` | none | none | `fingerprint`: keyed HMAC of the normalised messages and stacks (digits, hex ids, UUIDs and directories removed), so one bug groups under one value; only the first 65,536 code units of each message and stack count |
  * | `encrypted` | none | none | `token`: a ValueCipher token of the whole error (wire format below) |
  *
- * In every mode: `type` and `code` are scrubbed; the `cause` chain and
- * `AggregateError.errors` are followed to `maxCauseDepth` levels (64 errors
- * at most), each reported per the same mode; home directories are removed
- * from stacks; a thrown non-Error (string, object, number, null) becomes
- * type `NonError` with its scrubbed JSON as message, never the raw value.
+ * In every mode: `type` and `code` are cut to 128 and 64 characters and
+ * scrubbed; `frames` reads the whole lines in the first 65,536 code units of
+ * a stack; the `cause` chain and `AggregateError.errors` are followed to
+ * `maxCauseDepth` levels (64 errors at most), each reported per the same
+ * mode; home directories are removed from stacks; a thrown non-Error
+ * (string, object, number, null) becomes type `NonError` with its scrubbed
+ * JSON as message, never the raw value.
  * `fingerprint` and `encrypted` without `keys` fall back to `type` (fail
  * closed). Reading a hostile error (throwing getters, Proxies) gives type
  * `[airlock:withheld]`, never an exception.
@@ -238,8 +243,8 @@ function readOne(value: unknown, scrubber: Scrubber): RawError {
   const type = typeof ctorName === 'string' && ctorName !== '' ? ctorName : typeof value.name === 'string' ? value.name : 'Error'
   const code: unknown = (value as { code?: unknown }).code
   return {
-    type,
-    code: typeof code === 'string' || typeof code === 'number' ? String(code) : undefined,
+    type: type.slice(0, MAX_TYPE_LENGTH),
+    code: typeof code === 'string' || typeof code === 'number' ? String(code).slice(0, MAX_CODE_LENGTH) : undefined,
     message: typeof value.message === 'string' ? value.message : String(value.message),
     stack: typeof value.stack === 'string' ? value.stack : undefined,
     causes: [],
@@ -303,11 +308,11 @@ function typeOnly(raw: RawError, at: string, scrubber: Scrubber, transforms: Scr
 }
 
 function cleanType(type: string, scrubber: Scrubber, transforms: ScrubTransform[], path: string): string {
-  return scrubber.scrubString(type.slice(0, MAX_TYPE_LENGTH), transforms, path)
+  return scrubber.scrubString(type, transforms, path)
 }
 
 function cleanCode(code: string, scrubber: Scrubber, transforms: ScrubTransform[], path: string): string {
-  return scrubber.scrubString(code.slice(0, MAX_CODE_LENGTH), transforms, path)
+  return scrubber.scrubString(code, transforms, path)
 }
 
 // Registered secrets only (and the length bound), transforms moved under `path`.
@@ -320,12 +325,19 @@ function masked(text: string, scrubber: Scrubber, transforms: ScrubTransform[], 
 // Only the function names of the frames: no message line, no files, no positions.
 function frames(stack: string, scrubber: Scrubber, transforms: ScrubTransform[], path: string): string {
   const names: string[] = []
-  for (const line of stack.split('\n')) {
+  for (const line of linesWithin(stack, MAX_READ_LENGTH).split('\n')) {
     if (!/^\s*at /.test(line)) continue
     const m = FRAME.exec(line)
     names.push(`    at ${m === null ? '<anonymous>' : m[1]}`)
   }
   return scrubber.scrubString(names.join('\n'), transforms, path)
+}
+
+// The whole lines of `text` within its first `limit` code units (a first line that long is cut).
+function linesWithin(text: string, limit: number): string {
+  if (text.length <= limit) return text
+  const end = text.lastIndexOf('\n', limit)
+  return text.slice(0, end === -1 ? limit : end)
 }
 
 // The encrypted payload: what `full` would send, registered secrets still masked.
@@ -340,13 +352,13 @@ function sealed(raw: RawError, scrubber: Scrubber): Record<string, unknown> {
 
 // Same bug, same text: ids, numbers and directories vary between occurrences.
 function normalisedText(raw: RawError): string {
-  let text = `${raw.type}\n${normalise(raw.message)}\n${normalise(stackFrames(raw.stack))}`
+  const stack = raw.stack === undefined ? '' : linesWithin(raw.stack, MAX_READ_LENGTH)
+  let text = `${raw.type}\n${normalise(raw.message.slice(0, MAX_READ_LENGTH))}\n${normalise(stackFrames(stack))}`
   for (const cause of raw.causes) text += `\n--\n${normalisedText(cause)}`
   return text
 }
 
-function stackFrames(stack: string | undefined): string {
-  if (stack === undefined) return ''
+function stackFrames(stack: string): string {
   return stack
     .split('\n')
     .filter((line) => /^\s*at /.test(line))

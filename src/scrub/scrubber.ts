@@ -81,7 +81,11 @@ export const SECRET_TOO_SHORT_WARNING = 'AIRLOCK_SECRET_TOO_SHORT'
  * In structured values it also replaces whole any value under a key that
  * names a secret (`password`, `apiKey`, `x-auth-token`; see
  * `SensitiveKeyMatcher`), and keeps to the policy's bounds (depth, nodes,
- * string length). Actions: `redact` gives `[REDACTED:<rule>]`, `mask` the
+ * string length). A string longer than `maxStringLength` is scanned only to
+ * `maxStringLength` plus a margin that covers the longest match (4,096 code
+ * units, or the longest registered secret's encoding), then scrubbed, then
+ * cut: the work per string is bounded, and a match across the cut is
+ * redacted whole. Actions: `redact` gives `[REDACTED:<rule>]`, `mask` the
  * same number of `*`, `hash` a keyed fingerprint (`fp1.<kid>.<mac>`; plain
  * `redact` without a key ring), `remove` deletes the match (or the key).
  *
@@ -200,16 +204,15 @@ export class Scrubber {
   scrubString(text: string, transforms?: ScrubTransform[], path = '$'): string {
     if (typeof text !== 'string') throw new InvalidArgumentError(`expected a string to scrub, got ${describe(text)}`)
     const engine = this.#engine
-    const scrubbed = engine.scrubText(text, false)
+    const scrubbed = engine.scrubBounded(text, false)
     if (transforms !== undefined) {
       for (let i = 0; i < engine.hitCount; i++) {
         const rule = engine.hits[i]!
         transforms.push({ path, rule: engine.ruleIds[rule]!, action: engine.ruleActions[rule]! })
       }
+      if (engine.truncated) transforms.push({ path, rule: 'max-string-length', action: 'truncate' })
     }
-    if (scrubbed.length <= engine.maxStringLength) return scrubbed
-    transforms?.push({ path, rule: 'max-string-length', action: 'truncate' })
-    return engine.truncate(scrubbed)
+    return scrubbed
   }
 
   /**

@@ -80,10 +80,20 @@ export function secretEncodings(value: string): string[] {
 export class SecretMatcher {
   readonly #values = new Set<string>()
   #automaton: AhoCorasick | null = null
+  #longest = 0
 
   /** How many distinct values are registered. */
   get size(): number {
     return this.#values.size
+  }
+
+  /**
+   * The length of the longest pattern (value or encoding) in code units, 0
+   * when none: no match is longer, so a scan of a string's prefix finds every
+   * match that starts at least this far before the prefix ends.
+   */
+  get longest(): number {
+    return this.#longest
   }
 
   /** Registers a value. Returns false when it was already registered. */
@@ -91,6 +101,7 @@ export class SecretMatcher {
     if (this.#values.has(value)) return false
     this.#values.add(value)
     this.#automaton = null
+    for (const text of secretEncodings(value)) if (text.length > this.#longest) this.#longest = text.length
     return true
   }
 

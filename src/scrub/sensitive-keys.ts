@@ -2,7 +2,9 @@ import { InvalidArgumentError } from '../errors.js'
 import { DEFAULT_SENSITIVE_KEYS } from '../policy/detector-ids.js'
 
 // Results are cached per key name; key sets repeat from record to record.
+// Longer keys are not: they rarely repeat, and the cache would keep them alive.
 const CACHE_LIMIT = 4096
+const CACHED_KEY_LENGTH = 256
 
 /**
  * Decides whether an object key names a secret, so that its value is
@@ -39,6 +41,10 @@ export class SensitiveKeyMatcher {
   /** The names, lower-cased, without separators. */
   readonly names: readonly string[]
   readonly #wordLists: readonly (readonly string[])[]
+  /** Each name without a trailing `s`: every way a key can match contains one (see #compute). */
+  readonly #stems: readonly string[]
+  /** What a run of words may equal: each name, its plural, and its singular when it ends in `s`. */
+  readonly #spellingsOfRuns: readonly string[]
   readonly #cache = new Map<string, boolean>()
 
   constructor(extra: readonly string[] = []) {
@@ -48,6 +54,9 @@ export class SensitiveKeyMatcher {
     }
     this.#wordLists = [...DEFAULT_SENSITIVE_KEYS, ...(names as readonly string[])].map(splitWords).filter((words) => words.length > 0)
     this.names = [...new Set(this.#wordLists.map((words) => words.join('')))]
+    this.#stems = this.names.map((name) => (name.endsWith('s') ? name.slice(0, -1) : name))
+    const runs = this.names.flatMap((name) => [name, `${name}s`, ...(name.endsWith('s') ? [name.slice(0, -1)] : [])])
+    this.#spellingsOfRuns = [...new Set(runs)].filter((run) => run !== '')
   }
 
   /**
@@ -72,31 +81,74 @@ export class SensitiveKeyMatcher {
     const cached = this.#cache.get(key)
     if (cached !== undefined) return cached
     const result = this.#compute(key)
+    if (key.length > CACHED_KEY_LENGTH) return result
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear()
     this.#cache.set(key, result)
     return result
   }
 
+  // Linear passes and native searches: a key may be megabytes long.
   #compute(key: string): boolean {
-    const words = splitWords(key)
-    if (words.length === 0) return false
-    const joined = words.join('')
-    for (const name of this.names) {
-      if (endsWithName(joined, name)) return true
-      for (let i = 0; i < words.length; i++) {
-        let run = ''
-        for (let j = i; j < words.length && run.length <= name.length + 1; j++) {
-          run += words[j]
-          if (sameName(run, name)) return true
-        }
+    const joined = joinedWords(key)
+    // Every match (a run of words, or the end of the joined key, equal to a name, its plural or
+    // singular) contains a name's stem; most keys contain none.
+    if (joined === '' || !includesAny(joined, this.#stems)) return false
+    for (const name of this.names) if (endsWithName(joined, name)) return true
+    // A run of consecutive words is a slice of `joined` that starts and ends on word boundaries.
+    const boundary = wordBoundaries(key, joined.length)
+    for (const run of this.#spellingsOfRuns) {
+      for (let at = joined.indexOf(run); at !== -1; at = joined.indexOf(run, at + 1)) {
+        if (boundary[at] === 1 && boundary[at + run.length] === 1) return true
       }
     }
     return false
   }
 }
 
-function sameName(candidate: string, name: string): boolean {
-  return candidate === name || candidate === `${name}s` || (name.endsWith('s') && candidate === name.slice(0, -1))
+// splitWords(key).join(''): the ASCII letters (lower-cased) and digits of `key`.
+function joinedWords(key: string): string {
+  const letters = Buffer.allocUnsafe(key.length)
+  let length = 0
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    if (c >= 65 && c <= 90) letters[length++] = c + 32
+    else if (isLowerOrDigit(c)) letters[length++] = c
+  }
+  return letters.toString('latin1', 0, length)
+}
+
+// Marks each offset in joinedWords(key) (`length` code units) where a word starts or ends,
+// splitting exactly as splitWords does.
+function wordBoundaries(key: string, length: number): Uint8Array {
+  const boundary = new Uint8Array(length + 1)
+  boundary[length] = 1
+  let at = 0
+  let inWord = false
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    const upper = c >= 65 && c <= 90
+    if (!upper && !isLowerOrDigit(c)) {
+      inWord = false
+      continue
+    }
+    if (!inWord) boundary[at] = 1
+    else if (upper) {
+      const next = i + 1 < key.length ? key.charCodeAt(i + 1) : 0
+      if (isLowerOrDigit(key.charCodeAt(i - 1)) || (next >= 97 && next <= 122)) boundary[at] = 1
+    }
+    inWord = true
+    at++
+  }
+  return boundary
+}
+
+function includesAny(text: string, parts: readonly string[]): boolean {
+  for (const part of parts) if (text.includes(part)) return true
+  return false
+}
+
+function isLowerOrDigit(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
 }
 
 function endsWithName(joined: string, name: string): boolean {

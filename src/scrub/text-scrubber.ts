@@ -40,6 +40,29 @@ KINDS[58] = KIND_COLON
 
 const BUILT_IN_RULES = new Set<string>([REGISTERED_SECRET_RULE, SENSITIVE_KEY_RULE, ...DETECTOR_IDS])
 
+/**
+ * How far past `maxStringLength` a long string is scanned, at least, before
+ * the rest is dropped unread (see {@link TextScrubber.scrubBounded}): enough
+ * for every built-in detector to recognise a match that starts before the
+ * cut. The most any needs is about 2,200 code units (secret-assignment: a
+ * quoted key of 64, blanks, then a quoted value of 1,024 escape pairs); URL
+ * credentials need 516, emails 320, a Basic credential its user name, the
+ * rest less than 100. PEM blocks and
+ * JWTs, which have no length bound, are recognised from their first 72 and
+ * 11 characters and redacted to the end of the scanned text when it ends
+ * inside them. Registered secrets raise the margin to their longest encoding
+ * when that is longer. Custom patterns are not bounded: a match that needs
+ * more than the margin past the cut to complete is not found, so the part of
+ * it before the cut is kept.
+ *
+ * @example
+ * ```ts
+ * // With maxStringLength 8192 and no secret longer than 4096, a 50 MB string costs a 12,288-character scan.
+ * engine.maxStringLength + Math.max(DETECTOR_REACH, engine.secrets.longest) // 12_288
+ * ```
+ */
+export const DETECTOR_REACH = 4096
+
 interface ActiveDetector {
   readonly detector: Detector
   readonly rule: number
@@ -60,9 +83,10 @@ interface CustomPattern {
  * then custom patterns), resolves overlaps and applies each rule's action.
  * Not exported from the package: use `Scrubber`.
  *
- * After each {@link TextScrubber.scrubText}, `hits[0 .. hitCount)` hold the
- * distinct rule numbers that changed the string, so the caller can record
- * transforms under a path it only builds when something matched.
+ * After each {@link TextScrubber.scrubText} or `scrubBounded`,
+ * `hits[0 .. hitCount)` hold the distinct rule numbers that changed the
+ * string, so the caller can record transforms under a path it only builds
+ * when something matched.
  *
  * @example
  * ```ts
@@ -82,6 +106,8 @@ export class TextScrubber {
   readonly minSecretLength: number
   hits = new Int32Array(8)
   hitCount = 0
+  /** Whether the last {@link TextScrubber.scrubBounded} cut its result. */
+  truncated = false
 
   readonly #markers: readonly string[]
   readonly #detectors: readonly ActiveDetector[]
@@ -161,9 +187,31 @@ export class TextScrubber {
   }
 
   /**
-   * Scrubs one string. With `secretsOnly`, only registered secrets are
-   * replaced (the `full` exception mode). Returns `text` itself when nothing
-   * matched. Does not truncate; see {@link TextScrubber.truncate}.
+   * Scrubs one string and keeps it to `maxStringLength`: the path of every
+   * string that leaves. It scans at most `maxStringLength` plus a margin
+   * (the larger of {@link DETECTOR_REACH} and the longest registered
+   * pattern), so a 50 MB string costs what a 12 KB one does; then it
+   * scrubs, and only then cuts to `maxStringLength`, so a match that
+   * straddles the cut is redacted whole and never half-leaks. A cut string
+   * ends with `[airlock:truncated N chars]`, N counting what was cut after
+   * scrubbing plus what was never scanned. Sets `truncated` and `hits`.
+   */
+  scrubBounded(text: string, secretsOnly: boolean): string {
+    const scanned = this.maxStringLength + Math.max(DETECTOR_REACH, this.secrets.longest)
+    if (text.length <= scanned) {
+      const scrubbed = this.scrubText(text, secretsOnly)
+      this.truncated = scrubbed.length > this.maxStringLength
+      return this.truncated ? this.#cut(scrubbed, 0) : scrubbed
+    }
+    this.truncated = true
+    return this.#cut(this.scrubText(text.slice(0, scanned), secretsOnly), text.length - scanned)
+  }
+
+  /**
+   * Scrubs one string, whole. With `secretsOnly`, only registered secrets
+   * are replaced (the `full` exception mode). Returns `text` itself when
+   * nothing matched. Neither bounds nor truncates: strings that leave go
+   * through {@link TextScrubber.scrubBounded}.
    */
   scrubText(text: string, secretsOnly: boolean): string {
     this.hitCount = 0
@@ -222,16 +270,13 @@ export class TextScrubber {
     return this.#markers[rule]!
   }
 
-  /**
-   * Cuts an already scrubbed string to `maxStringLength`, never inside a
-   * surrogate pair, and says how much was cut. Returns `text` when short enough.
-   */
-  truncate(text: string): string {
-    if (text.length <= this.maxStringLength) return text
-    let cut = this.maxStringLength
+  // Cuts scrubbed text to maxStringLength, never inside a surrogate pair (a scanned prefix may
+  // end in half of one), and counts what is not shown: scrubbed text past the cut, and input never scanned.
+  #cut(text: string, unscanned: number): string {
+    let cut = Math.min(this.maxStringLength, text.length)
     const last = text.charCodeAt(cut - 1)
     if (last >= 0xd800 && last <= 0xdbff) cut--
-    return text.slice(0, cut) + truncatedMarker(text.length - cut)
+    return text.slice(0, cut) + truncatedMarker(text.length - cut + unscanned)
   }
 
   #apply(text: string): string {

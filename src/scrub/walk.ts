@@ -42,7 +42,7 @@ const SCRUBBED_INTEGER = 1e12
  *
  * | input | output |
  * |---|---|
- * | string | scrubbed, then cut to `maxStringLength` (never cut first: a secret across the cut would half-leak) |
+ * | string | scrubbed, then cut to `maxStringLength` (never cut first: a secret across the cut would half-leak); a long one is scanned only to `maxStringLength` plus a margin (see `TextScrubber.scrubBounded`) |
  * | integer of 13+ digits | scrubbed as a string when a detector matches (card numbers) |
  * | bigint | its decimal digits, scrubbed |
  * | plain object, array | new object, array; keys scrubbed; a value under a sensitive key replaced whole |
@@ -129,11 +129,10 @@ export class Walker {
 
   #string(text: string): string {
     const engine = this.#engine
-    const scrubbed = engine.scrubText(text, this.#secretsOnly)
+    const scrubbed = engine.scrubBounded(text, this.#secretsOnly)
     if (engine.hitCount !== 0) this.#recordHits()
-    if (scrubbed.length <= engine.maxStringLength) return scrubbed
-    this.#record('max-string-length', 'truncate')
-    return engine.truncate(scrubbed)
+    if (engine.truncated) this.#record('max-string-length', 'truncate')
+    return scrubbed
   }
 
   #integer(value: number): string | number {
@@ -206,7 +205,7 @@ export class Walker {
     if (proto !== null && proto !== Object.prototype) {
       const ctor = (proto as { constructor?: unknown }).constructor
       const name = typeof ctor === 'function' ? ctor.name : ''
-      if (name !== 'Object') out.$class = name === '' ? 'anonymous' : this.#engine.scrubText(name, this.#secretsOnly)
+      if (name !== 'Object') out.$class = name === '' ? 'anonymous' : this.#engine.scrubBounded(name, this.#secretsOnly)
     }
     const source = value as Record<string, unknown>
     for (const key of Object.keys(source)) this.#entry(out, key, source[key], depth)
@@ -253,9 +252,8 @@ export class Walker {
   #entry(out: Record<string, unknown>, key: string, item: unknown, depth: number): void {
     const engine = this.#engine
     const path = this.#path
-    let safeKey = engine.scrubText(key, this.#secretsOnly)
+    let safeKey = engine.scrubBounded(key, this.#secretsOnly)
     const keyHits = engine.hitCount !== 0
-    if (safeKey.length > engine.maxStringLength) safeKey = engine.truncate(safeKey)
     // Two keys may scrub to the same text ("ada@x.io" and "bob@x.io"): keep both.
     if (safeKey !== key) {
       const base = safeKey

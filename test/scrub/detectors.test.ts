@@ -3,6 +3,7 @@ import { DETECTOR_IDS } from '../../src/policy/detector-ids.js'
 import { presets } from '../../src/policy/presets.js'
 import { DETECTORS } from '../../src/scrub/detectors.js'
 import { Scrubber } from '../../src/scrub/scrubber.js'
+import { SensitiveKeyMatcher } from '../../src/scrub/sensitive-keys.js'
 import type { ScrubTransform } from '../../src/scrub/transform.js'
 
 const scrubber = new Scrubber({ policy: { ...presets.balanced.scrub, maxStringLength: 1_000_000 } })
@@ -56,6 +57,20 @@ describe('DETECTORS', () => {
     expect(nestedQuantifiers('(?:[^"\\\\]|\\\\.){1,9}')).toEqual([])
   })
 
+  it('obeys the linear-time rule: no unbounded quantifier is followed by what its class can match', () => {
+    for (const detector of DETECTORS) {
+      for (const re of detector.patterns) expect(overlappingQuantifiers(re.source), `${detector.id}: ${re.source}`).toEqual([])
+    }
+    // The auditor itself must catch what it is for, and pass what the rule allows.
+    expect(overlappingQuantifiers('\\s*\\s*$')).not.toEqual([])
+    expect(overlappingQuantifiers('[a-z]+[a-z0-9]')).not.toEqual([])
+    expect(overlappingQuantifiers(':\\/\\/([^\\s/]{1,512})@')).not.toEqual([])
+    expect(overlappingQuantifiers('BEGIN[\\s\\S]*?(?:END|$)')).not.toEqual([])
+    expect(overlappingQuantifiers('a=[^\\s=]+=*')).toEqual([])
+    expect(overlappingQuantifiers('[A-Z ]{0,40}PRIVATE')).toEqual([])
+    expect(overlappingQuantifiers('[a-z]+(?:\\.[a-z]+|@)')).toEqual([])
+  })
+
   it('finishes on hostile input: each keyword and digit pattern repeated 100,000 times', () => {
     const hostile = [
       'a',
@@ -94,6 +109,24 @@ describe('DETECTORS', () => {
     for (const unit of hostile) {
       const text = unit.repeat(Math.ceil(100_000 / unit.length))
       expect(typeof scrubber.scrubString(text)).toBe('string')
+    }
+  })
+
+  it('cannot be slowed down: the inputs that once took seconds per megabyte finish in well under one', () => {
+    const whole = new Scrubber({ policy: { ...presets.balanced.scrub, maxStringLength: 8_000_000 } })
+    const hostile = [
+      // secret-assignment read a 1024-character value at every `a=` after a sensitive word: 1.8 s per 2 MB.
+      `password a=${'a='.repeat(1 << 21)}`,
+      // email looked back to the start of the string for a dot at every '@': 90 s per 2 MB.
+      '://a@'.repeat(1 << 18),
+      // iban read 34 characters and ran up to five checksums at every group.
+      'AB12 '.repeat(1 << 18),
+    ]
+    for (const text of hostile) {
+      const started = performance.now()
+      expect(whole.scrubString(text).length).toBeGreaterThan(0)
+      // The one timing bound in this file: linear scans take tens of milliseconds here.
+      expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(1_000)
     }
   })
 })
@@ -245,7 +278,259 @@ describe('each detector', () => {
     expect(scrub('password=hunter22').text).toBe('password=[REDACTED:secret-assignment]')
     expectUntouched('author=ada authority: high password: null auth=false')
   })
+
+  it('secret-assignment: a key that names no secret is skipped, and what follows its = is still read', () => {
+    expectRedacted('a=a=a=password=hunter22', 'hunter22', 'secret-assignment')
+    expectRedacted('note="password=hunter22"', 'hunter22', 'secret-assignment')
+    expectRedacted(`password ${'a='.repeat(2000)}token=s3cr3t-v4lue`, 's3cr3t-v4lue', 'secret-assignment')
+    expectRedacted('token="never closed\napi_key=zz9-zz9', 'zz9-zz9', 'secret-assignment')
+    expectRedacted(`token="${'x'.repeat(1100)}" secret='q7-q7-q7'`, 'q7-q7-q7', 'secret-assignment')
+    expectUntouched(`password ${'a='.repeat(100)}`)
+  })
+
+  it('jwt: a token cut short at the end of the string is redacted to the end', () => {
+    const header = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')
+    const payload = Buffer.from('{"sub":"ada@example.com","name":"Ada"}').toString('base64url')
+    expect(scrub(`got ${header}.${payload.slice(0, 20)}`).text).toBe('got [REDACTED:jwt]')
+    expect(scrub(`got ${header}.`).text).toBe('got [REDACTED:jwt]')
+    expect(scrub(`got ${header}`).text).toBe('got [REDACTED:jwt]')
+    expectUntouched(`got ${header}.x and more`)
+  })
+
+  it('email: an address within 600 characters after :// is the URL\'s userinfo; farther, an address', () => {
+    const near = `pg://${'a,'.repeat(250)}ada@example.com/db`
+    expect(scrub(near)).toEqual({ text: 'pg://[REDACTED:url-credentials]@example.com/db', rules: ['url-credentials'] })
+    const far = `pg://${'a,'.repeat(350)}ada@example.com/db`
+    expect(scrub(far).rules).toEqual(['email'])
+    expect(scrub(far).text).not.toContain('ada@')
+    const many = Array.from({ length: 40 }, (_, i) => `u${i}@example.com`).join(',')
+    const { text } = scrub(`${many} https://app:pw@db.internal/x ${many}`)
+    expect(text).not.toMatch(/u\d+@/)
+    expect(text).toContain('https://[REDACTED:url-credentials]@db.internal/x')
+  })
+
+  it('iban: finds exactly what checking every candidate against every group end finds', () => {
+    const iban = DETECTORS.find((d) => d.id === 'iban')!
+    const rand = rng(5)
+    const parts = ['DE', 'GB', 'AB', 'x', '89', '82', '12', '00', '3', '7', ' ', ' ', ' ', '  ', '-', 'WEST', 'DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432']
+    for (let round = 0; round < 5_000; round++) {
+      let text = ''
+      for (let n = 1 + Math.floor(rand() * 40); n > 0; n--) text += parts[Math.floor(rand() * parts.length)]
+      const found: string[] = []
+      iban.find(text, { add: (start, end) => found.push(`${start}-${end}`) }, 0, { sensitiveKeys: scrubberKeys })
+      expect(found, JSON.stringify(text)).toEqual(referenceIbans(text))
+    }
+  })
 })
+
+const scrubberKeys = new SensitiveKeyMatcher()
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * IBANs the straightforward way: at each group start (not glued to a letter
+ * or digit) with two letters and check digits 02-98, walk up to 34 letters
+ * and digits across single spaces, and take the longest group end of 15 or
+ * more whose mod-97 remainder is 1; go on after a match, else one further.
+ */
+function referenceIbans(text: string): string[] {
+  const alnum = (i: number): boolean => i >= 0 && i < text.length && /[A-Za-z0-9]/.test(text[i]!)
+  const out: string[] = []
+  for (let i = 0; i < text.length; i++) {
+    if (alnum(i - 1) || !/^[A-Za-z]{2}[0-9]{2}/.test(text.slice(i, i + 4))) continue
+    const check = Number(text.slice(i + 2, i + 4))
+    if (check < 2 || check > 98) continue
+    const ends: { count: number; end: number }[] = []
+    let count = 0
+    let j = i
+    while (j < text.length && count < 34) {
+      if (alnum(j)) {
+        count++
+        j++
+      } else if (text[j] === ' ' && alnum(j - 1) && alnum(j + 1)) {
+        ends.push({ count, end: j })
+        j++
+      } else break
+    }
+    if (!alnum(j)) ends.push({ count, end: j })
+    const match = ends.reverse().find(({ count: length }) => length >= 15 && mod97(text.slice(i, j).replaceAll(' ', '').slice(0, length)) === 1)
+    if (match !== undefined) {
+      out.push(`${i}-${match.end}`)
+      i = match.end - 1
+    }
+  }
+  return out
+}
+
+function mod97(iban: string): number {
+  const digits = (iban.slice(4) + iban.slice(0, 4)).replace(/[A-Za-z]/g, (c) => String(c.toUpperCase().charCodeAt(0) - 55))
+  let remainder = 0
+  for (const d of digits) remainder = (remainder * 10 + Number(d)) % 97
+  return remainder
+}
+
+/**
+ * Finds an unbounded quantifier (or one allowing more than 64) followed by an
+ * atom that can match a character of its class (`\s*\s*`, `[a-z]+[a-z0-9]`,
+ * `[^/]{1,512}@`): the backtracking engine then tries every split of a run.
+ * Atoms are literals, escapes and classes, compared over ASCII plus "some
+ * other character"; a group without alternation or quantifier is looked
+ * through, anything else (alternation, a quantified group, a lookaround, a
+ * backreference, an anchor) ends the comparison. Returns offsets.
+ */
+function overlappingQuantifiers(source: string): number[] {
+  const found: number[] = []
+  // What may precede the next atom: the class of a loosely quantified atom, or null.
+  let loose: boolean[] | null = null
+  const groups: { plain: boolean; alternation: boolean }[] = []
+  let i = 0
+  while (i < source.length) {
+    const at = i
+    const c = source[i]!
+    let set: boolean[] | null = null
+    if (c === '(') {
+      const lookaround = source.startsWith('(?=', i) || source.startsWith('(?!', i) || source.startsWith('(?<=', i) || source.startsWith('(?<!', i)
+      groups.push({ plain: !lookaround, alternation: false })
+      i += source.startsWith('(?:', i) ? 3 : lookaround ? (source[i + 2] === '<' ? 4 : 3) : 1
+      if (lookaround) loose = null
+      continue
+    }
+    if (c === ')') {
+      const group = groups.pop()!
+      i++
+      const quantifier = readQuantifier(source, i)
+      i += quantifier.length
+      if (!group.plain || group.alternation || quantifier.length > 0) loose = null
+      continue
+    }
+    if (c === '|') {
+      if (groups.length > 0) groups[groups.length - 1]!.alternation = true
+      loose = null
+      i++
+      continue
+    }
+    if (c === '^' || c === '$') {
+      loose = null
+      i++
+      continue
+    }
+    if (c === '[') {
+      let close = i + 1
+      while (source[close] !== ']') close += source[close] === '\\' ? 2 : 1
+      set = classSet(source.slice(i + 1, close))
+      i = close + 1
+    } else if (c === '\\') {
+      set = /[1-9bB]/.test(source[i + 1]!) ? null : escapeSet(source[i + 1]!)
+      i += 2
+    } else {
+      set = c === '.' ? charSet((code) => code !== 10 && code !== 13) : charSet((code) => code === c.charCodeAt(0))
+      i++
+    }
+    const quantifier = readQuantifier(source, i)
+    i += quantifier.length
+    if (set === null) {
+      loose = null
+      continue
+    }
+    if (loose !== null && set.some((inSet, code) => inSet && loose![code])) found.push(at)
+    loose = quantifier.max > 64 ? set : null
+  }
+  return found
+}
+
+const OTHER = 128 // index of "some character outside ASCII" in a set
+
+function charSet(has: (code: number) => boolean, other = false): boolean[] {
+  const set = Array.from({ length: 128 }, (_, code) => has(code))
+  set.push(other)
+  return set
+}
+
+function escapeSet(e: string): boolean[] {
+  const space = (code: number): boolean => code === 32 || (code >= 9 && code <= 13)
+  const word = (code: number): boolean => /[A-Za-z0-9_]/.test(String.fromCharCode(code))
+  const digit = (code: number): boolean => code >= 48 && code <= 57
+  switch (e) {
+    case 's':
+      return charSet(space, true)
+    case 'S':
+      return charSet((code) => !space(code), true)
+    case 'd':
+      return charSet(digit)
+    case 'D':
+      return charSet((code) => !digit(code), true)
+    case 'w':
+      return charSet(word)
+    case 'W':
+      return charSet((code) => !word(code), true)
+    case 'n':
+      return charSet((code) => code === 10)
+    case 'r':
+      return charSet((code) => code === 13)
+    case 't':
+      return charSet((code) => code === 9)
+    default:
+      return charSet((code) => code === e.charCodeAt(0))
+  }
+}
+
+// The set of a class body (between the brackets).
+function classSet(body: string): boolean[] {
+  const negated = body.startsWith('^')
+  const set = charSet(() => false)
+  let i = negated ? 1 : 0
+  while (i < body.length) {
+    let item: boolean[]
+    let low = -1
+    if (body[i] === '\\') {
+      item = escapeSet(body[i + 1]!)
+      if (/[^sSdDwW]/.test(body[i + 1]!)) low = item.indexOf(true)
+      i += 2
+    } else {
+      low = body.charCodeAt(i)
+      item = charSet((code) => code === low)
+      i++
+    }
+    if (low >= 0 && body[i] === '-' && i + 1 < body.length) {
+      const high = body[i + 1] === '\\' ? escapeSet(body[i + 2]!).indexOf(true) : body.charCodeAt(i + 1)
+      item = charSet((code) => code >= low && code <= high)
+      i += body[i + 1] === '\\' ? 3 : 2
+    }
+    item.forEach((inItem, code) => {
+      if (inItem) set[code] = true
+    })
+  }
+  return negated ? set.map((inSet, code) => (code === OTHER ? true : !inSet)) : set
+}
+
+function readQuantifier(source: string, at: number): { length: number; max: number } {
+  const c = source[at]
+  let length = 0
+  let max = 1
+  if (c === '*' || c === '+') {
+    length = 1
+    max = Infinity
+  } else if (c === '?') {
+    length = 1
+  } else if (c === '{') {
+    const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(at))
+    if (m !== null) {
+      length = m[0].length
+      max = m[2] === undefined ? Number(m[1]) : m[3] === '' ? Infinity : Number(m[3])
+    }
+  }
+  if (length > 0 && source[at + length] === '?') length++
+  return { length, max }
+}
 
 /**
  * Finds quantified groups that contain a quantifier, the shape of

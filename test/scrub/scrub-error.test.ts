@@ -109,6 +109,34 @@ describe('scrubError', () => {
     expect(out.stack).toBeUndefined()
   })
 
+  it('fingerprint: covers the first 65,536 code units of a message and of a stack, so a huge one costs no more', async () => {
+    const keys = KeyRing.generate()
+    const policy = exceptions({ mode: 'fingerprint' })
+    const fingerprintOf = async (message: string, stack = 'Error: x\n    at load (/app/etl.js:1:3)'): Promise<string> => {
+      const err = new Error(message)
+      err.stack = stack
+      return (await scrubError(err, policy, { scrubber: setup(), keys })).fingerprint!
+    }
+    const words = 'lorem ipsum dolor sit amet '.repeat(2_500) // 67,500 code units
+    const head = await fingerprintOf(`${words}tail one`)
+    expect(await fingerprintOf(`${words}tail two${' and more'.repeat(500_000)}`)).toBe(head)
+    expect(await fingerprintOf(`lorem changed ${words}tail one`)).not.toBe(head)
+    const frames = '\n    at load (/app/etl.js:1:3)'.repeat(3_000) // 90,000 code units
+    const deep = await fingerprintOf('boom', `Error: boom${frames}`)
+    expect(await fingerprintOf('boom', `Error: boom${frames}\n    at other (/app/other.js:1:1)`)).toBe(deep)
+    expect(await fingerprintOf('boom', `Error: boom\n    at other (/app/other.js:1:1)${frames}`)).not.toBe(deep)
+  })
+
+  it('frames: reads the function names of the whole lines within the first 65,536 code units of a stack', async () => {
+    const err = new Error('boom')
+    err.stack = `Error: boom${'\n    at load (/app/etl.js:1:3)'.repeat(10_000)}`
+    const scrubber = new Scrubber({ policy: { ...presets.balanced.scrub, maxStringLength: 1_000_000 } })
+    const out = await scrubError(err, exceptions({ stack: 'frames' }), { scrubber })
+    const wholeLines = err.stack.slice(0, err.stack.lastIndexOf('\n', 65_536)).split('\n').length - 1
+    expect(out.stack).toBe(Array.from({ length: wholeLines }, () => '    at load').join('\n'))
+    expect(wholeLines).toBeLessThan(10_000)
+  })
+
   it('encrypted: a value token only the key holder opens, registered secrets masked inside', async () => {
     const keys = KeyRing.generate()
     const err = failure(`failed with ${SECRET} for ada@example.com`, new RangeError('inner'))

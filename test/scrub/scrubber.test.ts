@@ -6,6 +6,7 @@ import { InvalidArgumentError, PolicyError } from '../../src/errors.js'
 import { presets } from '../../src/policy/presets.js'
 import type { ScrubPolicy } from '../../src/policy/schema.js'
 import { SECRET_TOO_SHORT_WARNING, Scrubber } from '../../src/scrub/scrubber.js'
+import { DETECTOR_REACH } from '../../src/scrub/text-scrubber.js'
 import type { ScrubTransform } from '../../src/scrub/transform.js'
 
 function policy(overrides: Partial<ScrubPolicy> = {}): ScrubPolicy {
@@ -236,5 +237,109 @@ describe('Scrubber', () => {
       expect(printed).toContain('Scrubber([airlock:redacted])')
       expect(printed).not.toContain('never-print-me-1')
     }
+  })
+})
+
+describe('Scrubber on long strings: bounded work, redaction before the cut', () => {
+  const MAX = 1_000
+  // Where scanning stops, for secrets whose encodings are shorter than the detectors' reach.
+  const SCANNED = MAX + DETECTOR_REACH
+  const LENGTH = SCANNED + 5_000
+  // No four of these in a row occur in markers or in the filler, so a 4-gram of a value found in the output leaked.
+  const ALPHABET = 'QWXZVqwxzv'
+  const SECRET = spell(40, 1)
+  const GITHUB_TOKEN = `ghp_${spell(36, 2)}`
+  const JWT = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${spell(2 * DETECTOR_REACH, 3)}.${spell(43, 4)}`
+  const PEM = `-----BEGIN RSA PRIVATE KEY-----\n${spell(2 * DETECTOR_REACH, 5)}\n-----END RSA PRIVATE KEY-----`
+
+  function spell(length: number, seed: number): string {
+    let out = ''
+    for (let i = 0; i < length; i++) out += ALPHABET[(i * 7 + seed * 3 + ((i * i) >> 2)) % ALPHABET.length]
+    return out
+  }
+
+  // `value` at `at` in LENGTH characters of filler.
+  function planted(value: string, at: number, length = LENGTH): string {
+    return ' '.repeat(at) + value + ' '.repeat(Math.max(0, length - at - value.length))
+  }
+
+  // No substring of `value` of 4 or more characters is in `out`: checking every 4-gram suffices, a longer one contains one.
+  function expectNoPartOf(out: string, value: string, what: string): void {
+    for (let i = 0; i + 4 <= value.length; i++) {
+      if (out.includes(value.slice(i, i + 4))) expect.fail(`${what}: "${value.slice(i, i + 4)}" (at ${i} of the value) leaked`)
+    }
+  }
+
+  function scrubber(): Scrubber {
+    const s = new Scrubber({ policy: policy({ maxStringLength: MAX }) })
+    s.register(SECRET)
+    return s
+  }
+
+  // Every way a string leaves: scrubString, a walked value, a walked key, and (for secrets) maskRegistered.
+  function outputs(s: Scrubber, text: string, secretsToo: boolean): string[] {
+    const walked = s.scrub({ msg: text, [text]: 1 }).value as Record<string, unknown>
+    const out = [s.scrubString(text), walked.msg as string, ...Object.keys(walked).filter((k) => k !== 'msg')]
+    if (secretsToo) out.push(s.maskRegistered(text).value as string)
+    return out
+  }
+
+  it('redacts a registered secret or a detector match straddling the cut, or the end of the scanned part, whole', () => {
+    const s = scrubber()
+    for (const [value, secretsToo] of [
+      [SECRET, true],
+      [GITHUB_TOKEN, false],
+    ] as const) {
+      for (const point of [MAX, SCANNED]) {
+        for (const at of [point - value.length + 1, point - 20, point - 4, point - 1]) {
+          for (const out of outputs(s, planted(value, at), secretsToo)) {
+            expectNoPartOf(out, value, `${value.slice(0, 8)} at ${at}, cut ${point}`)
+            expect(out.length).toBeLessThanOrEqual(MAX + 40)
+            expect(out).toMatch(/\[airlock:truncated \d+ chars\]$/)
+          }
+        }
+      }
+    }
+  })
+
+  it('redacts to the end of the scanned part a JWT or PEM block that starts before the cut and runs past it', () => {
+    const s = scrubber()
+    for (const [value, rule] of [
+      [JWT, 'jwt'],
+      [PEM, 'pem-private-key'],
+    ] as const) {
+      for (const at of [MAX - 60, MAX - 1, 10]) {
+        const text = planted(value, at)
+        const transforms: ScrubTransform[] = []
+        const out = s.scrubString(text, transforms)
+        expectNoPartOf(out, value, `${rule} at ${at}`)
+        const scrubbedScanned = `${' '.repeat(at)}[REDACTED:${rule}]`
+        const kept = scrubbedScanned.slice(0, MAX)
+        expect(out).toBe(`${kept}[airlock:truncated ${scrubbedScanned.length - kept.length + text.length - SCANNED} chars]`)
+        expect(transforms).toEqual([
+          { path: '$', rule, action: 'redact' },
+          { path: '$', rule: 'max-string-length', action: 'truncate' },
+        ])
+      }
+    }
+  })
+
+  it('scans further for a registered secret longer than the detectors\' reach', () => {
+    const s = scrubber()
+    const long = spell(DETECTOR_REACH + 2_000, 6)
+    s.register(long)
+    for (const at of [MAX - 10, 5]) {
+      for (const out of outputs(s, planted(long, at, LENGTH + 3_000), true)) expectNoPartOf(out, long, `long secret at ${at}`)
+    }
+  })
+
+  it('counts in the marker what was cut after scrubbing and what was never scanned', () => {
+    const s = scrubber()
+    const text = `ada@example.com ${'x'.repeat(20_000)}`
+    const transforms: ScrubTransform[] = []
+    const out = s.scrubString(text, transforms)
+    const scrubbedScanned = `[REDACTED:email] ${'x'.repeat(SCANNED - 16)}`
+    expect(out).toBe(`${scrubbedScanned.slice(0, MAX)}[airlock:truncated ${scrubbedScanned.length - MAX + text.length - SCANNED} chars]`)
+    expect(transforms.map((t) => t.rule)).toEqual(['email', 'max-string-length'])
   })
 })
