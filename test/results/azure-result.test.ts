@@ -35,13 +35,13 @@ describe('AzureResult against azurite', () => {
     const written = await plain.write({ rows: [1, 2, 3], who: 'ada' }, { taskName: 'plain' })
     expect(written.toJSON()).toEqual({ type: 'azure', location: 'small/plain.json', container })
     expect(Object.keys(written.toJSON())).toEqual(['type', 'location', 'container'])
-    expect((await plain.read(written.location as string)).value).toEqual({ rows: [1, 2, 3], who: 'ada' })
+    expect((await plain.read(written.location)).value).toEqual({ rows: [1, 2, 3], who: 'ada' })
     expect((await stored('small/plain.json')).toString('latin1')).toContain('ada')
 
     const sealed = new AzureResult({ container, location: 'small/{taskName}.json', connectionString, payloadCipher: keys })
     const secret = await sealed.write({ who: 'needle-azure-payload' }, { taskName: 'sealed' })
     expect((await stored('small/sealed.json')).toString('latin1')).not.toContain('needle-azure-payload')
-    expect((await sealed.read(secret.location as string)).value).toEqual({ who: 'needle-azure-payload' })
+    expect((await sealed.read(secret.location)).value).toEqual({ who: 'needle-azure-payload' })
   })
 
   it('connects with an account URL and a credential, or a connection string in a Secret', async () => {
@@ -98,7 +98,7 @@ describe('AzureResult against azurite', () => {
     const keys = KeyRing.generate()
     const r = new AzureResult({ container, location: 'exists/{taskName}.json', connectionString, locationCipher: keys })
     const written = await r.write(1, { taskName: 'there' })
-    expect(await r.exists(written.location as string)).toBe(true)
+    expect(await r.exists(written.location)).toBe(true)
     expect(await r.exists('exists/there.json')).toBe(true)
     expect(await r.exists('exists/{taskName}.json', { taskName: 'there' })).toBe(true)
     expect(await r.exists('exists/missing.json')).toBe(false)
@@ -135,11 +135,11 @@ describe('AzureResult against azurite', () => {
     const written = await new AzureResult(options).write({ n: 7 }, { taskName: 'load' })
     expect(written.location?.startsWith('alk1.')).toBe(true)
     expect(JSON.stringify(written)).not.toContain('token/load')
-    const read = await new AzureResult(options).read(written.location as string)
+    const read = await new AzureResult(options).read(written.location)
     expect(read.value).toEqual({ n: 7 })
     expect(read.plainLocation).toBe('token/load.json')
     const stranger = new AzureResult({ ...options, locationCipher: KeyRing.generate() })
-    expect(await rejection(stranger.read(written.location as string))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
+    expect(await rejection(stranger.read(written.location))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
   })
 
   it('refuses a stored blob flipped by one byte, or moved to another name, with ERR_PAYLOAD_TAMPERED', async () => {
@@ -181,13 +181,13 @@ describe('AzureResult against azurite', () => {
       locationCipher: keys,
     })
     const written = await r.write({ ok: true }, { taskName: 'load' })
-    expect(await r.exists(written.location as string)).toBe(true)
+    expect(await r.exists(written.location)).toBe(true)
     await server.close()
 
     const failures = [
-      await rejection(r.read(written.location as string)),
-      await rejection(r.readStream(written.location as string)),
-      await rejection(r.exists(written.location as string)),
+      await rejection(r.read(written.location)),
+      await rejection(r.readStream(written.location)),
+      await rejection(r.exists(written.location)),
       await rejection(r.write({ ok: false }, { taskName: 'load' })),
       await rejection(r.writeStream(generatedBytes(5 * 1024 * 1024).stream, { taskName: 'big' })),
     ]

@@ -38,13 +38,13 @@ describe('GCSResult against the GCS test server', () => {
     const written = await plain.write({ rows: [1, 2, 3], who: 'ada' }, { taskName: 'plain' })
     expect(written.toJSON()).toEqual({ type: 'gcs', location: `${prefix}/small/plain.json`, bucket })
     expect(Object.keys(written.toJSON())).toEqual(['type', 'location', 'bucket'])
-    expect((await plain.read(written.location as string)).value).toEqual({ rows: [1, 2, 3], who: 'ada' })
+    expect((await plain.read(written.location)).value).toEqual({ rows: [1, 2, 3], who: 'ada' })
     expect((await stored(`${prefix}/small/plain.json`)).toString('latin1')).toContain('ada')
 
     const sealed = new GCSResult({ bucket, location: `${prefix}/small/{taskName}.json`, storageOptions: storageOptions(), payloadCipher: keys })
     const secret = await sealed.write({ who: 'needle-gcs-payload' }, { taskName: 'sealed' })
     expect((await stored(`${prefix}/small/sealed.json`)).toString('latin1')).not.toContain('needle-gcs-payload')
-    expect((await sealed.read(secret.location as string)).value).toEqual({ who: 'needle-gcs-payload' })
+    expect((await sealed.read(secret.location)).value).toEqual({ who: 'needle-gcs-payload' })
   })
 
   it('uploads up to 8 MiB in one multipart request, and above 8 MiB or streamed as a resumable upload', { timeout: BIG_TIMEOUT }, async () => {
@@ -87,7 +87,7 @@ describe('GCSResult against the GCS test server', () => {
     const keys = KeyRing.generate()
     const r = new GCSResult({ bucket, location: `${prefix}/exists/{taskName}.json`, storageOptions: storageOptions(), locationCipher: keys })
     const written = await r.write(1, { taskName: 'there' })
-    expect(await r.exists(written.location as string)).toBe(true)
+    expect(await r.exists(written.location)).toBe(true)
     expect(await r.exists(`${prefix}/exists/there.json`)).toBe(true)
     expect(await r.exists(`${prefix}/exists/{taskName}.json`, { taskName: 'there' })).toBe(true)
     expect(await r.exists(`${prefix}/exists/missing.json`)).toBe(false)
@@ -121,11 +121,11 @@ describe('GCSResult against the GCS test server', () => {
     expect(written.location?.startsWith('alk1.')).toBe(true)
     expect(JSON.stringify(written)).not.toContain('token/load')
     const other = new GCSResult({ ...options, storage: new Storage(storageOptions()) })
-    const read = await other.read(written.location as string)
+    const read = await other.read(written.location)
     expect(read.value).toEqual({ n: 7 })
     expect(read.plainLocation).toBe(`${prefix}/token/load.json`)
     const stranger = new GCSResult({ ...options, locationCipher: KeyRing.generate(), storageOptions: storageOptions() })
-    expect(await rejection(stranger.read(written.location as string))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
+    expect(await rejection(stranger.read(written.location))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
   })
 
   it('refuses a stored object flipped by one byte, or moved to another name, with ERR_PAYLOAD_TAMPERED', async () => {
@@ -158,13 +158,13 @@ describe('GCSResult against the GCS test server', () => {
     const keys = KeyRing.generate()
     const r = new GCSResult({ bucket: 'stopped', location: 'secret-plain/{taskName}.json', storageOptions: storageOptions(server.endpoint), locationCipher: keys })
     const written = await r.write({ ok: true }, { taskName: 'load' })
-    expect(await r.exists(written.location as string)).toBe(true)
+    expect(await r.exists(written.location)).toBe(true)
     await server.close()
 
     const failures = [
-      await rejection(r.read(written.location as string)),
-      await rejection(r.readStream(written.location as string)),
-      await rejection(r.exists(written.location as string)),
+      await rejection(r.read(written.location)),
+      await rejection(r.readStream(written.location)),
+      await rejection(r.exists(written.location)),
       await rejection(r.write({ ok: false }, { taskName: 'load' })),
       await rejection(r.writeStream(generatedBytes(1024 * 1024).stream, { taskName: 'big' })),
     ]

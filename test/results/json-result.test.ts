@@ -21,8 +21,8 @@ describe('JSONResult', () => {
     expect(written.plainLocation).toBe('{"rows":42,"tags":["a"],"none":null}')
     expect(written.location).toBe(written.plainLocation)
     expect(JSON.parse(JSON.stringify(written))).toEqual({ type: 'json', location: written.location })
-    expect((await r.read(written.location as string)).value).toEqual({ rows: 42, tags: ['a'], none: null })
-    expect(await r.exists(written.location as string)).toBe(true)
+    expect((await r.read(written.location)).value).toEqual({ rows: 42, tags: ['a'], none: null })
+    expect(await r.exists(written.location)).toBe(true)
     expect(await r.exists('{not json')).toBe(false)
   })
 
@@ -33,14 +33,14 @@ describe('JSONResult', () => {
     expect(written.location?.startsWith('alk1.')).toBe(true)
     expect(JSON.stringify(written)).not.toContain('needle')
     expect(inspect(written, { showHidden: true })).not.toContain('needle')
-    const read = await new JSONResult({ locationCipher: keys }).read(written.location as string)
+    const read = await new JSONResult({ locationCipher: keys }).read(written.location)
     expect(read.value).toEqual({ email: 'needle-ada@example.com' })
     expect(read.location).toBe(written.location)
-    expect(await rejection(new JSONResult({ locationCipher: KeyRing.generate() }).read(written.location as string))).toMatchObject({
+    expect(await rejection(new JSONResult({ locationCipher: KeyRing.generate() }).read(written.location))).toMatchObject({
       code: 'ERR_UNKNOWN_KID',
     })
-    expect(await rejection(new JSONResult().read(written.location as string))).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
-    expect(await rejection(r.read(`${written.location as string}x`))).toMatchObject({ code: 'ERR_TOKEN_INVALID' })
+    expect(await rejection(new JSONResult().read(written.location))).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    expect(await rejection(r.read(`${written.location}x`))).toMatchObject({ code: 'ERR_TOKEN_INVALID' })
   })
 
   class Row {

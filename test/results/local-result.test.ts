@@ -55,13 +55,13 @@ describe('LocalResult', () => {
     const r = new LocalResult({ dir, location: '{taskName}/{date}.json', locationCipher: keys })
     const written = await r.write(value, { taskName: 'load', date: '2026-11-21' })
     expect(written.location?.startsWith('alk1.')).toBe(true)
-    expect(LocationCipher.isToken(written.location as string)).toBe(true)
+    expect(LocationCipher.isToken(written.location)).toBe(true)
     expect(written.plainLocation).toBe('load/2026-11-21.json')
     expect(JSON.parse(JSON.stringify(written))).toEqual({ type: 'local', location: written.location })
-    const read = await r.read(written.location as string)
+    const read = await r.read(written.location)
     expect(read.value).toEqual(value)
     expect(read).toBeInstanceOf(LocalResult)
-    expect(await r.exists(written.location as string)).toBe(true)
+    expect(await r.exists(written.location)).toBe(true)
     expect(await filesUnder(dir)).toEqual(['load/2026-11-21.json'])
   })
 
@@ -127,13 +127,13 @@ describe('LocalResult', () => {
       const r = new LocalResult({ dir, location: 'a.json', locationCipher: KeyRing.generate() })
       const other = new LocalResult({ dir, location: 'a.json', locationCipher: KeyRing.generate() })
       const written = await other.write('v')
-      expect(await rejection(r.read(written.location as string))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
-      expect(await rejection(r.exists(written.location as string))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
+      expect(await rejection(r.read(written.location))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
+      expect(await rejection(r.exists(written.location))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
     })
 
     it('refuses a modified token with ERR_TOKEN_INVALID', async () => {
       const r = new LocalResult({ dir, location: 'a.json', locationCipher: KeyRing.generate() })
-      const token = (await r.write('v')).location as string
+      const token = (await r.write('v')).location
       const parts = token.split('.')
       const ciphertext = parts[4] as string
       parts[4] = (ciphertext[0] === 'A' ? 'B' : 'A') + ciphertext.slice(1)
@@ -149,15 +149,15 @@ describe('LocalResult', () => {
       const before = await r.write({ v: 'old' }, { taskName: 'a' })
       const oldKid = keys.activeKid
       keys.rotate()
-      expect((await r.read(before.location as string)).value).toEqual({ v: 'old' })
+      expect((await r.read(before.location)).value).toEqual({ v: 'old' })
       const after = await r.write({ v: 'new' }, { taskName: 'b' })
-      expect(kidOf(before.location as string)).toBe(oldKid)
-      expect(kidOf(after.location as string)).toBe(keys.activeKid)
+      expect(kidOf(before.location)).toBe(oldKid)
+      expect(kidOf(after.location)).toBe(keys.activeKid)
       expect(keys.activeKid).not.toBe(oldKid)
       // Another process loading the exported key set reads both.
       const elsewhere = new LocalResult({ dir, locationCipher: KeyRing.fromJSON(keys.export()) })
-      expect((await elsewhere.read(before.location as string)).value).toEqual({ v: 'old' })
-      expect((await elsewhere.read(after.location as string)).value).toEqual({ v: 'new' })
+      expect((await elsewhere.read(before.location)).value).toEqual({ v: 'old' })
+      expect((await elsewhere.read(after.location)).value).toEqual({ v: 'new' })
     })
   })
 
@@ -324,7 +324,7 @@ describe('LocalResult', () => {
     const b = await r.write(2)
     expect(a.plainLocation).toMatch(/^\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.brotli$/)
     expect(a.plainLocation).not.toBe(b.plainLocation)
-    expect((await r.read(a.plainLocation as string)).value).toEqual(new Map([['k', new Uint8Array([1])]]))
+    expect((await r.read(a.plainLocation)).value).toEqual(new Map([['k', new Uint8Array([1])]]))
   })
 
   it('takes a location function of the context', async () => {

@@ -172,7 +172,7 @@ describe('LocalResult streaming', () => {
     const written = await r.write({ a: 1 }, { name: 'value.json' })
     await writeFile(join(dir, 'copy.json'), await readFile(join(dir, 'value.json')))
     expect(await rejection(r.read('copy.json'))).toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED' })
-    expect((await r.read(written.location as string)).value).toEqual({ a: 1 })
+    expect((await r.read(written.location)).value).toEqual({ a: 1 })
     const stranger = new LocalResult({ dir, payloadCipher: KeyRing.generate() })
     expect(await rejection(stranger.readStream('moved.bin').then(digestOf))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
     expect(await rejection(stranger.read('value.json'))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })

@@ -88,8 +88,8 @@ describe('Result (through a backend that implements only the hooks)', () => {
     expect([...objects.keys()]).toEqual(['t.json'])
     expect(written).toBeInstanceOf(MapResult)
     expect(written.bucket).toBe('b1')
-    expect((await written.read(written.location as string)).value).toEqual({ n: 1 })
-    expect(await r.exists(written.location as string)).toBe(true)
+    expect((await written.read(written.location)).value).toEqual({ n: 1 })
+    expect(await r.exists(written.location)).toBe(true)
     expect(await r.exists('missing.json')).toBe(false)
   })
 

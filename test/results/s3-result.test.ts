@@ -37,13 +37,13 @@ describe('S3Result against s3rver', () => {
     const written = await plain.write({ rows: [1, 2, 3], who: 'ada' }, { taskName: 'plain' })
     expect(written.toJSON()).toEqual({ type: 's3', location: `${prefix}/small/plain.json`, bucket })
     expect(Object.keys(written.toJSON())).toEqual(['type', 'location', 'bucket'])
-    expect((await plain.read(written.location as string)).value).toEqual({ rows: [1, 2, 3], who: 'ada' })
+    expect((await plain.read(written.location)).value).toEqual({ rows: [1, 2, 3], who: 'ada' })
     expect((await stored(`${prefix}/small/plain.json`)).toString('latin1')).toContain('ada')
 
     const sealed = new S3Result({ bucket, location: `${prefix}/small/{taskName}.json`, clientConfig: clientConfig(), payloadCipher: keys })
     const secret = await sealed.write({ who: 'needle-s3-payload' }, { taskName: 'sealed' })
     expect((await stored(`${prefix}/small/sealed.json`)).toString('latin1')).not.toContain('needle-s3-payload')
-    expect((await sealed.read(secret.location as string)).value).toEqual({ who: 'needle-s3-payload' })
+    expect((await sealed.read(secret.location)).value).toEqual({ who: 'needle-s3-payload' })
   })
 
   it('streams 64 MiB through a multipart upload and back, plain', { timeout: BIG_TIMEOUT }, async () => {
@@ -73,7 +73,7 @@ describe('S3Result against s3rver', () => {
     const proxy = await recordingProxy(endpoint)
     const r = new S3Result({ bucket, location: `${prefix}/exists/{taskName}.json`, clientConfig: clientConfig(proxy.endpoint), locationCipher: keys })
     const written = await r.write(1, { taskName: 'there' })
-    expect(await r.exists(written.location as string)).toBe(true)
+    expect(await r.exists(written.location)).toBe(true)
     expect(await r.exists(`${prefix}/exists/there.json`)).toBe(true)
     expect(await r.exists(`${prefix}/exists/{taskName}.json`, { taskName: 'there' })).toBe(true)
     expect(await r.exists(`${prefix}/exists/missing.json`)).toBe(false)
@@ -100,13 +100,13 @@ describe('S3Result against s3rver', () => {
     expect(written.location?.startsWith('alk1.')).toBe(true)
     expect(JSON.stringify(written)).not.toContain('token/load')
     const other = new S3Result({ ...options, client: new S3Client(clientConfig()) })
-    const read = await other.read(written.location as string)
+    const read = await other.read(written.location)
     expect(read.value).toEqual({ n: 7 })
     expect(read.plainLocation).toBe(`${prefix}/token/load.json`)
     // readStream gives what write stored: the serializer's framed bytes.
-    expect(Buffer.concat(await (await other.readStream(written.location as string)).toArray()).subarray(0, 4).toString()).toBe('ALKS')
+    expect(Buffer.concat(await (await other.readStream(written.location)).toArray()).subarray(0, 4).toString()).toBe('ALKS')
     const stranger = new S3Result({ ...options, locationCipher: KeyRing.generate(), clientConfig: clientConfig() })
-    expect(await rejection(stranger.read(written.location as string))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
+    expect(await rejection(stranger.read(written.location))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
   })
 
   it('refuses a stored object flipped by one byte, or moved to another key, with ERR_PAYLOAD_TAMPERED', async () => {
@@ -149,13 +149,13 @@ describe('S3Result against s3rver', () => {
     const keys = KeyRing.generate()
     const r = new S3Result({ bucket: 'stopped', location: 'secret-plain/{taskName}.json', clientConfig: clientConfig(server.endpoint), locationCipher: keys })
     const written = await r.write({ ok: true }, { taskName: 'load' })
-    expect(await r.exists(written.location as string)).toBe(true)
+    expect(await r.exists(written.location)).toBe(true)
     await server.close()
 
     const failures = [
-      await rejection(r.read(written.location as string)),
-      await rejection(r.readStream(written.location as string)),
-      await rejection(r.exists(written.location as string)),
+      await rejection(r.read(written.location)),
+      await rejection(r.readStream(written.location)),
+      await rejection(r.exists(written.location)),
       await rejection(r.write({ ok: false }, { taskName: 'load' })),
       await rejection(r.writeStream(generatedBytes(6 * 1024 * 1024).stream, { taskName: 'big' })),
     ]
