@@ -24,8 +24,6 @@ export interface AirlockOptions {
   controlPlane?: ControlPlane
   /** The audit ledger. Default: `.airlock/ledger.ndjson`. */
   ledger?: LedgerOptions
-  /** A scrubber to use instead of one built from the policy. */
-  scrubber?: Scrubber
 }
 
 /**
@@ -66,8 +64,9 @@ const MAX_EVENT_CHARS = 1 << 20
  * 3. appends the exact outbound JSON and its transforms to the ledger;
  * 4. hands the event to the transport.
  *
- * If step 1 or 2 throws, a `withheld` event that names the channel and the
- * reason class, and carries no payload, takes the event's place. If the
+ * If validation, the policy, or serialization to the wire form (a strict
+ * schema and a size cap) throws, a `withheld` event that names the channel
+ * and the reason class, and carries no payload, takes the event's place. If the
  * ledger cannot record an event, nothing is sent: the wire never carries what
  * the ledger did not see. Events reach the transport in `emit` order.
  *
@@ -120,7 +119,7 @@ export class AirlockBoundary {
     this.#keys = options.keys
     this.policy = isResolvedPolicy(options.policy) ? options.policy : definePolicy(options.policy ?? {})
     this.policyHash = this.policy.hash
-    this.scrubber = options.scrubber ?? new Scrubber({ policy: this.policy.scrub, keys: this.#keys })
+    this.scrubber = new Scrubber({ policy: this.policy.scrub, keys: this.#keys })
     this.#controlPlane = options.controlPlane ?? new FileControlPlane({ path: '.airlock/control-plane.ndjson' })
     this.#applier = new PolicyApplier(this.policy, this.scrubber, this.#keys)
     this.#ledger = Ledger.open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
@@ -254,8 +253,7 @@ export class AirlockBoundary {
 
   async #prepare(raw: EmitInput): Promise<Prepared> {
     // The channel is read before validation so a withheld event can name it.
-    const kind = (raw as { kind?: unknown } | null)?.kind
-    const channel = channelOf(kind === 'parameters' || kind === 'log' ? kind : 'flow-run-state')
+    const channel = channelOf((raw as { kind?: unknown } | null)?.kind)
     const transforms: ChannelTransform[] = []
     let stage = 'validate'
     try {
@@ -270,7 +268,6 @@ export class AirlockBoundary {
       }
       stage = 'policy'
       const event = await this.#applier.apply(input, envelope, transforms)
-      if (event === undefined) return { channel, event, transforms }
       stage = 'serialize'
       // What goes out must match the strict wire schema, and survive JSON:
       // the ledger and the transport both see this exact text.
@@ -300,7 +297,7 @@ export class AirlockBoundary {
     }
   }
 
-  // Bound once: the emit path allocates no closure for it.
+  // Bound once, so emit passes the same function to every then().
   readonly #append = async (prepared: Prepared): Promise<{ done: Promise<OutboundEvent | undefined> }> => {
     const { event, channel, transforms } = prepared
     if (event === undefined) {

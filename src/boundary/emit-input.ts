@@ -82,8 +82,11 @@ export type EmitInput = z.infer<typeof emitInputSchema>
 /** The channel an input's event is counted and ledgered under (DESIGN.md's table). */
 export type Channel = 'parameters' | 'logs' | 'exceptions' | 'locations' | 'inline values' | 'states'
 
-/** The primary channel of each kind of event. */
-export function channelOf(kind: EmitInput['kind']): Channel {
+/**
+ * The primary channel of each kind of event. Takes any value, so a withheld
+ * event can name the channel of an input that failed validation.
+ */
+export function channelOf(kind: unknown): Channel {
   switch (kind) {
     case 'parameters':
       return 'parameters'

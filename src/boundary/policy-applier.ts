@@ -40,8 +40,8 @@ const REFUSED = '[airlock:refused]'
 /**
  * Applies one resolved policy to raw events: step 2 of `Airlock.emit`. Built
  * once per Airlock, so ciphers and path redactors are prepared once, not per
- * event. Returns `undefined` for an event the policy suppresses entirely
- * (a log below the level, or with shipping off).
+ * event. Whether a log record ships at all is asked first, with
+ * {@link PolicyApplier.shipsLevel}.
  */
 export class PolicyApplier {
   readonly #policy: Policy
@@ -54,6 +54,8 @@ export class PolicyApplier {
   readonly #minLogRank: number
   // Filled by the redact censor while one record is redacted; emptied after.
   readonly #redactedPaths: string[] = []
+  // Reused by #scrubText; emptied after each call.
+  readonly #textTransforms: ScrubTransform[] = []
 
   constructor(policy: Policy, scrubber: Scrubber, keys: KeyRing) {
     this.#policy = policy
@@ -84,7 +86,7 @@ export class PolicyApplier {
     return this.#policy.logs.ship && LEVEL_RANK[level] >= this.#minLogRank
   }
 
-  async apply(input: EmitInput, envelope: EventEnvelope, transforms: ChannelTransform[]): Promise<OutboundEvent | undefined> {
+  async apply(input: EmitInput, envelope: EventEnvelope, transforms: ChannelTransform[]): Promise<OutboundEvent> {
     switch (input.kind) {
       case 'parameters':
         return {
@@ -317,7 +319,7 @@ export class PolicyApplier {
         return this.#values.encrypt(canonicalText(value))
       case 'scrub':
       case 'allow': {
-        const lifted = await this.#lift(value, path, 'parameters', transforms)
+        const lifted = await this.#lift(value, path, transforms)
         // Scrubbed under its key, so a sensitive key name (`password`) redacts
         // the value whole. The walker's paths start at that key; ours at the parent.
         if (typeof key === 'number') {
@@ -345,7 +347,7 @@ export class PolicyApplier {
   // channels' policies (exceptions, locations, inline values), not just the
   // scrubber: an Error logged under `err` must not ship its stack when the
   // policy drops stacks. Copies only the containers on the way to a replacement.
-  async #lift(value: unknown, path: string, channel: Channel, transforms: ChannelTransform[], depth = 0): Promise<unknown> {
+  async #lift(value: unknown, path: string, transforms: ChannelTransform[], depth = 0): Promise<unknown> {
     if (typeof value !== 'object' || value === null) return value
     if (value instanceof Error) return this.#failure(value, path, transforms)
     if (isResultLike(value)) return this.#resultReference(value, transforms, path)
@@ -354,7 +356,7 @@ export class PolicyApplier {
     const entries = Array.isArray(value) ? value.entries() : Object.entries(value)
     for (const [key, child] of entries) {
       if (typeof child !== 'object' || child === null) continue
-      const lifted = await this.#lift(child, joinSegment(path, key), channel, transforms, depth + 1)
+      const lifted = await this.#lift(child, joinSegment(path, key), transforms, depth + 1)
       if (lifted === child) continue
       copy ??= Array.isArray(value) ? [...(value as unknown[])] : { ...value }
       ;(copy as Record<string | number, unknown>)[key] = lifted
@@ -368,8 +370,7 @@ export class PolicyApplier {
     input: Extract<EmitInput, { kind: 'log' }>,
     envelope: EventEnvelope,
     transforms: ChannelTransform[],
-  ): Promise<OutboundEvent | undefined> {
-    if (!this.shipsLevel(input.level)) return undefined
+  ): Promise<OutboundEvent> {
     const event: OutboundEvent = {
       ...envelope,
       kind: 'log',
@@ -389,7 +390,7 @@ export class PolicyApplier {
           this.#redactedPaths.length = 0
         }
       }
-      fields = (await this.#lift(fields, 'fields', 'logs', transforms)) as Record<string, unknown>
+      fields = (await this.#lift(fields, 'fields', transforms)) as Record<string, unknown>
       const scrubbed = this.#scrubber.scrub(fields)
       for (const t of scrubbed.transforms) {
         transforms.push({ channel: 'logs', path: joinPath('fields', t.path), rule: t.rule, action: t.action })
@@ -411,8 +412,16 @@ export class PolicyApplier {
 
   // ---------------------------------------------------------------- text
 
+  // Bare strings (messages, names, locations) skip the value walker when detectors run.
   #scrubText(text: string, detectors: boolean, path: string, channel: Channel, transforms: ChannelTransform[]): string {
-    const result = detectors ? this.#scrubber.scrub(text) : this.#scrubber.maskRegistered(text)
+    if (detectors) {
+      const found = this.#textTransforms
+      const scrubbed = this.#scrubber.scrubString(text, found, path)
+      for (const t of found) transforms.push({ channel, path: t.path, rule: t.rule, action: t.action })
+      found.length = 0
+      return scrubbed
+    }
+    const result = this.#scrubber.maskRegistered(text)
     for (const t of result.transforms) transforms.push({ channel, path: joinPath(path, t.path), rule: t.rule, action: t.action })
     return typeof result.value === 'string' ? result.value : String(result.value)
   }
