@@ -93,5 +93,6 @@ for (const line of wire) {
   else if (event.kind === 'log') console.log(`  log: ${event.msg}`)
 }
 console.log(`\nledger ${relative('.', ledgerPath)}: ${verified.ok ? `intact, ${verified.entries} entries` : `NOT intact at seq ${verified.firstBadSeq}`}`)
+console.log(`\n${report.trimEnd()}\n`)
 console.log(`audit report: ${relative('.', reportPath)}`)
 console.log(`verify it yourself: npx tsx src/cli/main.ts audit verify ${relative('.', ledgerPath)}`)

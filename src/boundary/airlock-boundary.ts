@@ -4,7 +4,7 @@ import type { JsonObject } from '../audit/canonical-json.js'
 import { Ledger, type LedgerOptions } from '../audit/ledger.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
-import type { SecretProvider } from '../crypto/secret.js'
+import { onEverySecret, type Secret } from '../crypto/secret.js'
 import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError } from '../errors.js'
 import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
 import { Scrubber } from '../scrub/scrubber.js'
@@ -101,6 +101,7 @@ export class AirlockBoundary {
   #inFlight = 0
   readonly #idleWaiters: (() => void)[] = []
   readonly #deliveryRecords = new Set<Promise<void>>()
+  readonly #stopWatchingSecrets: () => void
   #closing: Promise<void> | undefined
   readonly #stats = {
     events: new Map<Channel, number>(),
@@ -120,6 +121,8 @@ export class AirlockBoundary {
     this.policy = isResolvedPolicy(options.policy) ? options.policy : definePolicy(options.policy ?? {})
     this.policyHash = this.policy.hash
     this.scrubber = new Scrubber({ policy: this.policy.scrub, keys: this.#keys })
+    // Every secret an SDK provider resolves, anywhere in the process, is masked from then on.
+    this.#stopWatchingSecrets = onEverySecret(this.#registerSecret)
     this.#controlPlane = options.controlPlane ?? new FileControlPlane({ path: '.airlock/control-plane.ndjson' })
     this.#applier = new PolicyApplier(this.policy, this.scrubber, this.#keys)
     this.#ledger = Ledger.open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
@@ -129,19 +132,8 @@ export class AirlockBoundary {
     this.#controlPlane.onDelivery?.(this.#onDelivery)
   }
 
-  /**
-   * Registers every secret the provider resolves with the scrubber, so it is
-   * masked wherever it appears.
-   *
-   * @example
-   * ```ts
-   * const secrets = new EnvSecretProvider()
-   * airlock.useSecrets(secrets)
-   * const token = await secrets.get('API_TOKEN') // now masked in every channel
-   * ```
-   */
-  useSecrets(provider: SecretProvider): void {
-    this.scrubber.watch(provider)
+  readonly #registerSecret = (secret: Secret<string>): void => {
+    this.scrubber.register(secret)
   }
 
   /**
@@ -214,6 +206,7 @@ export class AirlockBoundary {
 
   async #close(): Promise<void> {
     this.#closed = true
+    this.#stopWatchingSecrets()
     await this.#idle()
     // The transport first: its last delivery reports still go to the ledger.
     await this.#controlPlane.close()

@@ -49,18 +49,38 @@ export class Secret<T = string> {
 /** Called with every secret a provider resolves, so a scrubber can register it. */
 export type SecretListener = (secret: Secret<string>) => void
 
+// Listeners of every provider in the process: each Airlock's scrubber is one,
+// so a secret resolved through any SDK provider is masked without wiring.
+const everyProvider = new Set<SecretListener>()
+
+/**
+ * Calls `listener` with every secret any {@link SecretProvider} resolves from
+ * now on, whichever provider it is. Returns a function that removes it.
+ * `Airlock` subscribes its scrubber here at construction and unsubscribes at
+ * `close()`. Internal to airlock-sdk.
+ *
+ * @example
+ * ```ts
+ * const stop = onEverySecret((secret) => scrubber.register(secret))
+ * ```
+ */
+export function onEverySecret(listener: SecretListener): () => void {
+  everyProvider.add(listener)
+  return () => everyProvider.delete(listener)
+}
+
 /**
  * Where secrets come from. Every secret a provider resolves is announced to
- * its listeners first, which is how an `Airlock`'s scrubber learns to mask it
- * before the caller can log it.
+ * listeners before the caller gets it: to every open `Airlock`'s scrubber
+ * (so it is masked wherever it appears, with no wiring), and to this
+ * provider's own subscribers.
  *
  * @example
  * ```ts
  * import { EnvSecretProvider } from 'airlock-sdk'
  *
  * const secrets = new EnvSecretProvider()
- * airlock.useSecrets(secrets)                    // registers each resolved value
- * const token = await secrets.get('API_TOKEN')   // Secret<string>
+ * const token = await secrets.get('API_TOKEN')   // Secret<string>, now masked by every open Airlock
  * ```
  */
 export abstract class SecretProvider {
@@ -74,6 +94,7 @@ export abstract class SecretProvider {
   async get(name: string): Promise<Secret<string>> {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('a secret name must be a non-empty string')
     const secret = new Secret(await this.lookup(name), name)
+    for (const listener of everyProvider) listener(secret)
     for (const listener of this.#listeners) listener(secret)
     return secret
   }

@@ -12,6 +12,7 @@ import type { OutboundEvent } from '../../src/boundary/events.js'
 import { Fingerprinter } from '../../src/crypto/fingerprinter.js'
 import { KeyRing } from '../../src/crypto/key-ring.js'
 import { LocationCipher } from '../../src/crypto/location-cipher.js'
+import { MemorySecretProvider } from '../../src/crypto/secret.js'
 import { ValueCipher } from '../../src/crypto/value-cipher.js'
 import { definePolicy } from '../../src/policy/define-policy.js'
 import { JSONResult } from '../../src/results/json-result.js'
@@ -235,6 +236,21 @@ describe('AirlockBoundary.emit', () => {
     const fields = (controlPlane.events[0] as Extract<OutboundEvent, { kind: 'log' }>).fields as { err: unknown; nested: { result: { location: string } } }
     expect(fields.err).toEqual({ type: 'Error' })
     expect(LocationCipher.isToken(fields.nested.result.location)).toBe(true)
+  })
+
+  it('registers every secret an SDK provider resolves, with no wiring', async () => {
+    const policy = definePolicy({ preset: 'permissive' }, { env: {} })
+    const { airlock, controlPlane } = boundary({ policy })
+    const provider = new MemorySecretProvider({ warehouse: 'wh-secret-resolved-7q2' })
+    await provider.get('warehouse')
+    await airlock.emit({ kind: 'parameters', runId, flowName: 'etl', parameters: { dsn: 'user:wh-secret-resolved-7q2@wh' } })
+    await airlock.close()
+    expect(JSON.stringify(controlPlane.events)).not.toContain('wh-secret-resolved-7q2')
+    // A closed Airlock stops listening: nothing holds on to it.
+    const sizeAfterClose = airlock.scrubber.size
+    provider.set('other', 'another-secret-5x8')
+    await provider.get('other')
+    expect(airlock.scrubber.size).toBe(sizeAfterClose)
   })
 
   it('masks registered secrets even in parameters the policy allows', async () => {

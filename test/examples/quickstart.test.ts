@@ -25,6 +25,8 @@ describe('npm run demo (examples/quickstart.ts)', () => {
     expect(stdout).toMatch(/flow run [0-9a-f-]{36}: Failed/)
     expect(stdout).toContain('intact, 16 entries')
     expect(stdout).toContain(`audit report: `)
+    // The text report itself is printed too, between the ledger line and its path.
+    expect(stdout).toMatch(/intact, 16 entries[\s\S]*parameters[\s\S]*audit report: /)
   })
 
   it('sends no email, no secret and no plain location to the control plane', async () => {
