@@ -76,6 +76,7 @@ export type { PayloadSealer } from './results/payload-cipher-seam.js'
 
 // logging
 export { createLogger, type CreateLoggerOptions } from './logging/create-logger.js'
+export { SHIP_FAILED_WARNING } from './logging/record-shipper.js'
 export { wrapPinoLogger } from './logging/wrap-pino-logger.js'
 export { createShippingDestination, type ShippingDestinationOptions } from './logging/create-shipping-destination.js'
 export type { ShippedRecord, ShipRecord } from './logging/shipped-record.js'

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { z } from 'zod'
-import { CanonicalText, MAX_JSON_DEPTH, canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js'
+import { CanonicalText, MAX_JSON_DEPTH, canonicalJson, type JsonObject, type JsonValue } from '../canonical-json.js'
 
 /** The ledger line format version written in every entry's `v`. */
 export const LEDGER_FORMAT_VERSION = 1
@@ -185,8 +185,10 @@ export type LedgerDeliveryError = z.infer<typeof ledgerDeliveryErrorSchema>
  * `close()` writes.
  *
  * @example
+ * The first line of a ledger, written by an `Airlock` (balanced preset) that
+ * sent the parameters `{ email: 'ada@example.com', rows: 3 }`:
  * ```json
- * {"channel":"parameters","event":{"flowRunId":"r1","parameters":{"email":"[email]"}},"eventId":"e1","hash":"9c1…","kind":"event","policyHash":"sha256:4f…","prev":"0000…","seq":1,"status":"sent","time":"2026-11-21T09:00:00.000Z","transforms":[{"action":"scrub","path":"parameters.email","rule":"email"}],"v":1}
+ * {"channel":"parameters","event":{"flowName":"etl","id":"e6290974-df2b-433f-a4a7-dcf9c7ea8514","kind":"parameters","parameters":{"email":"[REDACTED:email]","rows":3},"policyHash":"ph1.5wiaWxUMelC4NRlHncu-FW_vq5kta4DINw0rIuvm4kE","runId":"r1","time":"2026-11-21T04:21:09.301Z","v":1},"eventId":"e6290974-df2b-433f-a4a7-dcf9c7ea8514","hash":"2b8cd6deb34c063de81b12a208b7985afbc943a0096206dfe72b029fb5125179","kind":"event","policyHash":"ph1.5wiaWxUMelC4NRlHncu-FW_vq5kta4DINw0rIuvm4kE","prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":1,"status":"sent","time":"2026-11-21T04:21:09.306Z","transforms":[{"action":"redact","path":"email","rule":"email"}],"v":1}
  * ```
  */
 export type LedgerEntry = z.infer<typeof ledgerEntrySchema>
@@ -347,7 +349,7 @@ function hashMemberAt(line: Buffer, entry: LedgerEntry, cut: number): boolean {
  * `{"hash":"`, else the last `,"hash":"`), parses nothing and trusts nothing:
  * {@link checkLedgerLine} then checks that the member found is the parsed
  * entry's own, at its canonical place. The verifier runs this on a second
- * thread (`LineHashWorker`, which carries a copy of it).
+ * thread too (`LineHashWorker`, from {@link HASH_CUT_OF_SOURCE}).
  *
  * @example
  * ```ts
@@ -366,8 +368,15 @@ export function hashCutOf(line: Buffer): number {
     hex = cut + HASH_MEMBER.length
   }
   if (cut + HASH_CUT > line.length) return -1
-  const digest = createHash('sha256').update(line.subarray(0, cut)).update(line.subarray(cut + HASH_CUT)).digest('hex')
+  const digest = newSha256().update(line.subarray(0, cut)).update(line.subarray(cut + HASH_CUT)).digest('hex')
   return digest === line.toString('latin1', hex, hex + HASH_HEX) ? cut : -1
+}
+
+// hashCutOf also runs from its source text on LineHashWorker's thread, where
+// this module's imports are not in scope (and tsx or vitest rename them in the
+// text): it reaches SHA-256 only through this name, which that source defines.
+function newSha256(): Hash {
+  return createHash('sha256')
 }
 
 // Byte loops, not Buffer#compare or toString: for a few dozen bytes, the calls cost more than the comparing.
@@ -376,6 +385,28 @@ function bytesAt(line: Buffer, at: number, expected: Buffer): boolean {
   for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected[i]) return false
   return true
 }
+
+/**
+ * {@link hashCutOf} as CommonJS source for a worker thread (`new Worker(source,
+ * { eval: true })`): the text of the very function and helper this module
+ * runs, after the constants they read, so the worker's copy cannot drift from
+ * them. Internal to airlock-sdk.
+ *
+ * @example
+ * ```ts
+ * new Worker(`${HASH_CUT_OF_SOURCE}\nrequire('node:worker_threads').parentPort.on('message', (line) => hashCutOf(line))`, { eval: true })
+ * ```
+ */
+export const HASH_CUT_OF_SOURCE = [
+  `const HASH_MEMBER = Buffer.from(${JSON.stringify(HASH_MEMBER.toString('latin1'))}, 'latin1')`,
+  `const CHECKPOINT_HASH_MEMBER = Buffer.from(${JSON.stringify(CHECKPOINT_HASH_MEMBER.toString('latin1'))}, 'latin1')`,
+  `const HASH_HEX = ${HASH_HEX}`,
+  `const HASH_CUT = ${HASH_CUT}`,
+  "const { createHash } = require('node:crypto')",
+  "const newSha256 = () => createHash('sha256')",
+  String(bytesAt),
+  String(hashCutOf),
+].join('\n')
 
 function textAt(line: Buffer, at: number, expected: string): boolean {
   if (at + expected.length > line.length) return false

@@ -4,9 +4,10 @@ import { inspect } from 'node:util'
 import type { KeyObject } from 'node:crypto'
 import { CompactSign } from 'jose'
 import { z } from 'zod'
+import { CanonicalText, canonicalJson, type JsonObject } from '../canonical-json.js'
 import { REDACTED } from '../crypto/redacted.js'
+import { syncDirectory } from '../durable-file.js'
 import { ClosedError, InvalidArgumentError, LedgerTamperedError, StorageError } from '../errors.js'
-import { CanonicalText, canonicalJson, type JsonObject } from './canonical-json.js'
 import {
   CHECKPOINT_TYP,
   GENESIS_HASH,
@@ -121,10 +122,14 @@ const openPaths = new Set<string>()
  * import { Ledger } from 'airlock-sdk'
  *
  * const ledger = await Ledger.open({ path: 'audit/ledger.ndjson' })
+ * const event = {
+ *   v: 1, id: 'e6290974-df2b-433f-a4a7-dcf9c7ea8514', kind: 'parameters', time: '2026-11-21T04:21:09.301Z',
+ *   policyHash: 'ph1.5wiaWxUMelC4NRlHncu-FW_vq5kta4DINw0rIuvm4kE', runId: 'r1', flowName: 'etl',
+ *   parameters: { email: '[REDACTED:email]', rows: 3 },
+ * }
  * const { seq } = await ledger.append({
- *   channel: 'parameters', eventId: 'e1', policyHash: 'sha256:4f…',
- *   event: { flowRunId: 'r1', parameters: { email: '[email]' } },
- *   transforms: [{ path: 'parameters.email', rule: 'email', action: 'scrub' }],
+ *   channel: 'parameters', eventId: event.id, policyHash: event.policyHash, event,
+ *   transforms: [{ path: 'email', rule: 'email', action: 'redact' }],
  *   status: 'queued',
  * })
  * await ledger.appendDelivery({ eventIds: ['e1'], status: 'failed', error: { code: 'ERR_DELIVERY', status: 503 } })
@@ -429,17 +434,6 @@ async function readFully(fd: FileHandle, into: Buffer, position: number): Promis
     const { bytesRead } = await fd.read(into, offset, into.length - offset, position + offset)
     if (bytesRead === 0) throw new StorageError('the ledger file shrank while its tail was read')
     offset += bytesRead
-  }
-}
-
-// A new file's directory entry is durable only once the directory is synced.
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return
-  const handle = await openFile(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
   }
 }
 

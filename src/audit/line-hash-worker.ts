@@ -1,32 +1,13 @@
 import { Worker } from 'node:worker_threads'
+import { HASH_CUT_OF_SOURCE } from './ledger-entry.js'
 
 // The worker runs this source, not a module file: a file would have to be
 // found next to this one both as TypeScript (tests, tsx) and as built
-// JavaScript. It is `hashCutOf` from ledger-entry.ts, kept in step by a test
-// that runs both over the same lines, plus a loop over a chunk's lines.
+// JavaScript. `hashCutOf` comes as the text of the real function, plus a loop
+// over a chunk's lines.
 const SOURCE = `
 const { parentPort } = require('node:worker_threads')
-const { createHash } = require('node:crypto')
-const HASH_MEMBER = Buffer.from(',"hash":"')
-const CHECKPOINT_HASH_MEMBER = Buffer.from('{"hash":"')
-const HASH_HEX = 64
-const HASH_CUT = HASH_MEMBER.length + HASH_HEX + 1
-
-function hashCutOf(line) {
-  let cut
-  let hex
-  if (line.length >= CHECKPOINT_HASH_MEMBER.length && line.compare(CHECKPOINT_HASH_MEMBER, 0, CHECKPOINT_HASH_MEMBER.length, 0, CHECKPOINT_HASH_MEMBER.length) === 0) {
-    cut = 1
-    hex = CHECKPOINT_HASH_MEMBER.length
-  } else {
-    cut = line.lastIndexOf(HASH_MEMBER)
-    if (cut === -1) return -1
-    hex = cut + HASH_MEMBER.length
-  }
-  if (cut + HASH_CUT > line.length) return -1
-  const digest = createHash('sha256').update(line.subarray(0, cut)).update(line.subarray(cut + HASH_CUT)).digest('hex')
-  return digest === line.toString('latin1', hex, hex + HASH_HEX) ? cut : -1
-}
+${HASH_CUT_OF_SOURCE}
 
 parentPort.on('message', ({ shared, length }) => {
   const bytes = Buffer.from(shared, 0, length)

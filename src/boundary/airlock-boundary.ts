@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
-import type { JsonObject } from '../audit/canonical-json.js'
+import type { JsonObject } from '../canonical-json.js'
 import { Ledger, type LedgerOptions } from '../audit/ledger.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
 import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError } from '../errors.js'
+import { assertKnownOptions } from '../known-options.js'
 import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
 import { Scrubber } from '../scrub/scrubber.js'
 import type { ControlPlane, DeliveryReport } from './control-plane.js'
@@ -51,6 +52,9 @@ interface Prepared {
 }
 
 const noop = (): void => {}
+
+/** The option keys the boundary reads; `Airlock` checks its own before passing these on. */
+export const BOUNDARY_OPTION_KEYS = ['policy', 'keys', 'controlPlane', 'ledger'] as const
 
 // No event needs more: logs are capped by logs.maxRecordBytes, and a bigger
 // event is more likely a bug than metadata. Over it, the event is withheld.
@@ -114,6 +118,8 @@ export class AirlockBoundary {
 
   constructor(options: AirlockOptions) {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('Airlock needs an options object')
+    // A misspelt option (`contolPlane`) must fail, not quietly fall back to a default.
+    assertKnownOptions('Airlock', options, BOUNDARY_OPTION_KEYS)
     if (!isKeyRing(options.keys)) {
       throw new InvalidArgumentError('Airlock needs { keys: KeyRing }: KeyRing.generate(), KeyRing.fromEnv() or KeyRing.fromFile()')
     }

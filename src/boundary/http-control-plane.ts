@@ -510,7 +510,7 @@ function checkWaitOptions(options: WaitOptions | undefined): void {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`wait options must be { timeoutMs?, signal? }; found ${typeof options}`)
   const { timeoutMs, signal } = options
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs > 2 ** 31 - 1)) {
-    throw new InvalidArgumentError(`{ timeoutMs } must be a number of ms from 0 to 2147483647; found ${describe(timeoutMs)}`)
+    throw new InvalidArgumentError(`{ timeoutMs } must be a number of ms from 0 to 2147483647; found ${describeNumber(timeoutMs)}`)
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('{ signal } must be an AbortSignal')
 }
@@ -518,7 +518,7 @@ function checkWaitOptions(options: WaitOptions | undefined): void {
 function positiveInteger(name: string, value: unknown, fallback: number | undefined): number {
   if (value === undefined && fallback !== undefined) return fallback
   if (!Number.isSafeInteger(value) || (value as number) < 1) {
-    throw new InvalidArgumentError(`HttpControlPlane { ${name} } must be a positive integer; found ${describe(value)}`)
+    throw new InvalidArgumentError(`HttpControlPlane { ${name} } must be a positive integer; found ${describeNumber(value)}`)
   }
   return value as number
 }
@@ -526,12 +526,12 @@ function positiveInteger(name: string, value: unknown, fallback: number | undefi
 function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
   if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw new InvalidArgumentError(`HttpControlPlane { ${name} } must be a non-negative integer; found ${describe(value)}`)
+    throw new InvalidArgumentError(`HttpControlPlane { ${name} } must be a non-negative integer; found ${describeNumber(value)}`)
   }
   return value as number
 }
 
 /** A value for an error message: numbers as themselves, anything else by its type, so no content is echoed. */
-function describe(value: unknown): string {
+function describeNumber(value: unknown): string {
   return typeof value === 'number' ? String(value) : typeof value
 }

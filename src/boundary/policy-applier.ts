@@ -8,7 +8,7 @@ import { InvalidArgumentError, TokenBindingError } from '../errors.js'
 import { matchParameterRule } from '../policy/parameter-rules.js'
 import type { LogLevel, Policy } from '../policy/schema.js'
 import type { Scrubber } from '../scrub/scrubber.js'
-import type { ScrubTransform } from '../scrub/transform.js'
+import { joinTransformPath, renderPathSegment, type ScrubTransform } from '../scrub/transform.js'
 import { scrubError, type ScrubbedErrorNode } from '../scrub/scrub-error.js'
 import type { Channel, EmitInput, ResultLike } from './emit-input.js'
 import type { Failure, FailureCause, OutboundEvent, ResultReference } from './events.js'
@@ -157,7 +157,7 @@ export class PolicyApplier {
   async #failure(error: unknown, path: string, transforms: ChannelTransform[]): Promise<Failure> {
     const scrubbed = await scrubError(error, this.#policy, { scrubber: this.#scrubber, keys: this.#keys })
     for (const t of scrubbed.transforms) {
-      transforms.push({ channel: 'exceptions', path: joinPath(path, t.path), rule: t.rule, action: t.action })
+      transforms.push({ channel: 'exceptions', path: joinTransformPath(path, t.path), rule: t.rule, action: t.action })
     }
     transforms.push({ channel: 'exceptions', path, rule: 'exceptions.mode', action: this.#policy.exceptions.mode })
     const failure: Failure = toFailureCause(scrubbed)
@@ -325,15 +325,15 @@ export class PolicyApplier {
         if (typeof key === 'number') {
           const { value: scrubbed, transforms: found } =
             action === 'scrub' ? this.#scrubber.scrub(lifted) : this.#scrubber.maskRegistered(lifted)
-          for (const t of found) transforms.push({ channel: 'parameters', path: joinPath(path, t.path), rule: t.rule, action: t.action })
+          for (const t of found) transforms.push({ channel: 'parameters', path: joinTransformPath(path, t.path), rule: t.rule, action: t.action })
           return scrubbed
         }
         const wrapped = { [key]: lifted }
         const { value: scrubbed, transforms: found } =
           action === 'scrub' ? this.#scrubber.scrub(wrapped) : this.#scrubber.maskRegistered(wrapped)
-        const rendered = renderSegment(key)
+        const rendered = renderPathSegment(key)
         for (const t of found) {
-          transforms.push({ channel: 'parameters', path: joinPath(parent, t.path.startsWith(rendered) ? t.path : rendered), rule: t.rule, action: t.action })
+          transforms.push({ channel: 'parameters', path: joinTransformPath(parent, t.path.startsWith(rendered) ? t.path : rendered), rule: t.rule, action: t.action })
         }
         const container = scrubbed as Record<string, unknown>
         return Object.hasOwn(container, key) ? container[key] : DROP
@@ -393,7 +393,7 @@ export class PolicyApplier {
       fields = (await this.#lift(fields, 'fields', transforms)) as Record<string, unknown>
       const scrubbed = this.#scrubber.scrub(fields)
       for (const t of scrubbed.transforms) {
-        transforms.push({ channel: 'logs', path: joinPath('fields', t.path), rule: t.rule, action: t.action })
+        transforms.push({ channel: 'logs', path: joinTransformPath('fields', t.path), rule: t.rule, action: t.action })
       }
       event.fields = scrubbed.value as Record<string, unknown>
     }
@@ -422,7 +422,7 @@ export class PolicyApplier {
       return scrubbed
     }
     const result = this.#scrubber.maskRegistered(text)
-    for (const t of result.transforms) transforms.push({ channel, path: joinPath(path, t.path), rule: t.rule, action: t.action })
+    for (const t of result.transforms) transforms.push({ channel, path: joinTransformPath(path, t.path), rule: t.rule, action: t.action })
     return typeof result.value === 'string' ? result.value : String(result.value)
   }
 }
@@ -460,16 +460,8 @@ function isResultLike(value: object): value is ResultLike {
   return typeof (value as { toJSON?: unknown }).toJSON === 'function' && typeof (value as { inline?: unknown }).inline === 'boolean'
 }
 
-// Paths read as the scrubber's walker writes them: `a.b`, `a[0]`, `a["x.y"]`.
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
-
-function renderSegment(key: string | number): string {
-  if (typeof key === 'number') return `[${key}]`
-  return IDENTIFIER.test(key) ? key : `[${JSON.stringify(key)}]`
-}
-
 function joinSegment(path: string, key: string | number): string {
-  return joinPath(path, renderSegment(key))
+  return joinTransformPath(path, renderPathSegment(key))
 }
 
 function identity<T>(value: T): T {
@@ -492,11 +484,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
-function joinPath(prefix: string, inner: string): string {
-  if (inner === '$' || inner === '') return prefix
-  if (prefix === '') return inner
-  return inner.startsWith('[') ? prefix + inner : `${prefix}.${inner}`
-}
 
 
 function truncateUtf8(text: string, maxBytes: number): string {

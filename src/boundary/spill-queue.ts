@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path'
 import { AirlockError, ClosedError, DeliveryError, EventInvalidError, InvalidArgumentError } from '../errors.js'
 import type { OutboundEvent } from './events.js'
 import { outboundEventSchema } from './events.js'
+import { syncDirectorySync } from '../durable-file.js'
 
 /** The next batch to deliver: event ids and their wire JSON, index for index. */
 export interface SpillBatch {
@@ -433,19 +434,10 @@ function writeFileAtomically(path: string, text: string, syncDir: boolean): void
       closeSync(fd)
     }
     renameSync(tmp, path)
-    if (syncDir) fsyncDirectory(resolve(path, '..'))
+    if (syncDir) syncDirectorySync(resolve(path, '..'))
   } catch (err) {
     removeIfPresent(tmp)
     throw err
-  }
-}
-
-function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
   }
 }
 

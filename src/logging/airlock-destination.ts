@@ -243,7 +243,7 @@ export class AirlockDestination implements Metadata {
 
   #shipRecord(shipper: RecordShipper, logger: PinoInternals): void {
     const state = this.#sync(logger)
-    // A spread defines properties (a "__proto__" binding stays a field) and clones fast.
+    // A fresh object per record: the parsed bindings are kept per logger and must not take this record's fields.
     const fields: Fields = {}
     copyFields(fields, (state.shipped ??= this.#parseBindings(state.raw)), this.#messageKey)
     let msg: unknown = this.lastMsg

@@ -1,11 +1,12 @@
 import { pino } from 'pino'
 import type { DestinationStream, Logger, LoggerOptions } from 'pino'
+import { describeType } from '../describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { LogLevel } from '../policy/schema.js'
 import { AirlockDestination } from './airlock-destination.js'
 import { LocalScrub } from './local-scrub.js'
 import { LEVEL_VALUES } from './log-levels.js'
-import { describeValue, resolveLogging, type LoggingOptions } from './logging-options.js'
+import { resolveLogging, type LoggingOptions } from './logging-options.js'
 
 /**
  * Options of {@link createLogger}.
@@ -70,10 +71,10 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const { logs, scrubber, ship } = resolveLogging(options, 'createLogger')
   const { destination, level, base } = options
   if (level !== undefined && !LEVEL_OPTIONS.includes(level)) {
-    throw new InvalidArgumentError(`createLogger expects options.level to be one of ${LEVEL_OPTIONS.join(', ')}, got ${describeValue(level)}`)
+    throw new InvalidArgumentError(`createLogger expects options.level to be one of ${LEVEL_OPTIONS.join(', ')}, got ${describeType(level)}`)
   }
   if (base !== undefined && base !== null && (typeof base !== 'object' || Array.isArray(base))) {
-    throw new InvalidArgumentError(`createLogger expects options.base to be an object or null, got ${describeValue(base)}`)
+    throw new InvalidArgumentError(`createLogger expects options.base to be an object or null, got ${describeType(base)}`)
   }
   const pinoOptions: LoggerOptions = {
     level: level ?? (LEVEL_VALUES[logs.level] < LEVEL_VALUES.info ? logs.level : 'info'),
@@ -100,6 +101,6 @@ function localDestination(destination: CreateLoggerOptions['destination']): Dest
   if (typeof destination === 'string' || typeof destination === 'number') return pino.destination(destination)
   if (typeof (destination as { write?: unknown } | null)?.write === 'function') return destination
   throw new InvalidArgumentError(
-    `createLogger expects options.destination to be a stream with write(string), a file path or a file descriptor, got ${describeValue(destination)}`,
+    `createLogger expects options.destination to be a stream with write(string), a file path or a file descriptor, got ${describeType(destination)}`,
   )
 }

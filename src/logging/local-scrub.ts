@@ -1,8 +1,8 @@
 import redact from '@pinojs/redact'
 import type { Logger, SerializerFn } from 'pino'
 import { pino } from 'pino'
+import { WITHHELD_MARKER, redactedMarker } from '../scrub/markers.js'
 import type { Scrubber } from '../scrub/scrubber.js'
-import { SENSITIVE_KEY_RULE } from '../scrub/transform.js'
 
 type Fields = Record<string, unknown>
 // pino types a child's formatters.log over `object`; the logged object is always a record.
@@ -17,7 +17,7 @@ const errorKeySym: typeof pino.symbols.errorKeySym = pino.symbols.errorKeySym
 /** The key a whole record or bindings object goes under when the scrubber withheld it (a bound broken). */
 const WITHHELD_KEY = 'withheld'
 
-const REDACT_PATH_MARKER = '[REDACTED:redact-path]'
+const REDACT_PATH_MARKER = redactedMarker('redact-path')
 
 /**
  * Scrubs what a pino logger writes locally, value by value, BEFORE pino
@@ -65,9 +65,14 @@ export class LocalScrub {
     this.#redact =
       redactPaths.length === 0
         ? undefined
-        : (redact({ paths: [...redactPaths], censor: REDACT_PATH_MARKER, serialize: false, strict: false }) as unknown as (
-            object: Fields,
-          ) => Fields)
+        : (redact({
+            paths: [...redactPaths],
+            censor: REDACT_PATH_MARKER,
+            // An identity serializer, not `serialize: false`: that mode adds an
+            // enumerable `restore()` to the copy, over any `restore` field of the record.
+            serialize: identity,
+            strict: false,
+          }) as unknown as (object: Fields) => Fields)
   }
 
   /**
@@ -104,7 +109,7 @@ export class LocalScrub {
     try {
       parsed = JSON.parse(`{${raw.slice(1)}}`)
     } catch {
-      return `,"${WITHHELD_KEY}":"[airlock:withheld]"`
+      return `,"${WITHHELD_KEY}":${JSON.stringify(WITHHELD_MARKER)}`
     }
     const source = this.#redact === undefined ? (parsed as Fields) : this.#redact(parsed as Fields)
     const value = this.#scrubber.scrub(source).value
@@ -143,7 +148,7 @@ export class LocalScrub {
 
   #wrap(key: string, original: SerializerFn | undefined): SerializerFn {
     const scrubber = this.#scrubber
-    if (this.#isSensitiveKey(key)) {
+    if (scrubber.isSensitiveKey(key)) {
       return (value: unknown) => {
         const serialized: unknown = original === undefined ? value : original(value)
         const scrubbed = scrubber.scrub({ [key]: serialized }).value
@@ -154,10 +159,6 @@ export class LocalScrub {
       const serialized: unknown = original === undefined ? value : original(value)
       return typeof serialized === 'string' ? scrubber.scrubString(serialized) : scrubber.scrub(serialized).value
     }
-  }
-
-  #isSensitiveKey(key: string): boolean {
-    return this.#scrubber.scrub({ [key]: 'probe' }).transforms.some((t) => t.rule === SENSITIVE_KEY_RULE)
   }
 
   #fields(object: Fields, serializers: Serializers, errorKey: string): Fields {
@@ -188,6 +189,10 @@ export class LocalScrub {
     }
     return out
   }
+}
+
+function identity<T>(value: T): T {
+  return value
 }
 
 function isRecord(value: unknown): value is Fields {

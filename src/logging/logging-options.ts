@@ -1,3 +1,4 @@
+import { describeType } from '../describe-type.js'
 import { InvalidArgumentError, PolicyError } from '../errors.js'
 import { policyIssuesFromZod } from '../policy/policy-issues.js'
 import { policySchema, type LogPolicy, type Policy } from '../policy/schema.js'
@@ -52,7 +53,7 @@ export function resolveLogging(options: unknown, caller: string): ResolvedLoggin
   const { policy, scrubber, ship } = optionsObject(options, caller)
   const logs = resolveLogPolicy(policy, caller)
   if (!(scrubber instanceof Scrubber)) {
-    throw new InvalidArgumentError(`${caller} expects options.scrubber to be a Scrubber, got ${describeValue(scrubber)}`)
+    throw new InvalidArgumentError(`${caller} expects options.scrubber to be a Scrubber, got ${describeType(scrubber)}`)
   }
   return { logs, scrubber, ship: resolveShip(ship, caller) }
 }
@@ -73,14 +74,14 @@ export function resolveShipping(options: unknown, caller: string): Omit<Resolved
 
 function optionsObject(options: unknown, caller: string): Partial<Record<keyof LoggingOptions, unknown>> {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(`${caller} expects an options object: { policy, scrubber, ship }, got ${describeValue(options)}`)
+    throw new InvalidArgumentError(`${caller} expects an options object: { policy, scrubber, ship }, got ${describeType(options)}`)
   }
   return options
 }
 
 function resolveLogPolicy(policy: unknown, caller: string): LogPolicy {
   if (typeof policy !== 'object' || policy === null || !('logs' in policy)) {
-    throw new InvalidArgumentError(`${caller} expects options.policy to be a policy with a logs section (from definePolicy), got ${describeValue(policy)}`)
+    throw new InvalidArgumentError(`${caller} expects options.policy to be a policy with a logs section (from definePolicy), got ${describeType(policy)}`)
   }
   const parsed = policySchema.shape.logs.safeParse(policy.logs, { reportInput: true })
   if (!parsed.success) {
@@ -92,24 +93,7 @@ function resolveLogPolicy(policy: unknown, caller: string): LogPolicy {
 
 function resolveShip(ship: unknown, caller: string): ShipRecord {
   if (typeof ship !== 'function') {
-    throw new InvalidArgumentError(`${caller} expects options.ship to be a function (record) => void, got ${describeValue(ship)}`)
+    throw new InvalidArgumentError(`${caller} expects options.ship to be a function (record) => void, got ${describeType(ship)}`)
   }
   return ship as ShipRecord
-}
-
-/**
- * Names the kind of value found, for error messages, without quoting it:
- * options may hold secrets.
- *
- * @example
- * ```ts
- * describeValue(new Map()) // 'an object (Map)'
- * describeValue('hunter2') // 'a string'
- * ```
- */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`
-  return typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`
 }

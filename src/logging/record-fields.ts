@@ -3,6 +3,8 @@
  * shared by the logger's destination and the shipping destination.
  */
 
+import { WITHHELD_MARKER } from '../scrub/markers.js'
+
 type Fields = Record<string, unknown>
 
 /**
@@ -47,7 +49,7 @@ export function messageText(msg: unknown): string {
   try {
     return JSON.stringify(msg) ?? ''
   } catch {
-    return '[airlock:withheld]'
+    return WITHHELD_MARKER
   }
 }
 

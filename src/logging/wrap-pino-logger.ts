@@ -1,9 +1,10 @@
 import { pino } from 'pino'
 import type { DestinationStream, Logger, SerializerFn } from 'pino'
+import { describeType } from '../describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import { AirlockDestination } from './airlock-destination.js'
 import { LocalScrub } from './local-scrub.js'
-import { describeValue, resolveLogging, type LoggingOptions } from './logging-options.js'
+import { resolveLogging, type LoggingOptions } from './logging-options.js'
 
 const chindingsSym: typeof pino.symbols.chindingsSym = pino.symbols.chindingsSym
 const streamSym: typeof pino.symbols.streamSym = pino.symbols.streamSym
@@ -60,7 +61,7 @@ export function wrapPinoLogger<CustomLevels extends string = never>(
 ): Logger<CustomLevels> {
   const internals = existing as unknown as Partial<PinoInternals> | null
   if (typeof existing?.child !== 'function' || typeof internals?.[chindingsSym] !== 'string' || typeof internals[streamSym]?.write !== 'function') {
-    throw new InvalidArgumentError(`wrapPinoLogger expects a pino logger, got ${describeValue(existing)}`)
+    throw new InvalidArgumentError(`wrapPinoLogger expects a pino logger, got ${describeType(existing)}`)
   }
   const source = internals as PinoInternals
   const { logs, scrubber, ship } = resolveLogging(options, 'wrapPinoLogger')

@@ -1,3 +1,4 @@
+import { describeType } from '../describe-type.js'
 import { PolicyError } from '../errors.js'
 import type { PolicyIssue } from '../errors.js'
 import { deepFreeze } from './deep-freeze.js'
@@ -63,7 +64,7 @@ export function definePolicy(input?: PolicyInput, options?: DefinePolicyOptions)
  * errors naming `source`.
  */
 export function resolvePolicy(input: unknown, env: NodeJS.ProcessEnv, source: string | undefined): ResolvedPolicy {
-  const issues: PolicyIssue[] = reservedKeyIssues(input, [])
+  const issues: PolicyIssue[] = inputShapeIssues(input, [])
   const parsed = policyInputSchema.safeParse(input, { reportInput: true })
   if (!parsed.success) {
     const reported = new Set(issues.map((issue) => issue.path))
@@ -98,26 +99,34 @@ function mergeOver(base: unknown, override: unknown, path: string): unknown {
   return merged
 }
 
+// What parsed JSON or YAML and object literals make; not an array, a Map, a Date or a class instance.
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+  if (typeof value !== 'object' || value === null) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
 }
 
 /** Deep enough for every policy field (`scrub.patterns.0.id`), shallow enough that hostile nesting cannot overflow the stack. */
 const MAX_WALK_DEPTH = 8
 
 /**
- * zod drops an own `__proto__` key (as `JSON.parse` makes) from records
- * without a word, which would silently lose a parameter rule; refuse it.
+ * What zod lets through without a word, refused: an own `__proto__` key (as
+ * `JSON.parse` makes), which zod drops from records, silently losing a
+ * parameter rule; and an object that is not plain (a Map, a Date), which zod
+ * reads as an empty section, silently keeping the preset's.
  */
-function reservedKeyIssues(value: unknown, path: PropertyKey[]): PolicyIssue[] {
+function inputShapeIssues(value: unknown, path: PropertyKey[]): PolicyIssue[] {
   if (typeof value !== 'object' || value === null || path.length > MAX_WALK_DEPTH) return []
+  if (!Array.isArray(value) && !isPlainObject(value)) {
+    return [{ path: formatPath(path), message: `expected a mapping of policy fields, got ${describeType(value)}` }]
+  }
   const issues: PolicyIssue[] = []
   for (const key of Object.keys(value)) {
     const childPath = [...path, Array.isArray(value) ? Number(key) : key]
     if (key === '__proto__') {
       issues.push({ path: formatPath(childPath), message: 'unknown key; "__proto__" is reserved' })
     } else {
-      issues.push(...reservedKeyIssues((value as Record<string, unknown>)[key], childPath))
+      issues.push(...inputShapeIssues((value as Record<string, unknown>)[key], childPath))
     }
   }
   return issues

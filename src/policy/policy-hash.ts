@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { canonicalJson } from '../canonical-json.js'
 import type { Policy } from './schema.js'
 
 /**
@@ -15,8 +16,12 @@ import type { Policy } from './schema.js'
  *   order, because the first matching rule wins: reordering rules can change
  *   behaviour, so it changes the hash.
  *
- * Any change to the canonical form gets a new prefix (`ph2.`), never a
- * silent change under `ph1.`.
+ * This is the canonical JSON of the ledger (`canonicalJson`, RFC 8785 for
+ * I-JSON). Any change to the canonical form gets a new prefix (`ph2.`), never
+ * a silent change under `ph1.`.
+ *
+ * @throws {InvalidArgumentError} when a hand-built policy holds something that
+ *   is not JSON (a function, a class instance, a non-finite number), naming its path.
  *
  * @example
  * ```ts
@@ -34,18 +39,5 @@ export function policyHash(policy: Policy): string {
 /** The canonical JSON {@link policyHash} digests. */
 export function canonicalPolicyJson(policy: Policy): string {
   const orderedRules = Object.entries(policy.parameters.rules)
-  return canonicalJson({ ...policy, parameters: { ...policy.parameters, rules: orderedRules } })
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`
-  if (typeof value === 'object' && value !== null) {
-    const members: string[] = []
-    for (const key of Object.keys(value).sort()) {
-      const member = (value as Record<string, unknown>)[key]
-      if (member !== undefined) members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`)
-    }
-    return `{${members.join(',')}}`
-  }
-  return JSON.stringify(value)
+  return canonicalJson({ ...policy, parameters: { ...policy.parameters, rules: orderedRules } }, 'policy')
 }

@@ -5,6 +5,7 @@ import { basename, dirname, join, posix, resolve, sep, win32 } from 'node:path'
 import type { Readable } from 'node:stream'
 import { InvalidArgumentError, LocationEscapesDirError, ResultNotFoundError, StorageError } from '../errors.js'
 import { describeType } from '../describe-type.js'
+import { syncDirectory } from '../durable-file.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**
@@ -223,7 +224,7 @@ async function makeDirectories(path: string): Promise<void> {
   // new directory up to the parent of the first one made.
   const stop = dirname(created)
   for (let dir = path; ; dir = dirname(dir)) {
-    await syncDirectory(dir)
+    await storage('sync the result directory', syncDirectory(dir))
     if (dir === stop || dir === dirname(dir)) break
   }
 }
@@ -245,23 +246,12 @@ async function writeAtomically(target: string, content: Uint8Array | Readable): 
     await rm(temp, { force: true }).catch(() => undefined)
     throw storageError('write the result', err)
   }
-  await syncDirectory(dirname(target))
+  await storage('sync the result directory', syncDirectory(dirname(target)))
 }
 
 async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
   // A write may take fewer bytes than it was given.
   for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at)).bytesWritten
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // Windows cannot open a directory to fsync it; NTFS journals the rename.
-  if (process.platform === 'win32') return
-  const handle = await storage('sync the result directory', open(dir, constants.O_RDONLY))
-  try {
-    await storage('sync the result directory', handle.sync())
-  } finally {
-    await handle.close()
-  }
 }
 
 function code(err: unknown): string {

@@ -11,8 +11,8 @@ import {
   SerializationError,
 } from '../errors.js'
 import { describeType } from '../describe-type.js'
+import { assertKnownOptions } from '../known-options.js'
 import { JSONSerializer } from './json-serializer.js'
-import { assertKnownOptions } from './known-options.js'
 import { LocationTemplate, type TemplateContext } from './location-template.js'
 import type { PayloadSealer } from './payload-cipher-seam.js'
 import type { Serializer } from './serializer.js'

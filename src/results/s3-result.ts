@@ -3,7 +3,7 @@ import type * as ClientS3 from '@aws-sdk/client-s3'
 import type * as LibStorage from '@aws-sdk/lib-storage'
 import { AirlockError, InvalidArgumentError, ResultNotFoundError, StorageError } from '../errors.js'
 import { describeType } from '../describe-type.js'
-import { assertKnownOptions } from './known-options.js'
+import { assertKnownOptions } from '../known-options.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**

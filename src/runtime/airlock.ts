@@ -1,11 +1,11 @@
 import type { Logger } from 'pino'
-import { AirlockBoundary, type AirlockOptions } from '../boundary/airlock-boundary.js'
+import { AirlockBoundary, BOUNDARY_OPTION_KEYS, type AirlockOptions } from '../boundary/airlock-boundary.js'
 import { Fingerprinter } from '../crypto/fingerprinter.js'
 import { AirlockError, InvalidArgumentError } from '../errors.js'
 import { createLogger, type CreateLoggerOptions } from '../logging/create-logger.js'
 import type { ShippedRecord } from '../logging/shipped-record.js'
 import { describeType } from '../describe-type.js'
-import { assertKnownOptions } from '../results/known-options.js'
+import { assertKnownOptions } from '../known-options.js'
 import { Result } from '../results/result.js'
 import type { CacheStore } from './cache-store.js'
 import { ConcurrencyLimiter } from './concurrency-limiter.js'
@@ -247,6 +247,7 @@ export class Airlock extends AirlockBoundary {
 // The boundary gets its own options only; the runtime's are checked here.
 function boundaryOptions(options: AirlockRuntimeOptions): AirlockOptions {
   if (typeof options !== 'object' || options === null) return options
+  assertKnownOptions('Airlock', options, [...BOUNDARY_OPTION_KEYS, ...RUNTIME_KEYS])
   const boundary: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(options)) {
     if (!(RUNTIME_KEYS as readonly string[]).includes(key)) boundary[key] = value

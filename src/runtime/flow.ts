@@ -1,7 +1,7 @@
 import type { RunState } from '../boundary/events.js'
 import { InvalidArgumentError, TaskCancelledError } from '../errors.js'
 import { describeType } from '../describe-type.js'
-import { assertKnownOptions } from '../results/known-options.js'
+import { assertKnownOptions } from '../known-options.js'
 import { Result } from '../results/result.js'
 import { frames, type TaskRunSummary } from './run-context.js'
 import type { TaskRunner } from './task-runner.js'

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, NoResultConfiguredError } from '../errors.js'
 import { describeType } from '../describe-type.js'
-import { assertKnownOptions } from '../results/known-options.js'
+import { assertKnownOptions } from '../known-options.js'
 import { Result } from '../results/result.js'
 import type { CacheStore } from './cache-store.js'
 import { cacheValidators, isCacheValidator, type CacheValidator } from './cache-validators.js'

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import { maskPreview } from './scan-preview.js'
 import type { LeakMatcher } from './scan-text.js'
-import { SENSITIVE_KEY_RULE } from './transform.js'
+import { SENSITIVE_KEY_RULE, joinTransformPath, renderPathSegment } from './transform.js'
 
 /**
  * One finding in one event: where (`path`, and whether the key or the value
@@ -45,7 +45,6 @@ const ENVELOPE: Readonly<Record<string, RegExp>> = {
 const MAX_DEPTH = 1024
 // As the Scrubber's walker: integers this large may be card numbers; smaller ones match no detector.
 const SCANNED_INTEGER = 1e12
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
 const MAX_PATH_KEY = 64
 
 type Segment = string | number | { readonly masked: string }
@@ -144,12 +143,9 @@ class EventScan {
     if (this.#path.length === 0) return '$'
     let out = ''
     for (const segment of this.#path) {
-      if (typeof segment === 'number') out += `[${segment}]`
-      else if (typeof segment === 'object') out += `[key:${segment.masked}]`
-      else {
-        const shown = segment.length > MAX_PATH_KEY ? `${segment.slice(0, MAX_PATH_KEY)}…` : segment
-        out += IDENTIFIER.test(shown) ? (out === '' ? shown : `.${shown}`) : `[${JSON.stringify(shown)}]`
-      }
+      if (typeof segment === 'object') out += `[key:${segment.masked}]`
+      else if (typeof segment === 'number') out = joinTransformPath(out, renderPathSegment(segment))
+      else out = joinTransformPath(out, renderPathSegment(segment.length > MAX_PATH_KEY ? `${segment.slice(0, MAX_PATH_KEY)}…` : segment))
     }
     return out
   }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js'
-import { AhoCorasick, foldAsciiCase } from './aho-corasick.js'
-import { DETECTORS, type DetectorContext } from './detectors.js'
+import { AhoCorasick } from './aho-corasick.js'
+import { DetectorGate } from './detector-gate.js'
+import { DETECTORS } from './detectors.js'
 import { findSdkMarkers, onlySdkOutput } from './scan-markers.js'
 import { foldBase64Alphabet, secretEncodings } from './secret-matcher.js'
 import { SensitiveKeyMatcher } from './sensitive-keys.js'
@@ -95,13 +96,6 @@ interface PatternEntry {
 
 // Rule numbers in the hit list: detectors by their index in DETECTORS, then this for canaries and secrets.
 const PATTERN_RULE = DETECTORS.length
-const KIND_DIGIT = 1
-const KIND_DOT = 2
-const KIND_COLON = 3
-const KINDS = new Uint8Array(128)
-for (let c = 48; c <= 57; c++) KINDS[c] = KIND_DIGIT
-KINDS[46] = KIND_DOT
-KINDS[58] = KIND_COLON
 const NO_MATCHES: readonly LeakMatch[] = Object.freeze([])
 
 /**
@@ -135,10 +129,7 @@ export class LeakMatcher {
   readonly sensitiveKeys = new SensitiveKeyMatcher()
   /** Whether detectors and sensitive key names run. */
   readonly detectors: boolean
-  readonly #keywords: AhoCorasick
-  readonly #bits: readonly number[]
-  readonly #counts = new Int32Array(4)
-  readonly #context: DetectorContext
+  readonly #gate: DetectorGate
   readonly #patterns: AhoCorasick | null
   readonly #entries = new Map<string, PatternEntry>()
   readonly #hits = new SpanList()
@@ -150,14 +141,11 @@ export class LeakMatcher {
       throw new InvalidArgumentError('LeakMatcher expects an options object: { canaries?, registered?, detectors? }')
     }
     this.detectors = options.detectors ?? true
-    this.#context = { sensitiveKeys: this.sensitiveKeys }
-    const keywords: { text: string; tag: number }[] = []
-    this.#bits = DETECTORS.map((detector, i) => {
-      const words = detector.keywords === 'sensitive-keys' ? this.sensitiveKeys.spellings() : detector.keywords
-      for (const text of words) keywords.push({ text, tag: 1 << i })
-      return words.length === 0 ? 0 : 1 << i
-    })
-    this.#keywords = AhoCorasick.build(keywords, foldAsciiCase)
+    // Rule numbers are indexes in DETECTORS, which `scan` maps back to ids.
+    this.#gate = new DetectorGate(
+      DETECTORS.map((detector, rule) => ({ detector, rule })),
+      { sensitiveKeys: this.sensitiveKeys },
+    )
 
     const patterns: { text: string; tag: number }[] = []
     const add = (text: string, entry: PatternEntry): void => {
@@ -189,7 +177,7 @@ export class LeakMatcher {
     const hits = this.#hits
     hits.reset()
     this.#patterns?.findLongest(text, hits, PATTERN_RULE)
-    if (this.detectors) this.#runDetectors(text)
+    if (this.detectors) this.#gate.run(text, hits)
     if (hits.count === 0) return NO_MATCHES
 
     const markers = this.#markers
@@ -227,20 +215,6 @@ export class LeakMatcher {
     findSdkMarkers(text, markers, 0)
     markers.resolve()
     return onlySdkOutput(text, 0, text.length, markers)
-  }
-
-  #runDetectors(text: string): void {
-    const counts = this.#counts
-    counts.fill(0)
-    const tags = this.#keywords.scanTags(text, KINDS, counts)
-    for (let i = 0; i < DETECTORS.length; i++) {
-      const d = DETECTORS[i]!
-      const counted = d.minDigits + d.minDots + d.minColons > 0
-      const run =
-        (tags & this.#bits[i]!) !== 0 ||
-        (counted && counts[KIND_DIGIT]! >= d.minDigits && counts[KIND_DOT]! >= d.minDots && counts[KIND_COLON]! >= d.minColons)
-      if (run) d.find(text, this.#hits, i, this.#context)
-    }
   }
 }
 

@@ -2,6 +2,7 @@ import { inspect } from 'node:util'
 import type { KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { Secret, type SecretProvider } from '../crypto/secret.js'
+import { describeType } from '../describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import { presets } from '../policy/presets.js'
 import type { ScrubPolicy } from '../policy/schema.js'
@@ -153,9 +154,8 @@ export class Scrubber {
   register(secret: string | Secret<string>, options: RegisterOptions = {}): RegisterResult {
     const value: unknown = secret instanceof Secret ? secret.reveal() : secret
     if (typeof value !== 'string' || value === '') {
-      throw new InvalidArgumentError(
-        `register expects a non-empty string or a Secret<string>, got ${secret instanceof Secret ? 'a Secret of another type' : describe(secret)}`,
-      )
+      const found = secret instanceof Secret ? 'a Secret of another type' : secret === '' ? 'an empty string' : describeType(secret)
+      throw new InvalidArgumentError(`register expects a non-empty string or a Secret<string>, got ${found}`)
     }
     const name = options.name ?? (secret instanceof Secret ? secret.name : undefined)
     if (value.length < this.#engine.minSecretLength) {
@@ -183,7 +183,7 @@ export class Scrubber {
    */
   watch(provider: SecretProvider): () => void {
     if (typeof (provider as { subscribe?: unknown } | null)?.subscribe !== 'function') {
-      throw new InvalidArgumentError(`watch expects a SecretProvider, got ${describe(provider)}`)
+      throw new InvalidArgumentError(`watch expects a SecretProvider, got ${describeType(provider)}`)
     }
     return provider.subscribe((secret) => {
       this.register(secret)
@@ -202,7 +202,7 @@ export class Scrubber {
    * ```
    */
   scrubString(text: string, transforms?: ScrubTransform[], path = '$'): string {
-    if (typeof text !== 'string') throw new InvalidArgumentError(`expected a string to scrub, got ${describe(text)}`)
+    if (typeof text !== 'string') throw new InvalidArgumentError(`expected a string to scrub, got ${describeType(text)}`)
     const engine = this.#engine
     const scrubbed = engine.scrubBounded(text, false)
     if (transforms !== undefined) {
@@ -213,6 +213,22 @@ export class Scrubber {
       if (engine.truncated) transforms.push({ path, rule: 'max-string-length', action: 'truncate' })
     }
     return scrubbed
+  }
+
+  /**
+   * Whether a value under `key` is replaced whole by {@link Scrubber.scrub}
+   * (rule `sensitive-key`): whether `key` matches one of `scrub.sensitiveKeys`.
+   *
+   * @throws InvalidArgumentError when `key` is not a string.
+   * @example
+   * ```ts
+   * scrubber.isSensitiveKey('X-Auth-Token') // true
+   * scrubber.isSensitiveKey('author')       // false
+   * ```
+   */
+  isSensitiveKey(key: string): boolean {
+    if (typeof key !== 'string') throw new InvalidArgumentError(`isSensitiveKey expects a string key, got ${describeType(key)}`)
+    return this.#engine.sensitiveKeys.matches(key)
   }
 
   /**
@@ -277,11 +293,4 @@ export class Scrubber {
     if (engine.hitCount !== 0) transforms.push({ path, rule: 'home-path', action: engine.ruleActions[engine.hits[0]!]! })
     return stripped
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (value === '') return 'an empty string'
-  return typeof value === 'object' ? `an object (${value.constructor?.name ?? 'no prototype'})` : `a ${typeof value}`
 }

@@ -6,8 +6,8 @@ import { compileCustomPattern } from '../policy/custom-pattern.js'
 import { DETECTOR_IDS } from '../policy/detector-ids.js'
 import { policyIssuesFromZod } from '../policy/policy-issues.js'
 import { policySchema, type ScrubAction, type ScrubPolicy } from '../policy/schema.js'
-import { AhoCorasick, foldAsciiCase } from './aho-corasick.js'
-import { DETECTORS, type Detector, type DetectorContext } from './detectors.js'
+import { DetectorGate, type GatedDetector } from './detector-gate.js'
+import { DETECTORS, type DetectorContext } from './detectors.js'
 import { redactedMarker, truncatedMarker } from './markers.js'
 import { SecretMatcher } from './secret-matcher.js'
 import { SensitiveKeyMatcher } from './sensitive-keys.js'
@@ -28,15 +28,6 @@ const DETECTOR_RULE_BASE = 1
 export const SENSITIVE_RULE = DETECTOR_RULE_BASE + DETECTOR_IDS.length
 const HOME_RULE = DETECTOR_RULE_BASE + DETECTOR_IDS.indexOf('home-path')
 const HOME_DETECTOR = DETECTORS.find((d) => d.id === 'home-path')!
-
-// Character kinds counted in the keyword pass, for detectors that have no keyword.
-const KIND_DIGIT = 1
-const KIND_DOT = 2
-const KIND_COLON = 3
-const KINDS = new Uint8Array(128)
-for (let c = 48; c <= 57; c++) KINDS[c] = KIND_DIGIT
-KINDS[46] = KIND_DOT
-KINDS[58] = KIND_COLON
 
 const BUILT_IN_RULES = new Set<string>([REGISTERED_SECRET_RULE, SENSITIVE_KEY_RULE, ...DETECTOR_IDS])
 
@@ -62,15 +53,6 @@ const BUILT_IN_RULES = new Set<string>([REGISTERED_SECRET_RULE, SENSITIVE_KEY_RU
  * ```
  */
 export const DETECTOR_REACH = 4096
-
-interface ActiveDetector {
-  readonly detector: Detector
-  readonly rule: number
-  /** The keyword bit, or 0 for a detector with no keyword. */
-  readonly bit: number
-  /** Whether character counts can also start it. */
-  readonly counted: boolean
-}
 
 interface CustomPattern {
   readonly re: RE2JS
@@ -110,9 +92,7 @@ export class TextScrubber {
   truncated = false
 
   readonly #markers: readonly string[]
-  readonly #detectors: readonly ActiveDetector[]
-  readonly #keywords: AhoCorasick | null
-  readonly #counts = new Int32Array(4)
+  readonly #detectors: DetectorGate
   readonly #custom: readonly CustomPattern[]
   readonly #spans = new SpanList()
   readonly #fingerprinter: Fingerprinter | null
@@ -138,20 +118,13 @@ export class TextScrubber {
     const ids: string[] = [REGISTERED_SECRET_RULE]
     // Registered secrets are always redacted: masking would leak their length, hashing would let guesses be confirmed.
     const actions: ScrubAction[] = ['redact']
-    const detectors: ActiveDetector[] = []
-    const keywordPatterns: { text: string; tag: number }[] = []
-    let nextBit = 0
+    const detectors: GatedDetector[] = []
     for (const detector of DETECTORS) {
       const rule = ids.length
       const setting = scrub.detectors[detector.id] ?? true
       ids.push(detector.id)
       actions.push(effective(setting === true || setting === false ? scrub.action : setting))
-      if (setting === false) continue
-      const keywords = detector.keywords === 'sensitive-keys' ? this.sensitiveKeys.spellings() : detector.keywords
-      const bit = keywords.length === 0 ? 0 : 1 << nextBit++
-      for (const text of keywords) keywordPatterns.push({ text, tag: bit })
-      const counted = detector.minDigits + detector.minDots + detector.minColons > 0
-      detectors.push({ detector, rule, bit, counted })
+      if (setting !== false) detectors.push({ detector, rule })
     }
     // Stack traces lose home directories in every exception mode, detector on or off.
     if (scrub.detectors['home-path'] === false) actions[HOME_RULE] = 'redact'
@@ -180,8 +153,7 @@ export class TextScrubber {
     this.ruleIds = ids
     this.ruleActions = actions
     this.#markers = ids.map(redactedMarker)
-    this.#detectors = detectors
-    this.#keywords = detectors.length === 0 ? null : AhoCorasick.build(keywordPatterns, foldAsciiCase)
+    this.#detectors = new DetectorGate(detectors, this.#context)
     this.#custom = custom
     this.#seen = new Uint32Array(ids.length)
   }
@@ -220,21 +192,7 @@ export class TextScrubber {
     spans.reset()
     this.secrets.find(text, spans, SECRET_RULE)
     if (!secretsOnly) {
-      if (this.#keywords !== null) {
-        const counts = this.#counts
-        counts.fill(0)
-        const tags = this.#keywords.scanTags(text, KINDS, counts)
-        for (const active of this.#detectors) {
-          const d = active.detector
-          const run =
-            (tags & active.bit) !== 0 ||
-            (active.counted &&
-              counts[KIND_DIGIT]! >= d.minDigits &&
-              counts[KIND_DOT]! >= d.minDots &&
-              counts[KIND_COLON]! >= d.minColons)
-          if (run) d.find(text, spans, active.rule, this.#context)
-        }
-      }
+      this.#detectors.run(text, spans)
       for (const pattern of this.#custom) {
         if (!pattern.re.test(text)) continue
         const m = pattern.re.matcher(text)

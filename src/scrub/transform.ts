@@ -18,7 +18,8 @@ export type TransformAction = ScrubAction | 'truncate' | 'withhold' | 'encrypt'
  * (`path`), why (`rule`) and how (`action`), never the original value.
  *
  * `path` is `$` for a root string, otherwise JavaScript-like:
- * `user.emails[2]`, `headers["content-type"]`, `[0].token`. Keys in a path
+ * `user.emails[2]`, `headers["user agent"]`, `[0].token` (see
+ * {@link renderPathSegment} and {@link joinTransformPath}). Keys in a path
  * are the scrubbed keys, so a secret used as a key does not reach the
  * ledger through its path. One string yields at most one transform per
  * rule and action, however many matches it held.
@@ -71,3 +72,44 @@ export const REGISTERED_SECRET_RULE = 'registered-secret'
  * ```
  */
 export const SENSITIVE_KEY_RULE = 'sensitive-key'
+
+// A key written bare in a path; anything else is quoted. `$` alone names the root, so a key `$` is quoted.
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
+
+/**
+ * One key or index of a transform path (see {@link ScrubTransform}): an index
+ * as `[2]`, a key that is an identifier as itself (`email`), any other key
+ * quoted as JSON in brackets (`["content-type"]`, `[""]`, `["$"]`: a bare
+ * `$` would read as the root).
+ *
+ * @example
+ * ```ts
+ * renderPathSegment(2)              // '[2]'
+ * renderPathSegment('email')        // 'email'
+ * renderPathSegment('content-type') // 'content-type'
+ * renderPathSegment('a b')          // '["a b"]'
+ * ```
+ */
+export function renderPathSegment(key: string | number): string {
+  if (typeof key === 'number') return `[${key}]`
+  return key !== '$' && IDENTIFIER.test(key) ? key : `[${JSON.stringify(key)}]`
+}
+
+/**
+ * Joins a transform path below `prefix`: `inner` is a path relative to it
+ * (a rendered segment, or the path of a transform found in a value that
+ * sits at `prefix`). An `inner` of `$` or `''` is the value itself.
+ *
+ * @example
+ * ```ts
+ * joinTransformPath('fields', 'user.email') // 'fields.user.email'
+ * joinTransformPath('fields', '[0].token')  // 'fields[0].token'
+ * joinTransformPath('msg', '$')             // 'msg'
+ * joinTransformPath('', 'email')            // 'email'
+ * ```
+ */
+export function joinTransformPath(prefix: string, inner: string): string {
+  if (inner === '$' || inner === '') return prefix
+  if (prefix === '') return inner
+  return inner.startsWith('[') ? prefix + inner : `${prefix}.${inner}`
+}

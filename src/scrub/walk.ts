@@ -9,7 +9,14 @@ import {
   binaryMarker,
 } from './markers.js'
 import { SENSITIVE_RULE, type TextScrubber } from './text-scrubber.js'
-import { SENSITIVE_KEY_RULE, type ScrubResult, type ScrubTransform, type TransformAction } from './transform.js'
+import {
+  SENSITIVE_KEY_RULE,
+  joinTransformPath,
+  renderPathSegment,
+  type ScrubResult,
+  type ScrubTransform,
+  type TransformAction,
+} from './transform.js'
 
 /**
  * The bounds a walk keeps to.
@@ -30,7 +37,6 @@ export interface WalkLimits {
 const NODE_LIMIT = new Error('airlock: node limit reached')
 
 const ERROR_TEXT_FIELDS = ['name', 'message', 'stack'] as const
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
 const MAX_PATH_KEY = 64
 // Integers this large may be card numbers or other identifiers; smaller ones cannot match any detector.
 const SCRUBBED_INTEGER = 1e12
@@ -205,11 +211,23 @@ export class Walker {
     if (proto !== null && proto !== Object.prototype) {
       const ctor = (proto as { constructor?: unknown }).constructor
       const name = typeof ctor === 'function' ? ctor.name : ''
-      if (name !== 'Object') out.$class = name === '' ? 'anonymous' : this.#engine.scrubBounded(name, this.#secretsOnly)
+      if (name !== 'Object') out.$class = name === '' ? 'anonymous' : this.#className(name)
     }
     const source = value as Record<string, unknown>
     for (const key of Object.keys(source)) this.#entry(out, key, source[key], depth)
     return out
+  }
+
+  // A class name is text the user chose (a secret may be one); its hits are recorded like a key's.
+  #className(name: string): string {
+    const engine = this.#engine
+    const scrubbed = engine.scrubBounded(name, this.#secretsOnly)
+    if (engine.hitCount !== 0) {
+      this.#path.push('$class')
+      this.#recordHits()
+      this.#path.pop()
+    }
+    return scrubbed
   }
 
   #map(map: Map<unknown, unknown>, depth: number): Record<string, unknown> {
@@ -297,11 +315,7 @@ export class Walker {
     const path = this.#path
     if (path.length === 0) return '$'
     let out = ''
-    for (const segment of path) {
-      if (typeof segment === 'number') out += `[${segment}]`
-      else if (IDENTIFIER.test(segment)) out += out === '' ? segment : `.${segment}`
-      else out += `[${JSON.stringify(segment)}]`
-    }
+    for (const segment of path) out = joinTransformPath(out, renderPathSegment(segment))
     return out
   }
 }

@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { canonicalJson } from '../../src/audit/canonical-json.js'
+import { canonicalJson } from '../../src/canonical-json.js'
 import { GENESIS_HASH, ledgerEntrySchema, parseLedgerLine, sha256Hex } from '../../src/audit/ledger-entry.js'
+import { outboundEventSchema } from '../../src/boundary/events.js'
 
 const TIME = '2026-11-21T09:00:00.000Z'
 const PREV = 'ab'.repeat(32)
@@ -179,5 +181,19 @@ describe('parseLedgerLine', () => {
     }
     expect(accepted).toBeGreaterThan(40)
     expect(cases.length - accepted).toBeGreaterThan(80)
+  })
+})
+
+describe('the wire-format example of LedgerEntry', () => {
+  it('is an intact first entry of a ledger, with a real event envelope', async () => {
+    const source = await readFile(new URL('../../src/audit/ledger-entry.ts', import.meta.url), 'utf8')
+    const line = /```json\n \* (\{.*\})\n/.exec(source)?.[1]
+    expect(line).toBeDefined()
+    const parsed = parseLedgerLine(Buffer.from(line!))
+    expect(parsed).toMatchObject({ ok: true, entry: { kind: 'event', seq: 1, prev: GENESIS_HASH } })
+    const entry = (parsed as { ok: true; entry: { event: Record<string, unknown>; policyHash: string } }).entry
+    expect(entry.event).toMatchObject({ v: 1, kind: 'parameters', runId: 'r1', policyHash: entry.policyHash })
+    expect(outboundEventSchema.safeParse(entry.event).success).toBe(true)
+    expect(entry.policyHash).toMatch(/^ph1\./)
   })
 })

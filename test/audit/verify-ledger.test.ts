@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { canonicalJson } from '../../src/audit/canonical-json.js'
+import { canonicalJson } from '../../src/canonical-json.js'
 import { GENESIS_HASH, MAX_LINE_BYTES, sha256Hex } from '../../src/audit/ledger-entry.js'
 import { generateLedgerSigningKey, type LedgerSigningKeyPair } from '../../src/audit/ledger-signing-key.js'
 import { Ledger, type LedgerEventInput } from '../../src/audit/ledger.js'

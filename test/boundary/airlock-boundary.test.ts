@@ -382,6 +382,12 @@ describe('AirlockBoundary.emit', () => {
     expect(airlock.stats().ledgerFailures).toBe(0)
   })
 
+  it('refuses a misspelt option instead of falling back to a default', () => {
+    expect(() => new AirlockBoundary({ keys: KeyRing.generate(), contolPlane: new MemoryControlPlane() } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('"contolPlane"') }),
+    )
+  })
+
   it('refuses emit after close', async () => {
     const { airlock } = boundary()
     await airlock.close()

@@ -237,6 +237,17 @@ describe('createLogger', () => {
     expect(shipped[0]!.fields).toEqual({ site: 'berlin-3', user: { address: '1 Main St', plan: 'pro' } })
   })
 
+  it('keeps a user field named restore when redactPaths apply', () => {
+    const { sink, shipped, logger } = setup({ preset: 'balanced', logs: { redactPaths: ['site'] } })
+    logger.child({ restore: 'bound' }).info({ restore: 'mine', site: 'berlin-3' }, 'undo')
+    const [line] = sink.lines
+    expect(line!.match(/"restore"/g)).toHaveLength(2)
+    expect(line).not.toContain('[Function]')
+    expect(sink.records()[0]).toMatchObject({ restore: 'mine', site: '[REDACTED:redact-path]' })
+    expect(line).toContain('"restore":"bound"')
+    expect(shipped[0]!.fields).toEqual({ restore: 'mine', site: 'berlin-3' })
+  })
+
   it('writes valid NDJSON, one record per line', () => {
     const { sink, logger, scrubber } = setup({ preset: 'balanced' })
     scrubber.register('n3wline-secret\nvalue')

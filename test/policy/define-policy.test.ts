@@ -153,6 +153,28 @@ describe('definePolicy errors', () => {
     expect(err.message).toContain('(root): expected an object, got null')
   })
 
+  it('rejects a Map, a Date or a class instance given as a section, rather than merging it', () => {
+    class Exceptions {
+      mode = 'full'
+    }
+    const input = { logs: new Map([['level', 'debug']]), parameters: { rules: new Map([['user.*', 'allow']]) }, states: new Date(0), exceptions: new Exceptions() }
+    const err = policyErrorOf(() => definePolicy(input as unknown as PolicyInput, noEnv))
+    expect(err.code).toBe('ERR_POLICY_INVALID')
+    expect(err.issues).toEqual([
+      { path: 'logs', message: 'expected a mapping of policy fields, got an instance of Map' },
+      { path: 'parameters.rules', message: 'expected a mapping of policy fields, got an instance of Map' },
+      { path: 'states', message: 'expected a mapping of policy fields, got an instance of Date' },
+      { path: 'exceptions', message: 'expected a mapping of policy fields, got an instance of Exceptions' },
+    ])
+    const root = policyErrorOf(() => definePolicy(new Map() as unknown as PolicyInput, noEnv))
+    expect(root.issues).toEqual([{ path: '', message: 'expected a mapping of policy fields, got an instance of Map' }])
+  })
+
+  it('merges sections without a prototype, as plain objects', () => {
+    const logs = Object.assign(Object.create(null) as object, { level: 'debug' })
+    expect(definePolicy({ logs } as PolicyInput, noEnv).logs.level).toBe('debug')
+  })
+
   it('truncates long found values', () => {
     const long = 'x'.repeat(5000)
     const err = policyErrorOf(() => definePolicy({ logs: { level: long } } as unknown as PolicyInput, noEnv))

@@ -27,6 +27,27 @@ describe('policyHash', () => {
     expect(definePolicy({}, noEnv).hash).toBe(hash)
   })
 
+  it('keeps the hash of every preset, pinned: a change here is a new ph prefix, never a silent one', () => {
+    expect(policyHash(presets.balanced)).toBe('ph1.5wiaWxUMelC4NRlHncu-FW_vq5kta4DINw0rIuvm4kE')
+    expect(policyHash(presets.permissive)).toBe('ph1.d5B_OYk6F14OxW6kPbw7vYuDPk0sgL9h3wY_zpceaA8')
+    expect(policyHash(presets.strict)).toBe('ph1.G6XiAOeJS9DUMwvTDtOTKD1MSKdGbyryHSmhH4BD4Ww')
+    const custom = definePolicy(
+      {
+        preset: 'strict',
+        parameters: { rules: { 'user.*': 'hash', region: 'allow', 'a.b': 'encrypt' } },
+        scrub: { patterns: [{ id: 'emp', pattern: 'EMP-[0-9]+', action: 'mask' }], sensitiveKeys: ['pin'] },
+        logs: { redactPaths: ['a.b'] },
+      },
+      noEnv,
+    )
+    expect(custom.hash).toBe('ph1._oAuVmZ9wj1Fo-MGTtvAtDeLBitVCrF0pHv4_2sfXtI')
+  })
+
+  it('refuses a hand-built policy holding something that is not JSON, naming its path', () => {
+    const policy = { ...presets.balanced, scrub: { ...presets.balanced.scrub, maxNodes: Number.POSITIVE_INFINITY } }
+    expect(() => policyHash(policy)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('policy.scrub.maxNodes') }))
+  })
+
   it('tells the presets apart', () => {
     const hashes = new Set([presets.permissive, presets.balanced, presets.strict].map(policyHash))
     expect(hashes.size).toBe(3)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { scanEvent } from '../../src/scrub/scan-event.js'
 import { LeakMatcher } from '../../src/scrub/scan-text.js'
+import { Scrubber } from '../../src/scrub/scrubber.js'
 
 const envelope = {
   v: 1,
@@ -27,6 +28,14 @@ describe('scanEvent', () => {
       { path: 'fields[key:AK********2B]', part: 'key', rule: 'aws-access-key-id', preview: 'AK********2B' },
       { path: 'fields[key:AK********2B].note', part: 'value', rule: 'email', preview: 'b********m' },
     ])
+  })
+
+  it('writes a key named $ quoted, as the walker does, so it never reads as the root', () => {
+    const event = { ...envelope, kind: 'log', fields: { $: 'ada@example.com', [`${'k'.repeat(70)}`]: { $: 'bob@example.com' } } }
+    const scrubbed = new Scrubber().scrub(event.fields).transforms.map((t) => `fields${t.path.startsWith('[') ? '' : '.'}${t.path}`)
+    const found = scanEvent(event, new LeakMatcher()).map((f) => f.path)
+    expect(found).toEqual([`fields["$"]`, `fields["${'k'.repeat(64)}…"]["$"]`])
+    expect(found).toEqual(scrubbed)
   })
 
   it('skips the envelope only where it has the format the SDK stamps; runId is scanned', () => {

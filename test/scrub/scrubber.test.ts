@@ -49,6 +49,17 @@ describe('Scrubber', () => {
     expect(JSON.stringify(transforms)).not.toContain('ada')
   })
 
+  it('says whether a key is sensitive exactly when scrub() replaces its value whole', () => {
+    const scrubber = new Scrubber({ policy: policy({ sensitiveKeys: ['employee_ssn', 'password'] }) })
+    for (const key of ['employeeSSN', 'db_password', 'PASSWORDS', 'author', 'ssn', 'user', '__proto__', '']) {
+      const replaced = scrubber.scrub({ [key]: 'probe-value' }).transforms.some((t) => t.rule === 'sensitive-key')
+      expect(scrubber.isSensitiveKey(key), key).toBe(replaced)
+    }
+    expect(scrubber.isSensitiveKey('employeeSSN')).toBe(true)
+    expect(scrubber.isSensitiveKey('author')).toBe(false)
+    expect(() => scrubber.isSensitiveKey(42 as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+  })
+
   describe('actions', () => {
     const keys = KeyRing.generate()
     const card = '4111 1111 1111 1111'

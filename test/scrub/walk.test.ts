@@ -190,6 +190,18 @@ describe('the walker', () => {
     expect(transforms.map((t) => t.path)).toEqual(['["[REDACTED:email]"]', '["[REDACTED:email]#2"]'])
   })
 
+  it('records the hits of a scrubbed class name under its $class path', () => {
+    const scrubber = scrubberWith()
+    scrubber.register('Kx9ClassSecretQz7')
+    const Named = { Kx9ClassSecretQz7: class {} }.Kx9ClassSecretQz7
+    const { value, transforms } = scrubber.scrub({ job: new Named(), list: [new Named()] })
+    expect(value).toEqual({ job: { $class: '[REDACTED:registered-secret]' }, list: [{ $class: '[REDACTED:registered-secret]' }] })
+    expect(transforms).toEqual([
+      { path: 'job.$class', rule: 'registered-secret', action: 'redact' },
+      { path: 'list[0].$class', rule: 'registered-secret', action: 'redact' },
+    ])
+  })
+
   it('is safe to re-enter: a getter that scrubs during a walk gets its own walker', () => {
     const scrubber = scrubberWith()
     const input = {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError } from './errors.js'
 
 /** A JSON value, as `JSON.parse` produces it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject
@@ -26,8 +26,8 @@ export class CanonicalText {
 }
 
 /**
- * The canonical JSON serialization every ledger hash is taken over (wire
- * format v1). For I-JSON input it is RFC 8785 (JCS):
+ * The canonical JSON serialization every ledger hash and every policy hash
+ * is taken over (wire format v1). For I-JSON input it is RFC 8785 (JCS):
  *
  * - objects: members sorted by key in UTF-16 code-unit order (the default
  *   `Array.prototype.sort`), written `{"key":value,...}`; a member whose value

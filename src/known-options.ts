@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { InvalidArgumentError } from './errors.js'
+import { describeType } from './describe-type.js'
 
 /**
  * Checks that an options object holds only known keys. A misspelt

@@ -1,0 +1,90 @@
+import { AhoCorasick, foldAsciiCase } from './aho-corasick.js'
+import type { Detector, DetectorContext } from './detectors.js'
+import type { SpanList } from './span-list.js'
+
+/**
+ * A detector to gate and the rule number its matches are added under.
+ *
+ * @example
+ * ```ts
+ * const gated: GatedDetector = { detector: DETECTORS[0], rule: 1 }
+ * ```
+ */
+export interface GatedDetector {
+  readonly detector: Detector
+  readonly rule: number
+}
+
+interface Entry {
+  readonly detector: Detector
+  readonly rule: number
+  /** The keyword bit, or 0 for a detector with no keyword. */
+  readonly bit: number
+  /** Whether character counts can also start it. */
+  readonly counted: boolean
+}
+
+// Character kinds counted in the keyword pass, for detectors that have no keyword.
+const KIND_DIGIT = 1
+const KIND_DOT = 2
+const KIND_COLON = 3
+const KINDS = new Uint8Array(128)
+for (let c = 48; c <= 57; c++) KINDS[c] = KIND_DIGIT
+KINDS[46] = KIND_DOT
+KINDS[58] = KIND_COLON
+
+/**
+ * Runs detectors only on strings that may hold their match, as gitleaks
+ * does: one Aho-Corasick pass over a string finds every detector keyword
+ * (ASCII case ignored) and counts digits, dots and colons; then a detector
+ * runs when one of its keywords occurred, or, for one with minimum counts
+ * (numbers have no keyword good enough), when the counts reach them. Most
+ * strings hold no keyword, so most detectors never run. Everything per
+ * detector (its keyword bit, whether it is counted) is computed once, here.
+ * Internal to airlock-sdk: shared by the Scrubber's engine and the leak scan.
+ *
+ * @example
+ * ```ts
+ * const context = { sensitiveKeys: new SensitiveKeyMatcher() }
+ * const gate = new DetectorGate(DETECTORS.map((detector, rule) => ({ detector, rule })), context)
+ * gate.run('mail ada@example.com', spans) // only the detectors keyed on '@' (and counted ones whose counts are met) run
+ * ```
+ */
+export class DetectorGate {
+  readonly #entries: readonly Entry[]
+  readonly #keywords: AhoCorasick | null
+  readonly #counts = new Int32Array(4)
+  readonly #context: DetectorContext
+
+  /** `keywords: 'sensitive-keys'` takes the spellings of `context.sensitiveKeys`. */
+  constructor(detectors: readonly GatedDetector[], context: DetectorContext) {
+    const entries: Entry[] = []
+    const keywords: { text: string; tag: number }[] = []
+    let nextBit = 0
+    for (const { detector, rule } of detectors) {
+      const words = detector.keywords === 'sensitive-keys' ? context.sensitiveKeys.spellings() : detector.keywords
+      const bit = words.length === 0 ? 0 : 1 << nextBit++
+      for (const text of words) keywords.push({ text, tag: bit })
+      entries.push({ detector, rule, bit, counted: detector.minDigits + detector.minDots + detector.minColons > 0 })
+    }
+    this.#entries = entries
+    this.#keywords = entries.length === 0 ? null : AhoCorasick.build(keywords, foldAsciiCase)
+    this.#context = context
+  }
+
+  /** Runs on `text` every detector its keywords or counts let through; each adds its matches to `spans` under its rule. */
+  run(text: string, spans: SpanList): void {
+    if (this.#keywords === null) return
+    const counts = this.#counts
+    counts.fill(0)
+    const tags = this.#keywords.scanTags(text, KINDS, counts)
+    const digits = counts[KIND_DIGIT]!
+    const dots = counts[KIND_DOT]!
+    const colons = counts[KIND_COLON]!
+    for (const entry of this.#entries) {
+      const d = entry.detector
+      const run = (tags & entry.bit) !== 0 || (entry.counted && digits >= d.minDigits && dots >= d.minDots && colons >= d.minColons)
+      if (run) d.find(text, spans, entry.rule, this.#context)
+    }
+  }
+}

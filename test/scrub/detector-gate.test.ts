@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { DetectorGate, type GatedDetector } from '../../src/scrub/detector-gate.js'
+import { DETECTORS, type Detector } from '../../src/scrub/detectors.js'
+import { SensitiveKeyMatcher } from '../../src/scrub/sensitive-keys.js'
+import { SpanList } from '../../src/scrub/span-list.js'
+
+const context = { sensitiveKeys: new SensitiveKeyMatcher() }
+
+function detector(id: string): Detector {
+  return DETECTORS.find((d) => d.id === id)!
+}
+
+/** The real detector, with every call to its `find` recorded. */
+function recorded(id: string, rule: number, calls: string[]): GatedDetector {
+  const real = detector(id)
+  return {
+    detector: { ...real, find: (text, spans, r, ctx) => (calls.push(id), real.find(text, spans, r, ctx)) },
+    rule,
+  }
+}
+
+function spansOf(spans: SpanList): [number, number, number][] {
+  const out: [number, number, number][] = []
+  for (let k = 0; k < spans.count; k++) out.push([spans.start[k]!, spans.end[k]!, spans.rule[k]!])
+  return out
+}
+
+describe('DetectorGate', () => {
+  it('runs a detector only when one of its keywords occurs, case ignored, and adds matches under its rule', () => {
+    const calls: string[] = []
+    const gate = new DetectorGate([recorded('email', 7, calls), recorded('github-token', 9, calls)], context)
+    const spans = new SpanList()
+    gate.run('plain text, nothing here', spans)
+    expect(calls).toEqual([])
+    gate.run('mail ada@example.com', spans)
+    expect(calls).toEqual(['email'])
+    expect(spansOf(spans)).toEqual([[5, 20, 7]])
+    calls.length = 0
+    gate.run('GHP_ is a keyword too @', new SpanList())
+    expect(calls).toEqual(['email', 'github-token'])
+  })
+
+  it('runs a counted detector once the counts of digits, dots and colons reach its minimums', () => {
+    const calls: string[] = []
+    const gate = new DetectorGate([recorded('ipv4', 1, calls)], context)
+    gate.run('1.2.3', new SpanList())
+    expect(calls).toEqual([])
+    const spans = new SpanList()
+    gate.run('host 10.0.0.1 up', spans)
+    expect(calls).toEqual(['ipv4'])
+    expect(spansOf(spans)).toEqual([[5, 13, 1]])
+  })
+
+  it('gates secret-assignment on the sensitive key spellings of its context', () => {
+    const calls: string[] = []
+    const gate = new DetectorGate([recorded('secret-assignment', 3, calls)], { sensitiveKeys: new SensitiveKeyMatcher(['pin']) })
+    gate.run('user=ada', new SpanList())
+    expect(calls).toEqual([])
+    const spans = new SpanList()
+    gate.run('PIN=8841', spans)
+    expect(calls).toEqual(['secret-assignment'])
+    expect(spans.count).toBe(1)
+  })
+
+  it('does nothing without detectors', () => {
+    const spans = new SpanList()
+    new DetectorGate([], context).run('mail ada@example.com 10.0.0.1', spans)
+    expect(spans.count).toBe(0)
+  })
+})
