@@ -35,12 +35,27 @@ export class AirlockError extends Error {
 
 // ---------------------------------------------------------------- input
 
-/** An argument to a public function has the wrong type or shape. */
+/**
+ * An argument to a public function has the wrong type or shape.
+ *
+ * @example
+ * ```ts
+ * new Fingerprinter(JSON.parse(keyFileText))   // a parsed key set, not a KeyRing: throws InvalidArgumentError (ERR_INVALID_ARGUMENT)
+ * ```
+ */
 export class InvalidArgumentError extends AirlockError {
   static override readonly code = 'ERR_INVALID_ARGUMENT'
 }
 
-/** One problem found while validating a policy, with its dotted path. */
+/**
+ * One problem found while validating a policy, with its dotted path.
+ *
+ * @example
+ * ```ts
+ * const issues: readonly PolicyIssue[] = readPolicyEnv({ AIRLOCK_SHIP_LOGS: 'maybe' }).issues
+ * // [{ path: 'AIRLOCK_SHIP_LOGS', message: 'expected true, false, 1 or 0, got "maybe"' }]
+ * ```
+ */
 export interface PolicyIssue {
   /** Dotted path to the offending field, e.g. `exceptions.mode`. Empty for the root. */
   readonly path: string
@@ -48,7 +63,15 @@ export interface PolicyIssue {
   readonly message: string
 }
 
-/** A policy file or object failed validation. `issues` lists every problem. */
+/**
+ * A policy file or object failed validation. `issues` lists every problem.
+ *
+ * @example
+ * ```ts
+ * loadPolicy('airlock.policy.yaml')   // with `exceptions: { mode: verbose }`: throws PolicyError (ERR_POLICY_INVALID)
+ * // err.issues: [{ path: 'exceptions.mode', message: 'expected one of "full" | "scrubbed" | ..., got "verbose"' }]
+ * ```
+ */
 export class PolicyError extends AirlockError {
   static override readonly code = 'ERR_POLICY_INVALID'
   readonly issues: readonly PolicyIssue[]
@@ -60,46 +83,105 @@ export class PolicyError extends AirlockError {
   }
 }
 
-/** A user-supplied pattern could backtrack catastrophically and was refused. */
+/**
+ * A user-supplied pattern could backtrack catastrophically and was refused.
+ *
+ * @example
+ * ```ts
+ * compileCustomPattern({ pattern: '(a)\\1' })   // a backreference: throws UnsafePatternError (ERR_PATTERN_UNSAFE)
+ * ```
+ */
 export class UnsafePatternError extends AirlockError {
   static override readonly code = 'ERR_PATTERN_UNSAFE'
 }
 
 // ---------------------------------------------------------------- keys and tokens
 
-/** A key set (file, env var or object) is malformed. */
+/**
+ * A key set (file, env var or object) is malformed.
+ *
+ * @example
+ * ```ts
+ * KeyRing.fromEnv()   // AIRLOCK_KEYS unset or not a key set: throws KeySetError (ERR_KEY_SET_INVALID)
+ * ```
+ */
 export class KeySetError extends AirlockError {
   static override readonly code = 'ERR_KEY_SET_INVALID'
 }
 
-/** A token or payload names a key id that the ring does not hold. */
+/**
+ * A token or payload names a key id that the ring does not hold.
+ *
+ * @example
+ * ```ts
+ * await new LocationCipher(otherRing).decrypt(token)   // made under a kid otherRing lacks: throws UnknownKeyError (ERR_UNKNOWN_KID)
+ * ```
+ */
 export class UnknownKeyError extends AirlockError {
   static override readonly code = 'ERR_UNKNOWN_KID'
 }
 
-/** A token is malformed, truncated, modified, or does not decrypt. */
+/**
+ * A token is malformed, truncated, modified, or does not decrypt.
+ *
+ * @example
+ * ```ts
+ * await cipher.decrypt(token.slice(0, -4))   // truncated: throws TokenInvalidError (ERR_TOKEN_INVALID)
+ * ```
+ */
 export class TokenInvalidError extends AirlockError {
   static override readonly code = 'ERR_TOKEN_INVALID'
 }
 
-/** A token uses an algorithm airlock-sdk never produces (`alg: none`, another `enc`, ...). */
+/**
+ * A token uses an algorithm airlock-sdk never produces (`alg: none`, another `enc`, ...).
+ *
+ * @example
+ * ```ts
+ * await cipher.decrypt(forged)   // header says alg none, or anything but dir + A256GCM: throws TokenAlgorithmError (ERR_TOKEN_ALGORITHM)
+ * ```
+ */
 export class TokenAlgorithmError extends AirlockError {
   static override readonly code = 'ERR_TOKEN_ALGORITHM'
 }
 
-/** A token decrypted, but was bound to another context (e.g. another task). */
+/**
+ * A token decrypted, but was bound to another context (e.g. another task).
+ *
+ * @example
+ * ```ts
+ * const token = await cipher.encrypt('etl/load/42.json', { taskName: 'load' })
+ * await cipher.decrypt(token, { taskName: 'extract' })   // throws TokenBindingError (ERR_TOKEN_BINDING)
+ * ```
+ */
 export class TokenBindingError extends AirlockError {
   static override readonly code = 'ERR_TOKEN_BINDING'
 }
 
-/** A stored payload failed authentication: modified, truncated, reordered or swapped. */
+/**
+ * A stored payload failed authentication: modified, truncated, reordered or swapped.
+ *
+ * @example
+ * ```ts
+ * sealed[sealed.length - 1] ^= 1
+ * await payloadCipher.open(sealed)   // throws PayloadTamperedError (ERR_PAYLOAD_TAMPERED)
+ * ```
+ */
 export class PayloadTamperedError extends AirlockError {
   static override readonly code = 'ERR_PAYLOAD_TAMPERED'
 }
 
 // ---------------------------------------------------------------- results
 
-/** A location template names a key the context does not provide. */
+/**
+ * A location template names a key the context does not provide.
+ *
+ * @example
+ * ```ts
+ * new LocationTemplate('{region}/{today}.json').format({})   // throws TemplateKeyError (ERR_TEMPLATE_KEY_UNKNOWN)
+ * // err.key === 'region'; err.available: ['today', 'date', 'randomId']
+ * ```
+ */
 export class TemplateKeyError extends AirlockError {
   static override readonly code = 'ERR_TEMPLATE_KEY_UNKNOWN'
   readonly key: string
@@ -115,54 +197,126 @@ export class TemplateKeyError extends AirlockError {
   }
 }
 
-/** A location would resolve outside the result's directory. */
+/**
+ * A location would resolve outside the result's directory.
+ *
+ * @example
+ * ```ts
+ * await new LocalResult({ dir: 'results', location: '../{taskName}.json' }).write(1, { taskName: 'x' })
+ * // throws LocationEscapesDirError (ERR_LOCATION_ESCAPES_DIR)
+ * ```
+ */
 export class LocationEscapesDirError extends AirlockError {
   static override readonly code = 'ERR_LOCATION_ESCAPES_DIR'
 }
 
-/** No result exists at a location. */
+/**
+ * No result exists at a location.
+ *
+ * @example
+ * ```ts
+ * await new LocalResult({ dir: 'results' }).read('2026-11-21/missing.json')   // throws ResultNotFoundError (ERR_RESULT_NOT_FOUND)
+ * ```
+ */
 export class ResultNotFoundError extends AirlockError {
   static override readonly code = 'ERR_RESULT_NOT_FOUND'
 }
 
-/** The result type does not support this operation (e.g. writing a `ConstantResult`). */
+/**
+ * The result type does not support this operation (e.g. writing a `ConstantResult`).
+ *
+ * @example
+ * ```ts
+ * await new ConstantResult(42).write()   // throws ResultReadOnlyError (ERR_RESULT_READ_ONLY)
+ * ```
+ */
 export class ResultReadOnlyError extends AirlockError {
   static override readonly code = 'ERR_RESULT_READ_ONLY'
 }
 
-/** A value cannot be serialized by the chosen serializer. */
+/**
+ * A value cannot be serialized by the chosen serializer.
+ *
+ * @example
+ * ```ts
+ * await new LocalResult({ dir: 'results' }).write({ onDone: () => {} })   // throws SerializationError (ERR_SERIALIZATION) naming $.onDone
+ * ```
+ */
 export class SerializationError extends AirlockError {
   static override readonly code = 'ERR_SERIALIZATION'
 }
 
-/** Stored bytes lack a known serializer header, or the body is corrupt. */
+/**
+ * Stored bytes lack a known serializer header, or the body is corrupt.
+ *
+ * @example
+ * ```ts
+ * new PayloadFrame('json').unwrap(new TextEncoder().encode('{}'))   // no ALKS header: throws PayloadFormatError (ERR_PAYLOAD_FORMAT)
+ * ```
+ */
 export class PayloadFormatError extends AirlockError {
   static override readonly code = 'ERR_PAYLOAD_FORMAT'
 }
 
-/** A value given to `JSONResult` is not JSON-safe. */
+/**
+ * A value given to `JSONResult` is not JSON-safe.
+ *
+ * @example
+ * ```ts
+ * await new JSONResult().write({ when: new Date() })   // throws NotJsonSafeError (ERR_NOT_JSON_SAFE) naming $.when
+ * ```
+ */
 export class NotJsonSafeError extends AirlockError {
   static override readonly code = 'ERR_NOT_JSON_SAFE'
 }
 
-/** A storage backend failed (access denied, network, server error). Never `false` from `exists`. */
+/**
+ * A storage backend failed (access denied, network, server error). Never `false` from `exists`.
+ *
+ * @example
+ * ```ts
+ * await new S3Result({ bucket: 'team-results' }).exists(location)   // access denied: throws StorageError (ERR_STORAGE), never false
+ * ```
+ */
 export class StorageError extends AirlockError {
   static override readonly code = 'ERR_STORAGE'
 }
 
-/** A secret provider could not resolve a secret. The message names the secret, never its value. */
+/**
+ * A secret provider could not resolve a secret. The message names the secret, never its value.
+ *
+ * @example
+ * ```ts
+ * await new EnvSecretProvider().get('API_TOKEN')   // unset: throws SecretNotFoundError (ERR_SECRET_NOT_FOUND)
+ * ```
+ */
 export class SecretNotFoundError extends AirlockError {
   static override readonly code = 'ERR_SECRET_NOT_FOUND'
 }
 
 // ---------------------------------------------------------------- boundary and audit
 
-/** An outbound event does not match its schema. */
+/**
+ * An outbound event does not match its schema.
+ *
+ * @example
+ * ```ts
+ * await new HttpControlPlane({ url }).send([{ kind: 'log' } as OutboundEvent])   // no id: throws EventInvalidError (ERR_EVENT_INVALID)
+ * // through airlock.emit, an oversized event is withheld instead, with reason 'serialize:ERR_EVENT_INVALID'
+ * ```
+ */
 export class EventInvalidError extends AirlockError {
   static override readonly code = 'ERR_EVENT_INVALID'
 }
 
-/** The control plane refused or could not take a batch. */
+/**
+ * The control plane refused or could not take a batch.
+ *
+ * @example
+ * ```ts
+ * await controlPlane.flush({ timeoutMs: 5_000 })   // still undelivered: throws DeliveryError (ERR_DELIVERY)
+ * ```
+ */
 export class DeliveryError extends AirlockError {
   static override readonly code = 'ERR_DELIVERY'
   /** HTTP status where there was one. */
@@ -173,12 +327,28 @@ export class DeliveryError extends AirlockError {
   }
 }
 
-/** The `Airlock` or a transport was used after `close()`. */
+/**
+ * The `Airlock` or a transport was used after `close()`.
+ *
+ * @example
+ * ```ts
+ * await airlock.close()
+ * await airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Running' })   // throws ClosedError (ERR_CLOSED)
+ * ```
+ */
 export class ClosedError extends AirlockError {
   static override readonly code = 'ERR_CLOSED'
 }
 
-/** A ledger failed verification. `seq` is the first bad entry. */
+/**
+ * A ledger failed verification. `seq` is the first bad entry.
+ *
+ * @example
+ * ```ts
+ * await Ledger.open({ path: 'audit/ledger.ndjson' })   // last line torn or altered: throws LedgerTamperedError (ERR_LEDGER_TAMPERED)
+ * // err.seq names the first bad entry
+ * ```
+ */
 export class LedgerTamperedError extends AirlockError {
   static override readonly code = 'ERR_LEDGER_TAMPERED'
   readonly seq: number
@@ -190,34 +360,81 @@ export class LedgerTamperedError extends AirlockError {
 
 // ---------------------------------------------------------------- runtime
 
-/** A task needs persistence (target, shared cache, persistInputs) and no result is configured. */
+/**
+ * A task needs persistence (target, shared cache, persistInputs) and no result is configured.
+ *
+ * @example
+ * ```ts
+ * airlock.task(load, { name: 'load', target: true })   // no result on the task or the Airlock: throws NoResultConfiguredError (ERR_NO_RESULT_CONFIGURED)
+ * ```
+ */
 export class NoResultConfiguredError extends AirlockError {
   static override readonly code = 'ERR_NO_RESULT_CONFIGURED'
 }
 
-/** A task ran past its `timeout`. */
+/**
+ * A task ran past its `timeout`.
+ *
+ * @example
+ * ```ts
+ * const fetchOrders = airlock.task(fetchAll, { name: 'fetch', timeout: '30s' })
+ * await fetchOrders()   // past 30 s: rejects with TaskTimeoutError (ERR_TASK_TIMEOUT); the state sent is TimedOut
+ * ```
+ */
 export class TaskTimeoutError extends AirlockError {
   static override readonly code = 'ERR_TASK_TIMEOUT'
 }
 
-/** A task or flow was cancelled. */
+/**
+ * A task or flow was cancelled.
+ *
+ * @example
+ * ```ts
+ * const run = await etl.run({ day }, { signal: AbortSignal.timeout(60_000) })
+ * if (run.state === 'Cancelled') console.log((run.error as AirlockError).code)   // 'ERR_TASK_CANCELLED'
+ * ```
+ */
 export class TaskCancelledError extends AirlockError {
   static override readonly code = 'ERR_TASK_CANCELLED'
 }
 
 // ---------------------------------------------------------------- cli
 
-/** The command line was malformed: unknown verb, bad flag, missing file. */
+/**
+ * The command line was malformed: unknown verb, bad flag, missing file.
+ *
+ * @example
+ * ```ts
+ * // $ airlock audit verfy audit/ledger.ndjson
+ * // airlock: unknown command "audit verfy"; run airlock --help (ERR_USAGE)      exit code 2
+ * ```
+ */
 export class UsageError extends AirlockError {
   static override readonly code = 'ERR_USAGE'
 }
 
-/** A write found a result already stored at its location, and the result is set not to overwrite (`AzureResult` with `overwrite: false`). */
+/**
+ * A write found a result already stored at its location, and the result is set not to overwrite (`AzureResult` with `overwrite: false`).
+ *
+ * @example
+ * ```ts
+ * const r = new AzureResult({ container: 'results', connectionString, overwrite: false })
+ * await r.write(value, context)   // a blob already there: throws ResultExistsError (ERR_RESULT_EXISTS)
+ * ```
+ */
 export class ResultExistsError extends AirlockError {
   static override readonly code = 'ERR_RESULT_EXISTS'
 }
 
-/** One planted canary found where it must not be, as {@link CanaryLeakError} lists it. Masked: never the canary itself. */
+/**
+ * One planted canary found where it must not be, as {@link CanaryLeakError} lists it. Masked: never the canary itself.
+ *
+ * @example
+ * ```ts
+ * const leaks: readonly CanaryLeak[] = err.leaks   // err: a CanaryLeakError
+ * for (const leak of leaks) console.log(leak.kind, leak.seq, leak.path, leak.preview)   // masked, never the canary
+ * ```
+ */
 export interface CanaryLeak {
   /** The canary's kind (`github-token`, `high-entropy`, ...), or `canary` for a plain string. */
   readonly kind: string
@@ -235,7 +452,15 @@ export interface CanaryLeak {
   readonly preview: string
 }
 
-/** Canaries reached the control plane (`expectNoLeaks` of `airlock-sdk/testing`). `leaks` lists each; `total` counts them. */
+/**
+ * Canaries reached the control plane (`expectNoLeaks` of `airlock-sdk/testing`). `leaks` lists each; `total` counts them.
+ *
+ * @example
+ * ```ts
+ * expectNoLeaks(controlPlane, canaries)   // a canary was sent: throws CanaryLeakError (ERR_CANARY_LEAKED)
+ * // err.total counts the leaks; err.leaks lists them, masked
+ * ```
+ */
 export class CanaryLeakError extends AirlockError {
   static override readonly code = 'ERR_CANARY_LEAKED'
   readonly leaks: readonly CanaryLeak[]

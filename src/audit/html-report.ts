@@ -6,6 +6,11 @@ import type { LedgerTimeline } from './ledger-timeline.js'
  * One leak-scan finding as the report shows it. `preview` is masked by the
  * scanner; the report never sees the value itself. A `LeakFinding` from
  * `scanLedger` is one.
+ *
+ * @example
+ * ```ts
+ * const findings: readonly ReportFinding[] = (await scanLedger('audit/ledger.ndjson')).findings
+ * ```
  */
 export interface ReportFinding {
   readonly seq: number
@@ -36,7 +41,16 @@ export interface ReportScan {
   readonly scope: string
 }
 
-/** Options of {@link formatReportHtml}. */
+/**
+ * Options of {@link formatReportHtml}.
+ *
+ * @example
+ * ```ts
+ * const scan = { ...(await scanLedger('audit/ledger.ndjson')), scope: 'built-in detectors and sensitive key names' }
+ * const options: HtmlReportOptions = { scan, generatedAt: new Date() }
+ * await writeFile('report.html', formatReportHtml(report, options))
+ * ```
+ */
 export interface HtmlReportOptions {
   /** A leak scan of the same ledger. Absent: the report says the scan was not run. */
   scan?: ReportScan

@@ -40,6 +40,13 @@ export interface DeliveryFailureSummary {
  * What reached the control plane, per a ledger. JSON output is this object
  * as is (report format v1). Counts cover the entries that verified: when
  * `verified.ok` is false, entries from `verified.firstBadSeq` on are left out.
+ *
+ * @example
+ * ```ts
+ * const report: LedgerReport = await buildLedgerReport('audit/ledger.ndjson')
+ * report.perChannel                      // { logs: 120, states: 9, parameters: 1 }
+ * report.fieldPaths['parameters.email']  // how many events carried it
+ * ```
  */
 export interface LedgerReport {
   v: 1
@@ -76,6 +83,13 @@ export interface LedgerReport {
  * Options of {@link buildLedgerReport}: passed on to {@link verifyLedger}.
  * `onEntry` sees each intact entry after the report has tallied it, so
  * another reader (a leak scan) can share the one streaming pass.
+ *
+ * @example
+ * ```ts
+ * const scanner = new LedgerLeakScanner()
+ * const options: LedgerReportOptions = { publicKey, onEntry: (entry) => scanner.add(entry) }   // report and scan in one pass
+ * const report = await buildLedgerReport('audit/ledger.ndjson', options)
+ * ```
  */
 export type LedgerReportOptions = Pick<VerifyLedgerOptions, 'publicKey' | 'onProgress' | 'onEntry'>
 

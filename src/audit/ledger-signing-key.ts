@@ -3,10 +3,27 @@ import { types } from 'node:util'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import { InvalidArgumentError } from '../errors.js'
 
-/** A key as callers hold it: a Node `KeyObject`, a WebCrypto `CryptoKey` (what jose returns), or a JWK. */
+/**
+ * A key as callers hold it: a Node `KeyObject`, a WebCrypto `CryptoKey` (what jose returns), or a JWK.
+ *
+ * @example
+ * ```ts
+ * const signingKey: LedgerKeyInput = JSON.parse(await readFile('ledger.key.json', 'utf8'))   // a private JWK
+ * const ledger = await Ledger.open({ path: 'audit/ledger.ndjson', signingKey })
+ * ```
+ */
 export type LedgerKeyInput = KeyObject | webcrypto.CryptoKey | JWK
 
-/** An Ed25519 key pair as JWKs, each with `kid` (its RFC 7638 thumbprint), `alg: EdDSA` and `use: sig`. */
+/**
+ * An Ed25519 key pair as JWKs, each with `kid` (its RFC 7638 thumbprint), `alg: EdDSA` and `use: sig`.
+ *
+ * @example
+ * ```ts
+ * const pair: LedgerSigningKeyPair = await generateLedgerSigningKey()
+ * await writeFile('ledger.key.json', JSON.stringify(pair.privateKey), { mode: 0o600 })
+ * await writeFile('ledger.key.json.pub.json', JSON.stringify(pair.publicKey))   // for auditors
+ * ```
+ */
 export interface LedgerSigningKeyPair {
   /** Signs checkpoints. A secret: store it with owner-only permissions. */
   privateKey: JWK

@@ -26,7 +26,16 @@ import {
 import { toSigningKey, type LedgerKeyInput } from './ledger-signing-key.js'
 import { verifyLedger } from './verify-ledger.js'
 
-/** Options of {@link Ledger.open}. */
+/**
+ * Options of {@link Ledger.open}.
+ *
+ * @example
+ * ```ts
+ * const { privateKey } = await generateLedgerSigningKey()
+ * const options: LedgerOptions = { path: 'audit/ledger.ndjson', signingKey: privateKey, checkpointEvery: 10_000 }
+ * const ledger = await Ledger.open(options)
+ * ```
+ */
 export interface LedgerOptions {
   /** The NDJSON file. Parent directories are created; an existing file is continued. */
   path: string
@@ -36,7 +45,16 @@ export interface LedgerOptions {
   checkpointEvery?: number
 }
 
-/** What {@link Ledger.append} records: the event exactly as it goes out, and what the policy did to it. */
+/**
+ * What {@link Ledger.append} records: the event exactly as it goes out, and what the policy did to it.
+ *
+ * @example
+ * ```ts
+ * const input: LedgerEventInput = { channel: 'logs', eventId: event.id, policyHash: policy.hash, event,
+ *   transforms: [{ path: 'fields.user', rule: 'email', action: 'redact' }], status: 'queued' }
+ * await ledger.append(input)
+ * ```
+ */
 export interface LedgerEventInput {
   channel: string
   eventId: string
@@ -51,7 +69,15 @@ export interface LedgerEventInput {
   error?: LedgerDeliveryError
 }
 
-/** What {@link Ledger.appendDelivery} records about events appended earlier. */
+/**
+ * What {@link Ledger.appendDelivery} records about events appended earlier.
+ *
+ * @example
+ * ```ts
+ * const news: LedgerDeliveryInput = { eventIds: batch.map((e) => e.id), status: 'retrying', error: { code: 'ERR_DELIVERY', status: 503 } }
+ * await ledger.appendDelivery(news)
+ * ```
+ */
 export interface LedgerDeliveryInput {
   /** The events of one transport batch (1 to 10,000). */
   eventIds: readonly string[]
@@ -60,7 +86,14 @@ export interface LedgerDeliveryInput {
   error?: LedgerDeliveryError
 }
 
-/** Where an entry landed. */
+/**
+ * Where an entry landed.
+ *
+ * @example
+ * ```ts
+ * const { seq, hash }: LedgerAppendResult = await ledger.append(input)   // hash: 64 hex digits, the next entry's prev
+ * ```
+ */
 export interface LedgerAppendResult {
   seq: number
   hash: string

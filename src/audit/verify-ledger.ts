@@ -15,7 +15,15 @@ import {
 import { ledgerKeyId, toVerifyKey, type LedgerKeyInput } from './ledger-signing-key.js'
 import { LineHashWorker } from './line-hash-worker.js'
 
-/** Options of {@link verifyLedger}. */
+/**
+ * Options of {@link verifyLedger}.
+ *
+ * @example
+ * ```ts
+ * const options: VerifyLedgerOptions = { publicKey, onProgress: (n) => console.error(`${n} entries checked`) }
+ * await verifyLedger('audit/ledger.ndjson', options)
+ * ```
+ */
 export interface VerifyLedgerOptions {
   /**
    * The Ed25519 public key that signed the checkpoints. With it, every
@@ -33,7 +41,16 @@ export interface VerifyLedgerOptions {
   onEntry?: (entry: LedgerEntry) => void
 }
 
-/** What {@link verifyLedger} found. */
+/**
+ * What {@link verifyLedger} found.
+ *
+ * @example
+ * ```ts
+ * const result: VerifyLedgerResult = await verifyLedger('audit/ledger.ndjson')
+ * if (!result.ok) throw new LedgerTamperedError(result.firstBadSeq, result.reason)
+ * console.log(`${result.entries} entries, head ${result.head}`)
+ * ```
+ */
 export type VerifyLedgerResult =
   | {
       ok: true

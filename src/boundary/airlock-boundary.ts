@@ -15,7 +15,15 @@ import { outboundEventSchema, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
 import { PolicyApplier, type ChannelTransform, type EventEnvelope } from './policy-applier.js'
 
-/** Options of an {@link AirlockBoundary} (and so of `Airlock`). */
+/**
+ * Options of an {@link AirlockBoundary} (and so of `Airlock`).
+ *
+ * @example
+ * ```ts
+ * const options: AirlockOptions = { keys: KeyRing.fromEnv(), policy: { preset: 'strict' }, ledger: { path: 'audit/ledger.ndjson' } }
+ * const boundary = new AirlockBoundary(options)   // `new Airlock(options)` takes the same, plus runtime options
+ * ```
+ */
 export interface AirlockOptions {
   /** A resolved policy (from `definePolicy`/`loadPolicy`) or a policy input. Default: `balanced`. */
   policy?: ResolvedPolicy | PolicyInput
@@ -29,6 +37,12 @@ export interface AirlockOptions {
 
 /**
  * Counts per channel and action, `withheld` included. Counts only: never a value.
+ *
+ * @example
+ * ```ts
+ * const { withheld, deliveryFailures }: AirlockStats = airlock.stats()
+ * if ((withheld.logs ?? 0) > 0 || deliveryFailures > 0) console.warn('see the ledger: events were withheld or refused')
+ * ```
  */
 export interface AirlockStats {
   /** Events sent, per channel. */

@@ -10,6 +10,12 @@ import type { OutboundEvent } from './events.js'
  *   408 and 429); it is not retried;
  * - `retrying`: an attempt failed and another is scheduled; the events are
  *   still held (in memory or spilled to disk), not lost.
+ *
+ * @example
+ * ```ts
+ * // what a transport reports; an HttpControlPlane after a 503:
+ * const report: DeliveryReport = { eventIds: ['5b1f…'], status: 'retrying', httpStatus: 503, reason: 'http-503', attempt: 1 }
+ * ```
  */
 export interface DeliveryReport {
   readonly eventIds: readonly string[]
@@ -22,7 +28,15 @@ export interface DeliveryReport {
   readonly attempt?: number
 }
 
-/** Receives every {@link DeliveryReport} of a transport. */
+/**
+ * Receives every {@link DeliveryReport} of a transport.
+ *
+ * @example
+ * ```ts
+ * const listener: DeliveryListener = (r) => { if (r.status === 'rejected') console.error(r.reason, r.eventIds.length) }
+ * new HttpControlPlane({ url }).onDelivery(listener)   // standalone use: an Airlock registers its own listener
+ * ```
+ */
 export type DeliveryListener = (report: DeliveryReport) => void
 
 /**

@@ -17,6 +17,12 @@ const tags = z.array(z.string().max(200)).max(100).optional()
  * Anything with a `toJSON()` giving `{type, location, ...}`: a written
  * `Result`, or such a reference itself. `inline: true` marks a `JSONResult`,
  * whose location is its value.
+ *
+ * @example
+ * ```ts
+ * const result: ResultLike = await results.write(rows, { taskName: 'load' })   // any written Result
+ * await airlock.emit({ kind: 'task-run-state', runId, taskName: 'load', taskRunId, state: 'Success', result })
+ * ```
  */
 export interface ResultLike {
   toJSON(): { type: string; location?: string | undefined; [key: string]: unknown }
@@ -79,7 +85,15 @@ export const emitInputSchema = z.discriminatedUnion('kind', [
  */
 export type EmitInput = z.infer<typeof emitInputSchema>
 
-/** The channel an input's event is counted and ledgered under (DESIGN.md's table). */
+/**
+ * The channel an input's event is counted and ledgered under (DESIGN.md's table).
+ *
+ * @example
+ * ```ts
+ * const channel: Channel = 'logs'
+ * const shipped = airlock.stats().events[channel] ?? 0
+ * ```
+ */
 export type Channel = 'parameters' | 'logs' | 'exceptions' | 'locations' | 'inline values' | 'states'
 
 /**

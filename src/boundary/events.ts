@@ -22,7 +22,14 @@ const common = {
   policyHash: z.string().min(1),
 }
 
-/** The run states of DESIGN.md, in no particular order. */
+/**
+ * The run states of DESIGN.md, in no particular order.
+ *
+ * @example
+ * ```ts
+ * const perState = Object.fromEntries(RUN_STATES.map((state) => [state, 0]))   // { Pending: 0, Running: 0, ... }
+ * ```
+ */
 export const RUN_STATES = [
   'Pending',
   'Running',
@@ -35,7 +42,14 @@ export const RUN_STATES = [
   'Cancelled',
 ] as const
 
-/** One run state name. */
+/**
+ * One run state name.
+ *
+ * @example
+ * ```ts
+ * const state: RunState = (await etl.run({ day: '2026-11-21' })).state   // 'Success', 'Failed', 'Cancelled', ...
+ * ```
+ */
 export type RunState = (typeof RUN_STATES)[number]
 
 const stateSchema = z.enum(RUN_STATES)
@@ -52,7 +66,14 @@ export const resultReferenceSchema = z
   })
   .catchall(z.union([z.string(), z.number(), z.boolean()]))
 
-/** One error of a failure's cause chain, as it may leave. */
+/**
+ * One error of a failure's cause chain, as it may leave.
+ *
+ * @example
+ * ```ts
+ * for (const cause of failure?.causes ?? []) console.log(cause.type, cause.code)   // each a FailureCause
+ * ```
+ */
 export interface FailureCause {
   type: string
   code?: string
@@ -143,7 +164,15 @@ export const withheldEventSchema = z.strictObject({
   reason: z.string(),
 })
 
-/** Every outbound event, discriminated by `kind`. */
+/**
+ * Every outbound event, discriminated by `kind`.
+ *
+ * @example
+ * ```ts
+ * // a control plane receiving the HTTP wire format, {"v":1,"batch":[...]}:
+ * for (const event of body.batch) outboundEventSchema.parse(event)   // strict: an unknown member fails
+ * ```
+ */
 export const outboundEventSchema = z.discriminatedUnion('kind', [
   flowRunStateEventSchema,
   taskRunStateEventSchema,
@@ -163,19 +192,81 @@ export const outboundEventSchema = z.discriminatedUnion('kind', [
  * ```
  */
 export type OutboundEvent = z.infer<typeof outboundEventSchema>
-/** The `kind` of an outbound event. */
+/**
+ * The `kind` of an outbound event.
+ *
+ * @example
+ * ```ts
+ * const perKind: Partial<Record<OutboundEventKind, number>> = {}
+ * for (const e of controlPlane.events) perKind[e.kind] = (perKind[e.kind] ?? 0) + 1
+ * ```
+ */
 export type OutboundEventKind = OutboundEvent['kind']
-/** A flow-run state event. */
+/**
+ * A flow-run state event.
+ *
+ * @example
+ * ```ts
+ * const flowStates = controlPlane.events.filter((e): e is FlowRunStateEvent => e.kind === 'flow-run-state')
+ * flowStates.map((e) => e.state)   // ['Pending', 'Running', 'Success'] for one run that succeeded
+ * ```
+ */
 export type FlowRunStateEvent = z.infer<typeof flowRunStateEventSchema>
-/** A task-run state event. */
+/**
+ * A task-run state event.
+ *
+ * @example
+ * ```ts
+ * const failed = controlPlane.events.filter((e): e is TaskRunStateEvent => e.kind === 'task-run-state' && e.state === 'Failed')
+ * failed.map((e) => [e.taskName, e.attempt, e.failure?.type])
+ * ```
+ */
 export type TaskRunStateEvent = z.infer<typeof taskRunStateEventSchema>
-/** A log event. */
+/**
+ * A log event.
+ *
+ * @example
+ * ```ts
+ * const logs = controlPlane.events.filter((e): e is LogEvent => e.kind === 'log')
+ * logs.map((e) => e.fields)   // scrubbed: [{ user: '[REDACTED:email]' }, ...]
+ * ```
+ */
 export type LogEvent = z.infer<typeof logEventSchema>
-/** A parameters event. */
+/**
+ * A parameters event.
+ *
+ * @example
+ * ```ts
+ * const sent = controlPlane.events.find((e): e is ParametersEvent => e.kind === 'parameters')
+ * sent?.parameters   // after the per-key rules: { region: 'eu', email: '[REDACTED:email]' }
+ * ```
+ */
 export type ParametersEvent = z.infer<typeof parametersEventSchema>
-/** A withheld event. */
+/**
+ * A withheld event.
+ *
+ * @example
+ * ```ts
+ * const withheld = controlPlane.events.filter((e): e is WithheldEvent => e.kind === 'withheld')
+ * withheld.map((e) => `${e.channel}: ${e.reason}`)   // ['logs: policy:ERR_…']: a stage and a code, never the payload
+ * ```
+ */
 export type WithheldEvent = z.infer<typeof withheldEventSchema>
-/** A result reference carried by a state. */
+/**
+ * A result reference carried by a state.
+ *
+ * @example
+ * ```ts
+ * const reference: ResultReference | undefined = taskEvent.result   // { type: 'local', location: 'alk1.…' }
+ * ```
+ */
 export type ResultReference = z.infer<typeof resultReferenceSchema>
-/** A failure carried by a Failed state. */
+/**
+ * A failure carried by a Failed state.
+ *
+ * @example
+ * ```ts
+ * const failure: Failure | undefined = taskEvent.failure   // under strict: { type: 'PgError', code: '28P01' }
+ * ```
+ */
 export type Failure = z.infer<typeof failureSchema>

@@ -8,7 +8,15 @@ import type { OutboundEvent } from './events.js'
 import type { SpillBatch } from './spill-queue.js'
 import { SpillQueue } from './spill-queue.js'
 
-/** Backoff between attempts at one batch. */
+/**
+ * Backoff between attempts at one batch.
+ *
+ * @example
+ * ```ts
+ * const retry: HttpRetryOptions = { baseMs: 500, maxMs: 60_000, maxAttempts: 20 }   // after 20 attempts a batch is rejected
+ * new HttpControlPlane({ url: 'https://cp.example.com/v1/events', retry })
+ * ```
+ */
 export interface HttpRetryOptions {
   /** The first backoff ceiling, in ms; it doubles with each failed attempt. */
   readonly baseMs: number
@@ -23,7 +31,15 @@ export interface HttpRetryOptions {
   readonly maxAttempts?: number
 }
 
-/** Options of {@link HttpControlPlane}. */
+/**
+ * Options of {@link HttpControlPlane}.
+ *
+ * @example
+ * ```ts
+ * const options: HttpControlPlaneOptions = { url: 'https://cp.example.com/v1/events', token: await secrets.get('CP_TOKEN'), maxBatch: 50 }
+ * const controlPlane = new HttpControlPlane(options)
+ * ```
+ */
 export interface HttpControlPlaneOptions {
   /** Where batches are POSTed. `https:`, or `http:` to a loopback host only. No credentials in it. */
   readonly url: string | URL
@@ -45,7 +61,15 @@ export interface HttpControlPlaneOptions {
   readonly fetch?: typeof globalThis.fetch
 }
 
-/** Bounds on how long {@link HttpControlPlane.flush} or {@link HttpControlPlane.close} waits. */
+/**
+ * Bounds on how long {@link HttpControlPlane.flush} or {@link HttpControlPlane.close} waits.
+ *
+ * @example
+ * ```ts
+ * await controlPlane.flush({ timeoutMs: 5_000 })   // throws ERR_DELIVERY if events are still undelivered; delivery goes on
+ * await controlPlane.close({ signal: AbortSignal.timeout(10_000) })
+ * ```
+ */
 export interface WaitOptions {
   /** Give up after this many ms. */
   readonly timeoutMs?: number

@@ -7,6 +7,11 @@ import { REDACTED } from './redacted.js'
 /**
  * The prefix of every fingerprint, naming format version 1:
  * `fp1.<kid>.<base64url HMAC-SHA256>`.
+ *
+ * @example
+ * ```ts
+ * new Fingerprinter(keys).fingerprint('ada@example.com').startsWith(FINGERPRINT_PREFIX)   // true
+ * ```
  */
 export const FINGERPRINT_PREFIX = 'fp1.'
 

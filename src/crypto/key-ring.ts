@@ -5,10 +5,24 @@ import { z } from 'zod'
 import { InvalidArgumentError, KeySetError, UnknownKeyError } from '../errors.js'
 import { REDACTED } from './redacted.js'
 
-/** Whether a key encrypts new data (`active`) or only decrypts old data (`retired`). */
+/**
+ * Whether a key encrypts new data (`active`) or only decrypts old data (`retired`).
+ *
+ * @example
+ * ```ts
+ * for (const { kid, status } of keys.list()) if (status === 'retired') console.log(kid, 'decrypts old data only')
+ * ```
+ */
 export type KeyStatus = 'active' | 'retired'
 
-/** What a key ring says about one of its keys. Never the key bytes. */
+/**
+ * What a key ring says about one of its keys. Never the key bytes.
+ *
+ * @example
+ * ```ts
+ * const info: KeyInfo = keys.rotate()   // { kid: '20261121-3f9a1c2b', createdAt: Date, status: 'active' }
+ * ```
+ */
 export interface KeyInfo {
   readonly kid: string
   readonly createdAt: Date
@@ -22,6 +36,12 @@ export interface KeyInfo {
  * ```json
  * { "keys": [ { "kty": "oct", "kid": "20261121-3f9a1c2b", "k": "<43 base64url chars>",
  *               "status": "active", "createdAt": "2026-11-21T09:00:00.000Z" } ] }
+ * ```
+ *
+ * @example
+ * ```ts
+ * const set: KeySet = keys.export()   // key bytes included: store it like a password
+ * const same = KeyRing.fromJSON(set)
  * ```
  */
 export interface KeySet {

@@ -1,7 +1,14 @@
 import type { KeyRing } from './key-ring.js'
 import { TokenCipher } from './token-cipher.js'
 
-/** The prefix of every location token: format version 1 (see {@link TokenCipher}). */
+/**
+ * The prefix of every location token: format version 1 (see {@link TokenCipher}).
+ *
+ * @example
+ * ```ts
+ * written.location.startsWith(LOCATION_TOKEN_PREFIX)   // true when the result has a locationCipher
+ * ```
+ */
 export const LOCATION_TOKEN_PREFIX = 'alk1.'
 
 /**

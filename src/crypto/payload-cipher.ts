@@ -7,13 +7,34 @@ import { REDACTED } from './redacted.js'
 
 /**
  * The first bytes of every sealed payload: `ALKC` (airlock ciphertext).
+ *
+ * @example
+ * ```ts
+ * const sealed = await new PayloadCipher(keys).seal(bytes)
+ * Buffer.from(sealed.subarray(0, 4)).equals(PAYLOAD_MAGIC)   // true; PayloadCipher.isSealed checks the same
+ * ```
  */
 export const PAYLOAD_MAGIC: Uint8Array = Uint8Array.of(0x41, 0x4c, 0x4b, 0x43)
 
-/** The payload format version this code writes and reads. */
+/**
+ * The payload format version this code writes and reads.
+ *
+ * @example
+ * ```ts
+ * sealed[PAYLOAD_MAGIC.length] === PAYLOAD_FORMAT_VERSION   // true: byte 4 of a sealed payload
+ * ```
+ */
 export const PAYLOAD_FORMAT_VERSION = 1
 
-/** Plaintext bytes per chunk. Every chunk but the last holds exactly this many. */
+/**
+ * Plaintext bytes per chunk. Every chunk but the last holds exactly this many.
+ *
+ * @example
+ * ```ts
+ * const chunks = Math.floor(plaintext.length / PAYLOAD_CHUNK_SIZE) + 1
+ * sealed.length === 45 + keys.activeKid.length + plaintext.length + 16 * chunks   // true
+ * ```
+ */
 export const PAYLOAD_CHUNK_SIZE = 64 * 1024
 
 const AEAD = 'aes-256-gcm'

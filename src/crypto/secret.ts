@@ -46,7 +46,15 @@ export class Secret<T = string> {
   }
 }
 
-/** Called with every secret a provider resolves, so a scrubber can register it. */
+/**
+ * Called with every secret a provider resolves, so a scrubber can register it.
+ *
+ * @example
+ * ```ts
+ * const listener: SecretListener = (secret) => console.log('resolved', secret.name)   // prints the name, never the value
+ * const stop = new EnvSecretProvider().subscribe(listener)
+ * ```
+ */
 export type SecretListener = (secret: Secret<string>) => void
 
 // Listeners of every provider in the process: each Airlock's scrubber is one,

@@ -14,6 +14,13 @@ import { REDACTED } from './redacted.js'
 /**
  * Context a token is bound to, such as `{ flowName, taskName }`. A bound token
  * decrypts only with the same binding, so a token copied onto another task fails.
+ *
+ * @example
+ * ```ts
+ * const binding: TokenBinding = { flowName: 'etl', taskName: 'load' }
+ * const token = await new LocationCipher(keys).encrypt('etl/load/42.json', binding)
+ * await new LocationCipher(keys).decrypt(token, { ...binding, taskName: 'extract' })   // throws ERR_TOKEN_BINDING
+ * ```
  */
 export type TokenBinding = Readonly<Record<string, string | number | boolean>>
 

@@ -1,7 +1,15 @@
 import type { KeyRing } from './key-ring.js'
 import { TokenCipher } from './token-cipher.js'
 
-/** The prefix of every value token: format version 1 (see {@link TokenCipher}). */
+/**
+ * The prefix of every value token: format version 1 (see {@link TokenCipher}).
+ *
+ * @example
+ * ```ts
+ * const token = await new ValueCipher(keys).encrypt('{"card":"4111…"}')
+ * token.startsWith(VALUE_TOKEN_PREFIX)   // true: 'alkv1.…'
+ * ```
+ */
 export const VALUE_TOKEN_PREFIX = 'alkv1.'
 
 /**

@@ -15,12 +15,27 @@ import type { Policy } from './schema.js'
  * A validated, deeply frozen policy, carrying its {@link policyHash} as a
  * non-enumerable `hash` (so it stays out of `JSON.stringify`, spreads and
  * the hash's own input).
+ *
+ * @example
+ * ```ts
+ * const policy: ResolvedPolicy = definePolicy({ preset: 'strict' })
+ * policy.hash                    // 'ph1.…'
+ * 'hash' in JSON.parse(JSON.stringify(policy))   // false
+ * ```
  */
 export type ResolvedPolicy = Policy & { readonly hash: string }
 
 export type { PolicyInput }
 
-/** Options of {@link definePolicy} and {@link loadPolicy}. */
+/**
+ * Options of {@link definePolicy} and {@link loadPolicy}.
+ *
+ * @example
+ * ```ts
+ * definePolicy({ preset: 'strict' }, { env: {} })   // ignores AIRLOCK_* switches, as a test wants
+ * loadPolicy('airlock.policy.yaml', { env: { AIRLOCK_LOG_LEVEL: 'error' } })
+ * ```
+ */
 export interface DefinePolicyOptions {
   /** Where the deploy-time switches are read from; default `process.env`. Pass `{}` to ignore the environment. */
   readonly env?: NodeJS.ProcessEnv

@@ -35,7 +35,14 @@ export const DETECTOR_IDS = [
   'secret-assignment',
 ] as const
 
-/** One built-in detector's id. */
+/**
+ * One built-in detector's id.
+ *
+ * @example
+ * ```ts
+ * const enabled: DetectorId[] = DETECTOR_IDS.filter((id) => policy.scrub.detectors[id] !== false)
+ * ```
+ */
 export type DetectorId = (typeof DETECTOR_IDS)[number]
 
 /**

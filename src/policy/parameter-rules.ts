@@ -20,7 +20,15 @@ interface GlobSegment {
   readonly parts: readonly string[]
 }
 
-/** Which rule decided a parameter, and its action. */
+/**
+ * Which rule decided a parameter, and its action.
+ *
+ * @example
+ * ```ts
+ * const { action, rule }: ParameterRuleMatch = matchParameterRule(policy.parameters, 'db.password')
+ * console.log(rule === undefined ? `default: ${action}` : `${rule}: ${action}`)
+ * ```
+ */
 export interface ParameterRuleMatch {
   /** The action to apply to the value. */
   readonly action: ParameterAction

@@ -66,6 +66,12 @@ export const policyInputSchema = z
  * `scrub.sensitiveKeys`, `logs.redactPaths`) and `parameters.rules` are
  * given whole: they replace the preset's value. Readonly so that `as const`
  * objects and frozen policies are accepted as they are.
+ *
+ * @example
+ * ```ts
+ * const input: PolicyInput = { preset: 'strict', parameters: { rules: { region: 'allow' } }, logs: { level: 'error' } }
+ * const policy = definePolicy(input)
+ * ```
  */
 export type PolicyInput = DeepReadonly<z.input<typeof policyInputSchema>>
 

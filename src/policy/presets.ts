@@ -3,10 +3,25 @@ import { DETECTOR_IDS } from './detector-ids.js'
 import type { DetectorId } from './detector-ids.js'
 import type { Policy, ScrubPolicy } from './schema.js'
 
-/** The names of the built-in presets. */
+/**
+ * The names of the built-in presets.
+ *
+ * @example
+ * ```ts
+ * for (const name of PRESET_NAMES) console.log(name, presets[name].parameters.default)   // allow, scrub, hash
+ * ```
+ */
 export const PRESET_NAMES = ['permissive', 'balanced', 'strict'] as const
 
-/** One built-in preset's name. */
+/**
+ * One built-in preset's name.
+ *
+ * @example
+ * ```ts
+ * const preset: PresetName = process.env.NODE_ENV === 'production' ? 'strict' : 'balanced'
+ * const policy = definePolicy({ preset })
+ * ```
+ */
 export type PresetName = (typeof PRESET_NAMES)[number]
 
 function everyDetector(on: boolean): Record<DetectorId, boolean> {

@@ -172,17 +172,71 @@ export const policySchema = z.strictObject({
   checkpointing: z.boolean().describe('persist every successful task result (AIRLOCK_CHECKPOINTING)'),
 })
 
-/** A fully resolved, validated policy. */
+/**
+ * A fully resolved, validated policy.
+ *
+ * @example
+ * ```ts
+ * const policy: Policy = presets.balanced
+ * policy.locations.mode   // 'encrypt'
+ * ```
+ */
 export type Policy = z.infer<typeof policySchema>
-/** One parameter rule's action. */
+/**
+ * One parameter rule's action.
+ *
+ * @example
+ * ```ts
+ * const rules: Record<string, ParameterAction> = { region: 'allow', 'customer.card': 'encrypt', '**.password': 'drop' }
+ * definePolicy({ parameters: { rules } })
+ * ```
+ */
 export type ParameterAction = z.infer<typeof parameterActionSchema>
-/** One scrub rule's action. */
+/**
+ * One scrub rule's action.
+ *
+ * @example
+ * ```ts
+ * const action: ScrubAction = 'mask'   // same length of *
+ * definePolicy({ scrub: { action, detectors: { email: 'hash' } } })
+ * ```
+ */
 export type ScrubAction = z.infer<typeof scrubActionSchema>
-/** A pino level name. */
+/**
+ * A pino level name.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = process.env.CI ? 'warn' : 'info'
+ * definePolicy({ logs: { level } })
+ * ```
+ */
 export type LogLevel = z.infer<typeof logLevelSchema>
-/** The `exceptions` section. */
+/**
+ * The `exceptions` section.
+ *
+ * @example
+ * ```ts
+ * const exceptions: ExceptionPolicy = presets.strict.exceptions   // { mode: 'type', stack: 'drop', maxCauseDepth: 5 }
+ * ```
+ */
 export type ExceptionPolicy = Policy['exceptions']
-/** The `scrub` section. */
+/**
+ * The `scrub` section.
+ *
+ * @example
+ * ```ts
+ * const scrub: ScrubPolicy = definePolicy().scrub
+ * scrub.maxStringLength   // 8192: longer strings are cut, after scrubbing
+ * ```
+ */
 export type ScrubPolicy = Policy['scrub']
-/** The `logs` section. */
+/**
+ * The `logs` section.
+ *
+ * @example
+ * ```ts
+ * const logs: LogPolicy = presets.balanced.logs   // { ship: true, level: 'info', redactPaths: [], scrubLocal: true, maxRecordBytes: 16384 }
+ * ```
+ */
 export type LogPolicy = Policy['logs']

@@ -11,7 +11,15 @@ import { describeType } from '../describe-type.js'
 import { PayloadFrame } from './payload-frame.js'
 import type { Serializer } from './serializer.js'
 
-/** A compression `CompressedSerializer` applies, each from node:zlib. */
+/**
+ * A compression `CompressedSerializer` applies, each from node:zlib.
+ *
+ * @example
+ * ```ts
+ * const format: Compression = 'gzip'
+ * new LocalResult({ dir: 'results', serializer: new CompressedSerializer(new JSONSerializer(), { format }) })
+ * ```
+ */
 export type Compression = 'gzip' | 'brotli' | 'deflate'
 
 const codecs: Readonly<Record<Compression, { compress(b: Uint8Array): Uint8Array; decompress(b: Uint8Array): Uint8Array }>> = {

@@ -6,6 +6,12 @@ import { describeType } from '../describe-type.js'
  * What a location template is formatted with: the runtime passes `flowName`,
  * `taskName`, `taskRunId`, `flowRunId`, `mapIndex` and `parameters`; any
  * other key works the same way.
+ *
+ * @example
+ * ```ts
+ * const context: TemplateContext = { taskName: 'load', mapIndex: 3, parameters: { region: 'eu' } }
+ * new LocationTemplate('{taskName}/{parameters.region}/{mapIndex}.json').format(context)   // 'load/eu/3.json'
+ * ```
  */
 export type TemplateContext = Readonly<Record<string, unknown>>
 

@@ -71,6 +71,12 @@ export type Task<A extends unknown[], R> = ((...args: A) => Promise<R>) & {
 /**
  * What `task.map` takes per item: the task's first argument, when it is
  * the only required one; `never` otherwise (map a task of one argument).
+ *
+ * @example
+ * ```ts
+ * type Day = MapItem<[day: string, options?: { force: boolean }]>   // string: map passes each item as the first argument
+ * await extract.map(['2026-11-20', '2026-11-21'])
+ * ```
  */
 export type MapItem<A extends unknown[]> = A extends [infer First, ...infer Rest] ? ([] extends Rest ? First : never) : A extends [(infer Only)?] ? Only : never
 

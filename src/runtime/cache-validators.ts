@@ -8,6 +8,14 @@ import { describeType } from '../describe-type.js'
  * `inputs` names the task's arguments: when the task is called with one
  * plain-object argument (`load({ region, day })`), its properties; otherwise
  * the arguments by position, `'0'`, `'1'`, ...
+ *
+ * @example
+ * ```ts
+ * const byRegionAndDay: CacheValidator = {
+ *   name: 'byRegionAndDay',
+ *   select: ({ inputs, parameters }: CacheSubject) => [inputs.region, parameters.day],
+ * }
+ * ```
  */
 export interface CacheSubject {
   readonly inputs: Readonly<Record<string, unknown>>

@@ -20,13 +20,30 @@ export interface RunnerHost {
   readonly policy: { readonly checkpointing: boolean }
 }
 
-/** Options of `task.map(items, options)`. */
+/**
+ * Options of `task.map(items, options)`.
+ *
+ * @example
+ * ```ts
+ * const options: MapOptions = { concurrency: 2 }
+ * const loaded = await load.map(days, options)   // at most two runs at a time; values in item order
+ * ```
+ */
 export interface MapOptions {
   /** How many items run at once. Default 8. */
   readonly concurrency?: number
 }
 
-/** The process warning code of every runtime warning (an unreadable cache, inputs not persisted, ...). */
+/**
+ * The process warning code of every runtime warning (an unreadable cache, inputs not persisted, ...).
+ *
+ * @example
+ * ```ts
+ * process.on('warning', (w: Error & { code?: string }) => {
+ *   if (w.code === RUNTIME_WARNING_CODE) metrics.increment('airlock.runtime_warning')
+ * })
+ * ```
+ */
 export const RUNTIME_WARNING_CODE = 'AIRLOCK_RUNTIME'
 
 /** Fixed parts of the key material; a change of format changes them, so old entries become misses. */
