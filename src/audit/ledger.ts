@@ -165,7 +165,7 @@ const openPaths = new Set<string>()
  *   transforms: [{ path: 'email', rule: 'email', action: 'redact' }],
  *   status: 'queued',
  * })
- * await ledger.appendDelivery({ eventIds: ['e1'], status: 'failed', error: { code: 'ERR_DELIVERY', status: 503 } })
+ * await ledger.appendDelivery({ eventIds: [event.id], status: 'failed', error: { code: 'ERR_DELIVERY', status: 503 } })
  * await ledger.close()
  * ```
  */

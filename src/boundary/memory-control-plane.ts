@@ -13,7 +13,7 @@ import type { OutboundEvent } from './events.js'
  * const controlPlane = new MemoryControlPlane()
  * const airlock = new Airlock({ keys: KeyRing.generate(), controlPlane })
  * await airlock.flow('etl', async () => 1).run({})
- * controlPlane.events.map((e) => e.kind) // ['parameters', 'flow-run-state', ...]
+ * controlPlane.events.map((e) => e.kind) // ['parameters', 'flow-run-state', 'flow-run-state', 'flow-run-state']: Pending, Running, Success
  * ```
  */
 export class MemoryControlPlane implements ControlPlane {

@@ -16,7 +16,7 @@ import { unstored } from './unstored.js'
  * r.value                       // 42
  * (await r.read()).value        // 42
  * JSON.stringify(r)             // {"type":"constant"}
- * await r.write(43)             // throws ERR_RESULT_READ_ONLY
+ * await r.write()              // throws ERR_RESULT_READ_ONLY
  * ```
  */
 export class ConstantResult<T = unknown> extends Result<T> {
