@@ -5,7 +5,10 @@
  * Every case logs the same five records, in turn, through a child logger
  * with two bindings, to a destination that drops what it gets (CPU only, no
  * I/O): a plain message; fields with an email; a request with an
- * authorization header; an `err` with a stack; fields with a password.
+ * authorization header and an API key in its URL; an `err` with a stack
+ * whose message holds a connection string with a password; fields with a
+ * password. The API key and both passwords are three of the generated
+ * secrets below, so every masker has something to mask.
  *
  * Required rows:
  * - `pino` (baseline): plain pino;
@@ -22,6 +25,16 @@
  * - `alt: logMethod capture`: a `hooks.logMethod` that only hands the raw
  *   arguments to a no-op: a lower bound for capture by hook (a real one must
  *   still format the message and read the bindings).
+ *
+ * Scaling with the number of known secrets (random 20 to 32 character
+ * alphanumerics, one seeded list; each count takes its first N), at 10,
+ * 1,000 and 10,000:
+ * - `pino + regex alternation`: Airflow's SecretsMasker approach bolted onto
+ *   pino: every serialized line goes through one
+ *   `new RegExp(secrets.map(escapeRegExp).join('|'), 'g')` replace in
+ *   `hooks.streamWrite`, raw values only (so it does less work than ours);
+ * - `airlock: scrubLocal + ship`: as the required row, with the secrets
+ *   registered with the scrubber (the required row registers one).
  *
  * Each row is the best of 7 timed runs of 20,000 records after a warm-up;
  * the cases take turns run by run.
@@ -42,6 +55,7 @@ import { Scrubber } from '../src/scrub/scrubber.js'
 
 const RECORDS_PER_RUN = 20_000
 const RUNS = 7
+const SECRET_COUNTS = [10, 1_000, 10_000] as const
 
 /** One row of the results. */
 export interface LoggerBenchRow {
@@ -60,18 +74,49 @@ function countShipped(_record: ShippedRecord): void {
   shippedCount++
 }
 
-const failure = new Error('connect ECONNREFUSED 10.0.0.7:5432 for ada@example.com')
+// Seeded (mulberry32), so every run logs and masks the same secrets.
+function prng(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+
+function generateSecrets(count: number): string[] {
+  const rand = prng(11)
+  return Array.from({ length: count }, () => {
+    const length = 20 + Math.floor(rand() * 13)
+    let secret = ''
+    for (let i = 0; i < length; i++) secret += ALNUM[Math.floor(rand() * ALNUM.length)]
+    return secret
+  })
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+const secrets = generateSecrets(Math.max(...SECRET_COUNTS))
+const apiKeyUrl = `/v1/items?page=3&api_key=${secrets[0]!}`
+const failure = new Error(`connect ECONNREFUSED 10.0.0.7:5432 for postgres://ada:${secrets[1]!}@db.internal/orders`)
+const dbPassword = secrets[2]!
 
 function logRecords(logger: Logger, count: number): void {
   for (let i = 0; i < count; i += 5) {
     logger.info('batch started')
     logger.info({ user: 'ada@example.com', rows: i }, 'loaded rows')
     logger.warn(
-      { req: { method: 'GET', url: '/v1/items?page=3', headers: { authorization: 'Bearer eyJhbGciOi.J9eyJzdWIi.OiIxMjM', 'user-agent': 'curl/8.5' } } },
+      { req: { method: 'GET', url: apiKeyUrl, headers: { authorization: 'Bearer eyJhbGciOi.J9eyJzdWIi.OiIxMjM', 'user-agent': 'curl/8.5' } } },
       'slow request',
     )
     logger.error({ err: failure }, 'load failed')
-    logger.info({ db: { host: 'db.internal', password: 'hunter2-hunter2' }, attempt: 2 }, 'retrying')
+    logger.info({ db: { host: 'db.internal', password: dbPassword }, attempt: 2 }, 'retrying')
   }
 }
 
@@ -141,6 +186,23 @@ export function run(): LoggerBenchRow[] {
         ),
     ],
   ]
+  for (const count of SECRET_COUNTS) {
+    const known = secrets.slice(0, count)
+    const alternation = new RegExp(known.map(escapeRegExp).join('|'), 'g')
+    const scaled = new Scrubber({ policy: balanced.scrub })
+    for (const secret of known) scaled.register(secret)
+    const label = `${count.toLocaleString('en-US')} secrets`
+    cases.push(
+      [
+        `pino + regex alternation, ${label}`,
+        () => pino({ level: 'info', hooks: { streamWrite: (line) => line.replace(alternation, '***') } }, nullDestination),
+      ],
+      [
+        `airlock: scrubLocal + ship, ${label}`,
+        () => createLogger({ policy: balanced, scrubber: scaled, ship: countShipped, destination: nullDestination }),
+      ],
+    )
+  }
 
   const rates = measure(cases.map(([, make]) => make()))
   const baseline = rates[0]!
