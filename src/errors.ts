@@ -301,8 +301,8 @@ export class SecretNotFoundError extends AirlockError {
  *
  * @example
  * ```ts
- * await new HttpControlPlane({ url }).send([{ kind: 'log' } as OutboundEvent])   // no id: throws EventInvalidError (ERR_EVENT_INVALID)
- * // through airlock.emit, an oversized event is withheld instead, with reason 'serialize:ERR_EVENT_INVALID'
+ * new HttpControlPlane({ url, spillDir })   // a spilled backlog line that is not an outbound event: throws EventInvalidError (ERR_EVENT_INVALID)
+ * // through airlock.emit, an event over the size cap is withheld instead, with reason 'serialize:ERR_EVENT_INVALID'
  * ```
  */
 export class EventInvalidError extends AirlockError {
