@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 /**
  * A small, in-memory Google Cloud Storage JSON-API server for the test suite.
  * No GCS emulator is installable from the registries (see
- * `/work/shared/notes/storage-servers.md`), so this one speaks just the part
+ * the team's storage-server notes), so this one speaks just the part
  * of the API that `@google-cloud/storage` 7 uses for object I/O:
  *
  * | request | answer |
