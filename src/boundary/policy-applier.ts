@@ -5,6 +5,7 @@ import type { KeyRing } from '../crypto/key-ring.js'
 import { LocationCipher } from '../crypto/location-cipher.js'
 import { ValueCipher } from '../crypto/value-cipher.js'
 import { InvalidArgumentError, TokenBindingError } from '../errors.js'
+import { LEVEL_VALUES } from '../policy/log-levels.js'
 import { matchParameterRule } from '../policy/parameter-rules.js'
 import type { LogLevel, Policy } from '../policy/schema.js'
 import type { Scrubber } from '../scrub/scrubber.js'
@@ -13,16 +14,16 @@ import { scrubError, type ScrubbedErrorNode } from '../scrub/scrub-error.js'
 import type { Channel, EmitInput, ResultLike } from './emit-input.js'
 import type { Failure, FailureCause, OutboundEvent, ResultReference } from './events.js'
 
-/** One change the policy made, as the ledger records it: never the original value. */
-export interface Transform {
+/**
+ * One change the policy made, as the ledger records it (never the original
+ * value), with the channel it counts under in `stats()`. Its `action` is any
+ * policy action (`hash`, `encrypt`, `drop`, `refuse`, ...), not only a scrub action.
+ */
+export interface ChannelTransform {
+  readonly channel: Channel
   readonly path: string
   readonly rule: string
   readonly action: string
-}
-
-/** A transform with the channel it counts under in `stats()`. */
-export interface ChannelTransform extends Transform {
-  readonly channel: Channel
 }
 
 /** The members every outbound event carries, filled in by the boundary. */
@@ -34,7 +35,6 @@ export interface EventEnvelope {
   readonly policyHash: string
 }
 
-const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 }
 const REFUSED = '[airlock:refused]'
 
 /**
@@ -64,7 +64,7 @@ export class PolicyApplier {
     this.#fingerprints = new Fingerprinter(keys)
     this.#values = new ValueCipher(keys)
     this.#locations = new LocationCipher(keys)
-    this.#minLogRank = LEVEL_RANK[policy.logs.level]
+    this.#minLogRank = LEVEL_VALUES[policy.logs.level]
     if (policy.logs.redactPaths.length > 0) {
       const collected = this.#redactedPaths
       this.#redactPaths = redact({
@@ -83,7 +83,7 @@ export class PolicyApplier {
 
   /** Whether the policy ships a log record of this level at all. */
   shipsLevel(level: LogLevel): boolean {
-    return this.#policy.logs.ship && LEVEL_RANK[level] >= this.#minLogRank
+    return this.#policy.logs.ship && LEVEL_VALUES[level] >= this.#minLogRank
   }
 
   async apply(input: EmitInput, envelope: EventEnvelope, transforms: ChannelTransform[]): Promise<OutboundEvent> {

@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { LogLevel } from '../policy/schema.js'
 import { AirlockDestination } from './airlock-destination.js'
 import { LocalScrub } from './local-scrub.js'
-import { LEVEL_VALUES } from './log-levels.js'
+import { LEVEL_VALUES } from '../policy/log-levels.js'
 import { resolveLogging, type LoggingOptions } from './logging-options.js'
 
 /**

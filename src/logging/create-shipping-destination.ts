@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder'
 import { Writable } from 'node:stream'
 import type { LogLevel, Policy } from '../policy/schema.js'
-import { LEVEL_VALUES, levelOfValue } from './log-levels.js'
+import { LEVEL_VALUES, levelOfValue } from '../policy/log-levels.js'
 import { resolveShipping } from './logging-options.js'
 import { copyFields, epochMillis, messageText } from './record-fields.js'
 import { RecordShipper } from './record-shipper.js'

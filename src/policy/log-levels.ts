@@ -1,4 +1,4 @@
-import type { LogLevel } from '../policy/schema.js'
+import type { LogLevel } from './schema.js'
 
 /**
  * pino's numeric value of each standard level.
