@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { logLevelSchema } from '../policy/schema.js'
 import { RUN_STATES } from './events.js'
 
 /**
@@ -67,7 +68,7 @@ export const emitInputSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('log'),
     runId,
-    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+    level: logLevelSchema,
     msg: z.string(),
     fields: z.record(z.string(), z.unknown()).optional(),
     taskRunId: runId.optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { logLevelSchema } from '../policy/schema.js'
 
 /**
  * The outbound event wire format, version 1. Every event the control plane
@@ -137,7 +138,7 @@ export const taskRunStateEventSchema = z.strictObject({
 export const logEventSchema = z.strictObject({
   ...common,
   kind: z.literal('log'),
-  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+  level: logLevelSchema,
   msg: z.string(),
   fields: z.record(z.string(), z.unknown()).optional(),
   taskRunId: z.string().optional(),
