@@ -481,3 +481,26 @@ function ioError(message: string, err: unknown): StorageError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code
   return new StorageError(`${message}${code === undefined ? '' : ` (${code})`}`, { cause: err })
 }
+
+/**
+ * Throws, synchronously, the `InvalidArgumentError` {@link Ledger.append}
+ * would reject `input` with for what it holds (a transform path or rule over
+ * its bound, a control character in a rule, a malformed id), so a caller
+ * can put something else in its place without losing its turn in the
+ * ledger's order.
+ *
+ * @throws {InvalidArgumentError} when the input does not match the entry schema.
+ * @example
+ * ```ts
+ * try {
+ *   checkLedgerEventInput(input)
+ * } catch {
+ *   input = withheldInputFor(input)
+ * }
+ * await ledger.append(input)
+ * ```
+ */
+export function checkLedgerEventInput(input: LedgerEventInput): void {
+  const parsed = eventInputSchema.safeParse(input)
+  if (!parsed.success) throw invalidInput('append', parsed.error)
+}

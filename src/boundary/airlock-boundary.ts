@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
 import type { JsonObject } from '../canonical-json.js'
-import { Ledger, type LedgerOptions } from '../audit/ledger.js'
+import { Ledger, checkLedgerEventInput, type LedgerEventInput, type LedgerOptions } from '../audit/ledger.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
@@ -10,7 +10,7 @@ import { assertKnownOptions } from '../known-options.js'
 import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
 import { Scrubber } from '../scrub/scrubber.js'
 import type { ControlPlane, DeliveryReport } from './control-plane.js'
-import { channelOf, emitInputSchema, type Channel, type EmitInput } from './emit-input.js'
+import { readEmitInput, type Channel, type EmitInput, type EmitInputReading } from './emit-input.js'
 import { outboundEventSchema, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
 import { PolicyApplier, type ChannelTransform, type EventEnvelope } from './policy-applier.js'
@@ -73,6 +73,10 @@ export const BOUNDARY_OPTION_KEYS = ['policy', 'keys', 'controlPlane', 'ledger']
 // No event needs more: logs are capped by logs.maxRecordBytes, and a bigger
 // event is more likely a bug than metadata. Over it, the event is withheld.
 const MAX_EVENT_CHARS = 1 << 20
+// Well under the ledger's own bound of 10,000 per entry.
+const MAX_TRANSFORMS_PER_EVENT = 1000
+// What a run id the SDK makes looks like (UUIDs, `process`); a withheld event sends no other.
+const RUN_ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/
 
 /**
  * The one door (DESIGN.md, invariant 1): the only code that hands data to a
@@ -169,7 +173,11 @@ export class AirlockBoundary {
    */
   emit(input: EmitInput): Promise<OutboundEvent | undefined> {
     if (this.#closed) return Promise.reject(new ClosedError('Airlock is closed; emit after close() sends nothing'))
-    const prepared = this.#prepare(input)
+    // Read and normalized now, synchronously: the policy works on a snapshot
+    // the caller can no longer change, and a getter that throws is a refused
+    // input, never an exception out of emit.
+    const reading = readEmitInput(input, this.scrubber)
+    const prepared = this.#prepare(reading)
     // Policy work runs concurrently; ledger appends happen in call order, so
     // ledger order and wire order are emit order.
     const appended = this.#appendTail.then(() => prepared).then(this.#append)
@@ -264,23 +272,22 @@ export class AirlockBoundary {
     }, noop)
   }
 
-  async #prepare(raw: EmitInput): Promise<Prepared> {
-    // The channel is read before validation so a withheld event can name it.
-    const channel = channelOf((raw as { kind?: unknown } | null)?.kind)
-    const transforms: ChannelTransform[] = []
-    let stage = 'validate'
+  async #prepare(reading: EmitInputReading): Promise<Prepared> {
+    const { channel, input } = reading
+    if (input === undefined) return { channel, event: this.#withheld(reading.runId, channel, 'validate', reading.problem), transforms: [] }
+    let stage = 'policy'
     try {
-      const input = emitInputSchema.parse(raw)
-      if (input.kind === 'log' && !this.#applier.shipsLevel(input.level)) return { channel, event: undefined, transforms }
+      if (input.kind === 'log' && !this.#applier.shipsLevel(input.level)) return { channel, event: undefined, transforms: [] }
+      let transforms: ChannelTransform[] = []
       const envelope: EventEnvelope = {
         v: 1,
         id: randomUUID(),
-        runId: input.runId,
+        runId: this.#applier.runId(input.runId, channel === 'logs' ? 'logs' : channel === 'parameters' ? 'parameters' : 'states', transforms),
         time: new Date().toISOString(),
         policyHash: this.policyHash,
       }
-      stage = 'policy'
       const event = await this.#applier.apply(input, envelope, transforms)
+      transforms = boundedTransforms(transforms, channel)
       stage = 'serialize'
       // What goes out must match the strict wire schema, and survive JSON:
       // the ledger and the transport both see this exact text.
@@ -290,23 +297,33 @@ export class AirlockBoundary {
       }
       return { channel, event: outboundEventSchema.parse(JSON.parse(text)), transforms }
     } catch (err) {
-      return { channel, event: this.#withheld(raw, channel, stage, err), transforms: [] }
+      return { channel, event: this.#withheld(input.runId, channel, stage, err), transforms: [] }
     }
   }
 
-  #withheld(raw: unknown, channel: Channel, stage: string, err: unknown): OutboundEvent {
-    const runId = (raw as { runId?: unknown } | null)?.runId
+  #withheld(runId: unknown, channel: Channel, stage: string, err: unknown): OutboundEvent {
     // The reason is a class, never a message: messages can quote the data.
     const code = err instanceof AirlockError ? err.code : 'ERR_INTERNAL'
     return {
       v: 1,
       kind: 'withheld',
       id: randomUUID(),
-      runId: typeof runId === 'string' && runId.length > 0 && runId.length <= 200 ? runId : 'unknown',
+      runId: this.#withheldRunId(runId),
       time: new Date().toISOString(),
       policyHash: this.policyHash,
       channel,
       reason: `${stage}:${code}`,
+    }
+  }
+
+  // A withheld event carries no payload, and its run id is no way around
+  // that: only an id shaped like one, that no rule would change, goes out.
+  #withheldRunId(runId: unknown): string {
+    if (typeof runId !== 'string' || !RUN_ID_SHAPE.test(runId)) return 'unknown'
+    try {
+      return this.scrubber.scrubString(runId) === runId ? runId : 'unknown'
+    } catch {
+      return 'unknown'
     }
   }
 
@@ -323,17 +340,21 @@ export class AirlockBoundary {
     } catch (err) {
       return { done: Promise.resolve(this.#ledgerFailed(err)) }
     }
-    const appended = ledger.append({
-      channel,
-      eventId: event.id,
-      policyHash: this.policyHash,
-      event: event as unknown as JsonObject,
-      transforms: transforms.map(({ path, rule, action }) => ({ path, rule, action })),
-      status: event.kind === 'withheld' ? 'withheld' : 'sent',
-    })
+    let sent = event
+    let recorded = transforms
+    let entry = ledgerInput(event, channel, this.policyHash, transforms)
+    try {
+      checkLedgerEventInput(entry)
+    } catch (err) {
+      // Refused for what it holds (a bound the ledger keeps): a ledgered
+      // withheld event takes its place, so no key or path can make an event vanish.
+      sent = this.#withheld(event.runId, channel, 'ledger', err)
+      recorded = []
+      entry = ledgerInput(sent, channel, this.policyHash, recorded)
+    }
     return {
-      done: appended.then(
-        () => this.#send(event, channel, transforms),
+      done: ledger.append(entry).then(
+        () => this.#send(sent, channel, recorded),
         (err: unknown) => this.#ledgerFailed(err),
       ),
     }
@@ -409,6 +430,26 @@ export class AirlockBoundary {
 
 function unwrapDone(appended: { done: Promise<OutboundEvent | undefined> }): Promise<OutboundEvent | undefined> {
   return appended.done
+}
+
+function ledgerInput(event: OutboundEvent, channel: Channel, policyHash: string, transforms: readonly ChannelTransform[]): LedgerEventInput {
+  return {
+    channel,
+    eventId: event.id,
+    policyHash,
+    event: event as unknown as JsonObject,
+    transforms: transforms.map(({ path, rule, action }) => ({ path, rule, action })),
+    status: event.kind === 'withheld' ? 'withheld' : 'sent',
+  }
+}
+
+// An event's transforms, kept to what one ledger entry holds: past the
+// bound, one `max-transforms` entry says the rest were not itemised.
+function boundedTransforms(transforms: ChannelTransform[], channel: Channel): ChannelTransform[] {
+  if (transforms.length <= MAX_TRANSFORMS_PER_EVENT) return transforms
+  const kept = transforms.slice(0, MAX_TRANSFORMS_PER_EVENT - 1)
+  kept.push({ channel, path: '$', rule: 'max-transforms', action: 'truncate' })
+  return kept
 }
 
 // definePolicy and loadPolicy return frozen policies carrying their hash;

@@ -1,17 +1,18 @@
-import redact from '@pinojs/redact'
-import { canonicalText } from '../crypto/canonical-text.js'
 import { Fingerprinter } from '../crypto/fingerprinter.js'
 import type { KeyRing } from '../crypto/key-ring.js'
 import { LocationCipher } from '../crypto/location-cipher.js'
 import { ValueCipher } from '../crypto/value-cipher.js'
 import { InvalidArgumentError, TokenBindingError } from '../errors.js'
 import { LEVEL_VALUES } from '../policy/log-levels.js'
-import { matchParameterRule } from '../policy/parameter-rules.js'
+import { parameterRuleSet } from '../policy/parameter-rules.js'
+import { redactPathRuleSet } from '../policy/redact-paths.js'
 import type { LogLevel, Policy } from '../policy/schema.js'
+import { presentError, type ScrubbedErrorNode } from '../scrub/scrub-error.js'
 import type { Scrubber } from '../scrub/scrubber.js'
 import { joinTransformPath, renderPathSegment, type ScrubTransform } from '../scrub/transform.js'
-import { scrubError, type ScrubbedErrorNode } from '../scrub/scrub-error.js'
-import type { Channel, EmitInput, ResultLike } from './emit-input.js'
+import type { Normalized, ReferenceNode } from '../scrub/value-nodes.js'
+import type { DeferredNode, WalkOptions } from '../scrub/walk.js'
+import type { Channel, ReadEmitInput } from './emit-input.js'
 import type { Failure, FailureCause, OutboundEvent, ResultReference } from './events.js'
 
 /**
@@ -36,12 +37,23 @@ export interface EventEnvelope {
 }
 
 const REFUSED = '[airlock:refused]'
+// Shorter names are words ("a", "io"); hiding them in text would hide prose, not names.
+const MIN_HIDDEN_NAME_LENGTH = 3
+
+/** A name the names rule hides, and what it is sent as. */
+interface HiddenName {
+  readonly name: string
+  readonly fingerprint: string
+}
 
 /**
- * Applies one resolved policy to raw events: step 2 of `Airlock.emit`. Built
- * once per Airlock, so ciphers and path redactors are prepared once, not per
- * event. Whether a log record ships at all is asked first, with
- * {@link PolicyApplier.shipsLevel}.
+ * Applies one resolved policy to a read, normalized emit input: step 2 of
+ * `Airlock.emit`. Built once per Airlock, so ciphers and path rules are
+ * prepared once, not per event. Every payload (parameters, log fields,
+ * errors, thrown values, result references) goes through the one walker
+ * (`Scrubber.walk`) on the one value model; errors and references it meets
+ * anywhere are held to the exceptions and locations policies. Whether a log
+ * record ships at all is asked first, with {@link PolicyApplier.shipsLevel}.
  */
 export class PolicyApplier {
   readonly #policy: Policy
@@ -50,10 +62,9 @@ export class PolicyApplier {
   readonly #fingerprints: Fingerprinter
   readonly #values: ValueCipher
   readonly #locations: LocationCipher
-  readonly #redactPaths: ((fields: Record<string, unknown>) => Record<string, unknown>) | undefined
   readonly #minLogRank: number
-  // Filled by the redact censor while one record is redacted; emptied after.
-  readonly #redactedPaths: string[] = []
+  readonly #parameterWalk: WalkOptions
+  readonly #fieldWalk: WalkOptions
   // Reused by #scrubText; emptied after each call.
   readonly #textTransforms: ScrubTransform[] = []
 
@@ -65,19 +76,10 @@ export class PolicyApplier {
     this.#values = new ValueCipher(keys)
     this.#locations = new LocationCipher(keys)
     this.#minLogRank = LEVEL_VALUES[policy.logs.level]
-    if (policy.logs.redactPaths.length > 0) {
-      const collected = this.#redactedPaths
-      this.#redactPaths = redact({
-        paths: policy.logs.redactPaths,
-        // An identity serializer, not `serialize: false`: that mode adds an
-        // enumerable `restore()` to the copy, over any `restore` field of the record.
-        serialize: identity,
-        strict: false,
-        censor: ((_value: unknown, path: string[]) => {
-          collected.push(path.join('.'))
-          return '[REDACTED:redact-path]'
-        }) as (value: unknown) => unknown,
-      }) as unknown as (fields: Record<string, unknown>) => Record<string, unknown>
+    this.#parameterWalk = { rules: parameterRuleSet(policy.parameters), defer: true }
+    this.#fieldWalk = {
+      rules: policy.logs.redactPaths.length === 0 ? undefined : redactPathRuleSet(policy.logs.redactPaths),
+      defer: true,
     }
   }
 
@@ -86,44 +88,80 @@ export class PolicyApplier {
     return this.#policy.logs.ship && LEVEL_VALUES[level] >= this.#minLogRank
   }
 
-  async apply(input: EmitInput, envelope: EventEnvelope, transforms: ChannelTransform[]): Promise<OutboundEvent> {
+  /**
+   * A run id as it may leave: scrubbed like any text, so an id a caller
+   * built from data (an email, a token) does not leave in clear.
+   */
+  runId(id: string, channel: Channel, transforms: ChannelTransform[]): string {
+    return this.#scrubText(id, true, 'runId', channel, transforms)
+  }
+
+  async apply(input: ReadEmitInput, envelope: EventEnvelope, transforms: ChannelTransform[]): Promise<OutboundEvent> {
     switch (input.kind) {
       case 'parameters':
         return {
           ...envelope,
           kind: 'parameters',
           flowName: this.#name(input.flowName, 'flowName', transforms),
-          parameters: await this.#parameters(input.parameters, transforms),
+          parameters: (await this.#tree(input.parameters, this.#parameterWalk, 'parameters', '', transforms)) as Record<string, unknown>,
         }
       case 'flow-run-state': {
+        const hidden = this.#hiddenNames([input.flowName, ...(input.tags ?? [])])
         const event: OutboundEvent = {
           ...envelope,
           kind: 'flow-run-state',
           flowName: this.#name(input.flowName, 'flowName', transforms),
           state: input.state,
         }
-        this.#stateCommon(event, input, transforms)
-        if (input.error !== undefined) event.failure = await this.#failure(input.error, 'failure', transforms)
+        this.#stateCommon(event, input, hidden, transforms)
+        if (input.error !== undefined) event.failure = await this.#failure(input.error, 'failure', hidden, transforms)
         return event
       }
       case 'task-run-state': {
+        const names = [input.taskName, ...(input.tags ?? [])]
+        if (input.flowName !== undefined) names.push(input.flowName)
+        const hidden = this.#hiddenNames(names)
         const event: OutboundEvent = {
           ...envelope,
           kind: 'task-run-state',
           taskName: this.#name(input.taskName, 'taskName', transforms),
-          taskRunId: input.taskRunId,
+          taskRunId: this.#scrubText(input.taskRunId, true, 'taskRunId', 'states', transforms),
           state: input.state,
         }
         if (input.flowName !== undefined) event.flowName = this.#name(input.flowName, 'flowName', transforms)
         if (input.attempt !== undefined) event.attempt = input.attempt
         if (input.mapIndex !== undefined) event.mapIndex = input.mapIndex
-        this.#stateCommon(event, input, transforms)
-        if (input.error !== undefined) event.failure = await this.#failure(input.error, 'failure', transforms)
-        if (input.result !== undefined) event.result = await this.#resultReference(input.result, transforms)
+        this.#stateCommon(event, input, hidden, transforms)
+        if (input.error !== undefined) event.failure = await this.#failure(input.error, 'failure', hidden, transforms)
+        if (input.result !== undefined) event.result = await this.#resultReference(input.result, 'result', transforms)
         return event
       }
       case 'log':
         return this.#log(input, envelope, transforms)
+    }
+  }
+
+  // ---------------------------------------------------------------- the walk
+
+  // Walks one payload and settles what the walker deferred: errors through
+  // the exceptions policy, references through the locations policy, values
+  // under an `encrypt` rule through the value cipher.
+  async #tree(tree: Normalized, options: WalkOptions, channel: Channel, prefix: string, transforms: ChannelTransform[]): Promise<unknown> {
+    const walked = this.#scrubber.walk(tree, options)
+    for (const t of walked.transforms) transforms.push({ channel, path: joinTransformPath(prefix, t.path), rule: t.rule, action: t.action })
+    // One at a time, so transforms are recorded in a stable order.
+    for (const job of walked.deferred) job.parent[job.key] = await this.#settle(job, joinTransformPath(prefix, job.path), transforms)
+    return walked.value
+  }
+
+  async #settle(job: DeferredNode, path: string, transforms: ChannelTransform[]): Promise<unknown> {
+    switch (job.kind) {
+      case 'error':
+        return this.#failure(job.error, path, [], transforms)
+      case 'reference':
+        return this.#resultReference(job.reference!, path, transforms)
+      case 'encrypt':
+        return this.#values.encrypt(job.text!)
     }
   }
 
@@ -132,6 +170,7 @@ export class PolicyApplier {
   #stateCommon(
     event: { message?: string; tags?: string[] },
     input: { message?: string | undefined; tags?: string[] | undefined },
+    hidden: readonly HiddenName[],
     transforms: ChannelTransform[],
   ): void {
     if (input.message !== undefined) {
@@ -139,7 +178,8 @@ export class PolicyApplier {
       if (mode === 'drop') {
         transforms.push({ channel: 'states', path: 'message', rule: 'states.messages', action: 'drop' })
       } else {
-        event.message = this.#scrubText(input.message, mode === 'scrub', 'message', 'states', transforms)
+        const message = this.#scrubText(input.message, mode === 'scrub', 'message', 'states', transforms)
+        event.message = this.#hideNames(message, hidden, 'message', transforms)
       }
     }
     if (input.tags !== undefined) event.tags = input.tags.map((tag, i) => this.#name(tag, `tags[${i}]`, transforms))
@@ -154,35 +194,82 @@ export class PolicyApplier {
     return this.#scrubText(name, false, path, 'states', transforms)
   }
 
-  async #failure(error: unknown, path: string, transforms: ChannelTransform[]): Promise<Failure> {
-    const scrubbed = await scrubError(error, this.#policy, { scrubber: this.#scrubber, keys: this.#keys })
+  // The names of one event, when the names rule hides them: any text the
+  // event carries (a message, a failure) must not spell them out either.
+  #hiddenNames(names: readonly string[]): readonly HiddenName[] {
+    if (this.#policy.states.names !== 'hash') return []
+    const hidden: HiddenName[] = []
+    for (const name of names) {
+      if (name.length < MIN_HIDDEN_NAME_LENGTH || hidden.some((h) => h.name === name)) continue
+      hidden.push({ name, fingerprint: this.#fingerprints.fingerprint(name) })
+    }
+    // Longest first, so a name that contains another is replaced whole.
+    return hidden.sort((a, b) => b.name.length - a.name.length)
+  }
+
+  #hideNames(text: string, hidden: readonly HiddenName[], path: string, transforms: ChannelTransform[]): string {
+    let out = text
+    for (const { name, fingerprint } of hidden) {
+      const replaced = replaceWord(out, name, fingerprint)
+      if (replaced === out) continue
+      out = replaced
+      transforms.push({ channel: 'states', path, rule: 'states.names', action: 'hash' })
+    }
+    return out
+  }
+
+  async #failure(error: Normalized, path: string, hidden: readonly HiddenName[], transforms: ChannelTransform[]): Promise<Failure> {
+    const exceptions = this.#policy.exceptions
+    const scrubbed = await presentError(error, exceptions, this.#scrubber, this.#keys)
     for (const t of scrubbed.transforms) {
       transforms.push({ channel: 'exceptions', path: joinTransformPath(path, t.path), rule: t.rule, action: t.action })
     }
-    transforms.push({ channel: 'exceptions', path, rule: 'exceptions.mode', action: this.#policy.exceptions.mode })
-    const failure: Failure = toFailureCause(scrubbed)
+    transforms.push({ channel: 'exceptions', path, rule: 'exceptions.mode', action: scrubbed.mode })
+    const failure: Failure = this.#failureCause(scrubbed, path, hidden, transforms)
     if (scrubbed.fingerprint !== undefined) failure.fingerprint = scrubbed.fingerprint
     if (scrubbed.token !== undefined) failure.token = scrubbed.token
     return failure
   }
 
-  async #resultReference(result: ResultLike, transforms: ChannelTransform[], path = 'result'): Promise<ResultReference> {
-    const json = result.toJSON()
-    if (typeof json?.type !== 'string' || typeof json.location !== 'string') {
+  // Only the members the wire schema names, so nothing else presentError may carry rides along.
+  #failureCause(node: ScrubbedErrorNode, path: string, hidden: readonly HiddenName[], transforms: ChannelTransform[]): FailureCause {
+    const hide = (text: string, field: string): string =>
+      hidden.length === 0 ? text : this.#hideNames(text, hidden, joinTransformPath(path, field), transforms)
+    const cause: FailureCause = { type: hide(node.type, 'type') }
+    if (node.code !== undefined) cause.code = hide(node.code, 'code')
+    if (node.message !== '') cause.message = hide(node.message, 'message')
+    if (node.stack !== undefined) cause.stack = hide(node.stack, 'stack')
+    if (node.causes !== undefined && node.causes.length > 0) {
+      cause.causes = node.causes.map((c, i) => this.#failureCause(c, joinTransformPath(path, `causes[${i}]`), hidden, transforms))
+    }
+    return cause
+  }
+
+  // ---------------------------------------------------------------- results
+
+  async #resultReference(node: ReferenceNode, path: string, transforms: ChannelTransform[]): Promise<ResultReference> {
+    const json = node.json
+    if (typeof json.type !== 'string' || typeof json.location !== 'string') {
       throw new InvalidArgumentError('a result reference needs a string type and a location: write the result first')
     }
-    const reference: ResultReference = { type: json.type, location: '' }
-    // Backend identifiers (bucket, container) pass; anything not a scalar does not.
-    for (const [key, value] of Object.entries(json)) {
+    const reference: ResultReference = { type: this.#scrubText(json.type, true, joinTransformPath(path, 'type'), 'locations', transforms), location: '' }
+    // Backend identifiers (bucket, container) pass, scrubbed; anything not a scalar does not.
+    for (const key of Object.keys(json)) {
       if (key === 'type' || key === 'location') continue
-      if (typeof value === 'string') reference[key] = this.#scrubText(value, false, `${path}.${key}`, 'locations', transforms)
-      else if (typeof value === 'number' || typeof value === 'boolean') reference[key] = value
+      const value = (json)[key]
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue
+      const keyTransforms: ChannelTransform[] = []
+      const safeKey = this.#scrubText(key, true, '$', 'locations', keyTransforms)
+      if (safeKey === 'type' || safeKey === 'location' || Object.hasOwn(reference, safeKey)) continue
+      const at = joinTransformPath(path, renderPathSegment(safeKey))
+      for (const t of keyTransforms) transforms.push({ ...t, path: at })
+      const safeValue = typeof value === 'string' ? this.#scrubText(value, true, at, 'locations', transforms) : value
+      Object.defineProperty(reference, safeKey, { value: safeValue, enumerable: true, writable: true, configurable: true })
     }
-    const locationPath = `${path}.location`
-    reference.location =
-      result.inline === true
-        ? await this.#inlineValue(json.location, locationPath, transforms)
-        : await this.#location(json.location, locationPath, transforms)
+    const locationPath = joinTransformPath(path, 'location')
+    reference.location = node.inline
+      ? await this.#inlineValue(json.location, locationPath, transforms)
+      : await this.#location(json.location, locationPath, transforms)
     return reference
   }
 
@@ -230,172 +317,13 @@ export class PolicyApplier {
     }
   }
 
-  // ---------------------------------------------------------------- parameters
-
-  // Plain objects, arrays and Maps are walked so a rule can name any key
-  // below them; a rule, or the default at a leaf, settles the value it meets.
-  // One node budget and one ancestor set cover the whole event, so shared or
-  // cyclic structures cannot multiply the work.
-  async #parameters(parameters: Record<string, unknown>, transforms: ChannelTransform[]): Promise<Record<string, unknown>> {
-    const out: Record<string, unknown> = {}
-    const walk: ParameterWalk = { nodes: 0, ancestors: new Set([parameters]), segments: [], transforms }
-    await this.#parameterContainer(parameters, '', out, walk)
-    return out
-  }
-
-  async #parameterContainer(source: object, path: string, out: Record<string, unknown> | unknown[], walk: ParameterWalk): Promise<void> {
-    const isArray = Array.isArray(out)
-    for (const [key, value] of containerEntries(source)) {
-      if (++walk.nodes > this.#policy.scrub.maxNodes) {
-        throw new InvalidArgumentError(`parameters have more than scrub.maxNodes (${this.#policy.scrub.maxNodes}) values`)
-      }
-      const childPath = joinSegment(path, key)
-      if (key === '__proto__') {
-        walk.transforms.push({ channel: 'parameters', path: childPath, rule: 'reserved-key', action: 'drop' })
-        continue
-      }
-      // The matcher gets segments, never a re-split string: a key holding a dot cannot pose as a path.
-      walk.segments.push(key)
-      try {
-        const matched = matchParameterRule(this.#policy.parameters, walk.segments)
-        const outKey = isArray ? key : this.#parameterKey(String(key), path, out, walk.transforms)
-        const outPath = joinSegment(path, outKey)
-        if (matched.rule === undefined && isWalkable(value) && walk.segments.length < this.#policy.scrub.maxDepth) {
-          if (walk.ancestors.has(value)) {
-            setEntry(out, outKey, '[Circular]')
-            continue
-          }
-          const child: Record<string, unknown> | unknown[] = Array.isArray(value) || value instanceof Set ? [] : {}
-          walk.ancestors.add(value)
-          await this.#parameterContainer(value, outPath, child, walk)
-          walk.ancestors.delete(value)
-          setEntry(out, outKey, child)
-          continue
-        }
-        const rule = matched.rule ?? 'parameters.default'
-        const transformed = await this.#parameterValue(outKey, value, matched.action, path, rule, walk.transforms)
-        if (transformed !== DROP) setEntry(out, outKey, transformed)
-      } finally {
-        walk.segments.pop()
-      }
-    }
-  }
-
-  // Keys leave too: an email or a token used as a map key is scrubbed like a
-  // value, and its transform names the scrubbed key, never the original.
-  #parameterKey(key: string, parent: string, out: Record<string, unknown>, transforms: ChannelTransform[]): string {
-    const found: ScrubTransform[] = []
-    let safe = this.#scrubber.scrubString(key, found, '$')
-    if (safe !== key) {
-      // Two keys may scrub to the same text ("ada@x.io" and "bob@x.io"): keep both.
-      const base = safe
-      for (let n = 2; Object.hasOwn(out, safe); n++) safe = `${base}#${n}`
-    }
-    for (const t of found) transforms.push({ channel: 'parameters', path: `${joinSegment(parent, safe)}{key}`, rule: t.rule, action: t.action })
-    return safe
-  }
-
-  async #parameterValue(
-    key: string | number,
-    value: unknown,
-    action: string,
-    parent: string,
-    rule: string,
-    transforms: ChannelTransform[],
-  ): Promise<unknown> {
-    const path = joinSegment(parent, key)
-    switch (action) {
-      case 'drop':
-        transforms.push({ channel: 'parameters', path, rule, action })
-        return DROP
-      case 'redact':
-        transforms.push({ channel: 'parameters', path, rule, action })
-        return `[REDACTED:${rule}]`
-      case 'hash':
-        transforms.push({ channel: 'parameters', path, rule, action })
-        return this.#fingerprints.fingerprint(canonicalText(value))
-      case 'encrypt':
-        transforms.push({ channel: 'parameters', path, rule, action })
-        return this.#values.encrypt(canonicalText(value))
-      case 'scrub':
-      case 'allow': {
-        const lifted = await this.#lift(value, path, transforms)
-        // Scrubbed under its key, so a sensitive key name (`password`) redacts
-        // the value whole. The walker's paths start at that key; ours at the parent.
-        if (typeof key === 'number') {
-          const { value: scrubbed, transforms: found } =
-            action === 'scrub' ? this.#scrubber.scrub(lifted) : this.#scrubber.maskRegistered(lifted)
-          for (const t of found) transforms.push({ channel: 'parameters', path: joinTransformPath(path, t.path), rule: t.rule, action: t.action })
-          return scrubbed
-        }
-        const wrapped = { [key]: lifted }
-        const { value: scrubbed, transforms: found } =
-          action === 'scrub' ? this.#scrubber.scrub(wrapped) : this.#scrubber.maskRegistered(wrapped)
-        const rendered = renderPathSegment(key)
-        for (const t of found) {
-          transforms.push({ channel: 'parameters', path: joinTransformPath(parent, t.path.startsWith(rendered) ? t.path : rendered), rule: t.rule, action: t.action })
-        }
-        const container = scrubbed as Record<string, unknown>
-        return Object.hasOwn(container, key) ? container[key] : DROP
-      }
-      default:
-        throw new InvalidArgumentError(`unknown parameter action ${JSON.stringify(action)}`)
-    }
-  }
-
-  // Errors and Results nested in parameters or log fields obey their own
-  // channels' policies (exceptions, locations, inline values), not just the
-  // scrubber: an Error logged under `err` must not ship its stack when the
-  // policy drops stacks. Copies only the containers on the way to a replacement.
-  async #lift(value: unknown, path: string, transforms: ChannelTransform[], depth = 0): Promise<unknown> {
-    if (typeof value !== 'object' || value === null) return value
-    if (value instanceof Error) return this.#failure(value, path, transforms)
-    if (isResultLike(value)) return this.#resultReference(value, transforms, path)
-    if (depth >= LIFT_DEPTH || !(Array.isArray(value) || isPlainObject(value))) return value
-    let copy: Record<string, unknown> | unknown[] | undefined
-    const entries = Array.isArray(value) ? value.entries() : Object.entries(value)
-    for (const [key, child] of entries) {
-      if (typeof child !== 'object' || child === null) continue
-      const lifted = await this.#lift(child, joinSegment(path, key), transforms, depth + 1)
-      if (lifted === child) continue
-      copy ??= Array.isArray(value) ? [...(value as unknown[])] : { ...value }
-      ;(copy as Record<string | number, unknown>)[key] = lifted
-    }
-    return copy ?? value
-  }
-
   // ---------------------------------------------------------------- logs
 
-  async #log(
-    input: Extract<EmitInput, { kind: 'log' }>,
-    envelope: EventEnvelope,
-    transforms: ChannelTransform[],
-  ): Promise<OutboundEvent> {
-    const event: OutboundEvent = {
-      ...envelope,
-      kind: 'log',
-      level: input.level,
-      msg: this.#scrubText(input.msg, true, 'msg', 'logs', transforms),
-    }
-    if (input.taskRunId !== undefined) event.taskRunId = input.taskRunId
+  async #log(input: Extract<ReadEmitInput, { kind: 'log' }>, envelope: EventEnvelope, transforms: ChannelTransform[]): Promise<OutboundEvent> {
+    const event: OutboundEvent = { ...envelope, kind: 'log', level: input.level, msg: this.#message(input.msg, input.msgFromError === true, transforms) }
+    if (input.taskRunId !== undefined) event.taskRunId = this.#scrubText(input.taskRunId, true, 'taskRunId', 'logs', transforms)
     if (input.fields !== undefined) {
-      let fields = input.fields
-      if (this.#redactPaths !== undefined) {
-        try {
-          fields = this.#redactPaths(fields)
-          for (const path of this.#redactedPaths) {
-            transforms.push({ channel: 'logs', path: `fields.${path}`, rule: 'redact-path', action: 'redact' })
-          }
-        } finally {
-          this.#redactedPaths.length = 0
-        }
-      }
-      fields = (await this.#lift(fields, 'fields', transforms)) as Record<string, unknown>
-      const scrubbed = this.#scrubber.scrub(fields)
-      for (const t of scrubbed.transforms) {
-        transforms.push({ channel: 'logs', path: joinTransformPath('fields', t.path), rule: t.rule, action: t.action })
-      }
-      event.fields = scrubbed.value as Record<string, unknown>
+      event.fields = (await this.#tree(input.fields, this.#fieldWalk, 'logs', 'fields', transforms)) as Record<string, unknown>
     }
     // Truncate after scrubbing, never before: a cut must not expose half a secret
     // that the scrubber would have recognised whole.
@@ -410,9 +338,24 @@ export class PolicyApplier {
     return event
   }
 
+  // A message taken from an error (`logger.error(err)`) says what the error
+  // says: it obeys the exceptions mode, as the error itself does.
+  #message(msg: string, fromError: boolean, transforms: ChannelTransform[]): string {
+    if (!fromError) return this.#scrubText(msg, true, 'msg', 'logs', transforms)
+    switch (this.#policy.exceptions.mode) {
+      case 'full':
+        return this.#scrubText(msg, false, 'msg', 'exceptions', transforms)
+      case 'scrubbed':
+        return this.#scrubText(msg, true, 'msg', 'exceptions', transforms)
+      default:
+        transforms.push({ channel: 'exceptions', path: 'msg', rule: 'exceptions.mode', action: 'remove' })
+        return ''
+    }
+  }
+
   // ---------------------------------------------------------------- text
 
-  // Bare strings (messages, names, locations) skip the value walker when detectors run.
+  // Bare strings (messages, names, ids, locations): the engine directly, not the walker.
   #scrubText(text: string, detectors: boolean, path: string, channel: Channel, transforms: ChannelTransform[]): string {
     if (detectors) {
       const found = this.#textTransforms
@@ -427,64 +370,21 @@ export class PolicyApplier {
   }
 }
 
-const DROP = Symbol('drop')
-
-// How deep #lift looks for Errors and Results; deeper ones are left to the
-// scrubber's walker, which still scrubs them.
-const LIFT_DEPTH = 8
-
-interface ParameterWalk {
-  nodes: number
-  readonly ancestors: Set<object>
-  readonly segments: (string | number)[]
-  readonly transforms: ChannelTransform[]
+// Every occurrence of `word` not glued to a letter, digit or `_` on either side.
+function replaceWord(text: string, word: string, replacement: string): string {
+  let out = ''
+  let last = 0
+  for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+    if (at < last || isWordChar(text.charCodeAt(at - 1)) || isWordChar(text.charCodeAt(at + word.length))) continue
+    out += text.slice(last, at) + replacement
+    last = at + word.length
+  }
+  return last === 0 ? text : out + text.slice(last)
 }
 
-function isWalkable(value: unknown): value is object {
-  return Array.isArray(value) || isPlainObject(value) || value instanceof Map || value instanceof Set
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95
 }
-
-function containerEntries(source: object): Iterable<[string | number, unknown]> {
-  if (Array.isArray(source)) return source.entries()
-  if (source instanceof Set) return [...source].entries()
-  if (source instanceof Map) return [...source].map(([k, v]): [string, unknown] => [String(k), v])
-  return Object.entries(source)
-}
-
-function setEntry(out: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
-  if (Array.isArray(out)) out.push(value)
-  else Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
-}
-
-function isResultLike(value: object): value is ResultLike {
-  return typeof (value as { toJSON?: unknown }).toJSON === 'function' && typeof (value as { inline?: unknown }).inline === 'boolean'
-}
-
-function joinSegment(path: string, key: string | number): string {
-  return joinTransformPath(path, renderPathSegment(key))
-}
-
-function identity<T>(value: T): T {
-  return value
-}
-
-// Only the members the wire schema names, so nothing else scrubError may carry rides along.
-function toFailureCause(node: ScrubbedErrorNode): FailureCause {
-  const cause: FailureCause = { type: node.type }
-  if (node.code !== undefined) cause.code = node.code
-  if (node.message !== '') cause.message = node.message
-  if (node.stack !== undefined) cause.stack = node.stack
-  if (node.causes !== undefined && node.causes.length > 0) cause.causes = node.causes.map(toFailureCause)
-  return cause
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
-}
-
-
 
 function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text)

@@ -1,24 +1,43 @@
 import { pino } from 'pino'
-import type { DestinationStream, Logger } from 'pino'
+import type { DestinationStream, Logger, SerializerFn } from 'pino'
 import type { LogPolicy } from '../policy/schema.js'
+import { WITHHELD_MARKER } from '../scrub/markers.js'
 import type { Scrubber } from '../scrub/scrubber.js'
+import { ErrorNode } from '../scrub/value-nodes.js'
 import { LEVEL_VALUES, levelOfValue } from '../policy/log-levels.js'
-import type { LocalScrub } from './local-scrub.js'
-import { copyFields, epochMillis, messageText } from './record-fields.js'
+import { NON_RECORD_KEY, type LocalScrub } from './local-scrub.js'
+import { copyFields, epochMillis, isRecordLike, messageText } from './record-fields.js'
 import { RecordShipper } from './record-shipper.js'
-import type { ShipRecord } from './shipped-record.js'
+import type { ShippedRecord, ShipRecord } from './shipped-record.js'
 
 const chindingsSym: typeof pino.symbols.chindingsSym = pino.symbols.chindingsSym
 const lsCacheSym: typeof pino.symbols.lsCacheSym = pino.symbols.lsCacheSym
 const timeSliceIndexSym: typeof pino.symbols.timeSliceIndexSym = pino.symbols.timeSliceIndexSym
 const needsMetadataGsym: typeof pino.symbols.needsMetadataGsym = pino.symbols.needsMetadataGsym
+const serializersSym: typeof pino.symbols.serializersSym = pino.symbols.serializersSym
+const formattersSym: typeof pino.symbols.formattersSym = pino.symbols.formattersSym
+const stringifiersSym: typeof pino.symbols.stringifiersSym = pino.symbols.stringifiersSym
+const wildcardFirstSym: typeof pino.symbols.wildcardFirstSym = pino.symbols.wildcardFirstSym
+const errorKeySym: typeof pino.symbols.errorKeySym = pino.symbols.errorKeySym
+
+type Stringifier = (value: unknown, safe?: unknown) => string | undefined
+type LogFormatter = (object: object) => Record<string, unknown>
 
 /** The pino state this module reads; `pino.symbols` exposes it for integrations like this one. */
 interface PinoInternals {
   [chindingsSym]: string
   [lsCacheSym]: Record<number, string | undefined>
   [timeSliceIndexSym]: number
+  [serializersSym]: Readonly<Record<string, SerializerFn | undefined>>
+  [formattersSym]: { log?: LogFormatter }
+  // pino's `redact` option, compiled: one stringifier per redacted top-level key, and one for `*.` paths.
+  [stringifiersSym]: Readonly<Record<string | symbol, Stringifier | undefined>> | undefined
+  [errorKeySym]: string
 }
+
+// pino's own Error serializers only reshape an error: the exceptions policy
+// reads the Error itself, and sends less than they would.
+const ERROR_RESHAPERS = new Set<unknown>([pino.stdSerializers.err, pino.stdSerializers.errWithCause])
 
 /** What a destination that asks for metadata gets before each write. */
 interface Metadata {
@@ -247,13 +266,106 @@ export class AirlockDestination implements Metadata {
     const fields: Fields = {}
     copyFields(fields, (state.shipped ??= this.#parseBindings(state.raw)), this.#messageKey)
     let msg: unknown = this.lastMsg
+    let msgFromError = false
     const object = this.lastObj
     if (typeof object === 'object' && object !== null) {
-      copyFields(fields, object as Fields, this.#messageKey)
-      if (msg === undefined) msg = (object as Fields)[this.#messageKey]
+      if (isRecordLike(object)) {
+        const errorValue: unknown = (object as Fields)[logger[errorKeySym]]
+        msgFromError = typeof msg === 'string' && msg === (errorValue as { message?: unknown } | null | undefined)?.message
+        this.#appFields(logger, object as Fields, fields)
+        if (msg === undefined) msg = (object as Fields)[this.#messageKey]
+      } else {
+        // pino would write it one key per element; ship it whole, for the boundary to normalize.
+        fields[NON_RECORD_KEY] = object
+      }
     }
-    shipper.hand({ level: levelOfValue(this.lastLevel) ?? 'trace', msg: messageText(msg), fields, time: epochMillis(this.lastTime) })
+    if (msg !== undefined) msg = this.#appValue(logger, this.#messageKey, msg)
+    const record: ShippedRecord = { level: levelOfValue(this.lastLevel) ?? 'trace', msg: messageText(msg), fields, time: epochMillis(this.lastTime) }
+    if (msgFromError) record.msgFromError = true
+    shipper.hand(record)
   }
+
+  /**
+   * The logged object's fields as the application's logger would write them
+   * (its `formatters.log`, its serializers, its `redact` paths), before any
+   * scrubbing of ours: whatever the application keeps out of its own log
+   * never ships. Our own scrubbing wrappers are looked through, to the
+   * user's functions they wrap.
+   */
+  #appFields(logger: PinoInternals, object: Fields, into: Fields): void {
+    let source: unknown = object
+    const formatter = this.#users(logger[formattersSym].log)
+    if (formatter !== undefined) {
+      try {
+        source = formatter(object)
+      } catch {
+        into[NON_RECORD_KEY] = WITHHELD_MARKER
+        return
+      }
+    }
+    if (typeof source !== 'object' || source === null) return
+    const shaped: Fields = {}
+    copyFields(shaped, source as Fields, this.#messageKey)
+    for (const key of Object.keys(shaped)) {
+      const value = this.#appValue(logger, key, shaped[key])
+      if (value === undefined) continue
+      if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true })
+      else into[key] = value
+    }
+  }
+
+  // One value as pino would serialize it: the key's serializer (the error
+  // key's `err` one), then the key's redaction. `undefined` drops the key.
+  #appValue(logger: PinoInternals, key: string, value: unknown): unknown {
+    const serializers = logger[serializersSym]
+    const serializer = this.#users(serializers[key] ?? (key === logger[errorKeySym] ? serializers.err : undefined))
+    let out = value
+    if (serializer !== undefined && !(value instanceof Error && ERROR_RESHAPERS.has(serializer))) {
+      try {
+        out = serializer(value)
+      } catch {
+        return WITHHELD_MARKER
+      }
+      // An error the application reshaped is still an error: the exceptions policy applies to what it kept.
+      if (value instanceof Error) out = serializedError(value, out)
+    }
+    const stringifiers = logger[stringifiersSym]
+    const redact = stringifiers?.[key] ?? stringifiers?.[wildcardFirstSym]
+    if (redact === undefined || out === undefined) return out
+    try {
+      const json = redact(out)
+      return json === undefined ? undefined : (JSON.parse(json) as unknown)
+    } catch {
+      return WITHHELD_MARKER
+    }
+  }
+
+  // The user's function behind one of ours, or the function itself.
+  #users<F extends SerializerFn | LogFormatter>(fn: F | undefined): F | undefined {
+    if (fn === undefined) return undefined
+    const original = this.#local === undefined ? fn : this.#local.original(fn)
+    return original ?? undefined
+  }
+}
+
+// What an application's serializer made of an error, as an error again.
+function serializedError(err: Error, serialized: unknown): unknown {
+  const ctorName = (err.constructor as { name?: unknown } | undefined)?.name
+  const type = typeof ctorName === 'string' && ctorName !== '' ? ctorName : 'Error'
+  if (typeof serialized === 'string') return new ErrorNode(type, undefined, serialized, undefined, undefined, undefined, undefined, undefined)
+  if (typeof serialized !== 'object' || serialized === null) return serialized
+  const fields = serialized as Record<string, unknown>
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+  return new ErrorNode(
+    text(fields.type) ?? type,
+    text(fields.name),
+    text(fields.message) ?? '',
+    text(fields.stack),
+    typeof fields.code === 'string' || typeof fields.code === 'number' ? fields.code : undefined,
+    undefined,
+    undefined,
+    undefined,
+  )
 }
 
 function noop(): void {}

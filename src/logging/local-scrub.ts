@@ -1,8 +1,10 @@
-import redact from '@pinojs/redact'
 import type { Logger, SerializerFn } from 'pino'
 import { pino } from 'pino'
-import { WITHHELD_MARKER, redactedMarker } from '../scrub/markers.js'
+import { redactPathRuleSet } from '../policy/redact-paths.js'
+import { WITHHELD_MARKER } from '../scrub/markers.js'
 import type { Scrubber } from '../scrub/scrubber.js'
+import type { WalkOptions } from '../scrub/walk.js'
+import { isRecordLike } from './record-fields.js'
 
 type Fields = Record<string, unknown>
 // pino types a child's formatters.log over `object`; the logged object is always a record.
@@ -16,8 +18,8 @@ const errorKeySym: typeof pino.symbols.errorKeySym = pino.symbols.errorKeySym
 
 /** The key a whole record or bindings object goes under when the scrubber withheld it (a bound broken). */
 const WITHHELD_KEY = 'withheld'
-
-const REDACT_PATH_MARKER = redactedMarker('redact-path')
+/** The key a logged object that is not a record (a Buffer, an array, a boxed string) is written under, whole. */
+export const NON_RECORD_KEY = 'value'
 
 /**
  * Scrubs what a pino logger writes locally, value by value, BEFORE pino
@@ -25,15 +27,10 @@ const REDACT_PATH_MARKER = redactedMarker('redact-path')
  * stringifier, and its NDJSON format does not change.
  *
  * Why values and not the serialized line (`hooks.streamWrite`), checked
- * against this scrubber: JSON escaping glues letters to tokens (in
- * `"line\nAKIA…"` the AWS key id follows an `n`, and its detector, which
- * needs a boundary before the key, misses it); a match that starts right
- * after an escape's backslash (`\nada@example.com`) turns into `\[REDACTED…`,
- * which is not JSON; and only the structure says that an object, array or
- * number sits under a key that names a secret. It is also
- * faster: in bench/logger.ts (Node 20, x64, same records, same run), local
- * scrubbing this way runs at 0.22x plain pino, scrubbing the line as text
- * at 0.15x. Most of the cost is the scrubber's own work on the values.
+ * against this scrubber: JSON escaping glues letters to tokens; a match that
+ * starts right after an escape's backslash (`\nada@example.com`) turns into
+ * `\[REDACTED…`, which is not JSON; and only the structure says that an
+ * object, array or number sits under a key that names a secret.
  *
  * Three parts, one per place pino puts data in a line:
  *
@@ -46,8 +43,15 @@ const REDACT_PATH_MARKER = redactedMarker('redact-path')
  *   {@link LocalScrub.chindings}, applied by the destination, which also
  *   re-applies it when the scrubber learns a new secret.
  *
- * The policy's `logs.redactPaths` apply to the object and the bindings
- * before scrubbing, as the boundary applies them to the shipped copy.
+ * Each goes through the one value model: normalized, then the policy's
+ * `logs.redactPaths` and scrubbing in one walk (the same the boundary does
+ * to the shipped copy). A logged object that is not a record (a Buffer, an
+ * array, a boxed string), which pino would write one key per element, is
+ * written whole under `value`.
+ *
+ * The wrappers it makes are remembered with what they wrap
+ * ({@link LocalScrub.original}), so the shipped copy can apply the user's
+ * own serializers and formatter, unscrubbed.
  *
  * @example
  * ```ts
@@ -58,21 +62,23 @@ const REDACT_PATH_MARKER = redactedMarker('redact-path')
  */
 export class LocalScrub {
   readonly #scrubber: Scrubber
-  readonly #redact: ((object: Fields) => Fields) | undefined
+  readonly #walk: WalkOptions
+  // Each wrapper this made, and what it wraps (null: nothing of the user's).
+  readonly #originals = new WeakMap<object, SerializerFn | LogFormatter | null>()
 
   constructor(scrubber: Scrubber, redactPaths: readonly string[]) {
     this.#scrubber = scrubber
-    this.#redact =
-      redactPaths.length === 0
-        ? undefined
-        : (redact({
-            paths: [...redactPaths],
-            censor: REDACT_PATH_MARKER,
-            // An identity serializer, not `serialize: false`: that mode adds an
-            // enumerable `restore()` to the copy, over any `restore` field of the record.
-            serialize: identity,
-            strict: false,
-          }) as unknown as (object: Fields) => Fields)
+    this.#walk = { rules: redactPaths.length === 0 ? undefined : redactPathRuleSet(redactPaths) }
+  }
+
+  /**
+   * What a serializer or formatter made by this LocalScrub wraps: the
+   * user's own function, `null` when it wraps none, or `fn` itself when it
+   * is not one of ours.
+   */
+  original<F extends SerializerFn | LogFormatter>(fn: F): F | null {
+    const original = this.#originals.get(fn)
+    return original === undefined ? fn : (original as F | null)
   }
 
   /**
@@ -81,16 +87,20 @@ export class LocalScrub {
    * (a user's own `formatters.log`) runs first.
    */
   formatter(serializers: Serializers, errorKey: string, before?: LogFormatter): LogFormatter {
-    return before === undefined
-      ? (object) => this.#fields(object as Fields, serializers, errorKey)
-      : (object) => this.#fields(before(object), serializers, errorKey)
+    const formatter: LogFormatter =
+      before === undefined
+        ? (object) => this.#fields(object as Fields, serializers, errorKey)
+        : (object) => this.#fields(before(object), serializers, errorKey)
+    this.#originals.set(formatter, before ?? null)
+    return formatter
   }
 
   /**
    * Pino serializers that scrub: each of `originals` runs, then its output is
    * scrubbed under its key (so a serializer for `token` still has its value
-   * replaced whole). Given a `messageKey`, that key gets one too, which
-   * scrubs the message after pino has interpolated it.
+   * replaced whole, and a redact path below the key still applies). Given a
+   * `messageKey`, that key gets one too, which scrubs the message after pino
+   * has interpolated it.
    */
   serializers(originals: Serializers, messageKey?: string): Record<string, SerializerFn> {
     const wrapped: Record<string, SerializerFn> = Object.create(null) as Record<string, SerializerFn>
@@ -111,8 +121,7 @@ export class LocalScrub {
     } catch {
       return `,"${WITHHELD_KEY}":${JSON.stringify(WITHHELD_MARKER)}`
     }
-    const source = this.#redact === undefined ? (parsed as Fields) : this.#redact(parsed as Fields)
-    const value = this.#scrubber.scrub(source).value
+    const value = this.#scrub(parsed)
     if (!isRecord(value)) return `,"${WITHHELD_KEY}":${JSON.stringify(value)}`
     const json = JSON.stringify(value)
     return json.length <= 2 ? '' : `,${json.slice(1, -1)}`
@@ -147,23 +156,24 @@ export class LocalScrub {
   }
 
   #wrap(key: string, original: SerializerFn | undefined): SerializerFn {
-    const scrubber = this.#scrubber
-    if (scrubber.isSensitiveKey(key)) {
-      return (value: unknown) => {
-        const serialized: unknown = original === undefined ? value : original(value)
-        const scrubbed = scrubber.scrub({ [key]: serialized }).value
-        return isRecord(scrubbed) && Object.hasOwn(scrubbed, key) ? scrubbed[key] : undefined
-      }
-    }
-    return (value: unknown) => {
+    const wrapper: SerializerFn = (value: unknown) => {
       const serialized: unknown = original === undefined ? value : original(value)
-      return typeof serialized === 'string' ? scrubber.scrubString(serialized) : scrubber.scrub(serialized).value
+      if (typeof serialized === 'string' && this.#walk.rules === undefined && !this.#scrubber.isSensitiveKey(key)) {
+        return this.#scrubber.scrubString(serialized)
+      }
+      // Under its key, so a sensitive key name or a redact path below it applies.
+      const scrubbed = this.#scrub({ [key]: serialized })
+      return isRecord(scrubbed) && Object.hasOwn(scrubbed, key) ? scrubbed[key] : undefined
     }
+    this.#originals.set(wrapper, original ?? null)
+    return wrapper
   }
 
   #fields(object: Fields, serializers: Serializers, errorKey: string): Fields {
     // A user's formatters.log may return anything; what is not an object has no fields to write.
     if (typeof object !== 'object' || object === null) return {}
+    // pino would write a Buffer or an array one key per element, spelling out what it holds.
+    if (!isRecordLike(object)) return { [NON_RECORD_KEY]: this.#scrub(object) }
     // Fields pino serializes itself are scrubbed by the wrapped serializer, after it has run.
     let serialized = 0
     let plain = 0
@@ -173,14 +183,14 @@ export class LocalScrub {
     }
     if (plain === 0) return object
     let source = object
+    // A class instance logged as the merging object is its fields, as pino writes it (no `$class`).
     if (serialized !== 0 || Object.getPrototypeOf(object) !== Object.prototype) {
       source = {}
       for (const key of Object.keys(object)) {
         if (serializers[key] === undefined && !(key === errorKey && serializers.err !== undefined)) define(source, key, object[key])
       }
     }
-    if (this.#redact !== undefined) source = this.#redact(source)
-    const value = this.#scrubber.scrub(source).value
+    const value = this.#scrub(source)
     const out: Fields = isRecord(value) ? value : { [WITHHELD_KEY]: value }
     if (serialized !== 0) {
       for (const key of Object.keys(object)) {
@@ -189,10 +199,12 @@ export class LocalScrub {
     }
     return out
   }
-}
 
-function identity<T>(value: T): T {
-  return value
+  // Normalize, then redact paths and scrub in one walk.
+  #scrub(value: unknown): unknown {
+    const scrubber = this.#scrubber
+    return scrubber.walk(scrubber.normalize(value), this.#walk).value
+  }
 }
 
 function isRecord(value: unknown): value is Fields {

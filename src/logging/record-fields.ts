@@ -3,6 +3,7 @@
  * shared by the logger's destination and the shipping destination.
  */
 
+import { types } from 'node:util'
 import { WITHHELD_MARKER } from '../scrub/markers.js'
 
 type Fields = Record<string, unknown>
@@ -25,6 +26,31 @@ export function copyFields(target: Fields, source: Fields, messageKey: string): 
     if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
     else target[key] = value
   }
+}
+
+/**
+ * Whether a logged object is a record of fields. pino writes anything else
+ * it is handed as the merging object (a Buffer, an array, a boxed string)
+ * one key per element, which would spell out what it holds.
+ *
+ * @example
+ * ```ts
+ * isRecordLike({ rows: 3 })           // true
+ * isRecordLike(Buffer.from('secret')) // false
+ * ```
+ */
+export function isRecordLike(value: object): boolean {
+  return !(
+    Array.isArray(value) ||
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof SharedArrayBuffer ||
+    types.isBoxedPrimitive(value) ||
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof Date ||
+    value instanceof RegExp
+  )
 }
 
 /** Keys pino writes itself; they never ship as fields. */

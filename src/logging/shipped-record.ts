@@ -14,6 +14,13 @@ import type { LogLevel } from '../policy/schema.js'
  *   `msg`, `pid`, `hostname`). Values are the logged values themselves, not
  *   copies, and not scrubbed: an `err` is the `Error` object.
  * - `time`: when the record was logged, in milliseconds since the epoch.
+ * - `msgFromError`: set when the message is the logged error's message.
+ *
+ * The fields are what the logger's own pipeline (its `formatters.log`,
+ * serializers and `redact` paths) makes of the logged object, without
+ * airlock's scrubbing: what the application keeps out of its own log never
+ * ships. A logged object that is not a record (a Buffer, an array) ships
+ * whole under `value`.
  *
  * @example
  * ```ts
@@ -28,6 +35,8 @@ export interface ShippedRecord {
   readonly msg: string
   readonly fields: Record<string, unknown>
   readonly time: number
+  /** The message is an error's own (`logger.error(err)`): it obeys the `exceptions` mode. */
+  msgFromError?: boolean
 }
 
 /**

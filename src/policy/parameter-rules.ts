@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js'
+import type { PathRuleDecision, PathRuleSet } from './path-rule-set.js'
 import type { ParameterAction, Policy } from './schema.js'
 
 /** The `parameters` section of a policy. */
@@ -40,11 +41,13 @@ interface CompiledRule {
   readonly segments: readonly GlobSegment[]
   /** Built once, so a match allocates nothing. */
   readonly match: ParameterRuleMatch
+  readonly decision: PathRuleDecision
 }
 
 interface CompiledRules {
   readonly rules: readonly CompiledRule[]
   readonly fallback: ParameterRuleMatch
+  readonly defaultDecision: PathRuleDecision
 }
 
 // Keyed by the frozen `parameters` object of a resolved policy, so globs are
@@ -86,10 +89,58 @@ const compiledByPolicy = new WeakMap<ParameterPolicy, CompiledRules>()
 export function matchParameterRule(parameters: ParameterPolicy, keyPath: ParameterKeyPath): ParameterRuleMatch {
   const compiled = compiledRulesOf(parameters)
   const path = typeof keyPath === 'string' ? keyPath.split('.') : keyPath
-  for (const rule of compiled.rules) {
-    if (matchesPathOrAncestor(rule.segments, 0, path, 0)) return rule.match
+  const index = firstMatch(compiled.rules, path)
+  return index === -1 ? compiled.fallback : compiled.rules[index]!.match
+}
+
+/**
+ * `parameters.rules` and `parameters.default` as the walker asks them, node
+ * by node (see {@link PathRuleSet}). A node gets the action of the first
+ * rule, in file order, that names it or one of its ancestors, exactly as
+ * {@link matchParameterRule} says; a container is settled whole by that rule
+ * only when no earlier rule could name something below it, so
+ * `{ 'db.host': 'allow', db: 'encrypt' }` allows `db.host` and encrypts
+ * every other value under `db` on its own. A leaf no rule names gets
+ * `parameters.default`, under the rule id `parameters.default`.
+ *
+ * @example
+ * ```ts
+ * const rules = parameterRuleSet(definePolicy({ parameters: { rules: { 'db.host': 'allow', db: 'encrypt' } } }).parameters)
+ * rules.decide(['db'], false)          // undefined: walk into db
+ * rules.decide(['db', 'host'], true)   // { action: 'allow', rule: 'db.host' }
+ * rules.decide(['db', 'port'], true)   // { action: 'encrypt', rule: 'db' }
+ * rules.decide(['batch'], true)        // { action: 'scrub', rule: 'parameters.default' } under balanced
+ * ```
+ */
+export function parameterRuleSet(parameters: ParameterPolicy): PathRuleSet {
+  const compiled = compiledRulesOf(parameters)
+  return {
+    decide(path: readonly (string | number)[], leaf: boolean): PathRuleDecision | undefined {
+      const index = firstMatch(compiled.rules, path)
+      if (index === -1) return leaf ? compiled.defaultDecision : undefined
+      if (!leaf && earlierRuleBelow(compiled.rules, index, path)) return undefined
+      return compiled.rules[index]!.decision
+    },
   }
-  return compiled.fallback
+}
+
+/** The rule id a leaf that no rule names is recorded under. */
+const DEFAULT_RULE_ID = 'parameters.default'
+
+function firstMatch(rules: readonly CompiledRule[], path: readonly (string | number)[]): number {
+  for (let i = 0; i < rules.length; i++) {
+    if (matchesPathOrAncestor(rules[i]!.segments, 0, path, 0)) return i
+  }
+  return -1
+}
+
+// Whether a rule before `index` could name a node strictly below `path`: then
+// the node's own rule cannot settle it whole.
+function earlierRuleBelow(rules: readonly CompiledRule[], index: number, path: readonly (string | number)[]): boolean {
+  for (let i = 0; i < index; i++) {
+    if (matchesBelow(rules[i]!.segments, 0, path, 0)) return true
+  }
+  return false
 }
 
 /**
@@ -120,8 +171,10 @@ function compiledRulesOf(parameters: ParameterPolicy): CompiledRules {
     rules: Object.entries(parameters.rules).map(([glob, action]) => ({
       segments: compileGlob(glob),
       match: Object.freeze({ action, rule: glob }),
+      decision: Object.freeze({ action, rule: glob }),
     })),
     fallback: Object.freeze({ action: parameters.default, rule: undefined }),
+    defaultDecision: Object.freeze({ action: parameters.default, rule: DEFAULT_RULE_ID }),
   }
   // A mutable policy could change under the cache; only frozen ones are cached.
   if (Object.isFrozen(parameters) && Object.isFrozen(parameters.rules)) compiledByPolicy.set(parameters, compiled)
@@ -171,6 +224,32 @@ function matchesPathOrAncestor(
     pi++
   }
   return true
+}
+
+/**
+ * True when the glob can match some path that extends `path` by one segment
+ * or more: it has segments left once `path` is used up, or a `**` on the way.
+ * Errs towards true, which only makes the walker look closer.
+ */
+function matchesBelow(
+  segments: readonly GlobSegment[],
+  segmentIndex: number,
+  path: readonly (string | number)[],
+  pathIndex: number,
+): boolean {
+  let si = segmentIndex
+  let pi = pathIndex
+  while (pi < path.length) {
+    if (si === segments.length) return false
+    const segment = segments[si]!
+    // `**` can take the rest of the path and more; whatever follows it can
+    // then be met by some key below.
+    if (segment.kind === ANY_DEPTH) return true
+    if (!segmentMatches(segment, path[pi]!)) return false
+    si++
+    pi++
+  }
+  return si < segments.length
 }
 
 function segmentMatches(segment: GlobSegment, key: string | number): boolean {

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { customPatternProblem } from './custom-pattern.js'
 import { DETECTOR_IDS } from './detector-ids.js'
 import { parameterGlobProblem } from './parameter-rules.js'
+import { redactPathProblem } from './redact-paths.js'
 
 /**
  * The policy: which metadata may reach the control plane, and in what form.
@@ -52,7 +53,14 @@ const parametersSchema = z.strictObject({
 const logsSchema = z.strictObject({
   ship: z.boolean().describe('send log records to the control plane at all (AIRLOCK_SHIP_LOGS)'),
   level: logLevelSchema.describe('the lowest level shipped (AIRLOCK_LOG_LEVEL)'),
-  redactPaths: z.array(z.string().min(1)).describe('pino redact paths removed before scrubbing, e.g. req.headers.cookie'),
+  redactPaths: z
+    .array(
+      z.string().superRefine((path, ctx) => {
+        const problem = redactPathProblem(path)
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: path })
+      }),
+    )
+    .describe('pino redact paths: the value each names is replaced by [REDACTED:redact-path] before scrubbing, e.g. req.headers.cookie'),
   scrubLocal: z.boolean().describe('scrub local output (stdout, files) as well as the shipped copy'),
   maxRecordBytes: positiveInt.describe('a shipped record over this size is truncated, after scrubbing'),
 })

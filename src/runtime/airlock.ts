@@ -234,6 +234,7 @@ export class Airlock extends AirlockBoundary {
       msg: record.msg,
       fields: record.fields,
       taskRunId: run === undefined ? undefined : frame?.task?.taskRunId,
+      msgFromError: record.msgFromError,
     } as const
     // Outside any run nothing awaits the record; the boundary's flush and close still wait for it.
     if (run === undefined) this.emit(input).catch(this.#shipFailed)

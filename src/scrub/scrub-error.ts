@@ -3,9 +3,11 @@ import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { ValueCipher } from '../crypto/value-cipher.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { ExceptionPolicy, Policy } from '../policy/schema.js'
-import { WITHHELD_MARKER } from './markers.js'
+import { CIRCULAR_MARKER, WITHHELD_MARKER } from './markers.js'
 import { Scrubber } from './scrubber.js'
 import type { ScrubTransform } from './transform.js'
+import { ErrorNode, MarkerNode, ReferenceNode, type Normalized } from './value-nodes.js'
+import { plain, type DeferredNode } from './walk.js'
 
 /**
  * An exception mode, as in `policy.exceptions.mode`.
@@ -148,17 +150,33 @@ export async function scrubError(
   if (!(options?.scrubber instanceof Scrubber)) throw new InvalidArgumentError('scrubError needs { scrubber: Scrubber }')
   const keys = options.keys
   if (keys !== undefined && !isKeyRing(keys)) throw new InvalidArgumentError('scrubError options.keys must be a KeyRing')
-  const scrubber = options.scrubber
+  return presentError(options.scrubber.normalize(err), exceptions, options.scrubber, keys)
+}
+
+/**
+ * {@link scrubError} for an error already normalized (an `ErrorNode`, or
+ * whatever other value was thrown, normalized): the exceptions policy as
+ * the boundary applies it to an error wherever it sits, in a Failed state,
+ * a log field, a parameter or a cause. Internal to airlock-sdk.
+ *
+ * @example
+ * ```ts
+ * const failure = await presentError(scrubber.normalize(err), policy.exceptions, scrubber, keys)
+ * ```
+ */
+export async function presentError(
+  node: Normalized,
+  exceptions: ExceptionPolicy,
+  scrubber: Scrubber,
+  keys: KeyRing | undefined,
+): Promise<ScrubbedError> {
   const transforms: ScrubTransform[] = []
   let mode: ExceptionMode = exceptions.mode
   if ((mode === 'fingerprint' || mode === 'encrypted') && keys === undefined) mode = 'type'
-
-  let raw: RawError
-  try {
-    raw = read(err, scrubber, exceptions.maxCauseDepth, transforms)
-  } catch {
+  if (node instanceof MarkerNode && node.rule === 'walker-error') {
     return finish({ mode, type: WITHHELD_MARKER, message: '', transforms: [{ path: '$', rule: 'walker-error', action: 'withhold' }] })
   }
+  const raw = await read(node, scrubber, exceptions, keys, transforms)
 
   switch (mode) {
     case 'full':
@@ -199,58 +217,99 @@ function exceptionSection(policy: Policy | ExceptionPolicy): ExceptionPolicy {
   return candidate as ExceptionPolicy
 }
 
-// Reads the error once (getters run once), scrubbing nothing yet but the non-Error case.
-function read(err: unknown, scrubber: Scrubber, maxDepth: number, transforms: ScrubTransform[]): RawError {
-  const seen = new Set<unknown>()
+// Reads the normalized error tree, scrubbing nothing yet but thrown non-Errors.
+async function read(
+  root: Normalized,
+  scrubber: Scrubber,
+  exceptions: ExceptionPolicy,
+  keys: KeyRing | undefined,
+  transforms: ScrubTransform[],
+): Promise<RawError> {
   let budget = MAX_CAUSES
   let omitted = 0
-  const visit = (value: unknown, depth: number): RawError => {
-    seen.add(value)
-    const node = readOne(value, scrubber)
-    if (depth >= maxDepth || !node.isError) return node
-    for (const next of causesOf(value as Error)) {
-      if (seen.has(next)) continue
+  const visit = async (node: Normalized, depth: number): Promise<RawError> => {
+    const raw = node instanceof ErrorNode ? readError(node) : await readNonError(node, scrubber, exceptions, keys)
+    if (depth >= exceptions.maxCauseDepth || !(node instanceof ErrorNode)) return raw
+    for (const next of causesOf(node)) {
       if (budget === 0) {
         omitted++
         continue
       }
       budget--
-      node.causes.push(visit(next, depth + 1))
+      raw.causes.push(await visit(next, depth + 1))
     }
-    return node
+    return raw
   }
-  const root = visit(err, 0)
+  const top = await visit(root, 0)
   if (omitted > 0) transforms.push({ path: 'causes', rule: 'max-causes', action: 'remove' })
-  return root
+  return top
 }
 
-function causesOf(err: Error): unknown[] {
-  const out: unknown[] = []
-  if (err.cause !== undefined) out.push(err.cause)
-  const errors = (err as { errors?: unknown }).errors
-  if (Array.isArray(errors)) out.push(...(errors as unknown[]))
+// A cause chain that loops back was cut by normalizing with a marker; the loop is not a cause.
+function causesOf(node: ErrorNode): Normalized[] {
+  const out: Normalized[] = []
+  if (node.cause !== undefined && node.cause !== CIRCULAR_MARKER) out.push(node.cause)
+  if (node.errors !== undefined) for (const item of node.errors) if (item !== CIRCULAR_MARKER) out.push(item)
   return out
 }
 
-function readOne(value: unknown, scrubber: Scrubber): RawError {
-  if (!(value instanceof Error)) {
-    // Never embedded raw: the walker scrubs it whole, then it is JSON.
-    const scrubbed = scrubber.scrub(value)
-    const json = JSON.stringify(scrubbed.value) ?? String(scrubbed.value)
-    return { type: 'NonError', code: undefined, message: json, stack: undefined, causes: [], isError: false, scrubbed: scrubbed.transforms }
-  }
-  const ctorName = (value.constructor as { name?: unknown } | undefined)?.name
-  const type = typeof ctorName === 'string' && ctorName !== '' ? ctorName : typeof value.name === 'string' ? value.name : 'Error'
-  const code: unknown = (value as { code?: unknown }).code
+function readError(node: ErrorNode): RawError {
+  const code = node.code
   return {
-    type: type.slice(0, MAX_TYPE_LENGTH),
-    code: typeof code === 'string' || typeof code === 'number' ? String(code).slice(0, MAX_CODE_LENGTH) : undefined,
-    message: typeof value.message === 'string' ? value.message : String(value.message),
-    stack: typeof value.stack === 'string' ? value.stack : undefined,
+    type: node.type,
+    code: typeof code === 'string' || typeof code === 'number' ? String(code) : undefined,
+    message: typeof node.message === 'string' ? node.message : textOf(node.message),
+    stack: typeof node.stack === 'string' ? node.stack : undefined,
     causes: [],
     isError: true,
     scrubbed: [],
   }
+}
+
+// A thrown non-Error (string, object, number, null) is never embedded raw: it
+// is scrubbed whole, errors inside it are held to this same exceptions
+// policy, results inside it are withheld, and then it is JSON.
+async function readNonError(node: Normalized, scrubber: Scrubber, exceptions: ExceptionPolicy, keys: KeyRing | undefined): Promise<RawError> {
+  const walked = scrubber.walk(node, { defer: true })
+  for (const job of walked.deferred) await settleInside(job, scrubber, exceptions, keys, walked.transforms)
+  const message = JSON.stringify(walked.value) ?? String(walked.value)
+  return { type: 'NonError', code: undefined, message, stack: undefined, causes: [], isError: false, scrubbed: walked.transforms }
+}
+
+async function settleInside(
+  job: DeferredNode,
+  scrubber: Scrubber,
+  exceptions: ExceptionPolicy,
+  keys: KeyRing | undefined,
+  transforms: ScrubTransform[],
+): Promise<void> {
+  if (job.kind === 'error' && job.error !== undefined) {
+    const nested = await presentError(job.error, exceptions, scrubber, keys)
+    job.parent[job.key] = failureOf(nested)
+    for (const t of nested.transforms) transforms.push({ path: job.path, rule: t.rule, action: t.action })
+    return
+  }
+  // A result reference inside thrown text answers to the locations policy, which lives at the boundary: withhold it.
+  job.parent[job.key] = WITHHELD_MARKER
+  transforms.push({ path: job.path, rule: job.kind === 'reference' ? 'result-in-exception' : 'walker-error', action: 'withhold' })
+}
+
+// The members a failure may carry, nothing else.
+function failureOf(node: ScrubbedErrorNode & { fingerprint?: string; token?: string }): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: node.type }
+  if (node.code !== undefined) out.code = node.code
+  if (node.message !== '') out.message = node.message
+  if (node.stack !== undefined) out.stack = node.stack
+  if (node.causes !== undefined && node.causes.length > 0) out.causes = node.causes.map(failureOf)
+  if (node.fingerprint !== undefined) out.fingerprint = node.fingerprint
+  if (node.token !== undefined) out.token = node.token
+  return out
+}
+
+function textOf(value: Normalized): string {
+  if (value instanceof MarkerNode) return value.text
+  if (value instanceof ReferenceNode) return WITHHELD_MARKER
+  return typeof value === 'object' && value !== null ? (JSON.stringify(plain(value)) ?? '') : String(value)
 }
 
 interface Presented {
@@ -307,12 +366,20 @@ function typeOnly(raw: RawError, at: string, scrubber: Scrubber, transforms: Scr
   return out
 }
 
+// Scrubbed first, then cut: a cut first could keep the head of a secret the whole would have matched.
 function cleanType(type: string, scrubber: Scrubber, transforms: ScrubTransform[], path: string): string {
-  return scrubber.scrubString(type, transforms, path)
+  return cut(scrubber.scrubString(type, transforms, path), MAX_TYPE_LENGTH, transforms, path)
 }
 
 function cleanCode(code: string, scrubber: Scrubber, transforms: ScrubTransform[], path: string): string {
-  return scrubber.scrubString(code, transforms, path)
+  return cut(scrubber.scrubString(code, transforms, path), MAX_CODE_LENGTH, transforms, path)
+}
+
+function cut(text: string, length: number, transforms: ScrubTransform[], path: string): string {
+  if (text.length <= length) return text
+  transforms.push({ path, rule: 'max-length', action: 'truncate' })
+  const last = text.charCodeAt(length - 2)
+  return `${text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 2 : length - 1)}…`
 }
 
 // Registered secrets only (and the length bound), transforms moved under `path`.
@@ -343,8 +410,8 @@ function linesWithin(text: string, limit: number): string {
 // The encrypted payload: what `full` would send, registered secrets still masked.
 function sealed(raw: RawError, scrubber: Scrubber): Record<string, unknown> {
   const ignored: ScrubTransform[] = []
-  const out: Record<string, unknown> = { type: raw.type, message: masked(raw.message, scrubber, ignored, '') }
-  if (raw.code !== undefined) out.code = raw.code
+  const out: Record<string, unknown> = { type: masked(raw.type, scrubber, ignored, ''), message: masked(raw.message, scrubber, ignored, '') }
+  if (raw.code !== undefined) out.code = masked(raw.code, scrubber, ignored, '')
   if (raw.stack !== undefined) out.stack = scrubber.stripHomePaths(masked(raw.stack, scrubber, ignored, ''), ignored, '')
   if (raw.causes.length > 0) out.causes = raw.causes.map((cause) => sealed(cause, scrubber))
   return out

@@ -6,9 +6,11 @@ import { describeType } from '../describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import { presets } from '../policy/presets.js'
 import type { ScrubPolicy } from '../policy/schema.js'
+import { Normalizer, type NormalizeLimits } from './normalize.js'
 import { TextScrubber } from './text-scrubber.js'
 import type { ScrubResult, ScrubTransform } from './transform.js'
-import { Walker } from './walk.js'
+import type { Normalized } from './value-nodes.js'
+import { Walker, type WalkOptions, type WalkResult } from './walk.js'
 
 /**
  * Options of {@link Scrubber}.
@@ -65,6 +67,9 @@ export interface RegisterResult {
  */
 export const SECRET_TOO_SHORT_WARNING = 'AIRLOCK_SECRET_TOO_SHORT'
 
+const SCRUB_ALL: WalkOptions = Object.freeze({})
+const MASK_ONLY: WalkOptions = Object.freeze({ secretsOnly: true })
+
 /**
  * The one scrubbing engine: every string that leaves, in any channel, passes
  * through it.
@@ -110,8 +115,8 @@ export const SECRET_TOO_SHORT_WARNING = 'AIRLOCK_SECRET_TOO_SHORT'
 export class Scrubber {
   readonly #engine: TextScrubber
   readonly #walker: Walker
-  readonly #maskWalker: Walker
-  readonly #limits: { readonly maxDepth: number; readonly maxNodes: number }
+  readonly #normalizer: Normalizer
+  readonly #limits: NormalizeLimits
 
   /**
    * @throws PolicyError when `policy` is not a valid `scrub` section, or a
@@ -128,8 +133,8 @@ export class Scrubber {
     const policy = options.policy ?? presets.balanced.scrub
     this.#engine = new TextScrubber(policy, options.keys)
     this.#limits = { maxDepth: policy.maxDepth, maxNodes: policy.maxNodes }
-    this.#walker = new Walker(this.#engine, this.#limits)
-    this.#maskWalker = new Walker(this.#engine, this.#limits, true)
+    this.#walker = new Walker(this.#engine)
+    this.#normalizer = new Normalizer(this.#limits)
   }
 
   /** How many distinct secrets are registered. */
@@ -232,9 +237,11 @@ export class Scrubber {
   }
 
   /**
-   * Scrubs any value (see {@link Walker} for every type) into a new,
-   * JSON-ready value. Never mutates its input and never throws: a value that
-   * cannot be read safely comes back as `[airlock:withheld]`.
+   * Scrubs any value into a new, JSON-ready value: {@link Scrubber.normalize}
+   * first (see `Normalizer` for every type), then {@link Scrubber.walk}.
+   * Never mutates its input and never throws: a value that cannot be read
+   * safely comes back as `[airlock:withheld]`. Errors are written as their
+   * fields, scrubbed; the boundary instead holds them to the exceptions policy.
    *
    * @example
    * ```ts
@@ -242,9 +249,8 @@ export class Scrubber {
    * ```
    */
   scrub(value: unknown): ScrubResult {
-    // A getter may scrub while we walk; it gets a walker of its own.
-    const walker = this.#walker.busy ? new Walker(this.#engine, this.#limits) : this.#walker
-    return walker.run(value)
+    const { value: scrubbed, transforms } = this.walk(this.normalize(value))
+    return { value: scrubbed, transforms }
   }
 
   /**
@@ -261,8 +267,40 @@ export class Scrubber {
    * ```
    */
   maskRegistered(value: unknown): ScrubResult {
-    const walker = this.#maskWalker.busy ? new Walker(this.#engine, this.#limits, true) : this.#maskWalker
-    return walker.run(value)
+    const { value: masked, transforms } = this.walk(this.normalize(value), MASK_ONLY)
+    return { value: masked, transforms }
+  }
+
+  /**
+   * Normalizes any value into the one value model, under this scrubber's
+   * `maxDepth` and `maxNodes` (see `Normalizer`): what every channel does
+   * once, before any rule runs. Nothing is scrubbed yet.
+   *
+   * @example
+   * ```ts
+   * const tree = scrubber.normalize({ order: new Order(), err: new Error('x') })
+   * ```
+   */
+  normalize(value: unknown): Normalized {
+    // A toJSON or getter may normalize while we do; it gets a normalizer of its own.
+    const normalizer = this.#normalizer.busy ? new Normalizer(this.#limits) : this.#normalizer
+    return normalizer.run(value)
+  }
+
+  /**
+   * Walks a normalized tree (see `Walker`): path rules, sensitive keys,
+   * scrubbing, and with `defer` the errors, references and values to
+   * encrypt handed back to the caller.
+   *
+   * @example
+   * ```ts
+   * const { value, transforms, deferred } = scrubber.walk(scrubber.normalize(fields), { rules, defer: true })
+   * ```
+   */
+  walk(tree: Normalized, options: WalkOptions = SCRUB_ALL): WalkResult {
+    // A getter cannot run here (the tree is plain data), but a caller's callback could re-enter.
+    const walker = this.#walker.busy ? new Walker(this.#engine) : this.#walker
+    return walker.run(tree, options)
   }
 
   toString(): string {

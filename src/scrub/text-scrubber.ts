@@ -223,6 +223,11 @@ export class TextScrubber {
     return this.#markers[rule]!
   }
 
+  /** A keyed fingerprint of `text`, or `undefined` without a key ring (the caller redacts instead). */
+  fingerprint(text: string): string | undefined {
+    return this.#fingerprinter?.fingerprint(text)
+  }
+
   /** The marker `[REDACTED:<rule>]` of a rule. */
   marker(rule: number): string {
     return this.#markers[rule]!

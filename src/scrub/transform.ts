@@ -4,14 +4,15 @@ import type { ScrubAction } from '../policy/schema.js'
  * What happened to a part of a value on its way out: a rule's action, or
  * one of the engine's own measures (`truncate` a long string, `withhold` a
  * value the walker could not read or that broke a bound, `encrypt` an error
- * under the `encrypted` exception mode).
+ * under the `encrypted` exception mode or a value under an `encrypt` rule,
+ * `drop` a key a path rule removed).
  *
  * @example
  * ```ts
  * const action: TransformAction = 'truncate'
  * ```
  */
-export type TransformAction = ScrubAction | 'truncate' | 'withhold' | 'encrypt'
+export type TransformAction = ScrubAction | 'truncate' | 'withhold' | 'encrypt' | 'drop'
 
 /**
  * One change the scrubber made, as recorded in the ledger. It names where
@@ -73,6 +74,22 @@ export const REGISTERED_SECRET_RULE = 'registered-secret'
  */
 export const SENSITIVE_KEY_RULE = 'sensitive-key'
 
+/**
+ * The longest transform path recorded, in code units. Keys come from the
+ * data (a log key is whatever the caller logged), so paths are bounded
+ * before they reach the ledger, which refuses longer ones: a cut path ends
+ * in `…`.
+ *
+ * @example
+ * ```ts
+ * joinTransformPath('fields', 'k'.repeat(5000)).length <= MAX_TRANSFORM_PATH_LENGTH // true
+ * ```
+ */
+export const MAX_TRANSFORM_PATH_LENGTH = 512
+
+/** The longest single key kept in a path; a longer one is cut and ends in `…`. */
+const MAX_PATH_KEY_LENGTH = 64
+
 // A key written bare in a path; anything else is quoted. `$` alone names the root, so a key `$` is quoted.
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
 
@@ -92,7 +109,8 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
  */
 export function renderPathSegment(key: string | number): string {
   if (typeof key === 'number') return `[${key}]`
-  return key !== '$' && IDENTIFIER.test(key) ? key : `[${JSON.stringify(key)}]`
+  const kept = key.length > MAX_PATH_KEY_LENGTH ? `${cutAt(key, MAX_PATH_KEY_LENGTH)}…` : key
+  return kept !== '$' && IDENTIFIER.test(kept) ? kept : `[${JSON.stringify(kept)}]`
 }
 
 /**
@@ -109,7 +127,25 @@ export function renderPathSegment(key: string | number): string {
  * ```
  */
 export function joinTransformPath(prefix: string, inner: string): string {
-  if (inner === '$' || inner === '') return prefix
-  if (prefix === '') return inner
-  return inner.startsWith('[') ? prefix + inner : `${prefix}.${inner}`
+  if (inner === '$' || inner === '') return boundTransformPath(prefix)
+  if (prefix === '') return boundTransformPath(inner)
+  return boundTransformPath(inner.startsWith('[') ? prefix + inner : `${prefix}.${inner}`)
+}
+
+/**
+ * `path` cut to {@link MAX_TRANSFORM_PATH_LENGTH}, ending in `…` when cut.
+ *
+ * @example
+ * ```ts
+ * boundTransformPath('user.email') // 'user.email'
+ * ```
+ */
+export function boundTransformPath(path: string): string {
+  return path.length <= MAX_TRANSFORM_PATH_LENGTH ? path : `${cutAt(path, MAX_TRANSFORM_PATH_LENGTH - 1)}…`
+}
+
+// The first `length` code units, never ending in half a surrogate pair.
+function cutAt(text: string, length: number): string {
+  const last = text.charCodeAt(length - 1)
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length)
 }

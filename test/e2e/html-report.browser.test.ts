@@ -225,7 +225,7 @@ describe('the HTML audit report in headless Chromium', () => {
     const withheld = entries.find((e) => e.kind === 'event' && e.status === 'withheld')!
     expect(await text('withheld-total')).toBe('1')
     expect(await page.locator('[data-testid="withheld-list"] tbody tr').getAttribute('data-seq')).toBe(String(withheld.seq))
-    expect(await page.locator('[data-testid="withheld-list"] tbody tr td').nth(4).textContent()).toBe('policy:ERR_INTERNAL')
+    expect(await page.locator('[data-testid="withheld-list"] tbody tr td').nth(4).textContent()).toBe('validate:ERR_EVENT_INVALID')
     expect(await text('delivery-failures-total')).toBe('1')
     expect(await page.locator('[data-testid="delivery-failures-list"] tbody tr').textContent()).toContain('http-503 (HTTP 503)')
     const scan = await scanLedger(ledgerPath)

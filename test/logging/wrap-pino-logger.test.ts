@@ -78,11 +78,15 @@ describe('wrapPinoLogger', () => {
         service: 'api',
         admin: EMAIL,
         task: 'load',
-        user: { id: 7, email: EMAIL, notes: 'x' },
+        user: { id: 7, email: EMAIL },
+        card: '[Redacted]',
         creds: { password: PASSWORD },
         key: AWS_KEY,
       },
     })
+    // What the application's own serializer and redact paths keep out of its log never ships.
+    expect((opts.shipped[0]!.fields.user as Record<string, unknown>).notes).toBeUndefined()
+    expect(JSON.stringify(opts.shipped[0])).not.toContain('4111')
     expect(opts.shipped[0]!.fields).not.toHaveProperty('message')
   })
 
