@@ -1,9 +1,43 @@
 /**
+ * What an {@link AirlockError} is built with: its `cause`, and the names of
+ * what it is about.
+ *
+ * A message and its stack can reach the control plane as the failure of a
+ * task or flow run (an SDK error thrown inside a run is that run's failure),
+ * where `states.names: 'hash'` promises that flow names, task names, tags and
+ * concurrency keys never appear in clear. So no message the SDK writes
+ * spells one out; the names go here instead, and the error carries them as
+ * `err.flowName`, `err.taskName` and `err.concurrencyKey`: own properties
+ * that are not enumerable, so `JSON.stringify`, `util.inspect` (without
+ * `showHidden`) and the scrubber's walker pass them by, and no exception
+ * mode sends them. Read them locally, when debugging.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await load(day)
+ * } catch (err) {
+ *   if (err instanceof TaskTimeoutError) console.error(`${err.taskName} timed out`)   // the message itself names no task
+ * }
+ * ```
+ */
+export interface AirlockErrorOptions {
+  readonly cause?: unknown
+  readonly flowName?: string
+  readonly taskName?: string
+  readonly concurrencyKey?: string
+}
+
+const SUBJECT_KEYS = ['flowName', 'taskName', 'concurrencyKey'] as const
+
+/**
  * Every error airlock-sdk throws is an {@link AirlockError} with a stable `code`.
  *
  * Codes are part of the public contract: match on `err.code`, never on the
  * message. Messages say what was expected and what was found; they never
- * carry key material, secret values, plain result locations or credentials.
+ * carry key material, secret values, plain result locations or credentials,
+ * nor a flow name, task name, tag or concurrency key (those are on the error
+ * as non-enumerable properties: see {@link AirlockErrorOptions}).
  *
  * @example
  * ```ts
@@ -22,9 +56,22 @@ export class AirlockError extends Error {
   /** A stable, machine-readable identifier of the failure. */
   static readonly code: string = 'ERR_AIRLOCK'
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The flow the error is about, when there is one. Local only: never in the message; see {@link AirlockErrorOptions}. */
+  declare readonly flowName: string | undefined
+  /** The task the error is about, when there is one. Local only: never in the message. */
+  declare readonly taskName: string | undefined
+  /** The concurrency key the error is about, when there is one. Local only: never in the message. */
+  declare readonly concurrencyKey: string | undefined
+
+  constructor(message: string, options?: AirlockErrorOptions) {
     super(message, options)
     this.name = new.target.name
+    for (const key of SUBJECT_KEYS) {
+      const name = options?.[key]
+      // Not enumerable: JSON.stringify, util.inspect and the scrubber's walker
+      // (which copies an error's enumerable own properties) all pass it by.
+      if (name !== undefined) Object.defineProperty(this, key, { value: name, enumerable: false, writable: false, configurable: true })
+    }
   }
 
   /** A stable, machine-readable identifier of the failure; the class's static `code`. */
@@ -321,7 +368,7 @@ export class DeliveryError extends AirlockError {
   static override readonly code = 'ERR_DELIVERY'
   /** HTTP status where there was one. */
   readonly status: number | undefined
-  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+  constructor(message: string, options?: AirlockErrorOptions & { status?: number }) {
     super(message, options)
     this.status = options?.status
   }
@@ -373,7 +420,8 @@ export class NoResultConfiguredError extends AirlockError {
 }
 
 /**
- * A task ran past its `timeout`.
+ * A task ran past its `timeout`. The message gives the attempt and the
+ * timeout; `taskName` names the task.
  *
  * @example
  * ```ts
@@ -386,7 +434,7 @@ export class TaskTimeoutError extends AirlockError {
 }
 
 /**
- * A task or flow was cancelled.
+ * A task or flow was cancelled. `flowName` names the flow whose run was cancelled.
  *
  * @example
  * ```ts

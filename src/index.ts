@@ -18,6 +18,7 @@ export {
   EnvSecretProvider,
   FileSecretProvider,
   MemorySecretProvider,
+  RESOLVED_SECRETS_WARNING,
   type SecretListener,
 } from './crypto/secret.js'
 

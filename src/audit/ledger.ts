@@ -230,7 +230,8 @@ export class Ledger {
     openPaths.add(path)
     let fd: FileHandle | undefined
     try {
-      await mkdir(dirname(path), { recursive: true })
+      // Like the ledger file, the directories made for it are the owner's only.
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 })
       fd = await openFile(path, 'a+', 0o600)
       await syncDirectory(dirname(path))
       const tail = await readTail(fd, path)

@@ -7,7 +7,8 @@ import type { OutboundEvent } from './events.js'
 /**
  * A control plane that is an NDJSON file: one event per line, appended in
  * order and synced to disk before `send` resolves. The embedded default for
- * the demo, and a simple hand-off to a shipper that tails the file.
+ * the demo, and a simple hand-off to a shipper that tails the file. A file it
+ * creates is `0o600`, and directories it creates for it are `0o700`.
  *
  * @example
  * ```ts
@@ -30,7 +31,8 @@ export class FileControlPlane implements ControlPlane {
       throw new InvalidArgumentError('FileControlPlane needs { path } of the NDJSON file to append to')
     }
     this.path = options.path
-    mkdirSync(dirname(this.path), { recursive: true })
+    // What the control plane saw is audit material: the directories made for it are the owner's only.
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 })
     this.#fd = openSync(this.path, 'a', 0o600)
   }
 

@@ -62,10 +62,120 @@ export type SecretListener = (secret: Secret<string>) => void
 const everyProvider = new Set<SecretListener>()
 
 /**
+ * The most distinct values {@link ResolvedSecrets} keeps; past it, the
+ * oldest is forgotten (scrubbers built earlier keep it) and a process
+ * warning, {@link RESOLVED_SECRETS_WARNING}, says so once.
+ */
+const MAX_RESOLVED_SECRETS = 10_000
+
+/**
+ * The `process.emitWarning` code given when the process has resolved more
+ * distinct secrets than the registry keeps, so scrubbers built from then on
+ * start without the oldest ones. Names no secret and no value.
+ *
+ * @example
+ * ```ts
+ * process.on('warning', (w: Error & { code?: string }) => {
+ *   if (w.code === RESOLVED_SECRETS_WARNING) alertOps(w.message)
+ * })
+ * ```
+ */
+export const RESOLVED_SECRETS_WARNING = 'AIRLOCK_RESOLVED_SECRETS_FULL'
+
+/**
+ * Every distinct secret value an SDK provider has resolved in this process,
+ * so that a scrubber built later (a new `Airlock`, a new `Scrubber`) masks a
+ * secret resolved before it existed: listeners hear only of what is resolved
+ * while they listen. Internal to airlock-sdk; the one instance lives in this
+ * module and is reached through {@link everyResolvedSecret}.
+ *
+ * Each value is kept once, in the `Secret` first resolved with it, however
+ * often it is resolved again. Memory: per distinct value, the string itself
+ * (shared with the `Secret` the caller got, not copied), one `Secret` and one
+ * map entry, roughly the value's length plus 150 bytes; at most
+ * {@link MAX_RESOLVED_SECRETS} values, the oldest dropped first. The larger
+ * cost is paid by each new scrubber, which registers every kept value with
+ * its encodings. Values stay in memory for the life of the process, as they
+ * do in every scrubber that registered them.
+ *
+ * It prints as `[airlock:redacted]` under `toString`, `toJSON` and
+ * `util.inspect`, and so does each `Secret` it yields.
+ *
+ * @example
+ * ```ts
+ * const registry = new ResolvedSecrets(10_000)
+ * registry.add(await provider.get('API_TOKEN'))
+ * for (const secret of registry) scrubber.register(secret)
+ * String(registry)   // '[airlock:redacted]'
+ * ```
+ */
+class ResolvedSecrets {
+  readonly #byValue = new Map<string, Secret<string>>()
+  readonly #limit: number
+  #warnedFull = false
+
+  constructor(limit: number) {
+    this.#limit = limit
+  }
+
+  /** Keeps a resolved secret, unless its value is kept already. */
+  add(secret: Secret<string>): void {
+    const value: unknown = secret.reveal()
+    // A lookup that broke its contract: nothing a scrubber could register.
+    if (typeof value !== 'string' || value === '' || this.#byValue.has(value)) return
+    this.#byValue.set(value, secret)
+    if (this.#byValue.size <= this.#limit) return
+    // Map order is insertion order: the first key is the oldest value.
+    this.#byValue.delete(this.#byValue.keys().next().value as string)
+    if (!this.#warnedFull) {
+      this.#warnedFull = true
+      process.emitWarning(
+        `airlock: more than ${this.#limit} distinct secrets were resolved in this process; scrubbers built from now on start without the oldest ones (open Airlocks keep theirs)`,
+        { code: RESOLVED_SECRETS_WARNING },
+      )
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<Secret<string>> {
+    return this.#byValue.values()
+  }
+
+  toString(): string {
+    return REDACTED
+  }
+
+  toJSON(): string {
+    return REDACTED
+  }
+
+  [inspect.custom](): string {
+    return REDACTED
+  }
+}
+
+const resolvedSecrets = new ResolvedSecrets(MAX_RESOLVED_SECRETS)
+
+/**
+ * Every distinct secret any {@link SecretProvider} has resolved in this
+ * process so far, oldest first, as `Secret`s. `Scrubber` registers them all
+ * when it is built, so the order in which a secret is resolved and an
+ * `Airlock` is made does not matter. Internal to airlock-sdk.
+ *
+ * @example
+ * ```ts
+ * for (const secret of everyResolvedSecret()) scrubber.register(secret)
+ * ```
+ */
+export function everyResolvedSecret(): Iterable<Secret<string>> {
+  return resolvedSecrets
+}
+
+/**
  * Calls `listener` with every secret any {@link SecretProvider} resolves from
  * now on, whichever provider it is. Returns a function that removes it.
  * `Airlock` subscribes its scrubber here at construction and unsubscribes at
- * `close()`. Internal to airlock-sdk.
+ * `close()`; what was resolved before is in {@link everyResolvedSecret}.
+ * Internal to airlock-sdk.
  *
  * @example
  * ```ts
@@ -81,7 +191,10 @@ export function onEverySecret(listener: SecretListener): () => void {
  * Where secrets come from. Every secret a provider resolves is announced to
  * listeners before the caller gets it: to every open `Airlock`'s scrubber
  * (so it is masked wherever it appears, with no wiring), and to this
- * provider's own subscribers.
+ * provider's own subscribers. It is also kept in a process-wide registry
+ * that every `Scrubber` (every `Airlock`) built later starts from, so a
+ * secret resolved before `new Airlock()` is masked by it too. A subclass
+ * implements `lookup`; `get` does the rest.
  *
  * @example
  * ```ts
@@ -102,6 +215,8 @@ export abstract class SecretProvider {
   async get(name: string): Promise<Secret<string>> {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('a secret name must be a non-empty string')
     const secret = new Secret(await this.lookup(name), name)
+    // Kept before anyone hears of it: a scrubber built by a listener still finds it.
+    resolvedSecrets.add(secret)
     for (const listener of everyProvider) listener(secret)
     for (const listener of this.#listeners) listener(secret)
     return secret

@@ -19,7 +19,30 @@ import { Result, type ResultOptions } from './result.js'
 export interface LocalResultOptions<T = unknown> extends ResultOptions<T> {
   /** The directory every location is relative to; created on the first write. Relative paths resolve against the working directory at construction. */
   dir: string
+  /**
+   * The permission bits of every file written: results, persisted inputs,
+   * cache entries. Default `0o600` (owner read and write). The file gets
+   * exactly these bits, whatever the process umask. Widen it only when other
+   * accounts must read the results directly (`0o640` for a group); it must
+   * keep `0o600` and may not be world-writable.
+   */
+  fileMode?: number
+  /**
+   * The permission bits of every directory a write creates, `dir` included
+   * when it does not exist yet. Default `0o700`. A created directory gets
+   * exactly these bits, whatever the umask; a directory that already exists
+   * is left as it is (it is yours). It must keep `0o700` and may not be
+   * world-writable.
+   */
+  dirMode?: number
 }
+
+/** The default {@link LocalResultOptions.fileMode}: owner read and write. */
+const DEFAULT_FILE_MODE = 0o600
+/** The default {@link LocalResultOptions.dirMode}: owner only. */
+const DEFAULT_DIR_MODE = 0o700
+// A directory opened to set its mode: never through a symlink swapped in for it.
+const DIRECTORY_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0)
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR'])
 const DRIVE_LETTER = /^[A-Za-z]:/
@@ -53,14 +76,24 @@ const READ_CHUNK_BYTES = 1024 * 1024
  * as with any path-based check, and reads open the file with `O_NOFOLLOW`
  * to narrow that window.
  *
+ * Files are private by default, since without a payload cipher they hold
+ * task values and inputs in the clear: every file written is `0o600` and
+ * every directory a write creates is `0o700`, set by the SDK itself (not left
+ * to the umask). A directory that already exists keeps its mode. `fileMode`
+ * and `dirMode` widen them when other accounts must read the files.
+ *
  * `toJSON()` is `{ type: 'local', location }`. `dir` is left out on
  * purpose: it is a path on this machine (often with a user name in it),
  * which the control plane does not need and should not learn.
+ *
+ * @throws {InvalidArgumentError} at construction for a `dir`, `fileMode` or
+ *   `dirMode` that is not valid.
  *
  * @example
  * ```ts
  * import { KeyRing, LocalResult } from 'airlock-sdk'
  *
+ * const shared = new LocalResult({ dir: 'results', fileMode: 0o640, dirMode: 0o750 })   // readable by the group
  * const r = new LocalResult({ dir: 'results', location: '{taskName}/{date}.json', locationCipher: KeyRing.generate() })
  * const written = await r.write({ rows: 42 }, { taskName: 'load', date: '2026-11-21' })
  * written.plainLocation          // 'load/2026-11-21.json'
@@ -70,14 +103,19 @@ const READ_CHUNK_BYTES = 1024 * 1024
  */
 export class LocalResult<T = unknown> extends Result<T> {
   readonly #dir: string
+  readonly #modes: Modes
 
   constructor(options: LocalResultOptions<T>) {
-    super(options, ['dir'])
+    super(options, ['dir', 'fileMode', 'dirMode'])
     const dir: unknown = options.dir
     if (typeof dir !== 'string' || dir === '' || dir.includes('\0')) {
       throw new InvalidArgumentError(`LocalResult needs dir, a non-empty path without NUL bytes, found ${describeType(dir)}`)
     }
     this.#dir = resolve(dir)
+    this.#modes = {
+      file: checkedMode(options.fileMode, DEFAULT_FILE_MODE, 'fileMode'),
+      dir: checkedMode(options.dirMode, DEFAULT_DIR_MODE, 'dirMode'),
+    }
   }
 
   get type(): 'local' {
@@ -116,16 +154,16 @@ export class LocalResult<T = unknown> extends Result<T> {
 
   async #store(plainLocation: string, content: Uint8Array | Readable): Promise<void> {
     const segments = relativeSegments(plainLocation)
-    await makeDirectories(this.#dir)
+    await makeDirectories(this.#dir, this.#modes.dir)
     const root = await storage('resolve the result directory', realpath(this.#dir))
     // Resolved before any directory is made: `mkdir -p` through a symlink
     // that points outside would create directories there.
     const target = await insideTarget(root, segments)
-    await makeDirectories(dirname(target))
+    await makeDirectories(dirname(target), this.#modes.dir)
     // A directory on the way could have been swapped for a symlink meanwhile.
     const parent = await storage('resolve the result directory', realpath(dirname(target)))
     assertInside(root, parent)
-    await writeAtomically(join(parent, basename(target)), content)
+    await writeAtomically(join(parent, basename(target)), content, this.#modes.file)
   }
 
   protected async readBytes(plainLocation: string): Promise<Uint8Array> {
@@ -217,24 +255,44 @@ async function insideTarget(root: string, segments: readonly string[]): Promise<
   return join(root, ...segments)
 }
 
-async function makeDirectories(path: string): Promise<void> {
-  const created = await storage('create the result directory', mkdir(path, { recursive: true }))
+async function makeDirectories(path: string, mode: number): Promise<void> {
+  // Created with `mode` (which the umask can only narrow), then set to it exactly.
+  const created = await storage('create the result directory', mkdir(path, { recursive: true, mode }))
   if (created === undefined) return
+  const stop = dirname(created)
+  for (let dir = path; dir !== stop && dir !== dirname(dir); dir = dirname(dir)) {
+    await storage('set the mode of the result directory', setDirectoryMode(dir, mode))
+  }
   // Each new directory's entry lives in its parent: sync from the deepest
   // new directory up to the parent of the first one made.
-  const stop = dirname(created)
   for (let dir = path; ; dir = dirname(dir)) {
     await storage('sync the result directory', syncDirectory(dir))
     if (dir === stop || dir === dirname(dir)) break
   }
 }
 
-async function writeAtomically(target: string, content: Uint8Array | Readable): Promise<void> {
+// Through a handle opened without following a symlink, so a directory swapped
+// for a link after mkdir fails the write rather than lending its mode to the
+// link's target. Windows has no POSIX modes to set.
+async function setDirectoryMode(dir: string, mode: number): Promise<void> {
+  if (process.platform === 'win32') return
+  const handle = await open(dir, DIRECTORY_FLAGS)
+  try {
+    await handle.chmod(mode)
+  } finally {
+    await handle.close()
+  }
+}
+
+async function writeAtomically(target: string, content: Uint8Array | Readable, mode: number): Promise<void> {
   const temp = join(dirname(target), `.airlock-${randomBytes(8).toString('hex')}.tmp`)
   let handle: FileHandle | undefined
   try {
     // `wx` is O_CREAT | O_EXCL: never follows or reuses something already there.
-    handle = await open(temp, 'wx')
+    // Created with `mode`, never wider, then set to it exactly whatever the umask,
+    // before a byte is written; the rename keeps it.
+    handle = await open(temp, 'wx', mode)
+    await handle.chmod(mode)
     if (content instanceof Uint8Array) await handle.writeFile(content)
     else for await (const chunk of content as AsyncIterable<Uint8Array>) await writeAll(handle, chunk)
     await handle.sync()
@@ -269,4 +327,32 @@ async function storage<T>(action: string, pending: Promise<T>): Promise<T> {
   } catch (err) {
     throw storageError(action, err)
   }
+}
+
+interface Modes {
+  readonly file: number
+  readonly dir: number
+}
+
+// The SDK must still read and write what it stores (the owner's bits), and a
+// world-writable file or directory would let any account on the machine plant
+// a result or a cache entry that a run then trusts.
+// The defaults are exactly the owner's bits, which every mode must keep.
+function checkedMode(given: unknown, fallback: number, option: 'fileMode' | 'dirMode'): number {
+  if (given === undefined) return fallback
+  const ownerBits = fallback
+  if (typeof given !== 'number' || !Number.isInteger(given) || given < 0 || given > 0o777) {
+    throw new InvalidArgumentError(`LocalResult ${option} must be permission bits from 0o000 to 0o777, such as 0o${fallback.toString(8)}, found ${describeModeValue(given)}`)
+  }
+  if ((given & ownerBits) !== ownerBits) {
+    throw new InvalidArgumentError(`LocalResult ${option} must keep the owner's bits 0o${ownerBits.toString(8)}, found 0o${given.toString(8)}`)
+  }
+  if ((given & 0o002) !== 0) {
+    throw new InvalidArgumentError(`LocalResult ${option} must not be world-writable, found 0o${given.toString(8)}`)
+  }
+  return given
+}
+
+function describeModeValue(value: unknown): string {
+  return typeof value === 'number' ? String(value) : describeType(value)
 }

@@ -152,7 +152,11 @@ export class Airlock extends AirlockBoundary {
    * TimedOut or Cancelled. `attempt` is on Running and on Retrying (the
    * attempt about to be made). A timed-out or cancelled call throws
    * `TaskTimeoutError` / `TaskCancelledError`; a failed one throws the
-   * function's own error. The function reaches its `AbortSignal` through
+   * function's own error. No state message or error the runtime writes
+   * spells out a flow name, task name, tag or concurrency key (with
+   * `states.names: 'hash'` they leave only as fingerprints); an SDK error
+   * names them locally in `err.taskName`, `err.flowName` and
+   * `err.concurrencyKey` (see `AirlockErrorOptions`). The function reaches its `AbortSignal` through
    * `currentTask().signal`, so its arguments stay its own.
    *
    * Results are written with the task context: `flowName`, `taskName`,
@@ -184,8 +188,12 @@ export class Airlock extends AirlockBoundary {
     const task = function (this: unknown, ...args: A): Promise<R> {
       return runner.invoke(definition, this, args) as Promise<R>
     }
+    const taskName = definition.name
     Object.defineProperties(task, {
-      name: { value: definition.name },
+      // An accessor, not a value: V8 names a stack frame after a function's
+      // `name` data property, and every error thrown through the wrapper
+      // would then carry the task name in its stack, which can leave as a failure.
+      name: { get: () => taskName, configurable: true },
       length: { value: fn.length },
       taskName: { value: definition.name, enumerable: true },
       map: { value: (items: Iterable<MapItem<A>>, mapOptions?: MapOptions) => runner.map(definition, items, mapOptions) as Promise<R[]> },

@@ -32,7 +32,11 @@ export class ConcurrencyLimiter {
     const checked = new Map<string, number>()
     for (const [key, limit] of Object.entries(limits)) {
       if (key === '' || !Number.isSafeInteger(limit) || limit < 1) {
-        throw new InvalidArgumentError(`concurrencyLimits[${JSON.stringify(key)}] must be a positive integer for a non-empty key, found ${describeType(limit)}`)
+        // The key is a name (a tag or concurrency key): on the error, not in its message.
+        throw new InvalidArgumentError(
+          `every concurrencyLimits entry must be a positive integer under a non-empty key, found ${key === '' ? 'an empty key' : describeType(limit)}`,
+          { concurrencyKey: key },
+        )
       }
       checked.set(key, limit)
     }

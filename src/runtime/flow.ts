@@ -114,15 +114,17 @@ export function defineFlow<P extends Record<string, unknown>, R>(
   if (typeof name !== 'string' || name === '' || name.length > 500) {
     throw new InvalidArgumentError(`airlock.flow needs a name of 1 to 500 characters, found ${describeType(name)}`)
   }
-  if (typeof fn !== 'function') throw new InvalidArgumentError(`airlock.flow ${JSON.stringify(name)} needs a function, found ${describeType(fn)}`)
+  // A flow may be defined inside another's run, where an error is that run's failure: the name stays off the message.
+  const subject = { flowName: name }
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`airlock.flow needs a function, found ${describeType(fn)}`, subject)
   const given = options ?? {}
   assertKnownOptions('airlock.flow', given, ['result', 'tags'])
   if (given.result !== undefined && !(given.result instanceof Result)) {
-    throw new InvalidArgumentError(`flow ${JSON.stringify(name)} result must be a Result, found ${describeType(given.result)}`)
+    throw new InvalidArgumentError(`flow result must be a Result, found ${describeType(given.result)}`, subject)
   }
   const tags: unknown = given.tags
   if (tags !== undefined && (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t === '' || t.length > 200))) {
-    throw new InvalidArgumentError(`flow ${JSON.stringify(name)} tags must be an array of non-empty strings (at most 200 characters each)`)
+    throw new InvalidArgumentError('flow tags must be an array of non-empty strings (at most 200 characters each)', subject)
   }
   const definition: FlowDefinition = {
     name,
@@ -144,17 +146,19 @@ async function runFlow(
 ): Promise<FlowRun<unknown>> {
   runner.assertOpen()
   const params = parameters ?? {}
+  const subject = { flowName: flow.name }
   if (!isPlainObject(params)) {
-    throw new InvalidArgumentError(`flow ${JSON.stringify(flow.name)} run needs its parameters as a plain object, found ${describeType(params)}`)
+    throw new InvalidArgumentError(`flow.run needs its parameters as a plain object, found ${describeType(params)}`, subject)
   }
   const userSignal = options?.signal
   if (userSignal !== undefined && !(userSignal instanceof AbortSignal)) {
-    throw new InvalidArgumentError(`flow ${JSON.stringify(flow.name)} run options.signal must be an AbortSignal, found ${describeType(userSignal)}`)
+    throw new InvalidArgumentError(`flow.run options.signal must be an AbortSignal, found ${describeType(userSignal)}`, subject)
   }
   // The run's own signal carries a TaskCancelledError, whatever the caller aborted with:
   // that reason goes out in Cancelled states, and a caller's reason could hold anything.
+  // Its message names no flow (names may be hashed on the wire); `flowName` does, locally.
   const cancel = new AbortController()
-  const onAbort = (): void => cancel.abort(new TaskCancelledError(`flow run of ${JSON.stringify(flow.name)} was cancelled`))
+  const onAbort = (): void => cancel.abort(new TaskCancelledError('the flow run was cancelled', subject))
   if (userSignal?.aborted === true) onAbort()
   else userSignal?.addEventListener('abort', onAbort, { once: true })
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, type AirlockErrorOptions } from '../errors.js'
 import { describeType } from '../describe-type.js'
 import { parseDuration, type Duration } from './duration.js'
 
@@ -26,29 +26,30 @@ export type RetryDelayFunction = (retry: number) => number
 /**
  * Checks a {@link RetryDelay} and returns the wait before each retry.
  *
- * @throws {InvalidArgumentError} naming `what` when the shape or a number is wrong.
+ * @throws {InvalidArgumentError} naming `what` when the shape or a number is wrong;
+ *   `about` (the task's name) goes on the error, not in its message.
  *
  * @example
  * ```ts
- * const delay = retryDelayFunction({ exponential: { baseMs: 100, maxMs: 1_000 } }, 'task "load" retryDelay')
+ * const delay = retryDelayFunction({ exponential: { baseMs: 100, maxMs: 1_000 } }, 'task retryDelay', { taskName: 'load' })
  * delay(1) // between 50 and 100
  * delay(5) // between 500 and 1000
  * ```
  */
-export function retryDelayFunction(value: RetryDelay | undefined, what: string): RetryDelayFunction {
+export function retryDelayFunction(value: RetryDelay | undefined, what: string, about?: AirlockErrorOptions): RetryDelayFunction {
   if (value === undefined) return noDelay
   if (typeof value === 'number' || typeof value === 'string') {
-    const ms = parseDuration(value, what)
+    const ms = parseDuration(value, what, about)
     return () => ms
   }
   const exponential = (value as { exponential?: unknown } | null)?.exponential as { baseMs?: unknown; maxMs?: unknown } | undefined
   if (typeof value !== 'object' || typeof exponential !== 'object' || exponential === null || Object.keys(value).length !== 1) {
-    throw new InvalidArgumentError(`${what} must be a duration or { exponential: { baseMs, maxMs } }, found ${describeType(value)}`)
+    throw new InvalidArgumentError(`${what} must be a duration or { exponential: { baseMs, maxMs } }, found ${describeType(value)}`, about)
   }
-  const baseMs = parseDuration(exponential.baseMs, `${what}.exponential.baseMs`)
-  const maxMs = parseDuration(exponential.maxMs, `${what}.exponential.maxMs`)
+  const baseMs = parseDuration(exponential.baseMs, `${what}.exponential.baseMs`, about)
+  const maxMs = parseDuration(exponential.maxMs, `${what}.exponential.maxMs`, about)
   if (typeof exponential.baseMs !== 'number' || typeof exponential.maxMs !== 'number' || maxMs < baseMs) {
-    throw new InvalidArgumentError(`${what}.exponential needs baseMs and maxMs as numbers of milliseconds with baseMs <= maxMs`)
+    throw new InvalidArgumentError(`${what}.exponential needs baseMs and maxMs as numbers of milliseconds with baseMs <= maxMs`, about)
   }
   return (retry) => {
     const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(retry - 1, 52))

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NoResultConfiguredError } from '../errors.js'
+import { InvalidArgumentError, NoResultConfiguredError, type AirlockErrorOptions } from '../errors.js'
 import { describeType } from '../describe-type.js'
 import { assertKnownOptions } from '../known-options.js'
 import { Result } from '../results/result.js'
@@ -141,29 +141,32 @@ export function defineTask(fn: unknown, options: TaskOptions | undefined, defaul
   if (typeof name !== 'string' || name === '' || name.length > 500) {
     throw new InvalidArgumentError(`airlock.task needs options.name (1 to 500 characters) for an anonymous function, found ${describeType(given.name)}`)
   }
-  const what = `task ${JSON.stringify(name)}`
-  const tags = optionalStrings(given.tags, `${what} tags`)
+  // A task may be defined inside a run, where an error is that run's failure:
+  // the messages say "task", and the name rides on the error as `taskName`.
+  const about: AirlockErrorOptions = { taskName: name }
+  const tags = optionalStrings(given.tags, `task tags`, about)
   const retries = given.retries ?? 0
   if (!Number.isSafeInteger(retries) || retries < 0) {
-    throw new InvalidArgumentError(`${what} retries must be a non-negative integer, found ${describeType(retries)}`)
+    throw new InvalidArgumentError(`task retries must be a non-negative integer, found ${describeType(retries)}`, about)
   }
-  const timeoutMs = given.timeout === undefined ? undefined : parseDuration(given.timeout, `${what} timeout`)
-  if (timeoutMs === 0) throw new InvalidArgumentError(`${what} timeout must be more than 0`)
+  const timeoutMs = given.timeout === undefined ? undefined : parseDuration(given.timeout, `task timeout`, about)
+  if (timeoutMs === 0) throw new InvalidArgumentError(`task timeout must be more than 0`, about)
   if (given.result !== undefined && !(given.result instanceof Result)) {
-    throw new InvalidArgumentError(`${what} result must be a Result, such as a LocalResult, found ${describeType(given.result)}`)
+    throw new InvalidArgumentError(`task result must be a Result, such as a LocalResult, found ${describeType(given.result)}`, about)
   }
-  const checkpoint = optionalBoolean(given.checkpoint, `${what} checkpoint`)
-  const target = optionalBoolean(given.target, `${what} target`) ?? false
-  const persistInputs = optionalBoolean(given.persistInputs, `${what} persistInputs`) ?? false
-  const cache = cacheSettings(given, what, defaults)
+  const checkpoint = optionalBoolean(given.checkpoint, `task checkpoint`, about)
+  const target = optionalBoolean(given.target, `task target`, about) ?? false
+  const persistInputs = optionalBoolean(given.persistInputs, `task persistInputs`, about) ?? false
+  const cache = cacheSettings(given, about, defaults)
   const concurrencyKey = given.concurrencyKey
   if (concurrencyKey !== undefined) {
     if (typeof concurrencyKey !== 'string' || concurrencyKey === '') {
-      throw new InvalidArgumentError(`${what} concurrencyKey must be a non-empty string, found ${describeType(concurrencyKey)}`)
+      throw new InvalidArgumentError(`task concurrencyKey must be a non-empty string, found ${describeType(concurrencyKey)}`, about)
     }
     if (!defaults.limiter.has(concurrencyKey)) {
       throw new InvalidArgumentError(
-        `${what} concurrencyKey ${JSON.stringify(concurrencyKey)} has no limit: set new Airlock({ concurrencyLimits: { ${JSON.stringify(concurrencyKey)}: n } })`,
+        'task concurrencyKey has no limit: name it in new Airlock({ concurrencyLimits: { <key>: n } }) (the key is on the error as concurrencyKey)',
+        { ...about, concurrencyKey },
       )
     }
   }
@@ -175,17 +178,19 @@ export function defineTask(fn: unknown, options: TaskOptions | undefined, defaul
   ].filter((need): need is string => typeof need === 'string')
   if (needs.length > 0 && given.result === undefined && defaults.result === undefined) {
     throw new NoResultConfiguredError(
-      `${what} uses ${needs.join(' and ')}, which needs a result, and none is configured: ` +
+      `a task uses ${needs.join(' and ')}, which needs a result, and none is configured: ` +
         'set result on the task (airlock.task(fn, { result: new LocalResult({ dir, location }) })) or on the Airlock (new Airlock({ result }))',
+      about,
     )
   }
   if (checkpoint === false && (target || cache?.store.shared === true)) {
     throw new InvalidArgumentError(
-      `${what} has checkpoint: false, which forbids writing its value, and ${target ? 'target: true' : 'a shared cacheStore'}, which needs it written`,
+      `a task has checkpoint: false, which forbids writing its value, and ${target ? 'target: true' : 'a shared cacheStore'}, which needs it written`,
+      about,
     )
   }
   if (target && (given.result ?? defaults.result)?.inline === true) {
-    throw new InvalidArgumentError(`${what} has target: true and an inline result (JSONResult), which has no location to find again`)
+    throw new InvalidArgumentError(`a task has target: true and an inline result (JSONResult), which has no location to find again`, about)
   }
 
   return {
@@ -193,7 +198,7 @@ export function defineTask(fn: unknown, options: TaskOptions | undefined, defaul
     name,
     tags,
     retries,
-    retryDelay: retryDelayFunction(given.retryDelay, `${what} retryDelay`),
+    retryDelay: retryDelayFunction(given.retryDelay, `task retryDelay`, about),
     timeoutMs,
     result: given.result,
     checkpoint,
@@ -204,38 +209,38 @@ export function defineTask(fn: unknown, options: TaskOptions | undefined, defaul
   }
 }
 
-function cacheSettings(given: TaskOptions, what: string, defaults: TaskDefaults): CacheSettings | undefined {
+function cacheSettings(given: TaskOptions, about: AirlockErrorOptions, defaults: TaskDefaults): CacheSettings | undefined {
   if (given.cacheFor === undefined) {
     for (const option of ['cacheValidator', 'cacheKey', 'cacheStore'] as const) {
-      if (given[option] !== undefined) throw new InvalidArgumentError(`${what} sets ${option} but not cacheFor, which turns caching on`)
+      if (given[option] !== undefined) throw new InvalidArgumentError(`task sets ${option} but not cacheFor, which turns caching on`, about)
     }
     return undefined
   }
-  const forMs = parseDuration(given.cacheFor, `${what} cacheFor`)
+  const forMs = parseDuration(given.cacheFor, `task cacheFor`, about)
   const validator = given.cacheValidator ?? cacheValidators.durationOnly
   if (!isCacheValidator(validator)) {
-    throw new InvalidArgumentError(`${what} cacheValidator must be one of cacheValidators, found ${describeType(validator)}`)
+    throw new InvalidArgumentError(`task cacheValidator must be one of cacheValidators, found ${describeType(validator)}`, about)
   }
   const key = given.cacheKey
   if (key !== undefined && (typeof key !== 'string' || key === '')) {
-    throw new InvalidArgumentError(`${what} cacheKey must be a non-empty string, found ${describeType(key)}`)
+    throw new InvalidArgumentError(`task cacheKey must be a non-empty string, found ${describeType(key)}`, about)
   }
   const store = given.cacheStore ?? defaults.cacheStore
   if (typeof store?.get !== 'function' || typeof store.set !== 'function' || typeof store.shared !== 'boolean') {
-    throw new InvalidArgumentError(`${what} cacheStore must be a CacheStore (shared, get, set), found ${describeType(store)}`)
+    throw new InvalidArgumentError(`task cacheStore must be a CacheStore (shared, get, set), found ${describeType(store)}`, about)
   }
   return { forMs, validator, key, store }
 }
 
-function optionalBoolean(value: unknown, what: string): boolean | undefined {
+function optionalBoolean(value: unknown, what: string, about: AirlockErrorOptions): boolean | undefined {
   if (value === undefined || typeof value === 'boolean') return value
-  throw new InvalidArgumentError(`${what} must be true or false, found ${describeType(value)}`)
+  throw new InvalidArgumentError(`task must be true or false, found ${describeType(value)}`, about)
 }
 
-function optionalStrings(value: unknown, what: string): string[] | undefined {
+function optionalStrings(value: unknown, what: string, about: AirlockErrorOptions): string[] | undefined {
   if (value === undefined) return undefined
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item === '' || item.length > 200)) {
-    throw new InvalidArgumentError(`${what} must be an array of non-empty strings (at most 200 characters each)`)
+    throw new InvalidArgumentError(`task must be an array of non-empty strings (at most 200 characters each)`, about)
   }
   return [...(value as string[])]
 }

@@ -143,7 +143,7 @@ export class TaskRunner {
 
   /** Calls a task: inside the caller's run, or as a one-task run of its own. */
   invoke(def: TaskDefinition, thisArg: unknown, args: unknown[]): Promise<unknown> {
-    if (this.#closed) return Promise.reject(new ClosedError(`Airlock is closed; task ${JSON.stringify(def.name)} cannot run after close()`))
+    if (this.#closed) return Promise.reject(closedFor(def))
     const run = this.currentRun()
     if (run !== undefined) return this.#execute(def, run, thisArg, args, undefined)
     return this.#alone(def, thisArg, args)
@@ -151,13 +151,15 @@ export class TaskRunner {
 
   /** Runs a task once per item, at most `concurrency` at a time; resolves to the values in item order. */
   map(def: TaskDefinition, items: Iterable<unknown>, options: MapOptions | undefined): Promise<unknown[]> {
-    if (this.#closed) return Promise.reject(new ClosedError(`Airlock is closed; task ${JSON.stringify(def.name)} cannot run after close()`))
+    if (this.#closed) return Promise.reject(closedFor(def))
     if (typeof (items as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== 'function') {
-      return Promise.reject(new InvalidArgumentError(`task ${JSON.stringify(def.name)} .map needs an iterable of items, found ${describeType(items)}`))
+      return Promise.reject(new InvalidArgumentError(`task.map needs an iterable of items, found ${describeType(items)}`, { taskName: def.name }))
     }
     const concurrency = options?.concurrency ?? DEFAULT_MAP_CONCURRENCY
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-      return Promise.reject(new InvalidArgumentError(`task ${JSON.stringify(def.name)} .map concurrency must be a positive integer, found ${describeType(concurrency)}`))
+      return Promise.reject(
+        new InvalidArgumentError(`task.map concurrency must be a positive integer, found ${describeType(concurrency)}`, { taskName: def.name }),
+      )
     }
     const list = [...items]
     const run = this.currentRun()
@@ -301,7 +303,8 @@ export class TaskRunner {
     const keys = task.def.limitKeys
     if (keys.length > 0 && !this.#limiter.tryAcquire(keys)) {
       task.inputsRef ??= await this.#persistInputs(task, false)
-      this.#state(task, 'Queued', { message: `waiting for a slot of ${keys.join(', ')}`, result: task.inputsRef })
+      // The keys are tags or concurrency keys: names, which the message must not spell out.
+      this.#state(task, 'Queued', { message: queuedMessage(keys.length), result: task.inputsRef })
       await this.#limiter.acquire(keys, task.run.signal)
     }
     try {
@@ -427,7 +430,8 @@ export class TaskRunner {
     const elsewhere = result.format({ ...task.context, taskRunId: randomUUID(), flowRunId: randomUUID(), date: '19700101T000000Z' })
     if (elsewhere !== location) {
       throw new InvalidArgumentError(
-        `task ${JSON.stringify(task.def.name)} has target: true, but its result location changes with every run ({taskRunId}, {flowRunId}, {date} or {randomId}); use stable keys such as {taskName}, {today} and {parameters.x}`,
+        'a task has target: true, but its result location changes with every run ({taskRunId}, {flowRunId}, {date} or {randomId}); use stable keys such as {taskName}, {today} and {parameters.x}',
+        { taskName: task.def.name },
       )
     }
     if (!(await result.exists(location))) return undefined
@@ -548,9 +552,9 @@ function inputsContext(result: Result, context: TemplateContext, taskName: strin
   if (result.format(byRunId) !== valueLocation) return byRunId
   const byName = { ...context, taskName: `${taskName}.inputs` }
   if (result.format(byName) !== valueLocation) return byName
-  throw new InvalidArgumentError(
-    `the result location of task ${JSON.stringify(taskName)} uses neither {taskRunId} nor {taskName}, so its inputs would overwrite its value`,
-  )
+  throw new InvalidArgumentError('a task result location uses neither {taskRunId} nor {taskName}, so the inputs would overwrite the value', {
+    taskName,
+  })
 }
 
 // Async, so a function that throws synchronously rejects like one that throws after an await.
@@ -559,7 +563,16 @@ async function callBody(fn: (...args: unknown[]) => unknown, thisArg: unknown, a
 }
 
 function abortForTimeout(controller: AbortController, def: TaskDefinition, attempt: number): void {
-  controller.abort(new TaskTimeoutError(`task ${JSON.stringify(def.name)} attempt ${attempt} ran longer than its timeout of ${def.timeoutMs} ms`))
+  controller.abort(new TaskTimeoutError(`task attempt ${attempt} ran longer than its timeout of ${def.timeoutMs} ms`, { taskName: def.name }))
+}
+
+function closedFor(def: TaskDefinition): ClosedError {
+  return new ClosedError('Airlock is closed; no task can run after close()', { taskName: def.name })
+}
+
+/** What a Queued state says: how many limits the run waits on, never which (tags and keys are names). */
+function queuedMessage(limits: number): string {
+  return `waiting for a free slot of ${limits} concurrency ${limits === 1 ? 'limit' : 'limits'}`
 }
 
 /** The body's outcome, or the signal's reason as soon as it aborts; a late body rejection is absorbed by the race. */

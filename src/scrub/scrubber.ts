@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import type { KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
-import { Secret, type SecretProvider } from '../crypto/secret.js'
+import { everyResolvedSecret, Secret, type SecretProvider } from '../crypto/secret.js'
 import { describeType } from '../describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import { presets } from '../policy/presets.js'
@@ -72,7 +72,10 @@ const MASK_ONLY: WalkOptions = Object.freeze({ secretsOnly: true })
 
 /**
  * The one scrubbing engine: every string that leaves, in any channel, passes
- * through it.
+ * through it. A new scrubber starts with every secret an SDK
+ * `SecretProvider` has resolved in this process so far (too-short ones
+ * refused, without a warning), so it does not matter whether a secret was
+ * resolved before or after the scrubber (or its `Airlock`) was made.
  *
  * In each string it replaces, leftmost first (at one position the longest
  * match wins, and on a tie registered secrets win, then detectors in
@@ -135,6 +138,9 @@ export class Scrubber {
     this.#limits = { maxDepth: policy.maxDepth, maxNodes: policy.maxNodes }
     this.#walker = new Walker(this.#engine)
     this.#normalizer = new Normalizer(this.#limits)
+    // Secrets SDK providers resolved before this scrubber existed. Quietly:
+    // each too-short one was warned about when resolved, if anyone listened.
+    for (const secret of everyResolvedSecret()) this.#add(secret.reveal())
   }
 
   /** How many distinct secrets are registered. */
@@ -163,7 +169,7 @@ export class Scrubber {
       throw new InvalidArgumentError(`register expects a non-empty string or a Secret<string>, got ${found}`)
     }
     const name = options.name ?? (secret instanceof Secret ? secret.name : undefined)
-    if (value.length < this.#engine.minSecretLength) {
+    if (!this.#add(value)) {
       const which = name === undefined ? 'an unnamed secret' : `secret "${name}"`
       process.emitWarning(
         `airlock: ${which} was not registered for masking: it is shorter than scrub.minSecretLength (${this.#engine.minSecretLength})`,
@@ -171,8 +177,14 @@ export class Scrubber {
       )
       return { registered: false, reason: 'too-short' }
     }
-    this.#engine.secrets.add(value)
     return { registered: true }
+  }
+
+  /** Adds a secret value to the matcher; false when it is too short to mask safely. */
+  #add(value: string): boolean {
+    if (value.length < this.#engine.minSecretLength) return false
+    this.#engine.secrets.add(value)
+    return true
   }
 
   /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { EnvSecretProvider, FileSecretProvider, MemorySecretProvider, Secret } from '../../src/crypto/secret.js'
+import { EnvSecretProvider, FileSecretProvider, MemorySecretProvider, Secret, SecretProvider, everyResolvedSecret } from '../../src/crypto/secret.js'
 
 const value = 's3cr3t-value-9f8e7d'
 
@@ -46,6 +46,41 @@ describe('secret providers', () => {
       await expect(files.get('absent')).rejects.toMatchObject({ code: 'ERR_SECRET_NOT_FOUND' })
       await expect(files.get('../etc/passwd')).rejects.toMatchObject({ code: 'ERR_SECRET_NOT_FOUND' })
       await expect(files.get('..')).rejects.toMatchObject({ code: 'ERR_SECRET_NOT_FOUND' })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('the registry of resolved secrets', () => {
+  it('keeps each distinct value resolved by any provider once, and prints none of them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-secrets-'))
+    try {
+      const shared = 'registry-shared-5d1c9a'
+      await writeFile(join(dir, 'shared'), shared)
+      class VaultSecretProvider extends SecretProvider {
+        protected lookup(name: string): Promise<string> {
+          return Promise.resolve(`vault-${name}-77e3b1`)
+        }
+      }
+      await new EnvSecretProvider({ SHARED: shared }).get('SHARED')
+      await new FileSecretProvider(dir).get('shared')
+      await new MemorySecretProvider({ again: shared, other: 'registry-other-0b4e2f' }).get('again')
+      await new MemorySecretProvider({ other: 'registry-other-0b4e2f' }).get('other')
+      await new VaultSecretProvider().get('kv')
+      await expect(new MemorySecretProvider().get('absent')).rejects.toMatchObject({ code: 'ERR_SECRET_NOT_FOUND' })
+
+      const values = [...everyResolvedSecret()].map((s) => s.reveal())
+      expect(values.filter((v) => v === shared)).toHaveLength(1)
+      expect(values).toEqual(expect.arrayContaining([shared, 'registry-other-0b4e2f', 'vault-kv-77e3b1']))
+
+      const registry = everyResolvedSecret()
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- printing it is what is under test
+      const printed = [String(registry), JSON.stringify({ registry }), inspect(registry, { showHidden: true, depth: 10 }), inspect([...registry], { depth: 10 })]
+      for (const shown of printed) {
+        for (const value of values) expect(shown).not.toContain(value)
+      }
+      expect(printed[0]).toBe('[airlock:redacted]')
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

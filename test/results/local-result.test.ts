@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { inspect } from 'node:util'
 import { decodeProtectedHeader } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -362,5 +363,78 @@ describe('LocalResult', () => {
     const r = new LocalResult({ dir, location: 'a/' })
     expect(await rejection(r.write(1))).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
     expect(await rejection(r.read('a/.'))).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+  })
+})
+
+describe.skipIf(process.platform === 'win32')('LocalResult file modes', () => {
+  let umask: number
+  beforeEach(() => {
+    // No umask to narrow anything: whatever mode a file or directory has, the SDK set.
+    umask = process.umask(0)
+  })
+  afterEach(() => {
+    process.umask(umask)
+  })
+
+  async function modeOf(path: string): Promise<number> {
+    return (await stat(path)).mode & 0o777
+  }
+
+  it('writes results 0600 and creates their directories 0700 by default', async () => {
+    const r = new LocalResult({ dir, location: '{flowName}/{taskName}/{taskRunId}.json' })
+    const written = await r.write({ rows: 1 }, { flowName: 'etl', taskName: 'load', taskRunId: 'r1' })
+    const streamed = await r.writeStream(Readable.from([Buffer.from('raw bytes')]), { flowName: 'etl', taskName: 'load', taskRunId: 'r2' })
+    expect(await modeOf(join(dir, written.plainLocation))).toBe(0o600)
+    expect(await modeOf(join(dir, streamed.plainLocation!))).toBe(0o600)
+    for (const created of [dir, join(dir, 'etl'), join(dir, 'etl', 'load')]) expect(await modeOf(created), created).toBe(0o700)
+  })
+
+  it('gives a rewritten file 0600 again, and leaves an existing directory as it is', async () => {
+    await mkdir(join(dir, 'shared'), { recursive: true, mode: 0o755 })
+    const r = new LocalResult({ dir, location: 'shared/{taskName}/value.json' })
+    const first = await r.write(1, { taskName: 'load' })
+    const file = join(dir, first.plainLocation)
+    await chmod(file, 0o644)
+    await r.write(2, { taskName: 'load' })
+    expect(await modeOf(file)).toBe(0o600)
+    expect(await modeOf(dir)).toBe(0o755)
+    expect(await modeOf(join(dir, 'shared'))).toBe(0o755)
+    expect(await modeOf(join(dir, 'shared', 'load'))).toBe(0o700)
+  })
+
+  it('sets fileMode and dirMode exactly, whatever the umask', async () => {
+    process.umask(0o077)
+    const r = new LocalResult({ dir, location: 'group/{taskName}.json', fileMode: 0o640, dirMode: 0o750 })
+    const written = await r.write('shared with the group', { taskName: 'load' })
+    expect(await modeOf(join(dir, written.plainLocation))).toBe(0o640)
+    expect(await modeOf(dir)).toBe(0o750)
+    expect(await modeOf(join(dir, 'group'))).toBe(0o750)
+  })
+
+  it('refuses a mode that is not permission bits, drops the owner bits or is world-writable, when built', () => {
+    const bad: Record<string, unknown>[] = [
+      { fileMode: '0600' },
+      { fileMode: 1.5 },
+      { fileMode: -1 },
+      { fileMode: Number.NaN },
+      { fileMode: 0o1600 },
+      { fileMode: 0o400 },
+      { fileMode: 0o200 },
+      { fileMode: 0o606 },
+      { fileMode: 0o666 },
+      { dirMode: 0o600 },
+      { dirMode: 0o500 },
+      { dirMode: 0o777 },
+      { dirMode: 0o2700 },
+      { dirMode: null },
+    ]
+    for (const modes of bad) {
+      expect(() => new LocalResult({ dir, ...modes }), JSON.stringify(modes)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/LocalResult (fileMode|dirMode)/) as unknown }),
+      )
+    }
+    for (const modes of [{ fileMode: 0o600, dirMode: 0o700 }, { fileMode: 0o660, dirMode: 0o770 }, { fileMode: 0o644, dirMode: 0o755 }]) {
+      expect(() => new LocalResult({ dir, ...modes }), JSON.stringify(modes)).not.toThrow()
+    }
   })
 })

@@ -53,7 +53,7 @@ describe('task queues', () => {
     expect(statesOf(first?.taskRunId)).toEqual(['Pending', 'Running', 'Success'])
     expect(statesOf(second?.taskRunId)).toEqual(['Pending', 'Queued', 'Running', 'Success'])
     const queued = taskEvents(controlPlane, 'query').find((e) => e.state === 'Queued')
-    expect(queued?.message).toBe('waiting for a slot of db')
+    expect(queued?.message).toBe('waiting for a free slot of 1 concurrency limit')
     expect(queued?.result?.location).toMatch(/^alk1\./)
     expect((await localResult(ws).read(queued!.result!.location)).value).toEqual({ 0: 'select second-secret-91ab' })
     // The second started only after the first had succeeded.

@@ -33,7 +33,7 @@ describe('timeout', () => {
 
     const call = slow('https://internal.example.com/export?token=abc123secret')
     await expect(call).rejects.toBeInstanceOf(TaskTimeoutError)
-    await expect(call).rejects.toMatchObject({ code: 'ERR_TASK_TIMEOUT', message: 'task "slow" attempt 1 ran longer than its timeout of 20 ms' })
+    await expect(call).rejects.toMatchObject({ code: 'ERR_TASK_TIMEOUT', message: 'task attempt 1 ran longer than its timeout of 20 ms', taskName: 'slow' })
     expect(reason).toBeInstanceOf(TaskTimeoutError)
     const events = taskEvents(controlPlane, 'slow')
     expect(events.map((e) => e.state)).toEqual(['Pending', 'Running', 'TimedOut'])
