@@ -47,6 +47,9 @@ export {
 // scrub
 export { Scrubber, SECRET_TOO_SHORT_WARNING, type ScrubberOptions, type RegisterOptions, type RegisterResult } from './scrub/scrubber.js'
 export { scrubError, type ScrubbedError, type ScrubbedErrorNode, type ScrubErrorOptions, type ExceptionMode } from './scrub/scrub-error.js'
+export type { Normalized, NormalizedObject, ErrorNode, ErrorNodeChanges, ReferenceNode, MarkerNode } from './scrub/value-nodes.js'
+export type { WalkOptions, WalkResult, DeferredNode } from './scrub/walk.js'
+export type { PathRuleSet, PathRuleDecision } from './policy/path-rule-set.js'
 export { DETECTORS, type Detector } from './scrub/detectors.js'
 export {
   REGISTERED_SECRET_RULE,

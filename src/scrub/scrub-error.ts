@@ -115,20 +115,24 @@ interface RawError {
  * | `fingerprint` | none | none | `fingerprint`: keyed HMAC of the normalised messages and stacks (digits, hex ids, UUIDs and directories removed), so one bug groups under one value; only the first 65,536 code units of each message and stack count |
  * | `encrypted` | none | none | `token`: a ValueCipher token of the whole error (wire format below) |
  *
- * In every mode: `type` and `code` are cut to 128 and 64 characters and
- * scrubbed; `frames` reads the whole lines in the first 65,536 code units of
- * a stack; the `cause` chain and `AggregateError.errors` are followed to
- * `maxCauseDepth` levels (64 errors at most), each reported per the same
- * mode; home directories are removed from stacks; a thrown non-Error
- * (string, object, number, null) becomes type `NonError` with its scrubbed
- * JSON as message, never the raw value.
+ * The error is normalized first (see `Scrubber.normalize`), so its fields
+ * are read once and a hostile one cannot throw here. In every mode: `type`
+ * and `code` are scrubbed, then cut to 128 and 64 characters (a cut first
+ * could keep the head of a secret); `frames` reads the whole lines in the
+ * first 65,536 code units of a stack; the `cause` chain and
+ * `AggregateError.errors` are followed to `maxCauseDepth` levels (64 errors
+ * at most), each reported per the same mode; home directories are removed
+ * from stacks; a thrown non-Error (string, object, number, null) becomes
+ * type `NonError` with its scrubbed JSON as message, never the raw value,
+ * and an Error inside it is reported per the same mode (a result reference
+ * inside it is withheld).
  * `fingerprint` and `encrypted` without `keys` fall back to `type` (fail
  * closed). Reading a hostile error (throwing getters, Proxies) gives type
  * `[airlock:withheld]`, never an exception.
  *
  * Token plaintext (version 1): JSON
  * `{"v":1,"type","code"?,"message","stack"?,"causes"?:[same shape]}` with
- * registered secrets masked and home directories removed; open it with
+ * registered secrets masked (in every member) and home directories removed; open it with
  * `new ValueCipher(keys).decrypt(token)`.
  *
  * @example

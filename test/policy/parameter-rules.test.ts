@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../../src/errors.js'
 import { definePolicy } from '../../src/policy/define-policy.js'
-import { matchParameterRule, parameterGlobProblem } from '../../src/policy/parameter-rules.js'
+import { matchParameterRule, parameterRuleSet, parameterGlobProblem } from '../../src/policy/parameter-rules.js'
 
 const noEnv = { env: {} }
 
@@ -100,5 +100,35 @@ describe('parameterGlobProblem', () => {
 
   it.each(['', '.a', 'a.', 'a..b', 'a**', '***', 'a.**b'])('refuses %j', (glob) => {
     expect(parameterGlobProblem(glob)).toMatch(/^expected /)
+  })
+})
+
+describe('parameterRuleSet', () => {
+  const rules = (input: Record<string, 'allow' | 'scrub' | 'hash' | 'encrypt' | 'redact' | 'drop'>, fallback: 'scrub' | 'hash' = 'scrub') =>
+    parameterRuleSet(definePolicy({ parameters: { default: fallback, rules: input } }, { env: {} }).parameters)
+
+  it('agrees with matchParameterRule on every leaf', () => {
+    const policy = definePolicy(
+      { parameters: { default: 'hash', rules: { 'db.host': 'allow', db: 'encrypt', '**.password': 'drop', 'items.*.sku': 'allow' } } },
+      { env: {} },
+    )
+    const set = parameterRuleSet(policy.parameters)
+    for (const path of [['db', 'host'], ['db', 'port'], ['db', 'password'], ['svc', 'password'], ['items', 0, 'sku'], ['batch']]) {
+      const match = matchParameterRule(policy.parameters, path)
+      expect(set.decide(path, true), path.join('.')).toEqual({ action: match.action, rule: match.rule ?? 'parameters.default' })
+    }
+  })
+
+  it('settles a container whole only when no earlier rule could name something below it', () => {
+    expect(rules({ 'db.host': 'allow', db: 'encrypt' }).decide(['db'], false)).toBeUndefined()
+    expect(rules({ db: 'encrypt', 'db.host': 'allow' }).decide(['db'], false)).toEqual({ action: 'encrypt', rule: 'db' })
+    expect(rules({ '**.password': 'drop', db: 'encrypt' }).decide(['db'], false)).toBeUndefined()
+    expect(rules({ 'cache.*': 'drop', db: 'encrypt' }).decide(['db'], false)).toEqual({ action: 'encrypt', rule: 'db' })
+  })
+
+  it('leaves a container no rule names to be walked, and gives a leaf the default', () => {
+    const set = rules({ 'a.b': 'redact' }, 'hash')
+    expect(set.decide(['x'], false)).toBeUndefined()
+    expect(set.decide(['x'], true)).toEqual({ action: 'hash', rule: 'parameters.default' })
   })
 })
