@@ -19,6 +19,8 @@ export interface ReportFinding {
   readonly path: string
   /** Whether the key at `path` matched, rather than its value. */
   readonly part?: 'key' | 'value'
+  /** `transforms` when the match is in the entry's transform record (`path` is then `transforms[i].path` or `.rule`), not in the event. */
+  readonly field?: 'transforms'
   readonly rule: string
   readonly preview: string
 }
@@ -317,7 +319,8 @@ function findingsSection(scan: ReportScan | undefined): string {
 }
 
 function findingRow(f: ReportFinding): string {
-  const key = f.part === 'key' ? ' <span class="muted">(key)</span>' : ''
+  const key =
+    f.field === 'transforms' ? ' <span class="muted">(transform record)</span>' : f.part === 'key' ? ' <span class="muted">(key)</span>' : ''
   return `<tr data-seq="${f.seq}">${numCell(f.seq)}<td>${esc(f.channel)}</td><td><code>${esc(f.path)}</code>${key}</td><td><code>${esc(f.rule)}</code></td><td><code>${esc(f.preview.slice(0, 200))}</code></td></tr>`
 }
 
