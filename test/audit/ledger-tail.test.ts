@@ -397,6 +397,36 @@ describe('Ledger.open with a signing key: the common case', () => {
     expect(intact(await verifyLedger(path, { publicKey: keys.publicKey })).entries).toBe(4)
   })
 
+  it('finds its last checkpoint wherever the backward reads cut it', async () => {
+    // The writer reads the end of the file in 64 KiB chunks. Crash tails of
+    // sizes around that put the chunk boundary before, inside and after the
+    // checkpoint line it must find.
+    const CHUNK = 64 * 1024
+    const crashTail = async (file: string, blob: number): Promise<{ size: number; anchorStart: number; anchorEnd: number }> => {
+      path = file
+      await write(2, { signingKey: keys.privateKey }) // closing checkpoint 3
+      const anchorEnd = (await readFile(path)).length - 1
+      const anchorStart = (await readFile(path)).lastIndexOf('\n', anchorEnd - 1) + 1
+      const writer = await Ledger.open({ path, signingKey: keys.privateKey })
+      await writer.append({ ...sample(3), event: { blob: 'x'.repeat(blob) } })
+      const crashed = await readFile(path)
+      await writer.close()
+      await writeFile(path, crashed) // what a crash leaves: the entry, not the closing checkpoint
+      return { size: crashed.length, anchorStart, anchorEnd }
+    }
+    const probe = await crashTail(join(dir, 'probe.ndjson'), 1000)
+    const overhead = probe.size - probe.anchorEnd - 1 - 1000
+    const anchorLength = probe.anchorEnd - probe.anchorStart
+    let straddled = 0
+    // With a tail of CHUNK + k bytes, the first read starts k + 1 bytes after the anchor's newline.
+    for (let k = -anchorLength - 8; k <= 8; k += 11) {
+      const at = await crashTail(join(dir, `tail-${k}.ndjson`), CHUNK - overhead + k)
+      if (at.anchorStart < at.size - CHUNK && at.size - CHUNK <= at.anchorEnd) straddled++
+      expect(await refused({ path, signingKey: keys.privateKey }), `blob ${k}`).toMatchObject({ code: 'ERR_LEDGER_UNSIGNED_TAIL', seq: 4, lastSeq: 4, signedThrough: 3 })
+    }
+    expect(straddled).toBeGreaterThan(10)
+  })
+
   it('refuses adoptUnsignedTail without a signing key, and adopts nothing when nothing is unsigned', async () => {
     expect(await rejection(Ledger.open({ path, adoptUnsignedTail: true }))).toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
