@@ -68,7 +68,7 @@ export async function readTail(fd: FileHandle, path: string): Promise<LedgerTail
     const entry = checkLedgerLine(last.bytes)
     if (typeof entry !== 'string') return { seq: entry.seq, hash: entry.hash }
   }
-  // The last line parsed on its own but not in the chain's reading: still not a tail to build on.
+  // Torn or not intact: the whole file is read to name the first bad seq.
   throw await firstBreak(path, (entries) => entries + 1, 'the last line is not an intact entry')
 }
 
@@ -83,8 +83,8 @@ export async function readTail(fd: FileHandle, path: string): Promise<LedgerTail
  * vouched for by nobody yet: a writer that crashed left it, or someone who
  * could write the file but not sign edited history, re-chained it and
  * dropped the checkpoints after the edit. So this finds that checkpoint by
- * reading backwards from the end (skipping unparsed every line that cannot
- * be a checkpoint), checks that it follows the line before it, and checks
+ * reading backwards from the end (skipping, unparsed, every line that
+ * cannot be a checkpoint), checks that it follows the line before it, and checks
  * the chain after it with the same pass `verifyLedger` makes. A file that
  * ends with this key's checkpoint costs its last two lines; one this key
  * never signed is read backwards to its start, then forwards. Memory stays

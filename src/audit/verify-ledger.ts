@@ -155,11 +155,13 @@ export async function verifyLedger(path: string, options: VerifyLedgerOptions = 
   if (entries === 0) return { ok: false, empty: true, firstBadSeq: 1, reason: EMPTY_REASON, entries: 0 }
   if (verifier !== undefined) {
     if (lastCheckpoint === undefined) {
-      return fail(`none of the ${entries} entries is a signed checkpoint: the ledger was written without a signing key, or its checkpoints were cut off`)
+      return fail(
+        `none of the ${entries} entries is a signed checkpoint: the ledger was written without a signing key, its checkpoints were cut off, or its writer crashed before its first checkpoint`,
+      )
     }
     if (lastCheckpoint.seq !== entries) {
       return fail(
-        `${entries - lastCheckpoint.seq} entries after the last checkpoint (seq ${lastCheckpoint.seq}) are not covered by a signature, and a closed ledger ends with a closing checkpoint: entries after seq ${entries} may have been cut off (or the ledger is still open, or its writer crashed)`,
+        `${entries - lastCheckpoint.seq} entries after the last checkpoint (seq ${lastCheckpoint.seq}) are not covered by a signature, and a closed ledger ends with a closing checkpoint: entries after seq ${entries} may have been cut off (or the ledger is still open, or its writer crashed; once they are checked, a writer holding the key can adopt them on record with adoptUnsignedTail)`,
       )
     }
     if (!lastCheckpoint.final) {
