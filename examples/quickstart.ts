@@ -1,6 +1,7 @@
 // The quick start: a small ETL flow on embedded defaults. Results stay on
 // local disk under encrypted locations; the control plane is an NDJSON file;
-// the ledger records exactly what left; a text report sums it up.
+// the ledger records exactly what left, under signed checkpoints; a text
+// report sums it up.
 //
 //   npm run demo
 //
@@ -16,6 +17,7 @@ import {
   cacheValidators,
   definePolicy,
   formatReportText,
+  generateLedgerSigningKey,
   verifyLedger,
 } from '../src/index.js'
 
@@ -27,11 +29,21 @@ await mkdir(home, { recursive: true })
 const keys = KeyRing.generate()
 const controlPlanePath = join(home, 'control-plane.ndjson')
 const ledgerPath = join(home, 'ledger.ndjson')
+
+// The ledger signs its checkpoints. Without a signing key it would detect
+// accidental damage only: its hash chain uses no secret, so whoever can write
+// the file could edit it and recompute every hash. In production:
+// `airlock keys generate --ledger-key ledger.key.json`, the private half kept
+// with the worker, the public half (ledger.key.json.pub.json) given to auditors.
+const ledgerKeys = await generateLedgerSigningKey()
+const publicKeyPath = join(home, 'ledger.pub.json')
+await writeFile(publicKeyPath, JSON.stringify(ledgerKeys.publicKey, null, 2))
+
 const airlock = new Airlock({
   policy: definePolicy({ preset: 'balanced' }),
   keys,
   controlPlane: new FileControlPlane({ path: controlPlanePath }),
-  ledger: { path: ledgerPath },
+  ledger: { path: ledgerPath, signingKey: ledgerKeys.privateKey },
   logger: { level: 'warn' },
 })
 
@@ -76,8 +88,9 @@ await airlock.close()
 // What stayed local, and what left.
 const stayed = run.taskRuns.filter((t) => t.result !== undefined)
 const wire = (await readFile(controlPlanePath, 'utf8')).trim().split('\n')
-const verified = await verifyLedger(ledgerPath)
-const report = formatReportText(await buildLedgerReport(ledgerPath))
+// An auditor needs the public key only: the chain, every checkpoint signature, and the closing checkpoint.
+const verified = await verifyLedger(ledgerPath, { publicKey: ledgerKeys.publicKey })
+const report = formatReportText(await buildLedgerReport(ledgerPath, { publicKey: ledgerKeys.publicKey }))
 const reportPath = join(home, 'report.txt')
 await writeFile(reportPath, report)
 
@@ -92,7 +105,16 @@ for (const line of wire) {
   else if (event.failure !== undefined && event.kind === 'task-run-state') console.log(`  Failed: ${JSON.stringify(event.failure)}`)
   else if (event.kind === 'log') console.log(`  log: ${event.msg}`)
 }
-console.log(`\nledger ${relative('.', ledgerPath)}: ${verified.ok ? `intact, ${verified.entries} entries` : `NOT intact at seq ${verified.firstBadSeq}`}`)
+console.log(
+  `\nledger ${relative('.', ledgerPath)}: ${
+    verified.ok
+      ? `intact, ${verified.entries} entries, ${verified.checkpoints} signed checkpoint(s) verified with ${relative('.', publicKeyPath)}`
+      : verified.empty
+        ? 'empty'
+        : `NOT intact at seq ${verified.firstBadSeq}: ${verified.reason}`
+  }`,
+)
 console.log(`\n${report.trimEnd()}\n`)
 console.log(`audit report: ${relative('.', reportPath)}`)
-console.log(`verify it yourself: npx tsx src/cli/main.ts audit verify ${relative('.', ledgerPath)}`)
+console.log(`verify it yourself: npx tsx src/cli/main.ts audit verify ${relative('.', ledgerPath)} --public-key ${relative('.', publicKeyPath)}`)
+if (!verified.ok) process.exitCode = 1

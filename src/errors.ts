@@ -405,6 +405,47 @@ export class LedgerTamperedError extends AirlockError {
   }
 }
 
+/**
+ * A ledger opened with a signing key ends in entries no checkpoint of that
+ * key covers, and the writer was not asked to adopt them. Signing on top
+ * would vouch for entries nobody vouched for: its writer stopped without
+ * `close()` (a crash), or someone who could write the file but not sign
+ * edited history, recomputed the hashes and removed the checkpoints after
+ * the edit. Their chain is intact (a broken one is a {@link LedgerTamperedError}).
+ * `seq` is the first of them; `lastSeq` the last. To recover, check them,
+ * then open with `adoptUnsignedTail: true`: a signed checkpoint records
+ * them as adopted, and every audit report shows it.
+ *
+ * @example
+ * ```ts
+ * await Ledger.open({ path: 'audit/ledger.ndjson', signingKey })   // its last writer crashed: throws LedgerUnsignedTailError (ERR_LEDGER_UNSIGNED_TAIL)
+ * // err.seq, err.lastSeq: the entries no checkpoint of this key covers; err.signedThrough: the last one covered (0: none)
+ * ```
+ */
+export class LedgerUnsignedTailError extends AirlockError {
+  static override readonly code = 'ERR_LEDGER_UNSIGNED_TAIL'
+  /** The first entry no checkpoint of the signing key covers. */
+  readonly seq: number
+  /** The last entry of the file. */
+  readonly lastSeq: number
+  /** The last entry a checkpoint of the signing key covers; 0 when the key signed none in this file. */
+  readonly signedThrough: number
+  constructor(path: string, unsigned: { from: number; to: number }, signedThrough: number) {
+    const { from, to } = unsigned
+    const which = from === to ? `entry seq ${from} is` : `entries seq ${from} to ${to} are`
+    const last = signedThrough === 0 ? 'this signing key signed no checkpoint in the file' : `the last checkpoint this signing key signed is seq ${signedThrough}`
+    super(
+      `ledger ${path}: ${which} not covered by a checkpoint of this signing key (${last}), so the writer will not sign on top of ${from === to ? 'it' : 'them'}. ` +
+        'A writer that stopped without close() (a crash) leaves such entries; so does an edit of the file that recomputed its hashes and removed the checkpoints after it. ' +
+        `Their hash chain is intact. To recover: verify the file (airlock audit verify) and check that ${from === to ? 'the entry is' : 'they are'} what was sent (airlock audit report), ` +
+        'then open the ledger with adoptUnsignedTail: true, which records the adopted entries in a signed checkpoint that every audit shows.',
+    )
+    this.seq = from
+    this.lastSeq = to
+    this.signedThrough = signedThrough
+  }
+}
+
 // ---------------------------------------------------------------- runtime
 
 /**

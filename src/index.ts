@@ -87,7 +87,8 @@ export type { ShippedRecord, ShipRecord } from './logging/shipped-record.js'
 
 // audit
 export { Ledger, type LedgerOptions, type LedgerEventInput, type LedgerDeliveryInput, type LedgerAppendResult } from './audit/ledger.js'
-export { verifyLedger, type VerifyLedgerOptions, type VerifyLedgerResult } from './audit/verify-ledger.js'
+export { verifyLedger, ADOPTED_LIST_LIMIT, type VerifyLedgerOptions, type VerifyLedgerResult } from './audit/verify-ledger.js'
+export type { LedgerAdoption } from './audit/ledger-checkpoint.js'
 export { buildLedgerReport, formatReportText, type LedgerReport, type LedgerReportOptions } from './audit/ledger-report.js'
 export { formatReportHtml, HTML_REPORT_CSP, type HtmlReportOptions, type ReportFinding, type ReportScan } from './audit/html-report.js'
 export type { LedgerTimeline } from './audit/ledger-timeline.js'

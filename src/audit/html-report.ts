@@ -1,3 +1,4 @@
+import { describeAdoption, type LedgerAdoption } from './ledger-checkpoint.js'
 import { escapeControl } from './ledger-entry.js'
 import { REPORT_LIST_LIMIT, type DeliveryFailureSummary, type LedgerReport, type WithheldSummary } from './ledger-report.js'
 import type { LedgerTimeline } from './ledger-timeline.js'
@@ -18,6 +19,8 @@ export interface ReportFinding {
   readonly path: string
   /** Whether the key at `path` matched, rather than its value. */
   readonly part?: 'key' | 'value'
+  /** `transforms` when the match is in the entry's transform record (`path` is then `transforms[i].path` or `.rule`), not in the event. */
+  readonly field?: 'transforms'
   readonly rule: string
   readonly preview: string
 }
@@ -127,6 +130,14 @@ function header(report: LedgerReport, generatedAt: Date | undefined): string {
 
 function verification(report: LedgerReport): string {
   const v = report.verified
+  if (!v.ok && v.empty) {
+    return (
+      `<section id="verification" class="banner bad" data-testid="verified" data-verified="false" data-status="empty" role="alert">` +
+      `<h2>Ledger empty</h2>` +
+      `<p>The ledger holds no entries, so it shows nothing about what was sent. A ledger cut down to nothing looks the same: an empty file is not evidence.</p>` +
+      `</section>\n`
+    )
+  }
   if (!v.ok) {
     return (
       `<section id="verification" class="banner bad" data-testid="verified" data-verified="false" role="alert">` +
@@ -144,7 +155,19 @@ function verification(report: LedgerReport): string {
     `<h2>Ledger verified: intact</h2>` +
     `<p><span data-testid="verified-entries">${v.entries}</span> entries, hash chain unbroken; head <code>${esc(v.head)}</code></p>` +
     signatures +
+    // Built by hand, a report from before adoptions existed has none.
+    adoptions(v.adopted ?? [], v.adoptions ?? 0) +
     `</section>\n`
+  )
+}
+
+function adoptions(adopted: readonly LedgerAdoption[], total: number): string {
+  if (total === 0) return ''
+  const items = adopted.map((a) => `<li data-seq="${a.bySeq}">${esc(describeAdoption(a))}</li>`).join('')
+  const more = total > adopted.length ? `<li>and ${count(total - adopted.length)} more</li>` : ''
+  return (
+    `<div class="note warn" data-testid="adopted"><p>Adopted entries: a writer stopped without closing the ledger (or the file was edited), and a later writer holding the signing key checked their hash chain and signed them. Their signature is the adopter's, not their writer's.</p>` +
+    `<ul>${items}${more}</ul></div>`
   )
 }
 
@@ -296,7 +319,8 @@ function findingsSection(scan: ReportScan | undefined): string {
 }
 
 function findingRow(f: ReportFinding): string {
-  const key = f.part === 'key' ? ' <span class="muted">(key)</span>' : ''
+  const key =
+    f.field === 'transforms' ? ' <span class="muted">(transform record)</span>' : f.part === 'key' ? ' <span class="muted">(key)</span>' : ''
   return `<tr data-seq="${f.seq}">${numCell(f.seq)}<td>${esc(f.channel)}</td><td><code>${esc(f.path)}</code>${key}</td><td><code>${esc(f.rule)}</code></td><td><code>${esc(f.preview.slice(0, 200))}</code></td></tr>`
 }
 

@@ -49,6 +49,17 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 const MAX_PATH_LENGTH = 1024
 const MAX_RULE_LENGTH = 256
 const MAX_JWS_LENGTH = 4096
+/**
+ * The longest checkpoint line: its JWS at most, with room for the other
+ * members. A writer looking for its last checkpoint skips longer lines
+ * unread. Internal to src/audit.
+ *
+ * @example
+ * ```ts
+ * if (line.length <= MAX_CHECKPOINT_LINE_BYTES) checkLedgerLine(line)
+ * ```
+ */
+export const MAX_CHECKPOINT_LINE_BYTES = MAX_JWS_LENGTH + 1024
 const isoDateTime = z.iso.datetime()
 // zod checks an ISO datetime with this one pattern; the hand-written check uses it too.
 const ISO_DATETIME = isoDateTime.def.pattern!
@@ -182,7 +193,10 @@ export type LedgerDeliveryError = z.infer<typeof ledgerDeliveryErrorSchema>
  * the RFC 7638 thumbprint of the public key) whose payload is the canonical
  * JSON `{"final":bool,"head":<prev>,"seq":<seq - 1>,"v":1}`: it signs the
  * chain up to the entry before it. `final` is true for the checkpoint
- * `close()` writes.
+ * `close()` writes. A checkpoint that adopts entries its writer left
+ * unsigned (`adoptUnsignedTail` of `Ledger.open`) has payload v2,
+ * `{"adopted":{"from":<first adopted seq>,"to":<seq - 1>},"final":false,"head":…,"seq":…,"v":2}`;
+ * v1 checkpoints stay as they are, and verify as before.
  *
  * @example
  * The first line of a ledger, written by an `Airlock` (balanced preset) that
@@ -370,6 +384,23 @@ export function hashCutOf(line: Buffer): number {
   if (cut + HASH_CUT > line.length) return -1
   const digest = newSha256().update(line.subarray(0, cut)).update(line.subarray(cut + HASH_CUT)).digest('hex')
   return digest === line.toString('latin1', hex, hex + HASH_HEX) ? cut : -1
+}
+
+/**
+ * Whether a line could be a checkpoint, judged from its length and first
+ * bytes alone: a checkpoint's canonical form starts with its `hash` member,
+ * while events and deliveries have keys that sort before it (`channel`,
+ * `eventIds`). Lets a reader skip every other
+ * line without parsing it; {@link checkLedgerLine} still decides. Internal
+ * to src/audit.
+ *
+ * @example
+ * ```ts
+ * if (mayBeCheckpoint(line)) checkLedgerLine(line)
+ * ```
+ */
+export function mayBeCheckpoint(line: Buffer): boolean {
+  return line.length <= MAX_CHECKPOINT_LINE_BYTES && bytesAt(line, 0, CHECKPOINT_HASH_MEMBER)
 }
 
 // hashCutOf also runs from its source text on LineHashWorker's thread, where

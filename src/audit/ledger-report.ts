@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../canonical-json.js'
+import { describeAdoption } from './ledger-checkpoint.js'
 import { escapeControl, type LedgerDeliveryError, type LedgerEntry } from './ledger-entry.js'
 import { TimelineTally, type LedgerTimeline } from './ledger-timeline.js'
 import { verifyLedger, type VerifyLedgerOptions, type VerifyLedgerResult } from './verify-ledger.js'
@@ -134,8 +135,14 @@ export function formatReportText(report: LedgerReport): string {
   if (v.ok) {
     out.push(
       `verified:    intact, ${v.entries} entries, head ${v.head}`,
-      `signatures:  ${v.signaturesChecked ? `${v.checkpoints} checkpoint${v.checkpoints === 1 ? '' : 's'} verified; the ledger ends with its closing checkpoint` : `not checked (no public key): truncation of the end cannot be detected`}`,
+      `signatures:  ${v.signaturesChecked ? `${v.checkpoints} checkpoint${v.checkpoints === 1 ? '' : 's'} verified; the ledger ends with its closing checkpoint` : `not checked (no public key): an edit with recomputed hashes, or truncation of the end, cannot be detected`}`,
     )
+    // Built by hand, a report from before adoptions existed has none.
+    const adopted = v.adopted ?? []
+    adopted.forEach((a, i) => out.push(`${i === 0 ? 'adopted:    ' : '            '} ${describeAdoption(a)}`))
+    if ((v.adoptions ?? 0) > adopted.length) out.push(`             ... and ${v.adoptions - adopted.length} more adoptions`)
+  } else if (v.empty) {
+    out.push('verified:    EMPTY: the ledger holds no entries, so it shows nothing about what was sent')
   } else {
     out.push(`verified:    NOT INTACT at seq ${v.firstBadSeq}: ${v.reason}`, `             counts below cover seq 1 to ${v.entries} only`)
   }

@@ -2,21 +2,17 @@ import { open as openFile, mkdir, type FileHandle } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { inspect } from 'node:util'
 import type { KeyObject } from 'node:crypto'
-import { CompactSign } from 'jose'
 import { z } from 'zod'
 import { CanonicalText, canonicalJson, type JsonObject } from '../canonical-json.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { syncDirectory } from '../durable-file.js'
-import { ClosedError, InvalidArgumentError, LedgerTamperedError, StorageError } from '../errors.js'
+import { ClosedError, InvalidArgumentError, LedgerTamperedError, LedgerUnsignedTailError, StorageError } from '../errors.js'
+import { signCheckpoint, type LedgerAdoption } from './ledger-checkpoint.js'
 import {
-  CHECKPOINT_TYP,
-  GENESIS_HASH,
   LEDGER_FORMAT_VERSION,
   MAX_EVENT_BYTES,
-  MAX_LINE_BYTES,
   ledgerDeliveryEntrySchema,
   ledgerEventEntrySchema,
-  parseLedgerLine,
   sha256Hex,
   type LedgerDeliveryError,
   type LedgerDeliveryStatus,
@@ -24,7 +20,7 @@ import {
   type LedgerTransform,
 } from './ledger-entry.js'
 import { toSigningKey, type LedgerKeyInput } from './ledger-signing-key.js'
-import { verifyLedger } from './verify-ledger.js'
+import { readSignedTail, readTail, type LedgerTail } from './ledger-tail.js'
 
 /**
  * Options of {@link Ledger.open}.
@@ -43,6 +39,19 @@ export interface LedgerOptions {
   signingKey?: LedgerKeyInput
   /** Sign a checkpoint after this many entries. Needs `signingKey`. Without it, only `close()` signs. */
   checkpointEvery?: number
+  /**
+   * What to do with entries at the end of the file that no checkpoint of
+   * `signingKey` covers: left by a writer that stopped without `close()`, or
+   * by an edit that re-chained history and removed checkpoints. By default
+   * (`false`) `open` refuses them with {@link LedgerUnsignedTailError}. With
+   * `true`, once their hash chain is checked, it signs a checkpoint that
+   * records them as adopted (`{from, to}`), which `verifyLedger` and every
+   * audit report list. A broken chain is never adopted. Set it for one
+   * `open`, after checking the entries (`airlock audit verify`, `airlock
+   * audit report`), not as a standing setting: it would adopt an edit as
+   * readily as a crash. Needs `signingKey`.
+   */
+  adoptUnsignedTail?: boolean
 }
 
 /**
@@ -106,16 +115,16 @@ const optionsSchema = z.strictObject({
   path: z.string().min(1),
   signingKey: z.unknown().optional(),
   checkpointEvery: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  adoptUnsignedTail: z.boolean().optional(),
 })
-
-const TAIL_CHUNK_BYTES = 64 * 1024
-const NEWLINE = 0x0a
 
 /** An entry waiting for the next group commit. `body` lacks `prev` and `hash`, which the commit fills in order. */
 interface Pending {
   seq: number
   body: Record<string, unknown>
   final: boolean
+  /** For an adopting checkpoint: the entries it adopts. */
+  adopted: { from: number; to: number } | undefined
   resolve: (result: LedgerAppendResult) => void
   reject: (err: unknown) => void
 }
@@ -144,11 +153,16 @@ const openPaths = new Set<string>()
  * append an event as `queued` and await it before sending, then record the
  * outcome with {@link Ledger.appendDelivery}.
  *
- * With a signing key, a checkpoint signs the chain as this writer found it,
- * and `open` reads only the last line. A file rewritten while no writer had it
- * open would be signed over: verify it with the public key before reopening a
- * ledger whose storage you do not trust. One writer per file; a second
- * `open` of the same path in this process is refused.
+ * With a signing key, `open` signs over nothing its key has not signed
+ * before: it finds the last checkpoint that key signed and checks the chain
+ * from there to the end. Entries after it (a crashed writer's, or an edited
+ * and re-chained history's) are refused with {@link LedgerUnsignedTailError},
+ * unless `adoptUnsignedTail` asks to adopt them in a signed, recorded
+ * checkpoint. A file that ends with the key's closing checkpoint costs two
+ * lines to check. Without a signing key nothing is signed, and `open` reads
+ * only the last line: such a ledger detects accidental damage, not edits.
+ * One writer per file; a second `open` of the same path in this process is
+ * refused.
  *
  * @example
  * ```ts
@@ -172,6 +186,12 @@ const openPaths = new Set<string>()
 export class Ledger {
   /** The absolute path of the file. */
   readonly path: string
+  /**
+   * The entries this writer adopted when it opened (`adoptUnsignedTail`),
+   * and the seq of the checkpoint that records it; undefined when it adopted
+   * none.
+   */
+  readonly adopted: LedgerAdoption | undefined
   readonly #fd: FileHandle
   readonly #signer: { key: KeyObject; kid: string } | undefined
   readonly #checkpointEvery: number | undefined
@@ -186,9 +206,10 @@ export class Ledger {
   private constructor(
     path: string,
     fd: FileHandle,
-    tail: { seq: number; hash: string },
+    tail: LedgerTail,
     signer: { key: KeyObject; kid: string } | undefined,
     checkpointEvery: number | undefined,
+    adopting: { from: number; to: number } | undefined,
   ) {
     this.path = path
     this.#fd = fd
@@ -196,22 +217,34 @@ export class Ledger {
     this.#head = tail.hash
     this.#signer = signer
     this.#checkpointEvery = checkpointEvery
+    this.adopted = adopting === undefined ? undefined : { ...adopting, bySeq: tail.seq + 1 }
   }
 
   /**
    * Opens (or creates) a ledger. An existing file is continued from its last
-   * entry; only the tail is read. Parent directories are created, and the
-   * file is created with mode 0600.
+   * entry. Without a signing key only the last line is read; with one, the
+   * entries after the key's last checkpoint are checked too (see the class
+   * comment), and with `adoptUnsignedTail` those no checkpoint of the key
+   * covers are adopted in a signed checkpoint, written before `open`
+   * resolves. Parent directories are created, and the file is created with
+   * mode 0600.
    *
    * @throws {InvalidArgumentError} on bad options, a key that is not Ed25519,
    *   or a path this process already has open.
-   * @throws {LedgerTamperedError} when the last line is torn or not intact;
-   *   `seq` names the first bad entry.
-   * @throws {StorageError} when the file cannot be created or read.
+   * @throws {LedgerTamperedError} when the last line is torn or not intact,
+   *   or, with a signing key, the chain after the key's last checkpoint is
+   *   broken; `seq` names the first bad entry.
+   * @throws {LedgerUnsignedTailError} with a signing key, when entries no
+   *   checkpoint of the key covers end the file and `adoptUnsignedTail` is
+   *   not set; `seq` names the first of them.
+   * @throws {StorageError} when the file cannot be created, read or written.
    *
    * @example
    * ```ts
    * const ledger = await Ledger.open({ path: 'audit/ledger.ndjson', signingKey: privateJwk, checkpointEvery: 10_000 })
+   * // after a crash, and once `airlock audit verify` and `airlock audit report` say the entries are as sent:
+   * const resumed = await Ledger.open({ path: 'audit/ledger.ndjson', signingKey: privateJwk, adoptUnsignedTail: true })
+   * resumed.adopted   // { from: 42, to: 57, bySeq: 58 }, or undefined when there was nothing to adopt
    * ```
    */
   static async open(options: LedgerOptions): Promise<Ledger> {
@@ -220,9 +253,12 @@ export class Ledger {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
       throw new InvalidArgumentError(`Ledger.open options are invalid: ${problems.join('; ')}`)
     }
-    const { checkpointEvery } = parsed.data
+    const { checkpointEvery, adoptUnsignedTail = false } = parsed.data
     if (checkpointEvery !== undefined && options.signingKey === undefined) {
       throw new InvalidArgumentError('checkpointEvery needs a signingKey: unsigned checkpoints would prove nothing')
+    }
+    if (adoptUnsignedTail && options.signingKey === undefined) {
+      throw new InvalidArgumentError('adoptUnsignedTail needs a signingKey: adopting entries means signing a checkpoint over them')
     }
     const signer = options.signingKey === undefined ? undefined : await toSigningKey(options.signingKey)
     const path = resolve(parsed.data.path)
@@ -234,12 +270,16 @@ export class Ledger {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 })
       fd = await openFile(path, 'a+', 0o600)
       await syncDirectory(dirname(path))
-      const tail = await readTail(fd, path)
-      return new Ledger(path, fd, tail, signer, checkpointEvery)
+      if (signer === undefined) return new Ledger(path, fd, await readTail(fd, path), undefined, checkpointEvery, undefined)
+      const tail = await readSignedTail(fd, path, signer)
+      if (tail.unsigned !== undefined && !adoptUnsignedTail) throw new LedgerUnsignedTailError(path, tail.unsigned, tail.signedThrough)
+      const ledger = new Ledger(path, fd, tail, signer, checkpointEvery, tail.unsigned)
+      if (ledger.adopted !== undefined) await ledger.#adopt(ledger.adopted)
+      return ledger
     } catch (err) {
       openPaths.delete(path)
       await fd?.close()
-      if (err instanceof LedgerTamperedError) throw err
+      if (err instanceof LedgerTamperedError || err instanceof LedgerUnsignedTailError) throw err
       throw ioError(`cannot open the ledger ${path}`, err)
     }
   }
@@ -328,7 +368,7 @@ export class Ledger {
   }
 
   #enqueue(body: Record<string, unknown>): Promise<LedgerAppendResult> {
-    const promise = this.#push(body, false)
+    const promise = this.#push(body, false, undefined)
     if (this.#signer !== undefined && this.#checkpointEvery !== undefined) {
       if (++this.#sinceCheckpoint >= this.#checkpointEvery) this.#enqueueCheckpoint(false)
     }
@@ -338,16 +378,30 @@ export class Ledger {
   #enqueueCheckpoint(final: boolean): void {
     this.#sinceCheckpoint = 0
     // Nobody awaits a checkpoint; if it fails, #failure rejects what follows.
-    this.#push({ kind: 'checkpoint' }, final).catch(() => {})
+    this.#push({ kind: 'checkpoint' }, final, undefined).catch(() => {})
   }
 
-  #push(body: Record<string, unknown>, final: boolean): Promise<LedgerAppendResult> {
+  /**
+   * Signs the checkpoint that adopts `from`..`to`, the entries just before it,
+   * and waits until it is on disk: once `open` resolves, the adoption is on
+   * record. A process warning says so too, for whoever reads the logs.
+   */
+  async #adopt({ from, to, bySeq }: LedgerAdoption): Promise<void> {
+    await this.#push({ kind: 'checkpoint' }, false, { from, to })
+    const which = from === to ? `entry ${from}` : `entries ${from} to ${to}`
+    process.emitWarning(
+      `airlock ledger ${this.path}: adopted ${which}, which no checkpoint of this signing key covered, in the signed checkpoint at seq ${bySeq}`,
+      { code: 'AIRLOCK_LEDGER_ADOPTED' },
+    )
+  }
+
+  #push(body: Record<string, unknown>, final: boolean, adopted: { from: number; to: number } | undefined): Promise<LedgerAppendResult> {
     const seq = ++this.#seq
     body.v = LEDGER_FORMAT_VERSION
     body.seq = seq
     body.time = new Date().toISOString()
     return new Promise((resolve, reject) => {
-      this.#pending.push({ seq, body, final, resolve, reject })
+      this.#pending.push({ seq, body, final, adopted, resolve, reject })
       this.#committing ??= this.#commitLoop()
     })
   }
@@ -379,7 +433,9 @@ export class Ledger {
     for (const item of batch) {
       const body = item.body
       body.prev = this.#head
-      if (body.kind === 'checkpoint') body.jws = await this.#sign(item.seq - 1, this.#head, item.final)
+      if (body.kind === 'checkpoint') {
+        body.jws = await signCheckpoint(this.#signer!, { seq: item.seq - 1, head: this.#head, final: item.final, adopted: item.adopted })
+      }
       const hash = sha256Hex(canonicalJson(body))
       body.hash = hash
       lines.push(canonicalJson(body) + '\n')
@@ -396,14 +452,6 @@ export class Ledger {
     for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ seq: batch[i]!.seq, hash: hashes[i]! })
   }
 
-  #sign(seq: number, head: string, final: boolean): Promise<string> {
-    const signer = this.#signer!
-    const payload = canonicalJson({ final, head, seq, v: LEDGER_FORMAT_VERSION })
-    return new CompactSign(Buffer.from(payload, 'utf8'))
-      .setProtectedHeader({ alg: 'EdDSA', typ: CHECKPOINT_TYP, kid: signer.kid })
-      .sign(signer.key)
-  }
-
   async #finish(): Promise<void> {
     while (this.#committing !== undefined) await this.#committing
     openPaths.delete(this.path)
@@ -413,61 +461,6 @@ export class Ledger {
       this.#failure ??= ioError(`closing the ledger ${this.path} failed`, err)
     }
     if (this.#failure !== undefined) throw this.#failure
-  }
-}
-
-/**
- * The last entry's seq and hash, read from the end of the file. A fast path:
- * when the tail is anything but one intact, newline-terminated line, the
- * whole file is verified to name the first bad seq.
- */
-async function readTail(fd: FileHandle, path: string): Promise<{ seq: number; hash: string }> {
-  const { size } = await fd.stat()
-  if (size === 0) return { seq: 0, hash: GENESIS_HASH }
-  const line = await lastLine(fd, size)
-  if (line !== undefined) {
-    const parsed = parseLedgerLine(line)
-    if (parsed.ok) return { seq: parsed.entry.seq, hash: parsed.entry.hash }
-  }
-  const result = await verifyLedger(path)
-  if (!result.ok) throw new LedgerTamperedError(result.firstBadSeq, result.reason)
-  // The last line parsed on its own but not in the chain's reading: still not a tail to build on.
-  throw new LedgerTamperedError(result.entries + 1, 'the last line is not an intact entry')
-}
-
-/**
- * The last line without its `\n`, or `undefined` when the file does not end
- * in `\n` (a torn write) or the line is longer than any the writer makes.
- * Reads backwards in chunks, so only the last line is held in memory.
- */
-async function lastLine(fd: FileHandle, size: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = []
-  let held = 0
-  let position = size
-  while (position > 0) {
-    const length = Math.min(TAIL_CHUNK_BYTES, position)
-    position -= length
-    let chunk = Buffer.alloc(length)
-    await readFully(fd, chunk, position)
-    if (position + length === size) {
-      if (chunk[length - 1] !== NEWLINE) return undefined
-      chunk = chunk.subarray(0, length - 1)
-    }
-    const start = chunk.lastIndexOf(NEWLINE)
-    chunks.unshift(start === -1 ? chunk : chunk.subarray(start + 1))
-    held += chunks[0]!.length
-    if (held > MAX_LINE_BYTES) return undefined
-    if (start !== -1) break
-  }
-  return Buffer.concat(chunks)
-}
-
-async function readFully(fd: FileHandle, into: Buffer, position: number): Promise<void> {
-  let offset = 0
-  while (offset < into.length) {
-    const { bytesRead } = await fd.read(into, offset, into.length - offset, position + offset)
-    if (bytesRead === 0) throw new StorageError('the ledger file shrank while its tail was read')
-    offset += bytesRead
   }
 }
 

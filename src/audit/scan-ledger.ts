@@ -41,12 +41,20 @@ export const SCAN_FINDING_LIMIT = 10_000
  * `registered-secret`, `sensitive-key`, or `canary` with the canary's index
  * in `canary`) and a masked `preview` of what matched: never the value.
  *
+ * A finding in the entry's record of transforms rather than in the event
+ * has `field: 'transforms'`, and its `path` names the member that matched:
+ * `transforms[3].path` or `transforms[3].rule`. Those never reached the
+ * control plane, but the ledger must not hold an original value anywhere
+ * (DESIGN.md, invariant 3), and a transform path is built from the event's
+ * keys, which can themselves be sensitive (an email used as a map key).
+ *
  * @example
  * ```ts
- * const finding: LeakFinding = {
+ * const inEvent: LeakFinding = {
  *   seq: 12, channel: 'logs', eventId: '5b1f…', eventKind: 'log',
  *   path: 'fields.note', part: 'value', rule: 'github-token', preview: 'gh********yz',
  * }
+ * const inTransforms: LeakFinding = { ...inEvent, field: 'transforms', path: 'transforms[0].path', rule: 'email', preview: 'a********m' }
  * ```
  */
 export interface LeakFinding {
@@ -55,6 +63,8 @@ export interface LeakFinding {
   readonly eventId: string
   /** The event's `kind` (`log`, `parameters`, `task-run-state`, ...), when it has one. */
   readonly eventKind: string
+  /** Absent for a finding in the event as sent; `transforms` for one in the entry's transform record. */
+  readonly field?: 'transforms'
   readonly path: string
   readonly part: 'key' | 'value'
   readonly rule: string
@@ -87,7 +97,8 @@ export interface LedgerScanResult {
  * streaming pass), then read {@link LedgerLeakScanner.result}. Only `event`
  * entries are scanned, whatever their status (sent, queued, failed or
  * withheld: each is what did or may reach the control plane); delivery and
- * checkpoint entries carry no event.
+ * checkpoint entries carry no event. In each, the event is scanned, and so
+ * is the `path` and `rule` of every transform recorded with it.
  *
  * @example
  * ```ts
@@ -112,14 +123,29 @@ export class LedgerLeakScanner {
   add(entry: LedgerEntry): void {
     if (entry.kind !== 'event') return
     this.#events++
-    const found = scanEvent(entry.event, this.#matcher)
-    if (found.length === 0) return
-    this.#total += found.length
     const eventKind = typeof entry.event.kind === 'string' ? entry.event.kind : ''
-    for (const f of found) {
-      if (this.#findings.length >= SCAN_FINDING_LIMIT) return
-      this.#findings.push({ seq: entry.seq, channel: entry.channel, eventId: entry.eventId, eventKind, ...f })
+    const where = { seq: entry.seq, channel: entry.channel, eventId: entry.eventId, eventKind }
+    for (const f of scanEvent(entry.event, this.#matcher)) this.#add({ ...where, ...f })
+    const { transforms } = entry
+    for (let i = 0; i < transforms.length; i++) {
+      const t = transforms[i]!
+      this.#scanMember(where, `transforms[${i}].path`, t.path)
+      this.#scanMember(where, `transforms[${i}].rule`, t.rule)
     }
+  }
+
+  // A transform's path or rule is one string, scanned whole: a key in a path that
+  // matches is a finding of the path, as a value in an event is of its member.
+  #scanMember(where: Pick<LeakFinding, 'seq' | 'channel' | 'eventId' | 'eventKind'>, path: string, text: string): void {
+    for (const m of this.#matcher.scan(text)) {
+      const finding = { ...where, field: 'transforms' as const, path, part: 'value' as const, rule: m.rule, preview: maskPreview(text.slice(m.start, m.end)) }
+      this.#add(m.canary === undefined ? finding : { ...finding, canary: m.canary })
+    }
+  }
+
+  #add(finding: LeakFinding): void {
+    this.#total++
+    if (this.#findings.length < SCAN_FINDING_LIMIT) this.#findings.push(finding)
   }
 
   /** The findings so far, with the ledger's verification. */
@@ -134,8 +160,9 @@ export class LedgerLeakScanner {
  * key and string value, with every built-in detector (whatever the policy
  * said), values under sensitive key names, and the given canaries and
  * registered secrets (see `LeakMatcher` for what counts, and what SDK output
- * is never flagged). Memory is bounded by {@link SCAN_FINDING_LIMIT}, not by
- * the ledger's size.
+ * is never flagged); and the path and rule of every transform recorded with
+ * it. Memory is bounded by {@link SCAN_FINDING_LIMIT}, not by the ledger's
+ * size. An empty ledger has nothing to scan: `verified.empty` says so.
  *
  * @throws {StorageError} when the file cannot be read.
  * @throws {InvalidArgumentError} when a canary or registered secret is not a string of 5 characters or more.

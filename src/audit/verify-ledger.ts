@@ -1,17 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises'
-import type { KeyObject } from 'node:crypto'
-import { compactVerify, decodeProtectedHeader } from 'jose'
-import { z } from 'zod'
 import { StorageError } from '../errors.js'
-import {
-  GENESIS_HASH,
-  LEDGER_FORMAT_VERSION,
-  CHECKPOINT_TYP,
-  MAX_LINE_BYTES,
-  checkLedgerLine,
-  type LedgerCheckpointEntry,
-  type LedgerEntry,
-} from './ledger-entry.js'
+import { GENESIS_HASH, MAX_LINE_BYTES, checkLedgerLine, type LedgerEntry } from './ledger-entry.js'
+import { checkCheckpoint, type CheckpointVerifier, type LedgerAdoption } from './ledger-checkpoint.js'
 import { ledgerKeyId, toVerifyKey, type LedgerKeyInput } from './ledger-signing-key.js'
 import { LineHashWorker } from './line-hash-worker.js'
 
@@ -29,7 +19,7 @@ export interface VerifyLedgerOptions {
    * The Ed25519 public key that signed the checkpoints. With it, every
    * checkpoint's signature is checked and the ledger must end with the
    * closing checkpoint; without it, truncation of whole trailing lines cannot
-   * be detected.
+   * be detected, nor a ledger rewritten with fresh hashes.
    */
   publicKey?: LedgerKeyInput
   /** Called with the number of entries checked so far, every {@link PROGRESS_EVERY} entries. */
@@ -42,13 +32,18 @@ export interface VerifyLedgerOptions {
 }
 
 /**
- * What {@link verifyLedger} found.
+ * What {@link verifyLedger} found: intact, empty, or broken at `firstBadSeq`.
+ * Only an intact ledger has `ok: true`; an empty file is not evidence of
+ * anything, so it is `ok: false` with `empty: true`.
  *
  * @example
  * ```ts
- * const result: VerifyLedgerResult = await verifyLedger('audit/ledger.ndjson')
- * if (!result.ok) throw new LedgerTamperedError(result.firstBadSeq, result.reason)
- * console.log(`${result.entries} entries, head ${result.head}`)
+ * const result: VerifyLedgerResult = await verifyLedger('audit/ledger.ndjson', { publicKey })
+ * if (result.ok) {
+ *   console.log(`${result.entries} entries, head ${result.head}`)
+ *   for (const a of result.adopted) console.log(`entries ${a.from}–${a.to} were not signed by their writer; adopted at seq ${a.bySeq}`)
+ * } else if (result.empty) console.log('the ledger is empty')
+ * else throw new LedgerTamperedError(result.firstBadSeq, result.reason)
  * ```
  */
 export type VerifyLedgerResult =
@@ -56,15 +51,26 @@ export type VerifyLedgerResult =
       ok: true
       /** Number of entries (lines), checkpoints included; also the last seq. */
       entries: number
-      /** The last entry's hash: {@link GENESIS_HASH} for an empty ledger. */
+      /** The last entry's hash. */
       head: string
       /** Number of checkpoint entries. */
       checkpoints: number
       /** Whether checkpoint signatures were checked (a public key was given). */
       signaturesChecked: boolean
+      /**
+       * The first {@link ADOPTED_LIST_LIMIT} stretches of entries a later
+       * writer adopted (see {@link LedgerAdoption}), in ledger order; none
+       * for a ledger every writer closed. Read from the checkpoints'
+       * payloads: with `signaturesChecked`, signed by the key.
+       */
+      adopted: LedgerAdoption[]
+      /** Number of adopting checkpoints: at least `adopted.length`. */
+      adoptions: number
     }
   | {
       ok: false
+      /** True for a file with no entries at all; then `firstBadSeq` is 1 and `entries` 0. */
+      empty: boolean
       /** The seq the first failing line should have had; also its line number. */
       firstBadSeq: number
       /** What is wrong, for a person. */
@@ -76,13 +82,19 @@ export type VerifyLedgerResult =
 /** How often, in entries, {@link VerifyLedgerOptions.onProgress} is called. */
 export const PROGRESS_EVERY = 100_000
 
-const checkpointPayloadSchema = z.strictObject({
-  v: z.literal(LEDGER_FORMAT_VERSION),
-  seq: z.number().int().min(0),
-  head: z.string(),
-  final: z.boolean(),
-})
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+/**
+ * At most this many adoptions are listed in a result; `adoptions` counts them all.
+ *
+ * @example
+ * ```ts
+ * if (result.ok && result.adoptions > ADOPTED_LIST_LIMIT) console.log('more adoptions than listed')
+ * ```
+ */
+export const ADOPTED_LIST_LIMIT = 1000
+
+/** Why an empty file does not verify: the reason of an `empty` result. */
+const EMPTY_REASON =
+  'the ledger is empty: it holds no entries, so it shows nothing about what was sent (a ledger cut to nothing looks the same)'
 
 /**
  * Verifies a ledger file, streaming it line by line in constant memory, and
@@ -96,20 +108,26 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * before (1 for the first), and have `prev` equal to the previous line's
  * `hash` ({@link GENESIS_HASH} for the first). A checkpoint's JWS payload must
  * name the entry before it. This finds any edit, deletion, insertion,
- * reordering, or a torn last line.
+ * reordering, or a torn last line. An empty file is reported as `empty`,
+ * not intact.
  *
  * A million entries take a few seconds: lines are checked without zod or
  * re-serialization, and a large file's lines are hashed on a second thread
  * while this one parses them.
  *
  * What a hash chain cannot prove on its own: that nothing was cut from the
- * end, or that the whole file was not rewritten with fresh hashes. Signed
- * checkpoints close both gaps. With `publicKey`, each checkpoint signature
- * must verify with it, and the last entry must be the closing checkpoint
- * `close()` signs; a ledger without one (never signed, cut short, or still
- * open or crashed) fails, with the number of entries after the last
- * checkpoint in the reason. Verify without a key to check the chain of a
- * ledger that is still being written.
+ * end, or that the file was not edited and its hashes recomputed. The chain
+ * uses no secret, so anyone who can write the file can do that: without a
+ * key, this detects accidental damage only. Signed checkpoints close both
+ * gaps. With `publicKey`, each checkpoint signature must verify with it, and
+ * the last entry must be the closing checkpoint `close()` signs; a ledger
+ * without one (never signed, cut short, or still open or crashed) fails,
+ * with the number of entries after the last checkpoint in the reason. Verify
+ * without a key to check the chain of a ledger that is still being written.
+ *
+ * Entries a later writer adopted (its predecessor stopped without closing;
+ * see `adoptUnsignedTail` of `Ledger.open`) are listed in `adopted`: signed,
+ * but not by the writer that wrote them.
  *
  * When the chain breaks because an entry was rewritten with a fresh hash,
  * the break shows at the next entry (its `prev` no longer matches): the
@@ -123,26 +141,115 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * import { verifyLedger } from 'airlock-sdk'
  *
  * const result = await verifyLedger('audit/ledger.ndjson', { publicKey })
- * if (!result.ok) console.error(`entry ${result.firstBadSeq}: ${result.reason}`)
+ * if (!result.ok) console.error(result.empty ? 'the ledger is empty' : `entry ${result.firstBadSeq}: ${result.reason}`)
  * ```
  */
 export async function verifyLedger(path: string, options: VerifyLedgerOptions = {}): Promise<VerifyLedgerResult> {
   const publicKey = options.publicKey === undefined ? undefined : toVerifyKey(options.publicKey)
-  const kid = publicKey === undefined ? undefined : await ledgerKeyId(publicKey)
-  let expected = 1
-  let head = GENESIS_HASH
-  let checkpoints = 0
-  let lastCheckpoint: { seq: number; final: boolean } | undefined
-  const fail = (reason: string): VerifyLedgerResult => ({ ok: false, firstBadSeq: expected, reason, entries: expected - 1 })
+  const verifier: CheckpointVerifier | undefined =
+    publicKey === undefined ? undefined : { key: publicKey, kid: await ledgerKeyId(publicKey), otherKeys: 'fail' }
+  const chain = await checkChain(path, { verifier, onEntry: options.onEntry, onProgress: options.onProgress })
+  if (!chain.ok) return { ...chain, empty: false }
+  const { entries, head, checkpoints, lastCheckpoint, adopted, adoptions } = chain
+  const fail = (reason: string): VerifyLedgerResult => ({ ok: false, empty: false, firstBadSeq: entries + 1, reason, entries })
+  if (entries === 0) return { ok: false, empty: true, firstBadSeq: 1, reason: EMPTY_REASON, entries: 0 }
+  if (verifier !== undefined) {
+    if (lastCheckpoint === undefined) {
+      return fail(
+        `none of the ${entries} entries is a signed checkpoint: the ledger was written without a signing key, its checkpoints were cut off, or its writer crashed before its first checkpoint`,
+      )
+    }
+    if (lastCheckpoint.seq !== entries) {
+      return fail(
+        `${entries - lastCheckpoint.seq} entries after the last checkpoint (seq ${lastCheckpoint.seq}) are not covered by a signature, and a closed ledger ends with a closing checkpoint: entries after seq ${entries} may have been cut off (or the ledger is still open, or its writer crashed; once they are checked, a writer holding the key can adopt them on record with adoptUnsignedTail)`,
+      )
+    }
+    if (!lastCheckpoint.final) {
+      return fail(`the last entry is a periodic checkpoint, not the closing one: entries after seq ${entries} may have been cut off (or the writer crashed)`)
+    }
+  }
+  return { ok: true, entries, head, checkpoints, signaturesChecked: verifier !== undefined, adopted, adoptions }
+}
 
-  const chunks = await LedgerChunks.open(path)
+/**
+ * Where a pass over the chain starts: the byte offset of a line, the `seq`
+ * that line must have and the hash its `prev` must name. Internal to
+ * src/audit.
+ *
+ * @example
+ * ```ts
+ * const start: ChainStart = { offset: 0, seq: 1, head: GENESIS_HASH }   // the whole file
+ * ```
+ */
+export interface ChainStart {
+  readonly offset: number
+  readonly seq: number
+  readonly head: string
+}
+
+/**
+ * What {@link checkChain} found: the last seq and hash, checkpoints and
+ * adoptions; or the first bad seq. Internal to src/audit.
+ *
+ * @example
+ * ```ts
+ * const chain: ChainResult = await checkChain(path, {})
+ * if (chain.ok) console.log(chain.entries, chain.head)
+ * ```
+ */
+export type ChainResult =
+  | {
+      ok: true
+      /** The last seq: `start.seq - 1` when nothing followed the start. */
+      entries: number
+      head: string
+      checkpoints: number
+      /** The last checkpoint met, with whether it was signed by the verifier's key. */
+      lastCheckpoint: { seq: number; final: boolean; verified: boolean } | undefined
+      adopted: LedgerAdoption[]
+      adoptions: number
+    }
+  | { ok: false; firstBadSeq: number; reason: string; entries: number }
+
+/**
+ * The hash-chain check itself, from `start` (the file's first line by
+ * default) to the end: {@link verifyLedger} runs it over a whole file, and
+ * `Ledger.open` over the entries after its key's last checkpoint, so the
+ * two can never disagree on what an intact line is. Internal to src/audit.
+ *
+ * @throws {StorageError} when the file cannot be read.
+ *
+ * @example
+ * ```ts
+ * const chain = await checkChain(path, { start: { offset, seq: 42, head }, verifier })
+ * ```
+ */
+export async function checkChain(
+  path: string,
+  options: {
+    start?: ChainStart
+    verifier?: CheckpointVerifier | undefined
+    onEntry?: ((entry: LedgerEntry) => void) | undefined
+    onProgress?: ((entriesSoFar: number) => void) | undefined
+  },
+): Promise<ChainResult> {
+  const { start = { offset: 0, seq: 1, head: GENESIS_HASH }, verifier, onEntry, onProgress } = options
+  let expected = start.seq
+  let head = start.head
+  let checkpoints = 0
+  let lastCheckpoint: { seq: number; final: boolean; verified: boolean } | undefined
+  const adopted: LedgerAdoption[] = []
+  let adoptions = 0
+  const fail = (reason: string): ChainResult => ({ ok: false, firstBadSeq: expected, reason, entries: expected - 1 })
+
+  const chunks = await LedgerChunks.open(path, start.offset)
   try {
     for (let chunk = await chunks.next(); chunk !== undefined; chunk = await chunks.next()) {
       const { lines, cuts } = chunk
-      for (let i = 0, start = 0; start < lines.length; i++) {
-        const newline = lines.indexOf(NEWLINE, start)
-        const line = lines.subarray(start, newline)
-        start = newline + 1
+      for (let i = 0, from = 0; from < lines.length; i++) {
+        const newline = lines.indexOf(NEWLINE, from)
+        const line = lines.subarray(from, newline)
+        from = newline + 1
         const entry = checkLedgerLine(line, cuts?.[i], head)
         if (typeof entry === 'string') return fail(entry)
         if (entry.seq !== expected) {
@@ -156,14 +263,24 @@ export async function verifyLedger(path: string, options: VerifyLedgerOptions = 
           )
         }
         if (entry.kind === 'checkpoint') {
-          const checked = await checkCheckpoint(entry, publicKey, kid)
+          const checked = await checkCheckpoint(entry, verifier)
           if (typeof checked === 'string') return fail(checked)
+          const { payload, verified } = checked
+          if (payload.v === 2) {
+            // An audit with the key holds the signer to what the writer does: adopt exactly what followed its last checkpoint.
+            const after = lastCheckpoint?.seq ?? start.seq - 1
+            if (verifier?.otherKeys === 'fail' && payload.adopted.from !== after + 1) {
+              return fail(`the checkpoint adopts entries from seq ${payload.adopted.from}, but the last checkpoint before it is seq ${after}`)
+            }
+            if (adopted.length < ADOPTED_LIST_LIMIT) adopted.push({ from: payload.adopted.from, to: payload.adopted.to, bySeq: entry.seq })
+            adoptions++
+          }
           checkpoints++
-          lastCheckpoint = { seq: entry.seq, final: checked.final }
+          lastCheckpoint = { seq: entry.seq, final: payload.final, verified }
         }
         head = entry.hash
-        options.onEntry?.(entry)
-        if (expected % PROGRESS_EVERY === 0) options.onProgress?.(expected)
+        onEntry?.(entry)
+        if (expected % PROGRESS_EVERY === 0) onProgress?.(expected)
         expected++
       }
       if (chunk.end === TOO_LONG) return fail(`the line is longer than ${MAX_LINE_BYTES} bytes`)
@@ -172,66 +289,7 @@ export async function verifyLedger(path: string, options: VerifyLedgerOptions = 
   } finally {
     await chunks.close()
   }
-
-  const entries = expected - 1
-  if (publicKey !== undefined) {
-    if (lastCheckpoint === undefined) {
-      return fail(`none of the ${entries} entries is a signed checkpoint: the ledger was written without a signing key, or its checkpoints were cut off`)
-    }
-    if (lastCheckpoint.seq !== entries) {
-      return fail(
-        `${entries - lastCheckpoint.seq} entries after the last checkpoint (seq ${lastCheckpoint.seq}) are not covered by a signature, and a closed ledger ends with a closing checkpoint: entries after seq ${entries} may have been cut off (or the ledger is still open, or its writer crashed)`,
-      )
-    }
-    if (!lastCheckpoint.final) {
-      return fail(`the last entry is a periodic checkpoint, not the closing one: entries after seq ${entries} may have been cut off (or the writer crashed)`)
-    }
-  }
-  return { ok: true, entries, head, checkpoints, signaturesChecked: publicKey !== undefined }
-}
-
-type CheckpointPayload = z.infer<typeof checkpointPayloadSchema>
-
-/** The checkpoint's payload when it holds, else what is wrong with it. */
-async function checkCheckpoint(
-  entry: LedgerCheckpointEntry,
-  publicKey: KeyObject | undefined,
-  kid: string | undefined,
-): Promise<CheckpointPayload | string> {
-  const payload = decodeCheckpoint(entry)
-  if (payload === undefined) return 'the checkpoint JWS is malformed'
-  if (payload.seq !== entry.seq - 1 || payload.head !== entry.prev) {
-    return 'the checkpoint signs another position in the chain: it was moved or copied'
-  }
-  if (publicKey === undefined) return payload
-  let header: ReturnType<typeof decodeProtectedHeader>
-  try {
-    header = decodeProtectedHeader(entry.jws)
-  } catch {
-    return 'the checkpoint JWS header is malformed'
-  }
-  if (header.alg !== 'EdDSA' || header.typ !== CHECKPOINT_TYP) {
-    return 'the checkpoint JWS is not an airlock EdDSA checkpoint'
-  }
-  try {
-    await compactVerify(entry.jws, publicKey, { algorithms: ['EdDSA'] })
-  } catch {
-    return header.kid !== undefined && header.kid !== kid
-      ? `the checkpoint was signed by key ${header.kid}, not by the given public key ${kid}`
-      : 'the checkpoint signature does not verify with the given public key'
-  }
-  return payload
-}
-
-/** The checkpoint's payload, read without checking the signature. */
-function decodeCheckpoint(entry: LedgerCheckpointEntry): CheckpointPayload | undefined {
-  try {
-    const encoded = entry.jws.split('.')[1]!
-    const parsed = checkpointPayloadSchema.safeParse(JSON.parse(utf8.decode(Buffer.from(encoded, 'base64url'))))
-    return parsed.success ? parsed.data : undefined
-  } catch {
-    return undefined
-  }
+  return { ok: true, entries: expected - 1, head, checkpoints, lastCheckpoint, adopted, adoptions }
 }
 
 const TOO_LONG = Symbol('line too long')
@@ -275,16 +333,23 @@ class LedgerChunks {
   #carry: Buffer = Buffer.alloc(0)
   /** Reads run one after another: each starts by copying what the one before carried. */
   #reads: Promise<unknown> = Promise.resolve()
+  /** Where the next read starts. */
+  #position: number
   #done = false
 
-  private constructor(file: FileHandle, path: string, hasher: LineHashWorker | undefined) {
+  private constructor(file: FileHandle, path: string, hasher: LineHashWorker | undefined, offset: number) {
     this.#file = file
     this.#path = path
     this.#hasher = hasher
+    this.#position = offset
   }
 
-  /** @throws {StorageError} when the file cannot be opened. */
-  static async open(path: string): Promise<LedgerChunks> {
+  /**
+   * Opens the file to read from `offset`, the start of a line.
+   *
+   * @throws {StorageError} when the file cannot be opened.
+   */
+  static async open(path: string, offset: number): Promise<LedgerChunks> {
     let file: FileHandle
     try {
       file = await open(path, 'r')
@@ -298,7 +363,7 @@ class LedgerChunks {
       await file.close()
       throw readError(path, err)
     }
-    return new LedgerChunks(file, path, size >= WORKER_MIN_BYTES ? LineHashWorker.start() : undefined)
+    return new LedgerChunks(file, path, size - offset >= WORKER_MIN_BYTES ? LineHashWorker.start() : undefined, offset)
   }
 
   /**
@@ -350,10 +415,11 @@ class LedgerChunks {
     for (;;) {
       let bytesRead: number
       try {
-        ;({ bytesRead } = await this.#file.read(buffer, filled, buffer.length - filled, null))
+        ;({ bytesRead } = await this.#file.read(buffer, filled, buffer.length - filled, this.#position))
       } catch (err) {
         throw readError(this.#path, err)
       }
+      this.#position += bytesRead
       filled += bytesRead
       const last = buffer.subarray(0, filled).lastIndexOf(NEWLINE)
       if (last !== -1) {

@@ -33,7 +33,7 @@ secrets, and as the pass/fail check).
   --public-key FILE         verify signed checkpoints too
 
 Exit 0 when the ledger verified, 1 when it did not (the report still covers
-the intact entries), 2 on bad usage.`,
+the intact entries) or is empty, 2 on bad usage.`,
   async run(args, io) {
     const flags = parseFlags(args, { format: { type: 'string' }, out: { type: 'string' }, 'public-key': { type: 'string' } }, verb)
     if (flags.help) return help(io, this.usage)

@@ -27,8 +27,11 @@ export const auditScan: Command = {
 Scans every key and string value of every event the ledger recorded as
 emitted, with every built-in detector (whatever the policy said), values under
 sensitive key names (password, token, api_key, ...), and the canaries and
-registered secrets given. Prints one line per finding: seq, channel, path,
-rule and a masked preview. It never prints a full value.
+registered secrets given; and the path and rule of every transform recorded
+with an event (a key can be sensitive too, and the ledger must hold no original
+value). Prints one line per finding: seq, channel, path, rule and a masked
+preview; a finding in a transform record has the path transforms[i].path or
+transforms[i].rule, marked (transform record). It never prints a full value.
 
   --canaries FILE     fake secrets a test planted: JSON.stringify(generateCanaries())
                       from airlock-sdk/testing, a JSON array of strings, or plain
@@ -41,9 +44,9 @@ Not flagged: what the SDK wrote in place of a value ([REDACTED:...],
 envelope's v, kind, id, time and policyHash when they have the SDK's format.
 Canaries and secrets must be at least ${MIN_SCAN_SECRET_LENGTH} characters.
 
-Exit 0 when nothing was found and the ledger verified; 1 on any finding, or
-when the ledger does not verify (entries from the first bad one are not
-scanned); 2 on bad usage.`,
+Exit 0 when nothing was found and the ledger verified; 1 on any finding, when
+the ledger does not verify (entries from the first bad one are not scanned),
+or when it is empty (there is nothing to vouch for); 2 on bad usage.`,
   async run(args, io) {
     const flags = parseFlags(args, { canaries: { type: 'string' }, registered: { type: 'string' } }, verb)
     if (flags.help) return help(io, this.usage)
@@ -62,6 +65,10 @@ scanned); 2 on bad usage.`,
     )
     if (scan.findings.length > 0) io.stdout.write(table(scan.findings, canaries))
     if (scan.total > scan.findings.length) io.stdout.write(`… and ${scan.total - scan.findings.length} more (the first ${SCAN_FINDING_LIMIT} are listed)\n`)
+    if (!scan.verified.ok && scan.verified.empty) {
+      io.stdout.write(`ledger ${where} is empty: it holds no entries, so there was nothing to scan\n`)
+      return 1
+    }
     if (!scan.verified.ok) {
       io.stdout.write(
         `ledger ${where} is NOT intact: seq ${scan.verified.firstBadSeq} and later were not scanned: ${escapeControl(scan.verified.reason)}\n`,
@@ -78,7 +85,7 @@ function table(findings: readonly LeakFinding[], canaries: readonly ScanCanary[]
   const rows = findings.map((f) => [
     String(f.seq),
     escapeControl(f.channel),
-    escapeControl(f.part === 'key' ? `${f.path} (key)` : f.path),
+    escapeControl(f.field === 'transforms' ? `${f.path} (transform record)` : f.part === 'key' ? `${f.path} (key)` : f.path),
     f.rule === CANARY_RULE ? `${CANARY_RULE} ${canaryLabel(canaries, f.canary)}` : f.rule,
     f.preview,
   ])

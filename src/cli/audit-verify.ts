@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs'
+import { describeAdoption } from '../audit/ledger-checkpoint.js'
 import { PROGRESS_EVERY, verifyLedger } from '../audit/verify-ledger.js'
+import { escapeControl } from '../audit/ledger-entry.js'
 import { UsageError } from '../errors.js'
 import { help, parseJsonFile, readNamedFile, type Command } from './cli-io.js'
 import { onePositional, parseFlags, stringFlag } from './parse-flags.js'
@@ -8,7 +10,8 @@ const verb = 'audit verify'
 
 /**
  * `airlock audit verify <ledger> [--public-key FILE]`: exit 0 if the ledger is
- * intact, else exit 1 naming the first bad seq. Progress goes to stderr on a TTY.
+ * intact, else exit 1 naming the first bad seq, or saying it is empty.
+ * Adopted entries are listed. Progress goes to stderr on a TTY.
  */
 export const auditVerify: Command = {
   summary: 'check a ledger\'s hash chain (and signatures, with --public-key)',
@@ -16,11 +19,15 @@ export const auditVerify: Command = {
 
 Checks every entry of the ledger: its hash, its link to the entry before, its
 seq, and with --public-key the signed checkpoints, including the closing one
-that proves nothing was cut from the end.
+that proves nothing was cut from the end. Without --public-key only accidental
+damage is found: the hash chain uses no secret, so whoever can write the file
+can edit it and recompute every hash. Entries a writer adopted (its
+predecessor stopped without closing the ledger) are listed.
 
   --public-key FILE   the ledger signing public key (a JWK, from keys generate --ledger)
 
-Exit 0 if intact; exit 1 naming the first bad entry; exit 2 on bad usage.`,
+Exit 0 if intact; exit 1 naming the first bad entry, or when the ledger is
+empty (it proves nothing); exit 2 on bad usage.`,
   async run(args, io) {
     const flags = parseFlags(args, { 'public-key': { type: 'string' } }, verb)
     if (flags.help) return help(io, this.usage)
@@ -33,12 +40,21 @@ Exit 0 if intact; exit 1 naming the first bad entry; exit 2 on bad usage.`,
       ...(progress ? { onProgress: (n: number) => io.stderr.write(`\rverified ${n.toLocaleString('en')} entries…`) } : {}),
     })
     if (progress && result.entries >= PROGRESS_EVERY) io.stderr.write('\n')
+    const where = escapeControl(path)
     if (result.ok) {
-      const signed = result.signaturesChecked ? `, ${result.checkpoints} signed checkpoints verified` : ', signatures not checked (no --public-key)'
-      io.stdout.write(`ledger ${path} is intact: ${result.entries} entries${signed}\n`)
+      const signed = result.signaturesChecked
+        ? `, ${result.checkpoints} signed checkpoints verified`
+        : ', signatures not checked (no --public-key): only accidental damage is detected'
+      io.stdout.write(`ledger ${where} is intact: ${result.entries} entries${signed}\n`)
+      for (const adoption of result.adopted) io.stdout.write(`  adopted: ${describeAdoption(adoption)}\n`)
+      if (result.adoptions > result.adopted.length) io.stdout.write(`  … and ${result.adoptions - result.adopted.length} more adoptions\n`)
       return 0
     }
-    io.stdout.write(`ledger ${path} is NOT intact: first bad entry is seq ${result.firstBadSeq}: ${result.reason}\n`)
+    if (result.empty) {
+      io.stdout.write(`ledger ${where} is empty: it holds no entries, so it shows nothing about what was sent\n`)
+      return 1
+    }
+    io.stdout.write(`ledger ${where} is NOT intact: first bad entry is seq ${result.firstBadSeq}: ${escapeControl(result.reason)}\n`)
     return 1
   },
 }

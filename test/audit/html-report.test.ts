@@ -81,7 +81,7 @@ describe('formatReportHtml', () => {
       path: `${dir}/${BREAKOUT}.ndjson`,
       perChannel: { [channel]: 2 },
       timeline: { ...report.timeline!, perChannel: { [channel]: report.timeline!.perChannel.parameters!.map((n, i) => n + report.timeline!.perChannel.states![i]!) } },
-      verified: { ok: false, firstBadSeq: 2, entries: 1, reason: `<b onmouseover=alert(4)>bad</b>` },
+      verified: { ok: false, empty: false, firstBadSeq: 2, entries: 1, reason: `<b onmouseover=alert(4)>bad</b>` },
       withheld: { total: 1, first: [{ seq: 1, time: '<t>', channel, eventId: '<e>', reason: '<r>' }] },
       deliveryFailures: { total: 1, first: [{ seq: 2, time: '<t>', status: 'failed', channel, eventIds: ['<i>'], eventCount: 1, error: { code: '<c>' } }] },
     }
@@ -143,10 +143,11 @@ describe('formatReportHtml', () => {
     expect(html).toContain(`Showing the first 1; ${(REPORT_LIST_LIMIT + 6).toLocaleString('en-US')} more not listed.`)
   })
 
-  it('renders an empty ledger', async () => {
+  it('renders an empty ledger, under a banner that says it proves nothing', async () => {
     await writeFile(path, '')
     const html = formatReportHtml(await buildLedgerReport(path))
-    expect(html).toContain('data-verified="true"')
+    expect(html).toContain('class="banner bad" data-testid="verified" data-verified="false" data-status="empty" role="alert"><h2>Ledger empty</h2>')
+    expect(html).not.toContain('Ledger verified: intact')
     expect(html).toContain('data-testid="entries-total">0</p>')
     expect(html).toContain('<p class="big">(empty)</p>')
     expect(html).toContain('(no events)')
@@ -171,7 +172,7 @@ describe('formatReportHtml', () => {
     const unsigned = formatReportHtml(emptyReport())
     expect(unsigned).toContain('data-testid="signatures" data-checked="false"')
     expect(unsigned).toContain('Signatures not checked')
-    const signed = formatReportHtml({ ...emptyReport(), verified: { ok: true, entries: 4, head: 'ab'.repeat(32), checkpoints: 2, signaturesChecked: true } })
+    const signed = formatReportHtml({ ...emptyReport(), verified: { ok: true, entries: 4, head: 'ab'.repeat(32), checkpoints: 2, signaturesChecked: true, adopted: [], adoptions: 0 } })
     expect(signed).toContain('data-testid="signatures" data-checked="true">2 signed checkpoints verified')
   })
 
@@ -247,7 +248,7 @@ function emptyReport(): LedgerReport {
   return {
     v: 1,
     path: 'ledger.ndjson',
-    verified: { ok: true, entries: 0, head: '0'.repeat(64), checkpoints: 0, signaturesChecked: false },
+    verified: { ok: true, entries: 0, head: '0'.repeat(64), checkpoints: 0, signaturesChecked: false, adopted: [], adoptions: 0 },
     entries: { total: 0, events: 0, deliveries: 0, checkpoints: 0 },
     timeSpan: null,
     perStatus: {},

@@ -69,6 +69,8 @@ describe('Ledger', () => {
       head: written[4]!.hash,
       checkpoints: 0,
       signaturesChecked: false,
+      adopted: [],
+      adoptions: 0,
     })
   })
 

@@ -1,7 +1,8 @@
-import { createPublicKey, type JsonWebKey } from 'node:crypto'
+import { createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { CompactSign } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { canonicalJson } from '../../src/canonical-json.js'
 import { GENESIS_HASH, MAX_LINE_BYTES, sha256Hex } from '../../src/audit/ledger-entry.js'
@@ -167,11 +168,15 @@ describe('verifyLedger', () => {
     expect(bad(await verifyLedger(path)).reason).toMatch(/entry schema/)
   })
 
-  it('passes an empty ledger without a key and fails it with one', async () => {
+  it('reports an empty file as empty, not intact, with or without a key', async () => {
     await writeFile(path, '')
-    expect(await verifyLedger(path)).toMatchObject({ ok: true, entries: 0 })
     const { publicKey } = await generateLedgerSigningKey()
-    expect(bad(await verifyLedger(path, { publicKey }))).toMatchObject({ firstBadSeq: 1 })
+    for (const result of [await verifyLedger(path), await verifyLedger(path, { publicKey })]) {
+      expect(result).toEqual({ ok: false, empty: true, firstBadSeq: 1, entries: 0, reason: expect.stringMatching(/^the ledger is empty/) })
+    }
+    // One empty line is not an empty ledger: it is a bad first entry.
+    await writeFile(path, '\n')
+    expect(bad(await verifyLedger(path))).toMatchObject({ empty: false, firstBadSeq: 1 })
   })
 
   it('throws ERR_STORAGE for a missing file', async () => {
@@ -287,6 +292,71 @@ describe('verifyLedger with signed checkpoints', () => {
     const progress: number[] = []
     expect(await verifyLedger(path, { onProgress: (n) => progress.push(n) })).toMatchObject({ ok: true, entries: 100_001, head: prev })
     expect(progress).toEqual([100_000])
+  })
+})
+
+describe('verifyLedger and the checkpoint payload versions', () => {
+  let keys: LedgerSigningKeyPair
+  beforeEach(async () => {
+    keys = await generateLedgerSigningKey()
+  })
+
+  /**
+   * A ledger built by hand, as any writer of the format would: `n` events,
+   * then a checkpoint whose payload `payload(seq, head)` makes, signed with
+   * `keys`, then the closing checkpoint (payload v1).
+   */
+  async function handMade(n: number, payload: (seq: number, head: string) => Record<string, unknown>): Promise<void> {
+    const key = createPrivateKey({ key: keys.privateKey as JsonWebKey, format: 'jwk' })
+    const sign = (body: Record<string, unknown>): Promise<string> =>
+      new CompactSign(Buffer.from(canonicalJson(body))).setProtectedHeader({ alg: 'EdDSA', typ: 'airlock-ledger-checkpoint', kid: keys.publicKey.kid! }).sign(key)
+    const out: string[] = []
+    let prev = GENESIS_HASH
+    const push = (body: Record<string, unknown>): void => {
+      const entry = { ...body, v: 1, seq: out.length + 1, time: '2026-11-21T09:00:00.000Z', prev }
+      prev = sha256Hex(canonicalJson(entry))
+      out.push(canonicalJson({ ...entry, hash: prev }))
+    }
+    for (let i = 0; i < n; i++) push({ kind: 'event', channel: 'logs', eventId: `e${i}`, policyHash: 'ph1.test', event: { i }, transforms: [], status: 'sent' })
+    push({ kind: 'checkpoint', jws: await sign(payload(out.length, prev)) })
+    push({ kind: 'checkpoint', jws: await sign({ final: true, head: prev, seq: out.length, v: 1 }) })
+    await rewrite(out)
+  }
+
+  it('keeps every ordinary checkpoint at payload v1, and verifies v1 checkpoints made by hand', async () => {
+    await write(9, { signingKey: keys.privateKey, checkpointEvery: 4 })
+    const payloads = (await lines())
+      .map((l) => JSON.parse(l) as { kind: string; jws?: string })
+      .filter((e) => e.kind === 'checkpoint')
+      .map((e) => JSON.parse(Buffer.from(e.jws!.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>)
+    expect(payloads.map((p) => Object.keys(p).join())).toEqual(['final,head,seq,v', 'final,head,seq,v', 'final,head,seq,v'])
+    expect(payloads.map((p) => [p.v, p.final])).toEqual([[1, false], [1, false], [1, true]])
+
+    await handMade(3, (seq, head) => ({ final: false, head, seq, v: 1 }))
+    expect(await verifyLedger(path, { publicKey: keys.publicKey })).toMatchObject({ ok: true, entries: 5, checkpoints: 2, adopted: [], adoptions: 0 })
+  })
+
+  it('reads an adopted range from a v2 payload, and holds it to the chain', async () => {
+    await handMade(3, (seq, head) => ({ adopted: { from: 1, to: seq }, final: false, head, seq, v: 2 }))
+    expect(await verifyLedger(path, { publicKey: keys.publicKey })).toMatchObject({ ok: true, adopted: [{ from: 1, to: 3, bySeq: 4 }], adoptions: 1 })
+
+    // A range that does not end at the entry before the checkpoint says something the chain does not.
+    await handMade(3, (seq, head) => ({ adopted: { from: 1, to: seq - 1 }, final: false, head, seq, v: 2 }))
+    for (const result of [await verifyLedger(path), await verifyLedger(path, { publicKey: keys.publicKey })]) {
+      expect(bad(result)).toMatchObject({ firstBadSeq: 4, reason: expect.stringMatching(/adopts a range that does not end at the entry before it/) })
+    }
+    // With the key, a range must start right after the last checkpoint: the writer adopts exactly what followed it.
+    await handMade(3, (seq, head) => ({ adopted: { from: 2, to: seq }, final: false, head, seq, v: 2 }))
+    expect(bad(await verifyLedger(path, { publicKey: keys.publicKey }))).toMatchObject({ firstBadSeq: 4, reason: expect.stringMatching(/from seq 2, but the last checkpoint before it is seq 0/) })
+    // A payload of a version this verifier does not know, or v2 without its range, is refused, not half-read.
+    for (const payload of [
+      (seq: number, head: string) => ({ adopted: { from: 1, to: seq }, final: false, head, seq, v: 3 }),
+      (seq: number, head: string) => ({ final: false, head, seq, v: 2 }),
+      (seq: number, head: string) => ({ adopted: { from: 1, to: seq }, final: false, head, seq, v: 1 }),
+    ]) {
+      await handMade(3, payload)
+      expect(bad(await verifyLedger(path))).toMatchObject({ firstBadSeq: 4, reason: 'the checkpoint JWS is malformed' })
+    }
   })
 })
 

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Ledger } from '../../src/audit/ledger.js'
 import { AirlockBoundary } from '../../src/boundary/airlock-boundary.js'
 import { MemoryControlPlane } from '../../src/boundary/memory-control-plane.js'
 import { runCli } from '../../src/cli/run-cli.js'
@@ -135,6 +136,41 @@ describe('airlock audit scan', () => {
     expect(result.out.includes('\u001b') || result.out.includes('\u202e')).toBe(false)
     expect(result.out).toMatch(/^2 +logs +fields\["\\u001b\[2J\\u202e"\] +email +a\*{8}m$/m)
     expect(result.out).toMatch(/^2 +logs +fields\[key:a\*{8}m\] \(key\) +email +a\*{8}m$/m)
+  })
+
+  it('finds an email or a token held in a transform path, marked as in the transform record, masked', async () => {
+    const email = 'grace@example.org'
+    const token = 'ghp_R8x2Lq9Zt4Vw7Ns1Kd6Pf3Hy5Jm0Bc2Xe8Ga'
+    const path = join(dir, 'ledger.ndjson')
+    const ledger = await Ledger.open({ path })
+    await ledger.append({
+      channel: 'parameters',
+      eventId: 'p1',
+      policyHash: 'ph1.test',
+      // The event is clean: what leaked is the key the policy redacted under.
+      event: { kind: 'parameters', parameters: { '[REDACTED:email]': '[REDACTED:email]' } },
+      transforms: [
+        { path: `parameters[${JSON.stringify(email)}]`, rule: 'email', action: 'redact' },
+        { path: `parameters.${token}`, rule: 'github-token', action: 'redact' },
+      ],
+      status: 'sent',
+    })
+    await ledger.close()
+    const result = await cli(['audit', 'scan', path])
+    expect(result.code).toBe(1)
+    expect(result.out).toMatch(/^ledger .*: 2 findings in 1 events/)
+    expect(result.out).toMatch(/^1 +parameters +transforms\[0\]\.path \(transform record\) +email +gr\*{8}rg$/m)
+    expect(result.out).toMatch(/^1 +parameters +transforms\[1\]\.path \(transform record\) +github-token +gh\*{8}Ga$/m)
+    expect(result.out).not.toContain(email)
+    expect(result.out).not.toContain(token.slice(4, 30))
+  })
+
+  it('exits 1 on an empty ledger: there is nothing to vouch for', async () => {
+    const path = join(dir, 'empty.ndjson')
+    await writeFile(path, '')
+    const result = await cli(['audit', 'scan', path])
+    expect(result.code).toBe(1)
+    expect(result.out).toContain(`ledger ${path} is empty: it holds no entries, so there was nothing to scan`)
   })
 
   it('exits 1 naming the first bad seq when the ledger does not verify', async () => {

@@ -102,6 +102,32 @@ describe('airlock CLI', () => {
     expect(await cli(['audit', 'verify', path, '--public-key', privatePath])).toMatchObject({ code: 2, err: expect.stringContaining('holds a private key') })
   })
 
+  it('audit verify, report and scan: an empty ledger is empty, exit 1, never intact', async () => {
+    const path = join(dir, 'empty.ndjson')
+    await writeFile(path, '')
+    const { publicKey } = await generateLedgerSigningKey()
+    const keyPath = join(dir, 'ledger.pub.json')
+    await writeFile(keyPath, JSON.stringify(publicKey))
+    for (const flags of [[], ['--public-key', keyPath]]) {
+      expect(await cli(['audit', 'verify', path, ...flags])).toEqual({
+        code: 1,
+        out: `ledger ${path} is empty: it holds no entries, so it shows nothing about what was sent\n`,
+        err: '',
+      })
+    }
+    const text = await cli(['audit', 'report', path])
+    expect(text.code).toBe(1)
+    expect(text.out).toContain('verified:    EMPTY: the ledger holds no entries')
+    expect(text.out).not.toMatch(/intact/i)
+    const json = await cli(['audit', 'report', path, '--format', 'json'])
+    expect(json.code).toBe(1)
+    expect((JSON.parse(json.out) as { verified: unknown }).verified).toMatchObject({ ok: false, empty: true, firstBadSeq: 1, entries: 0 })
+    const html = await cli(['audit', 'report', path, '--format', 'html'])
+    expect(html.code).toBe(1)
+    expect(html.out).toContain('data-verified="false" data-status="empty"')
+    expect((await cli(['audit', 'scan', path])).code).toBe(1)
+  })
+
   it('audit verify shows progress on stderr on a TTY, and stays quiet otherwise', async () => {
     const path = join(dir, 'big.ndjson')
     const ledger = await Ledger.open({ path })

@@ -23,10 +23,12 @@ afterAll(async () => {
 describe('npm run demo (examples/quickstart.ts)', () => {
   it('runs the flow and prints where the ledger and the audit report went', () => {
     expect(stdout).toMatch(/flow run [0-9a-f-]{36}: Failed/)
-    expect(stdout).toContain('intact, 16 entries')
+    // 16 events, and the closing checkpoint the ledger signs.
+    expect(stdout).toMatch(/intact, 17 entries, 1 signed checkpoint\(s\) verified with \S*ledger\.pub\.json/)
     expect(stdout).toContain(`audit report: `)
     // The text report itself is printed too, between the ledger line and its path.
-    expect(stdout).toMatch(/intact, 16 entries[\s\S]*parameters[\s\S]*audit report: /)
+    expect(stdout).toMatch(/intact, 17 entries[\s\S]*signatures: +1 checkpoint verified[\s\S]*parameters[\s\S]*audit report: /)
+    expect(stdout).toMatch(/verify it yourself: .* audit verify \S+ --public-key \S+ledger\.pub\.json/)
   })
 
   it('sends no email, no secret and no plain location to the control plane', async () => {
@@ -35,7 +37,9 @@ describe('npm run demo (examples/quickstart.ts)', () => {
     expect(wire).not.toContain('wh-pa55-7f3a9c1e')
     expect(wire).not.toMatch(/etl\/(extract|transform)\//)
     expect(wire).toContain('alk1.')
-    expect((await verifyLedger(join(dir, 'ledger.ndjson'))).ok).toBe(true)
+    const publicKey = JSON.parse(await readFile(join(dir, 'ledger.pub.json'), 'utf8')) as object
+    expect(publicKey).not.toHaveProperty('d')
+    expect(await verifyLedger(join(dir, 'ledger.ndjson'), { publicKey })).toMatchObject({ ok: true, signaturesChecked: true, checkpoints: 1 })
     expect(await readFile(join(dir, 'report.txt'), 'utf8')).toContain('parameters')
   })
 })
