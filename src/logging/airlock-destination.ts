@@ -6,7 +6,7 @@ import type { Scrubber } from '../scrub/scrubber.js'
 import { ErrorNode } from '../scrub/value-nodes.js'
 import { LEVEL_VALUES, levelOfValue } from '../policy/log-levels.js'
 import { NON_RECORD_KEY, type LocalScrub } from './local-scrub.js'
-import { copyFields, epochMillis, isRecordLike, messageText } from './record-fields.js'
+import { copyFields, epochMillis, isPinoKey, isRecordLike, messageText } from './record-fields.js'
 import { RecordShipper } from './record-shipper.js'
 import type { ShippedRecord, ShipRecord } from './shipped-record.js'
 
@@ -62,6 +62,22 @@ interface BindingsState {
   generation: number
   /** `raw` parsed, without pino's keys; built on first use. */
   shipped: Fields | undefined
+  /** The application's own pipeline for this logger; built on first use (a logger's serializers never change). */
+  pipeline: AppPipeline | undefined
+}
+
+/**
+ * What the application's logger does to a record before it writes it, our
+ * scrubbing wrappers looked through to the user's functions they wrap.
+ */
+interface AppPipeline {
+  readonly formatter: LogFormatter | undefined
+  /** The user's serializers by key; the error key's is under the error key. */
+  readonly serializers: ReadonlyMap<string, SerializerFn>
+  /** pino's compiled `redact` option, when there is one. */
+  readonly stringifiers: Readonly<Record<string | symbol, Stringifier | undefined>> | undefined
+  readonly wildcard: Stringifier | undefined
+  readonly errorKey: string
 }
 
 /**
@@ -200,7 +216,7 @@ export class AirlockDestination implements Metadata {
     const current = logger[chindingsSym]
     let state = logger === this.#lastLogger ? this.#lastState : this.#states.get(logger)
     if (state === undefined) {
-      state = { raw: this.#rawBindings(logger, current), built: current, seen: current, generation: -1, shipped: undefined }
+      state = { raw: this.#rawBindings(logger, current), built: current, seen: current, generation: -1, shipped: undefined, pipeline: undefined }
       this.#states.set(logger, state)
     } else if (current !== state.seen) {
       // setBindings appends to what the logger held.
@@ -265,21 +281,22 @@ export class AirlockDestination implements Metadata {
     // A fresh object per record: the parsed bindings are kept per logger and must not take this record's fields.
     const fields: Fields = {}
     copyFields(fields, (state.shipped ??= this.#parseBindings(state.raw)), this.#messageKey)
+    const pipeline = (state.pipeline ??= this.#pipeline(logger))
     let msg: unknown = this.lastMsg
     let msgFromError = false
     const object = this.lastObj
     if (typeof object === 'object' && object !== null) {
       if (isRecordLike(object)) {
-        const errorValue: unknown = (object as Fields)[logger[errorKeySym]]
+        const errorValue: unknown = (object as Fields)[pipeline.errorKey]
         msgFromError = typeof msg === 'string' && msg === (errorValue as { message?: unknown } | null | undefined)?.message
-        this.#appFields(logger, object as Fields, fields)
+        this.#appFields(pipeline, object as Fields, fields)
         if (msg === undefined) msg = (object as Fields)[this.#messageKey]
       } else {
         // pino would write it one key per element; ship it whole, for the boundary to normalize.
         fields[NON_RECORD_KEY] = object
       }
     }
-    if (msg !== undefined) msg = this.#appValue(logger, this.#messageKey, msg)
+    if (msg !== undefined) msg = appValue(pipeline, this.#messageKey, msg)
     const record: ShippedRecord = { level: levelOfValue(this.lastLevel) ?? 'trace', msg: messageText(msg), fields, time: epochMillis(this.lastTime) }
     if (msgFromError) record.msgFromError = true
     shipper.hand(record)
@@ -289,54 +306,55 @@ export class AirlockDestination implements Metadata {
    * The logged object's fields as the application's logger would write them
    * (its `formatters.log`, its serializers, its `redact` paths), before any
    * scrubbing of ours: whatever the application keeps out of its own log
-   * never ships. Our own scrubbing wrappers are looked through, to the
-   * user's functions they wrap.
+   * never ships.
    */
-  #appFields(logger: PinoInternals, object: Fields, into: Fields): void {
+  #appFields(pipeline: AppPipeline, object: Fields, into: Fields): void {
     let source: unknown = object
-    const formatter = this.#users(logger[formattersSym].log)
-    if (formatter !== undefined) {
+    if (pipeline.formatter !== undefined) {
       try {
-        source = formatter(object)
+        source = pipeline.formatter(object)
       } catch {
         into[NON_RECORD_KEY] = WITHHELD_MARKER
         return
       }
+      if (typeof source !== 'object' || source === null) return
     }
-    if (typeof source !== 'object' || source === null) return
-    const shaped: Fields = {}
-    copyFields(shaped, source as Fields, this.#messageKey)
-    for (const key of Object.keys(shaped)) {
-      const value = this.#appValue(logger, key, shaped[key])
+    const record = source as Fields
+    const messageKey = this.#messageKey
+    for (const key in record) {
+      if (!Object.hasOwn(record, key) || key === messageKey || isPinoKey(key)) continue
+      let value = record[key]
+      if (value === undefined || typeof value === 'function') continue
+      value = appValue(pipeline, key, value)
       if (value === undefined) continue
       if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true })
       else into[key] = value
     }
   }
 
-  // One value as pino would serialize it: the key's serializer (the error
-  // key's `err` one), then the key's redaction. `undefined` drops the key.
-  #appValue(logger: PinoInternals, key: string, value: unknown): unknown {
-    const serializers = logger[serializersSym]
-    const serializer = this.#users(serializers[key] ?? (key === logger[errorKeySym] ? serializers.err : undefined))
-    let out = value
-    if (serializer !== undefined && !(value instanceof Error && ERROR_RESHAPERS.has(serializer))) {
-      try {
-        out = serializer(value)
-      } catch {
-        return WITHHELD_MARKER
-      }
-      // An error the application reshaped is still an error: the exceptions policy applies to what it kept.
-      if (value instanceof Error) out = serializedError(value, out)
+  // Built once per logger: its serializers, formatter and redaction never change.
+  #pipeline(logger: PinoInternals): AppPipeline {
+    const serializers = new Map<string, SerializerFn>()
+    const errorKey = logger[errorKeySym]
+    const own = logger[serializersSym]
+    for (const key of Object.keys(own)) {
+      const users = this.#users(own[key])
+      if (users !== undefined) serializers.set(key, users)
+    }
+    // pino serializes the error key with the `err` serializer when the key has none of its own.
+    if (!serializers.has(errorKey)) {
+      const err = this.#users(own.err)
+      if (err !== undefined) serializers.set(errorKey, err)
     }
     const stringifiers = logger[stringifiersSym]
-    const redact = stringifiers?.[key] ?? stringifiers?.[wildcardFirstSym]
-    if (redact === undefined || out === undefined) return out
-    try {
-      const json = redact(out)
-      return json === undefined ? undefined : (JSON.parse(json) as unknown)
-    } catch {
-      return WITHHELD_MARKER
+    const wildcard = stringifiers?.[wildcardFirstSym]
+    const redacting = stringifiers !== undefined && (wildcard !== undefined || Object.keys(stringifiers).length > 0)
+    return {
+      formatter: this.#users(logger[formattersSym].log),
+      serializers,
+      stringifiers: redacting ? stringifiers : undefined,
+      wildcard,
+      errorKey,
     }
   }
 
@@ -345,6 +363,32 @@ export class AirlockDestination implements Metadata {
     if (fn === undefined) return undefined
     const original = this.#local === undefined ? fn : this.#local.original(fn)
     return original ?? undefined
+  }
+}
+
+// One value as pino would serialize it: the key's serializer, then the key's
+// redaction. `undefined` drops the key.
+function appValue(pipeline: AppPipeline, key: string, value: unknown): unknown {
+  let out = value
+  const serializer = pipeline.serializers.get(key)
+  if (serializer !== undefined && !(value instanceof Error && ERROR_RESHAPERS.has(serializer))) {
+    try {
+      out = serializer(value)
+    } catch {
+      return WITHHELD_MARKER
+    }
+    // An error the application reshaped is still an error: the exceptions policy applies to what it kept.
+    if (value instanceof Error) out = serializedError(value, out)
+  }
+  const stringifiers = pipeline.stringifiers
+  if (stringifiers === undefined || out === undefined) return out
+  const redact = stringifiers[key] ?? pipeline.wildcard
+  if (redact === undefined) return out
+  try {
+    const json = redact(out)
+    return json === undefined ? undefined : (JSON.parse(json) as unknown)
+  } catch {
+    return WITHHELD_MARKER
   }
 }
 

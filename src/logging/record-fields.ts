@@ -53,8 +53,15 @@ export function isRecordLike(value: object): boolean {
   )
 }
 
-/** Keys pino writes itself; they never ship as fields. */
-function isPinoKey(key: string): boolean {
+/**
+ * Keys pino writes itself; they never ship as fields.
+ *
+ * @example
+ * ```ts
+ * isPinoKey('hostname') // true
+ * ```
+ */
+export function isPinoKey(key: string): boolean {
   return key === 'level' || key === 'time' || key === 'msg' || key === 'pid' || key === 'hostname'
 }
 
