@@ -75,6 +75,7 @@ export const BOUNDARY_OPTION_KEYS = ['policy', 'keys', 'controlPlane', 'ledger']
 const MAX_EVENT_CHARS = 1 << 20
 // Well under the ledger's own bound of 10,000 per entry.
 const MAX_TRANSFORMS_PER_EVENT = 1000
+const ERROR_CODE_SHAPE = /^ERR_[A-Z0-9_]{1,60}$/
 // What a run id the SDK makes looks like (UUIDs, `process`); a withheld event sends no other.
 const RUN_ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/
 
@@ -303,7 +304,8 @@ export class AirlockBoundary {
 
   #withheld(runId: unknown, channel: Channel, stage: string, err: unknown): OutboundEvent {
     // The reason is a class, never a message: messages can quote the data.
-    const code = err instanceof AirlockError ? err.code : 'ERR_INTERNAL'
+    // And only a code shaped like ours: a subclass could carry anything there.
+    const code = err instanceof AirlockError && ERROR_CODE_SHAPE.test(err.code) ? err.code : 'ERR_INTERNAL'
     return {
       v: 1,
       kind: 'withheld',
