@@ -252,7 +252,11 @@ export class EscapeDecoder {
   // more on long text that is all escapes.
   #decodeLevel(source: string, plus: boolean, map: LevelMap): boolean {
     const n = source.length
-    if (this.#units.length < n) this.#grow(n)
+    if (this.#units.length < n) {
+      this.#units = new Uint16Array(n)
+      this.#unitBytes = Buffer.from(this.#units.buffer)
+    }
+    if (plus && this.#plusUnits.length < n) this.#plusUnits = new Int32Array(n)
     map.reset()
     const out = this.#units
     const plusUnits = this.#plusUnits
@@ -295,7 +299,7 @@ export class EscapeDecoder {
 
   // The decoded units with a space for each escape that decoded to a token character.
   #separated(length: number, map: LevelMap): string {
-    const spare = this.#spare
+    const spare = this.#spareOf(length)
     spare.set(this.#units.subarray(0, length))
     for (let j = 0; j < map.count; j++) {
       const at = map.unitStarts[j]!
@@ -307,7 +311,7 @@ export class EscapeDecoder {
 
   // The decoded units with a space at each of the first `count` of `positions`.
   #withSpaces(length: number, positions: Int32Array, count: number): string {
-    const spare = this.#spare
+    const spare = this.#spareOf(length)
     spare.set(this.#units.subarray(0, length))
     for (let k = 0; k < count; k++) spare[positions[k]!] = SPACE
     return this.#string(spare, length)
@@ -399,12 +403,13 @@ export class EscapeDecoder {
     this.#lowUnit = 0xdc00 + (offset & 0x3ff)
   }
 
-  #grow(size: number): void {
-    this.#units = new Uint16Array(size)
-    this.#spare = new Uint16Array(size)
-    this.#unitBytes = Buffer.from(this.#units.buffer)
-    this.#spareBytes = Buffer.from(this.#spare.buffer)
-    this.#plusUnits = new Int32Array(size)
+  // A second unit buffer, for the views that differ from `decoded` in a few units; grown only when one is built.
+  #spareOf(length: number): Uint16Array {
+    if (this.#spare.length < length) {
+      this.#spare = new Uint16Array(this.#units.length)
+      this.#spareBytes = Buffer.from(this.#spare.buffer)
+    }
+    return this.#spare
   }
 }
 
