@@ -40,7 +40,7 @@ export const MIN_SCAN_SECRET_LENGTH = 5
  * ```
  */
 export interface ScanCanary {
-  /** What must never reach the control plane. Matched exactly, and JSON-escaped. */
+  /** What must never reach the control plane. Matched exactly, JSON-escaped, and behind any escaping the decoded views undo. */
   readonly secret: string
   /** What kind of secret it imitates, for reports. */
   readonly kind?: string
@@ -49,7 +49,7 @@ export interface ScanCanary {
   /**
    * `registered-secret` for a canary the test registers with the scrubber:
    * it is then matched in every encoding the Scrubber masks as well
-   * (URL-encoded, JSON-escaped, base64).
+   * (base64 and the rest of `secretEncodings`).
    */
   readonly rule?: string
 }
