@@ -106,14 +106,14 @@ function percentByte(text: string, i: number): number {
  *
  * Each level offers up to three views of one length, sharing one map:
  *
- * - `decoded`, what the text says: where registered secrets and canaries
- *   are looked for;
+ * - `decoded`, what the text says: where registered secrets, canaries,
+ *   detectors and custom patterns run (`gh\u0070_…` is a GitHub token);
  * - `separated`, `decoded` with every escape that decodes to a letter, digit,
  *   `_`, `-` or `.` read as a space instead: the escape is a boundary, as
  *   `\n` is, so `\u0041AKIA…` shows detectors a key that starts after the
- *   escape. No serializer or URL encoder escapes those characters, so this
- *   loses nothing they write. The same string as `decoded` when there is no
- *   such escape. Detectors and custom patterns run on it;
+ *   escape. The same string as `decoded` when there is no such escape (no
+ *   serializer or URL encoder writes one), and then not scanned twice.
+ *   Detectors and custom patterns run on it;
  * - `formDecoded`, the previous level read as an HTML form body, `+` as a
  *   space (`URLSearchParams`): only when asked for (a registered secret
  *   holds a space) and the text holds a `+`.

@@ -118,10 +118,10 @@ const NO_MATCHES: readonly LeakMatch[] = Object.freeze([])
  * costs the same per character with 10 of them or 10,000.
  *
  * Like the Scrubber, it also scans the decoded views of a string holding
- * `\` or `%` (see `EscapeDecoder`): canaries and registered secrets in what
- * the text says (and as a form body, when one holds a space), detectors
- * where escapes are boundaries; so it finds what the Scrubber would have
- * redacted. A match in a view is reported at the range of the original it
+ * `\` or `%` (see `EscapeDecoder`): canaries, registered secrets and
+ * detectors in what the text says (canaries and secrets also as a form
+ * body, when one holds a space), detectors again where escapes are
+ * boundaries; so it finds what the Scrubber would have redacted. A match in a view is reported at the range of the original it
  * came from; one that only repeats a match of the same rule (and canary)
  * found earlier, inside its range, is not reported twice.
  *
@@ -197,9 +197,8 @@ export class LeakMatcher {
     decoder.begin(text, this.#formView)
     while (decoder.next()) {
       const { decoded, separated, formDecoded } = decoder
-      const detectorsApart = this.detectors && separated !== decoded
-      if (decoded !== null) this.#scanView(decoded, true, this.detectors && !detectorsApart, true, out)
-      if (detectorsApart && separated !== null) this.#scanView(separated, false, true, true, out)
+      if (decoded !== null) this.#scanView(decoded, true, this.detectors, true, out)
+      if (this.detectors && separated !== null && separated !== decoded) this.#scanView(separated, false, true, true, out)
       if (formDecoded !== null) this.#scanView(formDecoded, true, false, true, out)
     }
     if (out.length === 0) return NO_MATCHES

@@ -73,7 +73,8 @@ interface CustomPattern {
  * A string holding `\` or `%` is scanned again in its decoded views (see
  * {@link EscapeDecoder}), up to three levels deep: registered secrets in
  * what the text says (and, when one holds a space, in the text read as a
- * form body), detectors and custom patterns where escapes are boundaries.
+ * form body), detectors and custom patterns there too, and, when an escape
+ * decodes to a letter or digit, once more with escapes as boundaries.
  * Their matches are mapped back onto the original, escape sequences
  * included, and resolved with the rest, so `{"a":"x\nAKIA…"}` (a
  * backslash, then `n`) loses its key, and `p%40ss` a registered `p@ss`.
@@ -212,7 +213,9 @@ export class TextScrubber {
     while (decoder.next()) {
       if (decoder.decoded !== null) this.secrets.find(decoder.decoded, mapped, SECRET_RULE)
       if (decoder.formDecoded !== null) this.secrets.find(decoder.formDecoded, mapped, SECRET_RULE)
-      if (!secretsOnly && decoder.separated !== null) this.#findPatterns(decoder.separated, mapped)
+      if (secretsOnly || decoder.decoded === null) continue
+      this.#findPatterns(decoder.decoded, mapped)
+      if (decoder.separated !== decoder.decoded) this.#findPatterns(decoder.separated!, mapped)
     }
     if (spans.count === 0) return text
     return this.#apply(text)

@@ -8,7 +8,15 @@ import { definePolicy } from '../../src/policy/define-policy.js'
 import { CANARY_RULE, LeakMatcher, type LeakMatch } from '../../src/scrub/scan-text.js'
 import { Scrubber } from '../../src/scrub/scrubber.js'
 import { generateCanaries } from '../../src/testing/generate-canaries.js'
-import { AWKWARD_SECRETS, ESCAPES_BEFORE_A_TOKEN, SECRET_ENCODERS, inJson, placed } from '../support/escaped-forms.js'
+import {
+  AWKWARD_SECRETS,
+  CHARACTER_ESCAPES,
+  ESCAPES_BEFORE_A_TOKEN,
+  SECRET_ENCODERS,
+  inJson,
+  placed,
+  withEscapedCharacters,
+} from '../support/escaped-forms.js'
 
 const keys = KeyRing.generate()
 
@@ -137,6 +145,19 @@ describe('LeakMatcher', () => {
         const ranges = own.map((m) => `${m.start}-${m.end}`)
         expect(new Set(ranges).size, `${canary.kind} after ${escape}`).toBe(ranges.length)
         for (const m of own) expect(m.end).toBeLessThanOrEqual(text.length)
+      }
+    }
+  })
+
+  it('finds the token of every detector whose own characters are escaped, over all of it', () => {
+    const matcher = new LeakMatcher()
+    for (const canary of generateCanaries().filter((c) => c.kind !== 'high-entropy')) {
+      for (const escape of CHARACTER_ESCAPES) {
+        const escaped = withEscapedCharacters(canary.secret, escape)
+        const text = `{"msg":"got ${canary.value.replace(canary.secret, () => escaped)} (200)"}`
+        const from = text.indexOf(escaped)
+        const own = matcher.scan(text).filter((m) => m.rule === canary.rule)
+        expect(own.some((m) => m.start <= from && m.end >= from + escaped.length), `${canary.kind} as ${escaped}`).toBe(true)
       }
     }
   })

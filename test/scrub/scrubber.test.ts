@@ -10,7 +10,15 @@ import { SECRET_TOO_SHORT_WARNING, Scrubber } from '../../src/scrub/scrubber.js'
 import { DETECTOR_REACH } from '../../src/scrub/text-scrubber.js'
 import type { ScrubTransform } from '../../src/scrub/transform.js'
 import { generateCanaries } from '../../src/testing/generate-canaries.js'
-import { AWKWARD_SECRETS, ESCAPES_BEFORE_A_TOKEN, SECRET_ENCODERS, inJson, placed } from '../support/escaped-forms.js'
+import {
+  AWKWARD_SECRETS,
+  CHARACTER_ESCAPES,
+  ESCAPES_BEFORE_A_TOKEN,
+  SECRET_ENCODERS,
+  inJson,
+  placed,
+  withEscapedCharacters,
+} from '../support/escaped-forms.js'
 
 function policy(overrides: Partial<ScrubPolicy> = {}): ScrubPolicy {
   return { ...presets.balanced.scrub, ...overrides }
@@ -384,6 +392,21 @@ describe('Scrubber on text that carries escaped text', () => {
         expect(transforms.map((t) => t.rule), what).toContain(canary.rule)
         // What is left is what the leak scan accepts.
         expect(scan.scan(out).filter((m) => m.rule === canary.rule), what).toEqual([])
+      }
+    }
+  })
+
+  it('removes the token of every detector whose own characters are escaped, the first one included', () => {
+    const scrubber = new Scrubber()
+    for (const canary of generateCanaries().filter((c) => c.kind !== 'high-entropy')) {
+      for (const escape of CHARACTER_ESCAPES) {
+        const escaped = withEscapedCharacters(canary.secret, escape)
+        const what = `${canary.kind} as ${escaped}`
+        const text = `{"msg":"got ${canary.value.replace(canary.secret, () => escaped)} (200)"}`
+        const transforms: ScrubTransform[] = []
+        const out = scrubber.scrubString(text, transforms)
+        expectNoPartOf(out, escaped, what)
+        expect(transforms.map((t) => t.rule), what).toContain(canary.rule)
       }
     }
   })

@@ -38,6 +38,19 @@ export const ESCAPES_BEFORE_A_TOKEN: readonly string[] = [
   '%2541', // a URL in a URL
 ]
 
+/** Ways to escape one ASCII character: JSON, JavaScript and percent escapes. */
+export const CHARACTER_ESCAPES: readonly ((code: number) => string)[] = [
+  (code) => `\\u${code.toString(16).padStart(4, '0')}`,
+  (code) => `\\x${code.toString(16).padStart(2, '0')}`,
+  (code) => `%${code.toString(16).toUpperCase().padStart(2, '0')}`,
+]
+
+/** `secret` with its first and middle characters escaped by `escape`: what no encoder writes, but text may hold. */
+export function withEscapedCharacters(secret: string, escape: (code: number) => string): string {
+  const middle = secret.length >> 1
+  return escape(secret.charCodeAt(0)) + secret.slice(1, middle) + escape(secret.charCodeAt(middle)) + secret.slice(middle + 1)
+}
+
 /** `text` inside a JSON document, as a log message carrying serialized JSON holds it. */
 export function inJson(escape: string, value: string): string {
   // The value is JSON-escaped too: a PEM block's line breaks become \n.
