@@ -20,7 +20,8 @@ export const foldBase64Alphabet: CodeUnitFold = (unit) => (unit === 45 ? 43 : un
  * (upper- and lower-case hex, and form encoding with `+` for spaces),
  * `escape()`d, JSON-escaped (once and twice, for JSON inside a JSON string,
  * and with non-ASCII characters as `\uXXXX`), and base64
- * and base64url of its UTF-8 bytes, padded and unpadded.
+ * and base64url of its UTF-8 bytes, padded and unpadded, and of its
+ * JSON-escaped form's bytes (base64 of JSON) when that differs.
  *
  * Other percent and backslash encodings (`URLSearchParams`, a URL's
  * userinfo, a location template's segments, mixed-case hex, encodings
@@ -59,7 +60,13 @@ export function secretEncodings(value: string): string[] {
   // Serializers that escape everything outside ASCII (Python's json.dumps) write \u00e9 for é.
   forms.add(json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
 
-  const bytes = Buffer.from(value, 'utf8')
+  addBase64(forms, Buffer.from(value, 'utf8'))
+  // Base64 of JSON (a JWT's claims, an engine's payload) holds the JSON-escaped form's bytes.
+  if (json !== value) addBase64(forms, Buffer.from(json, 'utf8'))
+  return [...forms]
+}
+
+function addBase64(forms: Set<string>, bytes: Buffer): void {
   const whole = bytes.toString('base64')
   forms.add(whole)
   forms.add(whole.replace(/=+$/, ''))
@@ -70,7 +77,6 @@ export function secretEncodings(value: string): string[] {
     const last = Math.floor((8 * (offset + bytes.length)) / 6)
     if (last - first >= MIN_BASE64_CORE) forms.add(shifted.slice(first, last))
   }
-  return [...forms]
 }
 
 /**

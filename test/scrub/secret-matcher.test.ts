@@ -64,6 +64,15 @@ describe('SecretMatcher', () => {
     expect(covered(matcher, `blob ${b64url} end`, b64url)).toBe(true)
   })
 
+  it('finds it in base64 of JSON, where its quotes and backslash are escaped, at every byte alignment', () => {
+    for (const prefix of ['{"pw":"', '{"p":"', '{"pwd":"']) {
+      const blob = Buffer.from(`${prefix}${JSON.stringify(SECRET).slice(1, -1)}"}`).toString('base64url')
+      const spans = new Spans()
+      matcher.find(`eyJhbGciOiJub25lIn0.${blob}.`, spans, 0)
+      expect(spans.found.length, prefix).toBeGreaterThan(0)
+    }
+  })
+
   it('finds the secret inside a larger base64 blob at every byte alignment', () => {
     for (const prefix of ['', 'u:', 'user:', 'ab']) {
       const blob = Buffer.from(`${prefix}${SECRET};tail`).toString('base64')
