@@ -29,6 +29,7 @@ const SIMPLE_ESCAPES = new Int32Array(128).fill(-1)
 for (const [escape, unit] of [
   ['n', 10],
   ['t', 9],
+  ['a', 7], // Python's and Go's
   ['r', 13],
   ['b', 8],
   ['f', 12],
@@ -93,7 +94,8 @@ function percentByte(text: string, i: number): number {
  * level changes nothing, so `\\n`, JSON inside JSON, decodes twice):
  *
  * - JSON and JavaScript backslash escapes: `\n \t \r \b \f \v \0 \" \' \\ \/`,
- *   `\uXXXX` (a surrogate pair as two of them), `\u{X…}` and `\xXX`;
+ *   `\uXXXX` (a surrogate pair as two of them), `\u{X…}` and `\xXX`; and
+ *   Python's and Go's `\a` and `\UXXXXXXXX`;
  * - percent escapes: `%XX` sequences read as UTF-8; a byte that starts or
  *   continues no valid UTF-8 sequence reads as Latin-1, as `unescape` reads
  *   it (that is how `escape()` writes `é`); and `escape()`'s `%uXXXX`.
@@ -336,6 +338,13 @@ export class EscapeDecoder {
       if (value < 0) return 0
       this.#unit = value
       return 4
+    }
+    if (kind === 85 /* U */) {
+      // Python's and Go's \UXXXXXXXX.
+      const value = hexRun(text, i + 2, 8)
+      if (value < 0 || value > 0x10ffff) return 0
+      this.#setCodePoint(value)
+      return 10
     }
     if (kind !== 117 /* u */) return 0
     if (text.charCodeAt(i + 2) !== 123 /* { */) {

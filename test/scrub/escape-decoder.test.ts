@@ -48,6 +48,8 @@ describe('EscapeDecoder', () => {
       ['a\\u{1F600}b', 'a😀b'],
       ['a\\u{41}b', 'aAb'],
       ['a\\x41\\x7eb', 'aA~b'],
+      ['a\\ab', 'a\u0007b'],
+      ['a\\U0001F600b\\U00000041', 'a😀bA'],
     ]
     for (const [text, expected] of cases) expect(decodedOnce(text), text).toBe(expected)
   })
@@ -72,7 +74,7 @@ describe('EscapeDecoder', () => {
   })
 
   it('leaves malformed escapes as they are', () => {
-    for (const text of ['\\u12', '\\u12G4', '\\uZZZZ', '\\x4', '\\xG1', '\\q', '\\u{}', '\\u{110000}', '\\u{1F600', '\\u{1234567}', '%G1', '%', '%4', '%%', '%u12', 'x\\', '\\']) {
+    for (const text of ['\\U0011FFFF', '\\U1F600', '\\u12', '\\u12G4', '\\uZZZZ', '\\x4', '\\xG1', '\\q', '\\u{}', '\\u{110000}', '\\u{1F600', '\\u{1234567}', '%G1', '%', '%4', '%%', '%u12', 'x\\', '\\']) {
       expect(levels(text), text).toEqual([])
     }
     expect(decodedOnce('\\u12 %G1 % \\q \\n x\\')).toBe('\\u12 %G1 % \\q \n x\\')
@@ -152,7 +154,7 @@ describe('EscapeDecoder', () => {
   it('maps every unit of every view into the original: ranges ascending and tiling it (property)', () => {
     const fragment = fc.oneof(
       fc.constantFrom('a', 'Z', '0', ' ', '+', '"', 'é', '😀', '\ud800', '\\', '%', '{', '}', 'u', 'x'),
-      fc.constantFrom('\\n', '\\t', '\\"', '\\\\', '\\/', '\\u0041', '\\u00e9', '\\uD83D\\uDE00', '\\u{1F600}', '\\x41', '\\xZZ'),
+      fc.constantFrom('\\n', '\\t', '\\"', '\\\\', '\\/', '\\u0041', '\\u00e9', '\\uD83D\\uDE00', '\\u{1F600}', '\\U0001F600', '\\a', '\\x41', '\\xZZ'),
       fc.constantFrom('%41', '%2b', '%C3%A9', '%F0%9F%98%80', '%25', '%252541', '%5C', '%5Cn', '%E9', '%G1', '%u00E9', '%2'),
       fc.constantFrom('\\\\n', '\\\\u0041', '\\u005C', '\\u0025', '\\u12'),
     )

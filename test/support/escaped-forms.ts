@@ -23,6 +23,8 @@ export const ESCAPES_BEFORE_A_TOKEN: readonly string[] = [
   '\\u0041', // a letter
   '\\u00e9', // a letter outside ASCII
   '\\u{1F600}',
+  '\\U0001F600', // Python, Go
+  '\\a',
   '\\x22',
   '\\x41',
   '%22',
