@@ -190,30 +190,30 @@ export class LeakMatcher {
    */
   scan(text: string): readonly LeakMatch[] {
     if (text.length === 0) return NO_MATCHES
-    const out: LeakMatch[] = []
-    this.#scanView(text, true, this.detectors, false, out)
-    const original = out.length
+    let out = this.#scanView(text, true, this.detectors, false, null)
+    const original = out?.length ?? 0
     const decoder = this.#decoder
     decoder.begin(text, this.#formView)
     while (decoder.next()) {
       const { decoded, separated, formDecoded } = decoder
-      if (decoded !== null) this.#scanView(decoded, true, this.detectors, true, out)
-      if (this.detectors && separated !== null && separated !== decoded) this.#scanView(separated, false, true, true, out)
-      if (formDecoded !== null) this.#scanView(formDecoded, true, false, true, out)
+      if (decoded !== null) out = this.#scanView(decoded, true, this.detectors, true, out)
+      if (this.detectors && separated !== null && separated !== decoded) out = this.#scanView(separated, false, true, true, out)
+      if (formDecoded !== null) out = this.#scanView(formDecoded, true, false, true, out)
     }
-    if (out.length === 0) return NO_MATCHES
+    if (out === null) return NO_MATCHES
     return out.length === original ? out : withoutRepeats(out, original)
   }
 
   // Scans one view of the text (the text itself, or one of the decoder's current views)
   // with the patterns, the detectors or both, and appends its matches to `out` at their
-  // range in the original.
-  #scanView(view: string, patterns: boolean, detectors: boolean, decoded: boolean, out: LeakMatch[]): void {
+  // range in the original. Returns `out`, made on the first match: a clean string allocates nothing.
+  #scanView(view: string, patterns: boolean, detectors: boolean, decoded: boolean, found: LeakMatch[] | null): LeakMatch[] | null {
     const hits = this.#hits
     hits.reset()
     if (patterns) this.#patterns?.findLongest(view, hits, PATTERN_RULE)
     if (detectors) this.#gate.run(view, hits)
-    if (hits.count === 0) return
+    if (hits.count === 0) return found
+    const out = found ?? []
 
     // SDK markers are recognised in the view the detector read, at its positions.
     const markers = this.#markers
@@ -238,6 +238,7 @@ export class LeakMatcher {
       }
       if (!onlySdkOutput(view, start, end, markers)) out.push({ rule: DETECTORS[rule]!.id, start: from, end: to })
     }
+    return out.length === 0 ? found : out
   }
 
   /**
