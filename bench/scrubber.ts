@@ -15,17 +15,24 @@
  * 2. `Scrubber.scrubString` (balanced preset, 10 registered secrets) on
  *    records holding no keyword, and on records holding secrets and
  *    detector matches.
+ *    Also on log records serialized as JSON inside a JSON string, which
+ *    hold `\"` escapes: the scrubber scans them once more, decoded.
  * 3. Worst-case inputs: `scrubString` (balanced preset, 10 registered
  *    secrets) on one 2 MB string each, against 2 MB of prose in the same
  *    run. Near misses, one or more per detector, make it do the most work
  *    per character and find nothing: `a=a=…` after a sensitive word, `eyJ…`
  *    headers with a short payload, `Basic` words that are not credentials,
- *    `AB12 ` groups failing mod-97, and so on. Target: each costs at most
+ *    `AB12 ` groups failing mod-97, tokens behind escape sequences that
+ *    decode to letters and separators (`\u0041\n%41`, so the string is
+ *    decoded and scanned again), and so on. Target: each costs at most
  *    5x prose. Dense matches (a match every 5 to 7 characters) are reported
  *    too, not held to the target: their output, markers included, is up to
- *    6x the input. `maxStringLength` is raised so the whole string is
- *    scanned; with the preset's 8,192 a long string is scanned only to
- *    12,288 characters (the last row).
+ *    6x the input. So are nested escapes (JSON in JSON in JSON): each
+ *    decoded level is scanned, so a string escaped three levels deep costs
+ *    up to four scans and three decodings of itself, by design.
+ *    `maxStringLength` is raised so the whole string is scanned; with the
+ *    preset's 8,192 a long string is scanned only to 12,288 characters (the
+ *    last row).
  *
  * Each row is the best of up to 5 timed passes after one warm-up (fewer
  * when one pass takes over 2 s). MB/s are 10^6 UTF-16 code units per second.
@@ -60,6 +67,7 @@ const SLOW_PASS_SECONDS = 2
 const HOSTILE_LENGTH = 2_000_000
 const HOSTILE_TARGET = 5
 const PROSE_2MB = 'scrubString, 2 MB, prose'
+const NESTED = 'nested escapes, three levels, '
 
 // A deterministic generator, so every run scans the same text.
 function prng(seed: number): () => number {
@@ -160,15 +168,31 @@ function hostileCases(rand: () => number): (readonly [string, string])[] {
     [`${near}authorization-header: Bearer, no token`, hostile('Bearer ')],
     [`${near}pem-private-key: headers one dash short`, hostile('-----BEGIN RSA PRIVATE KEY---- ')],
     [`${near}home-path: /home/ repeated`, hostile('/home/')],
+    [`${near}keyword tokens: one character short`, hostile(`${KEYWORD_NEAR_MISSES.join(' ')} `)],
+    // Escapes that decode to a letter, a separator and a letter before each token: the string is scanned
+    // again decoded, with those escapes as boundaries, and its registered secrets looked for decoded.
+    [`${near}escapes: \\u0041\\n%41 before keyword tokens`, hostile(KEYWORD_NEAR_MISSES.map((t) => `\\u0041\\n%41${t}`).join(''))],
+    [`${near}escapes: \\u0041\\n%41 only`, hostile('\\u0041\\n%41')],
+    // JSON in JSON in JSON, and a URL in it: three decoded levels, each scanned.
     [
-      `${near}keyword tokens: one character short`,
-      hostile(
-        `ghp_${'a'.repeat(35)} sk-${'a'.repeat(19)} AKIA${'A'.repeat(15)} xoxb-${'a'.repeat(9)} npm_${'a'.repeat(35)} AIza${'a'.repeat(34)} ` +
-          `glpat-${'a'.repeat(19)} sk_live_${'a'.repeat(9)} https://hooks.slack.com/services/${'a'.repeat(7)} `,
-      ),
+      `${NESTED}\\\\\\\\n%252541\\\\u0022 before keyword tokens`,
+      hostile(KEYWORD_NEAR_MISSES.map((t) => `\\\\\\\\n%252541\\\\u0022${t}`).join('')),
     ],
   ]
 }
+
+// Tokens that are one character short of what their detectors take.
+const KEYWORD_NEAR_MISSES = [
+  `ghp_${'a'.repeat(35)}`,
+  `sk-${'a'.repeat(19)}`,
+  `AKIA${'A'.repeat(15)}`,
+  `xoxb-${'a'.repeat(9)}`,
+  `npm_${'a'.repeat(35)}`,
+  `AIza${'a'.repeat(34)}`,
+  `glpat-${'a'.repeat(19)}`,
+  `sk_live_${'a'.repeat(9)}`,
+  `https://hooks.slack.com/services/${'a'.repeat(7)}`,
+]
 
 function records(seed: number, make: (rand: () => number) => string): string[] {
   const rand = prng(seed)
@@ -287,6 +311,7 @@ export function run(): Promise<BenchResult[]> {
     ['prose, no keyword', records(3, proseRecord)],
     ['log records, no keyword', records(1, logRecord)],
     ['log records with secrets', dirtyRecords(registered)],
+    ['log records, JSON in a JSON string', records(1, (rand) => JSON.stringify(JSON.stringify({ level: 'info', msg: logRecord(rand) })))],
   ] as const
   const times = bestInTurns(
     sets.map(([, text]) => () => {
@@ -354,6 +379,8 @@ async function main(): Promise<void> {
   console.log(`\nnear misses / prose, cost: at most ${(1 / nearMiss.ratio!).toFixed(1)}x (${nearMiss.name}; target <= ${HOSTILE_TARGET}x): ${verdict}`)
   const dense = slowest('2 MB, dense matches')
   console.log(`dense matches / prose, cost: at most ${(1 / dense.ratio!).toFixed(1)}x (${dense.name}; output up to 6x the input, no target)`)
+  const nested = slowest(`2 MB, ${NESTED}`)
+  console.log(`nested escapes / prose, cost: at most ${(1 / nested.ratio!).toFixed(1)}x (${nested.name}; each decoded level is one more scan, no target)`)
   for (const kind of ['log records', 'random-token records']) {
     const at10k = rows.find((r) => r.name === `registered secrets, Aho-Corasick, 10000, ${kind}`)!
     const verdict = at10k.ratio! >= 0.8 ? 'met' : 'NOT met'

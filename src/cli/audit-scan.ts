@@ -36,8 +36,8 @@ transforms[i].rule, marked (transform record). It never prints a full value.
   --canaries FILE     fake secrets a test planted: JSON.stringify(generateCanaries())
                       from airlock-sdk/testing, a JSON array of strings, or plain
                       text with one canary per line
-  --registered FILE   known secrets, one per line; also found URL-encoded,
-                      JSON-escaped and base64, as the scrubber masks them
+  --registered FILE   known secrets, one per line; also found base64 and behind
+                      any URL, form or JSON escaping, as the scrubber masks them
 
 Not flagged: what the SDK wrote in place of a value ([REDACTED:...],
 [airlock:...], alk1./alkv1. tokens, fp1. fingerprints, *** masks) and the

@@ -1,6 +1,5 @@
-import { AhoCorasick, foldAsciiCase } from './aho-corasick.js'
+import { AhoCorasick, foldAsciiCase, type MatchSink } from './aho-corasick.js'
 import type { Detector, DetectorContext } from './detectors.js'
-import type { SpanList } from './span-list.js'
 
 /**
  * A detector to gate and the rule number its matches are added under.
@@ -72,8 +71,8 @@ export class DetectorGate {
     this.#context = context
   }
 
-  /** Runs on `text` every detector its keywords or counts let through; each adds its matches to `spans` under its rule. */
-  run(text: string, spans: SpanList): void {
+  /** Runs on `text` every detector its keywords or counts let through; each adds its matches to `sink` under its rule. */
+  run(text: string, sink: MatchSink): void {
     if (this.#keywords === null) return
     const counts = this.#counts
     counts.fill(0)
@@ -84,7 +83,7 @@ export class DetectorGate {
     for (const entry of this.#entries) {
       const d = entry.detector
       const run = (tags & entry.bit) !== 0 || (entry.counted && digits >= d.minDigits && dots >= d.minDots && colons >= d.minColons)
-      if (run) d.find(text, spans, entry.rule, this.#context)
+      if (run) d.find(text, sink, entry.rule, this.#context)
     }
   }
 }

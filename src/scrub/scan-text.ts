@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { AhoCorasick } from './aho-corasick.js'
 import { DetectorGate } from './detector-gate.js'
 import { DETECTORS } from './detectors.js'
+import { EscapeDecoder } from './escape-decoder.js'
 import { findSdkMarkers, onlySdkOutput } from './scan-markers.js'
 import { foldBase64Alphabet, secretEncodings } from './secret-matcher.js'
 import { SensitiveKeyMatcher } from './sensitive-keys.js'
@@ -39,7 +40,7 @@ export const MIN_SCAN_SECRET_LENGTH = 5
  * ```
  */
 export interface ScanCanary {
-  /** What must never reach the control plane. Matched exactly, and JSON-escaped. */
+  /** What must never reach the control plane. Matched exactly, JSON-escaped, and behind any escaping the decoded views undo. */
   readonly secret: string
   /** What kind of secret it imitates, for reports. */
   readonly kind?: string
@@ -48,7 +49,7 @@ export interface ScanCanary {
   /**
    * `registered-secret` for a canary the test registers with the scrubber:
    * it is then matched in every encoding the Scrubber masks as well
-   * (URL-encoded, JSON-escaped, base64).
+   * (base64 and the rest of `secretEncodings`).
    */
   readonly rule?: string
 }
@@ -116,6 +117,14 @@ const NO_MATCHES: readonly LeakMatch[] = Object.freeze([])
  * like the Scrubber's (base64url's `-` and `_` match `+` and `/`), so a scan
  * costs the same per character with 10 of them or 10,000.
  *
+ * Like the Scrubber, it also scans the decoded views of a string holding
+ * `\` or `%` (see `EscapeDecoder`): canaries, registered secrets and
+ * detectors in what the text says (canaries and secrets also as a form
+ * body, when one holds a space), detectors again where escapes are
+ * boundaries; so it finds what the Scrubber would have redacted. A match in a view is reported at the range of the original it
+ * came from; one that only repeats a match of the same rule (and canary)
+ * found earlier, inside its range, is not reported twice.
+ *
  * @example
  * ```ts
  * const matcher = new LeakMatcher({ canaries: ['canary-4f9a1c'] })
@@ -134,6 +143,9 @@ export class LeakMatcher {
   readonly #entries = new Map<string, PatternEntry>()
   readonly #hits = new SpanList()
   readonly #markers = new SpanList()
+  readonly #decoder = new EscapeDecoder()
+  /** Whether a canary or registered secret holds a space, which a form body writes as `+`. */
+  readonly #formView: boolean
 
   /** @throws InvalidArgumentError when a canary or registered secret is not a string of 5 characters or more. */
   constructor(options: LeakMatcherOptions = {}) {
@@ -148,6 +160,7 @@ export class LeakMatcher {
     )
 
     const patterns: { text: string; tag: number }[] = []
+    let spaced = false
     const add = (text: string, entry: PatternEntry): void => {
       const folded = foldBase64(text)
       if (this.#entries.has(folded)) return
@@ -158,14 +171,17 @@ export class LeakMatcher {
       const canary = typeof item === 'string' ? { secret: item } : item
       const secret = checkedSecret(typeof canary === 'object' && canary !== null ? canary.secret : undefined, `canaries[${i}]`)
       const entry = { rule: CANARY_RULE, canary: i }
+      if (secret.includes(' ')) spaced = true
       if (canary.rule === REGISTERED_SECRET_RULE) for (const form of secretEncodings(secret)) add(form, entry)
       else for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) add(form, entry)
     })
     listOf(options.registered, 'registered').forEach((item, i) => {
       const secret = checkedSecret(item, `registered[${i}]`)
+      if (secret.includes(' ')) spaced = true
       for (const form of secretEncodings(secret)) add(form, { rule: REGISTERED_SECRET_RULE, canary: undefined })
     })
     this.#patterns = patterns.length === 0 ? null : AhoCorasick.build(patterns, foldBase64Alphabet)
+    this.#formView = spaced
   }
 
   /**
@@ -174,29 +190,55 @@ export class LeakMatcher {
    */
   scan(text: string): readonly LeakMatch[] {
     if (text.length === 0) return NO_MATCHES
+    let out = this.#scanView(text, true, this.detectors, false, null)
+    const original = out?.length ?? 0
+    const decoder = this.#decoder
+    decoder.begin(text, this.#formView)
+    while (decoder.next()) {
+      const { decoded, separated, formDecoded } = decoder
+      if (decoded !== null) out = this.#scanView(decoded, true, this.detectors, true, out)
+      if (this.detectors && separated !== null && separated !== decoded) out = this.#scanView(separated, false, true, true, out)
+      if (formDecoded !== null) out = this.#scanView(formDecoded, true, false, true, out)
+    }
+    if (out === null) return NO_MATCHES
+    return out.length === original ? out : withoutRepeats(out, original)
+  }
+
+  // Scans one view of the text (the text itself, or one of the decoder's current views)
+  // with the patterns, the detectors or both, and appends its matches to `out` at their
+  // range in the original. Returns `out`, made on the first match: a clean string allocates nothing.
+  #scanView(view: string, patterns: boolean, detectors: boolean, decoded: boolean, found: LeakMatch[] | null): LeakMatch[] | null {
     const hits = this.#hits
     hits.reset()
-    this.#patterns?.findLongest(text, hits, PATTERN_RULE)
-    if (this.detectors) this.#gate.run(text, hits)
-    if (hits.count === 0) return NO_MATCHES
+    if (patterns) this.#patterns?.findLongest(view, hits, PATTERN_RULE)
+    if (detectors) this.#gate.run(view, hits)
+    if (hits.count === 0) return found
+    const out = found ?? []
 
+    // SDK markers are recognised in the view the detector read, at its positions.
     const markers = this.#markers
-    markers.reset()
-    findSdkMarkers(text, markers, 0)
-    markers.resolve()
-    const out: LeakMatch[] = []
+    let markersFound = false
+    const decoder = this.#decoder
     for (let k = 0; k < hits.count; k++) {
       const start = hits.start[k]!
       const end = hits.end[k]!
       const rule = hits.rule[k]!
+      const from = decoded ? decoder.originStart(start) : start
+      const to = decoded ? decoder.originEnd(end) : end
       if (rule === PATTERN_RULE) {
-        const entry = this.#entries.get(foldBase64(text.slice(start, end)))!
-        out.push(entry.canary === undefined ? { rule: entry.rule, start, end } : { rule: entry.rule, start, end, canary: entry.canary })
-      } else if (!onlySdkOutput(text, start, end, markers)) {
-        out.push({ rule: DETECTORS[rule]!.id, start, end })
+        const entry = this.#entries.get(foldBase64(view.slice(start, end)))!
+        out.push(entry.canary === undefined ? { rule: entry.rule, start: from, end: to } : { rule: entry.rule, start: from, end: to, canary: entry.canary })
+        continue
       }
+      if (!markersFound) {
+        markers.reset()
+        findSdkMarkers(view, markers, 0)
+        markers.resolve()
+        markersFound = true
+      }
+      if (!onlySdkOutput(view, start, end, markers)) out.push({ rule: DETECTORS[rule]!.id, start: from, end: to })
     }
-    return out.length === 0 ? NO_MATCHES : out
+    return out.length === 0 ? found : out
   }
 
   /**
@@ -216,6 +258,32 @@ export class LeakMatcher {
     markers.resolve()
     return onlySdkOutput(text, 0, text.length, markers)
   }
+}
+
+// `matches` without each match at or after `first` (found in a decoded view) that lies inside an
+// earlier-sorted match of the same rule and canary: the same finding, seen again through a view.
+// Sorting makes it O(n log n) however many matches a hostile string holds.
+function withoutRepeats(matches: LeakMatch[], first: number): LeakMatch[] {
+  const order = matches.map((_, i) => i)
+  order.sort((a, b) => {
+    const x = matches[a]!
+    const y = matches[b]!
+    if (x.rule !== y.rule) return x.rule < y.rule ? -1 : 1
+    if (x.canary !== y.canary) return (x.canary ?? -1) - (y.canary ?? -1)
+    return x.start - y.start || y.end - x.end || a - b
+  })
+  const repeated = new Uint8Array(matches.length)
+  // The furthest end among the matches sorted before, of the current rule and canary: they all start at or before this one.
+  let reach = -1
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!
+    const m = matches[i]!
+    const previous = k === 0 ? undefined : matches[order[k - 1]!]!
+    if (previous === undefined || previous.rule !== m.rule || previous.canary !== m.canary) reach = -1
+    if (i >= first && m.end <= reach) repeated[i] = 1
+    else if (m.end > reach) reach = m.end
+  }
+  return matches.filter((_, i) => repeated[i] === 0)
 }
 
 function foldBase64(text: string): string {

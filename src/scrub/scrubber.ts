@@ -87,6 +87,15 @@ const MASK_ONLY: WalkOptions = Object.freeze({ secretsOnly: true })
  * - matches of the **built-in detectors** (`DETECTORS`) the policy has on;
  * - matches of the policy's **custom patterns** (RE2, linear time).
  *
+ * Text that carries text (a log message holding serialized JSON, an
+ * exception quoting a response body, a URL in a query parameter) is also
+ * read with its escape sequences decoded, up to three levels deep (JSON in
+ * JSON in JSON): `\n`, `\uXXXX`, `%XX` and the rest are boundaries, so a
+ * token right after one is found, and a registered secret is found in any
+ * percent or backslash encoding (`URLSearchParams`, a URL's userinfo, a
+ * location template, mixed-case hex, JSON twice). What is found there is
+ * replaced in the text as written, escape sequences included.
+ *
  * In structured values it also replaces whole any value under a key that
  * names a secret (`password`, `apiKey`, `x-auth-token`; see
  * `SensitiveKeyMatcher`), and keeps to the policy's bounds (depth, nodes,

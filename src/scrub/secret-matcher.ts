@@ -18,9 +18,18 @@ export const foldBase64Alphabet: CodeUnitFold = (unit) => (unit === 45 ? 43 : un
 /**
  * The forms a registered secret is caught in besides itself: URL-encoded
  * (upper- and lower-case hex, and form encoding with `+` for spaces),
- * JSON-escaped (once and twice, for JSON inside a JSON string, and with
- * non-ASCII characters as `\uXXXX`), and base64
- * and base64url of its UTF-8 bytes, padded and unpadded.
+ * `escape()`d, JSON-escaped (once and twice, for JSON inside a JSON string,
+ * and with non-ASCII characters as `\uXXXX`), and base64
+ * and base64url of its UTF-8 bytes, padded and unpadded, and of its
+ * JSON-escaped form's bytes (base64 of JSON) when that differs.
+ *
+ * Other percent and backslash encodings (`URLSearchParams`, a URL's
+ * userinfo, a location template's segments, mixed-case hex, encodings
+ * nested in each other) are not listed: the scrubber and the leak scan also
+ * look for the secret in the decoded views of each string (see
+ * `EscapeDecoder`), which spell every one of them out. These listed forms
+ * are still matched in the string as it is, so a secret is caught where a
+ * decoding is ambiguous (`%C3%A9` is `é` in UTF-8, but `escape('Ã©')`).
  *
  * Base64 is also registered at the two other byte alignments, keeping only
  * the characters that depend on the secret alone: so the secret is caught
@@ -41,13 +50,23 @@ export function secretEncodings(value: string): string[] {
   } catch {
     // A lone surrogate has no URL encoding; the other forms still apply.
   }
+  // escape() writes Latin-1 as %XX and the rest of the BMP as %uXXXX.
+  const escaped = escape(value)
+  forms.add(escaped)
+  forms.add(escaped.replace(/%u[0-9A-F]{4}|%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()))
   const json = JSON.stringify(value).slice(1, -1)
   forms.add(json)
   forms.add(JSON.stringify(json).slice(1, -1))
   // Serializers that escape everything outside ASCII (Python's json.dumps) write \u00e9 for é.
   forms.add(json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
 
-  const bytes = Buffer.from(value, 'utf8')
+  addBase64(forms, Buffer.from(value, 'utf8'))
+  // Base64 of JSON (a JWT's claims, an engine's payload) holds the JSON-escaped form's bytes.
+  if (json !== value) addBase64(forms, Buffer.from(json, 'utf8'))
+  return [...forms]
+}
+
+function addBase64(forms: Set<string>, bytes: Buffer): void {
   const whole = bytes.toString('base64')
   forms.add(whole)
   forms.add(whole.replace(/=+$/, ''))
@@ -58,7 +77,6 @@ export function secretEncodings(value: string): string[] {
     const last = Math.floor((8 * (offset + bytes.length)) / 6)
     if (last - first >= MIN_BASE64_CORE) forms.add(shifted.slice(first, last))
   }
-  return [...forms]
 }
 
 /**
@@ -81,6 +99,7 @@ export class SecretMatcher {
   readonly #values = new Set<string>()
   #automaton: AhoCorasick | null = null
   #longest = 0
+  #spaced = false
 
   /** How many distinct values are registered. */
   get size(): number {
@@ -96,10 +115,19 @@ export class SecretMatcher {
     return this.#longest
   }
 
+  /**
+   * Whether some registered value holds a space: only then can a form body
+   * (`+` for a space) spell one out, so only then is a form view scanned.
+   */
+  get spaced(): boolean {
+    return this.#spaced
+  }
+
   /** Registers a value. Returns false when it was already registered. */
   add(value: string): boolean {
     if (this.#values.has(value)) return false
     this.#values.add(value)
+    if (value.includes(' ')) this.#spaced = true
     this.#automaton = null
     for (const text of secretEncodings(value)) if (text.length > this.#longest) this.#longest = text.length
     return true

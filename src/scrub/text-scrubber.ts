@@ -6,8 +6,10 @@ import { compileCustomPattern } from '../policy/custom-pattern.js'
 import { DETECTOR_IDS } from '../policy/detector-ids.js'
 import { policyIssuesFromZod } from '../policy/policy-issues.js'
 import { policySchema, type ScrubAction, type ScrubPolicy } from '../policy/schema.js'
+import type { MatchSink } from './aho-corasick.js'
 import { DetectorGate, type GatedDetector } from './detector-gate.js'
 import { DETECTORS, type DetectorContext } from './detectors.js'
+import { EscapeDecoder } from './escape-decoder.js'
 import { redactedMarker, truncatedMarker } from './markers.js'
 import { SecretMatcher } from './secret-matcher.js'
 import { SensitiveKeyMatcher } from './sensitive-keys.js'
@@ -44,7 +46,10 @@ const BUILT_IN_RULES = new Set<string>([REGISTERED_SECRET_RULE, SENSITIVE_KEY_RU
  * inside them. Registered secrets raise the margin to their longest encoding
  * when that is longer. Custom patterns are not bounded: a match that needs
  * more than the margin past the cut to complete is not found, so the part of
- * it before the cut is kept.
+ * it before the cut is kept. The same holds of a match found in a decoded
+ * view (see {@link EscapeDecoder}) whose escape sequences make it longer in
+ * the text than the margin: a 1,024-character assignment value written all
+ * in `\uXXXX` escapes, say.
  *
  * @example
  * ```ts
@@ -64,6 +69,15 @@ interface CustomPattern {
  * rules, finds matches (registered secrets, then keyword-gated detectors,
  * then custom patterns), resolves overlaps and applies each rule's action.
  * Not exported from the package: use `Scrubber`.
+ *
+ * A string holding `\` or `%` is scanned again in its decoded views (see
+ * {@link EscapeDecoder}), up to three levels deep: registered secrets in
+ * what the text says (and, when one holds a space, in the text read as a
+ * form body), detectors and custom patterns there too, and, when an escape
+ * decodes to a letter or digit, once more with escapes as boundaries.
+ * Their matches are mapped back onto the original, escape sequences
+ * included, and resolved with the rest, so `{"a":"x\nAKIA…"}` (a
+ * backslash, then `n`) loses its key, and `p%40ss` a registered `p@ss`.
  *
  * After each {@link TextScrubber.scrubText} or `scrubBounded`,
  * `hits[0 .. hitCount)` hold the distinct rule numbers that changed the
@@ -95,6 +109,7 @@ export class TextScrubber {
   readonly #detectors: DetectorGate
   readonly #custom: readonly CustomPattern[]
   readonly #spans = new SpanList()
+  readonly #decoder = new EscapeDecoder()
   readonly #fingerprinter: Fingerprinter | null
   readonly #context: DetectorContext
   readonly #seen: Uint32Array
@@ -191,16 +206,29 @@ export class TextScrubber {
     const spans = this.#spans
     spans.reset()
     this.secrets.find(text, spans, SECRET_RULE)
-    if (!secretsOnly) {
-      this.#detectors.run(text, spans)
-      for (const pattern of this.#custom) {
-        if (!pattern.re.test(text)) continue
-        const m = pattern.re.matcher(text)
-        while (m.find()) spans.add(m.start(), m.end(), pattern.rule)
-      }
+    if (!secretsOnly) this.#findPatterns(text, spans)
+    const decoder = this.#decoder
+    decoder.begin(text, this.secrets.spaced)
+    const mapped = decoder.mapInto(spans)
+    while (decoder.next()) {
+      if (decoder.decoded !== null) this.secrets.find(decoder.decoded, mapped, SECRET_RULE)
+      if (decoder.formDecoded !== null) this.secrets.find(decoder.formDecoded, mapped, SECRET_RULE)
+      if (secretsOnly || decoder.decoded === null) continue
+      this.#findPatterns(decoder.decoded, mapped)
+      if (decoder.separated !== decoder.decoded) this.#findPatterns(decoder.separated!, mapped)
     }
     if (spans.count === 0) return text
     return this.#apply(text)
+  }
+
+  // Detectors, then custom patterns.
+  #findPatterns(text: string, sink: MatchSink): void {
+    this.#detectors.run(text, sink)
+    for (const pattern of this.#custom) {
+      if (!pattern.re.test(text)) continue
+      const m = pattern.re.matcher(text)
+      while (m.find()) sink.add(m.start(), m.end(), pattern.rule)
+    }
   }
 
   /** Replaces the user segment of home directories only (stack traces, in every exception mode). */

@@ -25,9 +25,10 @@ export type LeakSource = { readonly events: readonly unknown[] } | string
  * as data.
  *
  * A canary counts as leaked when its `secret` occurs in any key or string
- * value of an event, as is or JSON-escaped; a `high-entropy` canary (rule
- * `registered-secret`) also in the encodings the Scrubber masks
- * (URL-encoded, JSON-escaped, base64). A plain string is a canary of kind
+ * value of an event, as is, JSON-escaped or behind any percent or backslash
+ * escaping (nested up to three levels, as the Scrubber reads it); a
+ * `high-entropy` canary (rule `registered-secret`) also in the other
+ * encodings the Scrubber masks (base64). A plain string is a canary of kind
  * `canary`.
  *
  * - With `{ events }` (a `MemoryControlPlane`), it checks synchronously;

@@ -8,6 +8,15 @@ import { definePolicy } from '../../src/policy/define-policy.js'
 import { CANARY_RULE, LeakMatcher, type LeakMatch } from '../../src/scrub/scan-text.js'
 import { Scrubber } from '../../src/scrub/scrubber.js'
 import { generateCanaries } from '../../src/testing/generate-canaries.js'
+import {
+  AWKWARD_SECRETS,
+  CHARACTER_ESCAPES,
+  ESCAPES_BEFORE_A_TOKEN,
+  SECRET_ENCODERS,
+  inJson,
+  placed,
+  withEscapedCharacters,
+} from '../support/escaped-forms.js'
 
 const keys = KeyRing.generate()
 
@@ -122,6 +131,62 @@ describe('LeakMatcher', () => {
     const matcher = new LeakMatcher({ canaries: ['needle-4f9a1c'], detectors: false })
     expect(matcher.detectors).toBe(false)
     expect(matcher.scan('mail ada@example.com needle-4f9a1c')).toEqual([{ rule: CANARY_RULE, start: 21, end: 34, canary: 0 }])
+  })
+
+  it('finds the token of every detector right after any escape sequence, in JSON text, where it is', () => {
+    const matcher = new LeakMatcher()
+    for (const canary of generateCanaries().filter((c) => c.kind !== 'high-entropy')) {
+      for (const escape of ESCAPES_BEFORE_A_TOKEN) {
+        const text = inJson(escape, canary.value)
+        const from = text.indexOf(canary.secret)
+        const own = matcher.scan(text).filter((m) => m.rule === canary.rule)
+        expect(own.some((m) => m.start <= from && m.end >= from + canary.secret.length), `${canary.kind} after ${escape}`).toBe(true)
+        // Each match is reported once, at the range of the original it came from.
+        const ranges = own.map((m) => `${m.start}-${m.end}`)
+        expect(new Set(ranges).size, `${canary.kind} after ${escape}`).toBe(ranges.length)
+        for (const m of own) expect(m.end).toBeLessThanOrEqual(text.length)
+      }
+    }
+  })
+
+  it('finds the token of every detector whose own characters are escaped, over all of it', () => {
+    const matcher = new LeakMatcher()
+    for (const canary of generateCanaries().filter((c) => c.kind !== 'high-entropy')) {
+      for (const escape of CHARACTER_ESCAPES) {
+        const escaped = withEscapedCharacters(canary.secret, escape)
+        const text = `{"msg":"got ${canary.value.replace(canary.secret, () => escaped)} (200)"}`
+        const from = text.indexOf(escaped)
+        const own = matcher.scan(text).filter((m) => m.rule === canary.rule)
+        expect(own.some((m) => m.start <= from && m.end >= from + escaped.length), `${canary.kind} as ${escaped}`).toBe(true)
+      }
+    }
+  })
+
+  it('finds a registered secret in every encoding of the platform and the SDK, as the Scrubber masks it', () => {
+    for (const secret of AWKWARD_SECRETS) {
+      const matcher = new LeakMatcher({ registered: [secret], detectors: false })
+      const canary = new LeakMatcher({ canaries: [{ secret, rule: 'registered-secret' }], detectors: false })
+      const scrubber = new Scrubber({ policy: definePolicy({ preset: 'permissive' }, { env: {} }).scrub })
+      scrubber.register(secret)
+      for (const encoder of SECRET_ENCODERS) {
+        const { text, start, end } = placed(encoder, secret)
+        const what = `${encoder.name} of ${JSON.stringify(secret)}`
+        expect(matcher.scan(text), what).toEqual([{ rule: 'registered-secret', start, end }])
+        expect(canary.scan(text), what).toEqual([{ rule: CANARY_RULE, start, end, canary: 0 }])
+        expect(matcher.scan(scrubber.scrubString(text)), what).toEqual([])
+      }
+    }
+  })
+
+  it('does not flag SDK output inside escaped text', () => {
+    const matcher = new LeakMatcher()
+    for (const text of [
+      '{"msg":"{\\"password\\":\\"[REDACTED:sensitive-key]\\"}"}',
+      'q=%7B%22token%22%3A%22%5BREDACTED%3Asecret-assignment%5D%22%7D',
+      '{"msg":"x\\n[REDACTED:aws-access-key-id] \\u0041[REDACTED:github-token]"}',
+    ]) {
+      expect(matcher.scan(text), text).toEqual([])
+    }
   })
 
   it('refuses bad options with ERR_INVALID_ARGUMENT, never quoting a value', () => {

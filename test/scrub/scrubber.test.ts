@@ -5,9 +5,20 @@ import { MemorySecretProvider, Secret } from '../../src/crypto/secret.js'
 import { InvalidArgumentError, PolicyError } from '../../src/errors.js'
 import { presets } from '../../src/policy/presets.js'
 import type { ScrubPolicy } from '../../src/policy/schema.js'
+import { LeakMatcher } from '../../src/scrub/scan-text.js'
 import { SECRET_TOO_SHORT_WARNING, Scrubber } from '../../src/scrub/scrubber.js'
 import { DETECTOR_REACH } from '../../src/scrub/text-scrubber.js'
 import type { ScrubTransform } from '../../src/scrub/transform.js'
+import { generateCanaries } from '../../src/testing/generate-canaries.js'
+import {
+  AWKWARD_SECRETS,
+  CHARACTER_ESCAPES,
+  ESCAPES_BEFORE_A_TOKEN,
+  SECRET_ENCODERS,
+  inJson,
+  placed,
+  withEscapedCharacters,
+} from '../support/escaped-forms.js'
 
 function policy(overrides: Partial<ScrubPolicy> = {}): ScrubPolicy {
   return { ...presets.balanced.scrub, ...overrides }
@@ -352,5 +363,97 @@ describe('Scrubber on long strings: bounded work, redaction before the cut', () 
     const scrubbedScanned = `[REDACTED:email] ${'x'.repeat(SCANNED - 16)}`
     expect(out).toBe(`${scrubbedScanned.slice(0, MAX)}[airlock:truncated ${scrubbedScanned.length - MAX + text.length - SCANNED} chars]`)
     expect(transforms.map((t) => t.rule)).toEqual(['email', 'max-string-length'])
+  })
+})
+
+// No six characters in a row of `secret` are in `out` (all of it, when shorter).
+function expectNoPartOf(out: string, secret: string, what: string): void {
+  const size = Math.min(6, secret.length)
+  for (let i = 0; i + size <= secret.length; i++) {
+    if (out.includes(secret.slice(i, i + size))) expect.fail(`${what}: "${secret.slice(i, i + size)}" is left in ${JSON.stringify(out)}`)
+  }
+}
+
+describe('Scrubber on text that carries escaped text', () => {
+  const MARKER = '[REDACTED:registered-secret]'
+  const secretsOnly = (): Scrubber => new Scrubber({ policy: presets.permissive.scrub })
+
+  it('removes the token of every detector right after any escape sequence, in JSON text', () => {
+    const scrubber = new Scrubber()
+    const scan = new LeakMatcher()
+    for (const canary of generateCanaries().filter((c) => c.kind !== 'high-entropy')) {
+      for (const escape of ESCAPES_BEFORE_A_TOKEN) {
+        const what = `${canary.kind} after ${escape}`
+        const text = inJson(escape, canary.value)
+        expect(text, what).toContain(canary.secret)
+        const transforms: ScrubTransform[] = []
+        const out = scrubber.scrubString(text, transforms)
+        expectNoPartOf(out, canary.secret, what)
+        expect(transforms.map((t) => t.rule), what).toContain(canary.rule)
+        // What is left is what the leak scan accepts.
+        expect(scan.scan(out).filter((m) => m.rule === canary.rule), what).toEqual([])
+      }
+    }
+  })
+
+  it('removes the token of every detector whose own characters are escaped, the first one included', () => {
+    const scrubber = new Scrubber()
+    for (const canary of generateCanaries().filter((c) => c.kind !== 'high-entropy')) {
+      for (const escape of CHARACTER_ESCAPES) {
+        const escaped = withEscapedCharacters(canary.secret, escape)
+        const what = `${canary.kind} as ${escaped}`
+        const text = `{"msg":"got ${canary.value.replace(canary.secret, () => escaped)} (200)"}`
+        const transforms: ScrubTransform[] = []
+        const out = scrubber.scrubString(text, transforms)
+        expectNoPartOf(out, escaped, what)
+        expect(transforms.map((t) => t.rule), what).toContain(canary.rule)
+      }
+    }
+  })
+
+  it('still finds what only the text as written shows: a Windows home path whose user starts like an escape', () => {
+    const scrubber = new Scrubber()
+    expect(scrubber.scrubString('at C:\\Users\\nick\\app.js')).toBe('at C:\\Users\\[REDACTED:home-path]\\app.js')
+    expect(scrubber.scrubString('at C:\\\\Users\\\\tom\\\\x.js')).not.toContain('tom')
+  })
+
+  it('masks a registered secret in every encoding of the platform and the SDK, and nothing around it', () => {
+    for (const secret of AWKWARD_SECRETS) {
+      const masking = secretsOnly()
+      masking.register(secret)
+      const all = new Scrubber()
+      all.register(secret)
+      for (const encoder of SECRET_ENCODERS) {
+        const { text } = placed(encoder, secret)
+        const what = `${encoder.name} of ${JSON.stringify(secret)}`
+        expect(masking.scrubString(text), what).toBe(encoder.context.replace('%s', MARKER))
+        expect(masking.maskRegistered({ v: text }).value, what).toEqual({ v: encoder.context.replace('%s', MARKER) })
+        expect(all.scrubString(text), what).not.toContain(encoder.encode(secret))
+      }
+    }
+  })
+
+  it('records one transform per rule per string, however many views found it', () => {
+    const scrubber = new Scrubber()
+    const key = 'AKIAIOSFODNN7EXAMPLE'
+    const transforms: ScrubTransform[] = []
+    const out = scrubber.scrubString(`${key} and {"k":"x\\n${key}","j":"\\\\u0041${key}"}`, transforms)
+    expect(out).toBe('[REDACTED:aws-access-key-id] and {"k":"x\\n[REDACTED:aws-access-key-id]","j":"\\\\u0041[REDACTED:aws-access-key-id]"}')
+    expect(transforms).toEqual([{ path: '$', rule: 'aws-access-key-id', action: 'redact' }])
+  })
+
+  it('hashes a token found behind an escape as it hashes the same token anywhere', () => {
+    const scrubber = new Scrubber({ policy: policy({ detectors: { 'github-token': 'hash' } }), keys: KeyRing.generate() })
+    const token = `ghp_${'a1B2c3D4e5'.repeat(4)}`
+    const fingerprint = scrubber.scrubString(token)
+    expect(fingerprint).toMatch(/^fp1\./)
+    expect(scrubber.scrubString(`{"m":"x\\n${token}"}`)).toBe(`{"m":"x\\n${fingerprint}"}`)
+    expect(scrubber.scrubString(`q=x%0A${token}`)).toBe(`q=x%0A${fingerprint}`)
+  })
+
+  it('returns the very string when it holds escapes but nothing to scrub', () => {
+    const scrubber = new Scrubber()
+    scrubber.register('p@ss word-1')
+    for (const text of ['{"a":"line\\nnext \\u00e9"}', '100%25 done, a+b', 'C:\\temp\\x']) expect(scrubber.scrubString(text)).toBe(text)
   })
 })

@@ -47,11 +47,30 @@ describe('SecretMatcher', () => {
     expect(covered(matcher, `{"pw": "${ascii}"}`, ascii)).toBe(true)
   })
 
+  it('finds its escape() form, as written and with lower-case hex, where a decoding would read its Latin-1 bytes as UTF-8', () => {
+    const mojibake = new SecretMatcher()
+    mojibake.add('Ã©tÃ© s3cret') // escape() writes %C3%A9: valid UTF-8 for é, not what was registered
+    const escaped = escape('Ã©tÃ© s3cret')
+    expect(escaped).toBe('%C3%A9t%C3%A9%20s3cret')
+    expect(covered(mojibake, `c=${escaped};`, escaped)).toBe(true)
+    expect(covered(mojibake, `c=${escaped.toLowerCase()};`, escaped.toLowerCase())).toBe(true)
+    expect(covered(matcher, `c=${escape(SECRET)};`, escape(SECRET))).toBe(true)
+  })
+
   it('finds base64 and base64url, padded or not', () => {
     const b64 = Buffer.from(SECRET).toString('base64')
     const b64url = Buffer.from(SECRET).toString('base64url')
     expect(covered(matcher, `blob ${b64} end`, b64)).toBe(true)
     expect(covered(matcher, `blob ${b64url} end`, b64url)).toBe(true)
+  })
+
+  it('finds it in base64 of JSON, where its quotes and backslash are escaped, at every byte alignment', () => {
+    for (const prefix of ['{"pw":"', '{"p":"', '{"pwd":"']) {
+      const blob = Buffer.from(`${prefix}${JSON.stringify(SECRET).slice(1, -1)}"}`).toString('base64url')
+      const spans = new Spans()
+      matcher.find(`eyJhbGciOiJub25lIn0.${blob}.`, spans, 0)
+      expect(spans.found.length, prefix).toBeGreaterThan(0)
+    }
   })
 
   it('finds the secret inside a larger base64 blob at every byte alignment', () => {
