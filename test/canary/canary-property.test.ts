@@ -40,6 +40,8 @@ function encodings(secret: string): string[] {
     encodeURIComponent(secret),
     JSON.stringify(secret).slice(1, -1),
     JSON.stringify(JSON.stringify(secret)).slice(1, -1),
+    new URLSearchParams({ q: secret }).toString().slice(2),
+    encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
     Buffer.from(secret).toString('base64'),
     Buffer.from(secret).toString('base64url'),
   ]
@@ -50,7 +52,8 @@ const needle = fc.oneof(
   fc.constantFrom(...registered.flatMap((c) => encodings(c.value))),
 )
 // What may stand between a canary and the text around it: a token needs a boundary to be one.
-const separator = fc.constantFrom(' ', '\n', '\t', ', ', ' | ', '"', "'", '(', ')', '; ', ' = ')
+// Escape sequences are boundaries too, in JSON, JavaScript and URL text held in a string.
+const separator = fc.constantFrom(' ', '\n', '\t', ', ', ' | ', '"', "'", '(', ')', '; ', ' = ', '\\n', '\\t', '\\r', '\\u0022', '\\\\n', '%20', '%0A', '%22', '\\x20')
 const filler = fc.string({ maxLength: 24 })
 const planted = fc
   .tuple(filler, separator, needle, separator, filler)
