@@ -283,7 +283,7 @@ export class AirlockBoundary {
       const envelope: EventEnvelope = {
         v: 1,
         id: randomUUID(),
-        runId: this.#applier.runId(input.runId, channel === 'logs' ? 'logs' : channel === 'parameters' ? 'parameters' : 'states', transforms),
+        runId: this.#applier.runId(input.runId, channel, transforms),
         time: new Date().toISOString(),
         policyHash: this.policyHash,
       }

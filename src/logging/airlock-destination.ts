@@ -123,6 +123,16 @@ export interface AirlockDestinationOptions {
  * parses each line, 0.33x; a `hooks.logMethod` that merely passes its
  * arguments on (a lower bound: no formatting, no bindings), 0.96x.
  *
+ * The shipped fields are then what the logger's own pipeline makes of the
+ * logged object, as pino would write it: the application's `formatters.log`,
+ * serializers and `redact` paths (pino's compiled stringifiers), with
+ * airlock's own scrubbing wrappers looked through, so nothing the
+ * application keeps out of its log ships and the boundary still sees (and
+ * ledgers) what it scrubs. pino's standard error serializers are skipped for
+ * an Error, so the exceptions policy reads the Error itself; any other
+ * serializer's output for an Error is lifted back to an error node. A logged
+ * object that is not a record ships whole under `value`.
+ *
  * `ship` is called through a {@link RecordShipper}: its failures never reach
  * the code that logged, and a record logged from inside it is written
  * locally but not shipped.
