@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose'
 import { z } from 'zod'
-import { canonicalJson } from '../canonical-json.js'
+import { canonicalJson } from '../internal/canonical-json.js'
 import { CHECKPOINT_TYP, escapeControl, type LedgerCheckpointEntry } from './ledger-entry.js'
 
 /**

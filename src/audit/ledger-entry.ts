@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto'
 import { z } from 'zod'
-import { CanonicalText, MAX_JSON_DEPTH, canonicalJson, type JsonObject, type JsonValue } from '../canonical-json.js'
+import { CanonicalText, MAX_JSON_DEPTH, canonicalJson, type JsonObject, type JsonValue } from '../internal/canonical-json.js'
 
 /** The ledger line format version written in every entry's `v`. */
 export const LEDGER_FORMAT_VERSION = 1

@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue } from '../canonical-json.js'
+import type { JsonObject, JsonValue } from '../internal/canonical-json.js'
 import { describeAdoption } from './ledger-checkpoint.js'
 import { escapeControl, type LedgerDeliveryError, type LedgerEntry } from './ledger-entry.js'
 import { TimelineTally, type LedgerTimeline } from './ledger-timeline.js'

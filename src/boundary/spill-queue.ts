@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path'
 import { AirlockError, ClosedError, DeliveryError, EventInvalidError, InvalidArgumentError } from '../errors.js'
 import type { OutboundEvent } from './events.js'
 import { outboundEventSchema } from './events.js'
-import { syncDirectorySync } from '../durable-file.js'
+import { syncDirectorySync } from '../internal/durable-file.js'
 
 /** The next batch to deliver: event ids and their wire JSON, index for index. */
 export interface SpillBatch {

@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import type { DestinationStream, Logger, LoggerOptions } from 'pino'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { LogLevel } from '../policy/schema.js'
 import { AirlockDestination } from './airlock-destination.js'

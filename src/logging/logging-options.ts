@@ -1,4 +1,4 @@
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { InvalidArgumentError, PolicyError } from '../errors.js'
 import { policyIssuesFromZod } from '../policy/policy-issues.js'
 import { policySchema, type LogPolicy, type Policy } from '../policy/schema.js'

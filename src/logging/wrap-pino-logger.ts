@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import type { DestinationStream, Logger, SerializerFn } from 'pino'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import { AirlockDestination } from './airlock-destination.js'
 import { LocalScrub } from './local-scrub.js'

@@ -1,4 +1,4 @@
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { PolicyError } from '../errors.js'
 import type { PolicyIssue } from '../errors.js'
 import { deepFreeze } from './deep-freeze.js'

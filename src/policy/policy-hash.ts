@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonicalJson } from '../canonical-json.js'
+import { canonicalJson } from '../internal/canonical-json.js'
 import type { Policy } from './schema.js'
 
 /**

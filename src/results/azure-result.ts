@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream'
 import type * as AzureBlob from '@azure/storage-blob'
 import { Secret } from '../crypto/secret.js'
 import { AirlockError, InvalidArgumentError, ResultExistsError, ResultNotFoundError, StorageError } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**

@@ -7,7 +7,7 @@ import {
   inflateSync,
 } from 'node:zlib'
 import { InvalidArgumentError, PayloadFormatError } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { PayloadFrame } from './payload-frame.js'
 import type { Serializer } from './serializer.js'
 

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type * as CloudStorage from '@google-cloud/storage'
 import { AirlockError, InvalidArgumentError, ResultNotFoundError, StorageError } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**

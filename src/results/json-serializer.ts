@@ -1,5 +1,5 @@
 import { AirlockError, PayloadFormatError, SerializationError } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { PayloadFrame } from './payload-frame.js'
 import type { Serializer } from './serializer.js'
 import { formatPath, type PathSegment } from './value-path.js'

@@ -4,8 +4,8 @@ import { mkdir, open, realpath, rename, rm, stat, type FileHandle } from 'node:f
 import { basename, dirname, join, posix, resolve, sep, win32 } from 'node:path'
 import type { Readable } from 'node:stream'
 import { InvalidArgumentError, LocationEscapesDirError, ResultNotFoundError, StorageError } from '../errors.js'
-import { describeType } from '../describe-type.js'
-import { syncDirectory } from '../durable-file.js'
+import { describeType } from '../internal/describe-type.js'
+import { syncDirectory } from '../internal/durable-file.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { InvalidArgumentError, TemplateKeyError } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 
 /**
  * What a location template is formatted with: the runtime passes `flowName`,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, PayloadFormatError } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 
 /**
  * The four magic bytes that open every airlock payload: ASCII `ALKS`.

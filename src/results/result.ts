@@ -10,8 +10,8 @@ import {
   ResultReadOnlyError,
   SerializationError,
 } from '../errors.js'
-import { describeType } from '../describe-type.js'
-import { assertKnownOptions } from '../known-options.js'
+import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { JSONSerializer } from './json-serializer.js'
 import { LocationTemplate, type TemplateContext } from './location-template.js'
 import type { PayloadSealer } from './payload-cipher-seam.js'

@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream'
 import type * as ClientS3 from '@aws-sdk/client-s3'
 import type * as LibStorage from '@aws-sdk/lib-storage'
 import { AirlockError, InvalidArgumentError, ResultNotFoundError, StorageError } from '../errors.js'
-import { describeType } from '../describe-type.js'
-import { assertKnownOptions } from '../known-options.js'
+import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**

@@ -1,6 +1,6 @@
 import { SecretProvider, type Secret } from '../crypto/secret.js'
 import { InvalidArgumentError, ResultReadOnlyError, SecretNotFoundError } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { Result, type Carried } from './result.js'
 import { unstored } from './unstored.js'
 

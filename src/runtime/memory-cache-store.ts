@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import type { CacheEntry, CacheStore } from './cache-store.js'
 
 /**

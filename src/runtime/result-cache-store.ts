@@ -1,6 +1,6 @@
 import { AirlockError, InvalidArgumentError, PayloadFormatError, ResultNotFoundError } from '../errors.js'
-import { describeType } from '../describe-type.js'
-import { assertKnownOptions } from '../known-options.js'
+import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { Result } from '../results/result.js'
 import { storedCacheEntrySchema, type CacheEntry, type CacheStore } from './cache-store.js'
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type AirlockErrorOptions } from '../errors.js'
-import { describeType } from '../describe-type.js'
+import { describeType } from '../internal/describe-type.js'
 import { parseDuration, type Duration } from './duration.js'
 
 /**

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, NoResultConfiguredError, type AirlockErrorOptions } from '../errors.js'
-import { describeType } from '../describe-type.js'
-import { assertKnownOptions } from '../known-options.js'
+import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { Result } from '../results/result.js'
 import type { CacheStore } from './cache-store.js'
 import { cacheValidators, isCacheValidator, type CacheValidator } from './cache-validators.js'

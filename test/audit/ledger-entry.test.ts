@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { canonicalJson } from '../../src/canonical-json.js'
+import { canonicalJson } from '../../src/internal/canonical-json.js'
 import { GENESIS_HASH, ledgerEntrySchema, parseLedgerLine, sha256Hex } from '../../src/audit/ledger-entry.js'
 import { outboundEventSchema } from '../../src/boundary/events.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { canonicalJson } from '../../src/canonical-json.js'
+import { canonicalJson } from '../../src/internal/canonical-json.js'
 import { GENESIS_HASH, hashCutOf, sha256Hex } from '../../src/audit/ledger-entry.js'
 import { LineHashWorker } from '../../src/audit/line-hash-worker.js'
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { syncDirectory, syncDirectorySync } from '../src/durable-file.js'
+import { syncDirectory, syncDirectorySync } from '../../src/internal/durable-file.js'
 
 // Windows has no directory fsync; both functions are no-ops there.
 describe.skipIf(process.platform === 'win32')('durable-file', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CanonicalText, canonicalJson, MAX_JSON_DEPTH } from '../src/canonical-json.js'
-import { AirlockError } from '../src/errors.js'
+import { CanonicalText, canonicalJson, MAX_JSON_DEPTH } from '../../src/internal/canonical-json.js'
+import { AirlockError } from '../../src/errors.js'
 
 function thrown(fn: () => unknown): AirlockError {
   try {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js'
+import { InvalidArgumentError } from '../errors.js'
 
 /** A JSON value, as `JSON.parse` produces it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject
