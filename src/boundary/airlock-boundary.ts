@@ -13,6 +13,7 @@ import type { ControlPlane, DeliveryReport } from './control-plane.js'
 import { readEmitInput, type Channel, type EmitInput, type EmitInputReading } from './emit-input.js'
 import { outboundEventSchema, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
+import { OutboundDoor, type OutboundRecord } from './outbound-door.js'
 import { PolicyApplier, type ChannelTransform, type EventEnvelope } from './policy-applier.js'
 
 /**
@@ -114,6 +115,12 @@ export class AirlockBoundary {
   readonly policyHash: string
   /** The scrubbing engine: register known secrets here. */
   readonly scrubber: Scrubber
+  /**
+   * The door for engine adapters (`airlock-sdk/temporal`, `/restate`,
+   * `/otel`): the same policy, scrubber, ciphers and ledger, for what goes
+   * to an engine instead of the control plane.
+   */
+  readonly outbound: OutboundDoor
   readonly #keys: KeyRing
   readonly #controlPlane: ControlPlane
   readonly #ledger: Promise<Ledger>
@@ -124,6 +131,7 @@ export class AirlockBoundary {
   #inFlight = 0
   readonly #idleWaiters: (() => void)[] = []
   readonly #deliveryRecords = new Set<Promise<void>>()
+  readonly #outboundRecords = new Set<Promise<unknown>>()
   readonly #stopWatchingSecrets: () => void
   #closing: Promise<void> | undefined
   readonly #stats = {
@@ -150,6 +158,8 @@ export class AirlockBoundary {
     this.#stopWatchingSecrets = onEverySecret(this.#registerSecret)
     this.#controlPlane = options.controlPlane ?? new FileControlPlane({ path: '.airlock/control-plane.ndjson' })
     this.#applier = new PolicyApplier(this.policy, this.scrubber, this.#keys)
+    this.outbound = new OutboundDoor({ applier: this.#applier, scrubber: this.scrubber, keys: this.#keys, record: this.#recordOutbound })
+    keyRings.set(this, this.#keys)
     this.#ledger = Ledger.open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
     // An unhandled rejection here would crash the process before the first
     // emit could report it; emit and close surface it instead.
@@ -216,6 +226,7 @@ export class AirlockBoundary {
    */
   async flush(): Promise<void> {
     await this.#idle()
+    await Promise.allSettled(this.#outboundRecords)
     await this.#controlPlane.flush()
   }
 
@@ -240,6 +251,7 @@ export class AirlockBoundary {
     // The transport first: its last delivery reports still go to the ledger.
     await this.#controlPlane.close()
     await Promise.all(this.#deliveryRecords)
+    await Promise.allSettled(this.#outboundRecords)
     const ledger = await this.#ledger
     await ledger.close()
   }
@@ -329,6 +341,37 @@ export class AirlockBoundary {
     }
   }
 
+  // What an engine adapter hands its engine: ledgered (no transport; the
+  // adapter sends), counted, and waited for by flush and close.
+  readonly #recordOutbound = (record: OutboundRecord): Promise<string> => {
+    if (this.#closed) return Promise.reject(new ClosedError('Airlock is closed; an adapter cannot hand anything to its engine after close()'))
+    const id = randomUUID()
+    const transforms = (record.transforms ?? []).map(({ path, rule, action }) => ({ channel: record.channel, path, rule, action }))
+    const event: JsonObject = { v: 1, kind: 'engine', id, engine: record.engine, time: new Date().toISOString(), policyHash: this.policyHash, sent: record.sent }
+    const recorded = this.#ledger.then((ledger) =>
+      ledger.append({
+        channel: record.channel,
+        eventId: id,
+        policyHash: this.policyHash,
+        event,
+        transforms: boundedTransforms(transforms, record.channel).map(({ path, rule, action }) => ({ path, rule, action })),
+        status: 'sent',
+      }),
+    )
+    this.#outboundRecords.add(recorded)
+    void recorded.then(
+      () => {
+        this.#outboundRecords.delete(recorded)
+        this.#countSent(record.channel, transforms)
+      },
+      () => {
+        this.#outboundRecords.delete(recorded)
+        this.#stats.ledgerFailures++
+      },
+    )
+    return recorded.then(() => id)
+  }
+
   // Bound once, so emit passes the same function to every then().
   readonly #append = async (prepared: Prepared): Promise<{ done: Promise<OutboundEvent | undefined> }> => {
     const { event, channel, transforms } = prepared
@@ -374,10 +417,12 @@ export class AirlockBoundary {
 
   #count(event: OutboundEvent, channel: Channel, transforms: readonly ChannelTransform[]): void {
     const stats = this.#stats
-    if (event.kind === 'withheld') {
-      stats.withheld.set(channel, (stats.withheld.get(channel) ?? 0) + 1)
-      return
-    }
+    if (event.kind === 'withheld') stats.withheld.set(channel, (stats.withheld.get(channel) ?? 0) + 1)
+    else this.#countSent(channel, transforms)
+  }
+
+  #countSent(channel: Channel, transforms: readonly ChannelTransform[]): void {
+    const stats = this.#stats
     stats.events.set(channel, (stats.events.get(channel) ?? 0) + 1)
     for (const t of transforms) {
       let counts = stats.actions.get(t.channel)
@@ -428,6 +473,27 @@ export class AirlockBoundary {
       this.#ledgerFailed(err)
     }
   }
+}
+
+// Engine adapters build their ciphers from the Airlock's keys; the keys are
+// not a public member of the Airlock.
+const keyRings = new WeakMap<AirlockBoundary, KeyRing>()
+
+/**
+ * The key ring an Airlock was built with, for the engine adapters in this
+ * package (they seal payloads and tokens with it). Not exported from the
+ * package root.
+ *
+ * @throws InvalidArgumentError when `boundary` is not an Airlock.
+ * @example
+ * ```ts
+ * const cipher = new PayloadCipher(keyRingOf(airlock))
+ * ```
+ */
+export function keyRingOf(boundary: AirlockBoundary): KeyRing {
+  const keys = keyRings.get(boundary)
+  if (keys === undefined) throw new InvalidArgumentError('expected an Airlock (or AirlockBoundary)')
+  return keys
 }
 
 function unwrapDone(appended: { done: Promise<OutboundEvent | undefined> }): Promise<OutboundEvent | undefined> {

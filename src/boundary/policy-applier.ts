@@ -65,6 +65,7 @@ export class PolicyApplier {
   readonly #minLogRank: number
   readonly #parameterWalk: WalkOptions
   readonly #fieldWalk: WalkOptions
+  readonly #attributeWalk: WalkOptions
   // Reused by #scrubText; emptied after each call.
   readonly #textTransforms: ScrubTransform[] = []
 
@@ -81,6 +82,34 @@ export class PolicyApplier {
       rules: policy.logs.redactPaths.length === 0 ? undefined : redactPathRuleSet(policy.logs.redactPaths),
       defer: true,
     }
+    this.#attributeWalk = { rules: parameterRuleSet(policy.telemetry.attributes, { dottedKeys: true }), defer: true }
+  }
+
+  // ---------------------------------------------------------------- building blocks for engine adapters
+
+  /**
+   * A normalized value through a channel's rules: `parameters` (parameter
+   * rules), `logs` (redact paths) or `telemetry` (attribute rules), then the
+   * exceptions and locations policies and scrubbing, as for an event.
+   */
+  value(tree: Normalized, channel: 'parameters' | 'logs' | 'telemetry', prefix: string, transforms: ChannelTransform[]): Promise<unknown> {
+    const options = channel === 'parameters' ? this.#parameterWalk : channel === 'logs' ? this.#fieldWalk : this.#attributeWalk
+    return this.#tree(tree, options, channel, prefix, transforms)
+  }
+
+  /** A name (flow, task, span, workflow type) as the names rule lets it out. */
+  name(name: string, path: string, transforms: ChannelTransform[]): string {
+    return this.#name(name, path, transforms)
+  }
+
+  /** Free text (a message) scrubbed as the channel's strings are. */
+  text(text: string, channel: Channel, path: string, transforms: ChannelTransform[]): string {
+    return this.#scrubText(text, true, path, channel, transforms)
+  }
+
+  /** A normalized error as the exceptions policy lets it out. */
+  failure(error: Normalized, path: string, transforms: ChannelTransform[]): Promise<Failure> {
+    return this.#failure(error, path, [], transforms)
   }
 
   /** Whether the policy ships a log record of this level at all. */
@@ -143,7 +172,7 @@ export class PolicyApplier {
 
   // ---------------------------------------------------------------- the walk
 
-  // Walks one payload and settles what the walker deferred: errors through
+  // Walks one value and settles what the walker deferred: errors through
   // the exceptions policy, references through the locations policy, values
   // under an `encrypt` rule through the value cipher.
   async #tree(tree: Normalized, options: WalkOptions, channel: Channel, prefix: string, transforms: ChannelTransform[]): Promise<unknown> {

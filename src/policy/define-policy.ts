@@ -49,7 +49,7 @@ export interface DefinePolicyOptions {
  * Merging: objects merge field by field at every depth, so
  * `{ logs: { level: 'warn' } }` keeps the preset's other `logs` fields, and
  * `scrub.detectors` merges id by id. Arrays (`scrub.patterns`,
- * `scrub.sensitiveKeys`, `logs.redactPaths`) and `parameters.rules` replace
+ * `scrub.sensitiveKeys`, `logs.redactPaths`) and rule sets (`parameters.rules`, `payloads.rules`, `telemetry.attributes.rules`) replace
  * the preset's value whole: rules are ordered (the first match wins), so
  * splicing two rule sets would make their order a guess. A field set to
  * `undefined` counts as not given.
@@ -102,7 +102,7 @@ export function resolvePolicy(input: unknown, env: NodeJS.ProcessEnv, source: st
 }
 
 /** Paths whose value replaces the preset's instead of merging into it. */
-const REPLACED_WHOLE: ReadonlySet<string> = new Set(['parameters.rules'])
+const REPLACED_WHOLE: ReadonlySet<string> = new Set(['parameters.rules', 'payloads.rules', 'telemetry.attributes.rules'])
 
 function mergeOver(base: unknown, override: unknown, path: string): unknown {
   if (override === undefined) return base

@@ -111,17 +111,34 @@ export function matchParameterRule(parameters: ParameterPolicy, keyPath: Paramet
  * rules.decide(['db', 'port'], true)   // { action: 'encrypt', rule: 'db' }
  * rules.decide(['batch'], true)        // { action: 'scrub', rule: 'parameters.default' } under balanced
  * ```
+ *
+ * With `dottedKeys`, a key holding dots counts as that many segments, as
+ * OpenTelemetry attribute keys do (`http.request.header.authorization` is
+ * named by `http.request.header.*`): for `telemetry.attributes`, whose keys
+ * are never nested objects.
  */
-export function parameterRuleSet(parameters: ParameterPolicy): PathRuleSet {
+export function parameterRuleSet(parameters: ParameterPolicy, options: { readonly dottedKeys?: boolean } = {}): PathRuleSet {
   const compiled = compiledRulesOf(parameters)
+  const dotted = options.dottedKeys === true
   return {
-    decide(path: readonly (string | number)[], leaf: boolean): PathRuleDecision | undefined {
+    decide(keys: readonly (string | number)[], leaf: boolean): PathRuleDecision | undefined {
+      const path = dotted ? splitDots(keys) : keys
       const index = firstMatch(compiled.rules, path)
       if (index === -1) return leaf ? compiled.defaultDecision : undefined
       if (!leaf && earlierRuleBelow(compiled.rules, index, path)) return undefined
       return compiled.rules[index]!.decision
     },
   }
+}
+
+// OpenTelemetry attribute keys are dotted paths in one key (`http.request.method`).
+function splitDots(keys: readonly (string | number)[]): (string | number)[] {
+  const out: (string | number)[] = []
+  for (const key of keys) {
+    if (typeof key === 'string' && key.includes('.')) out.push(...key.split('.'))
+    else out.push(key)
+  }
+  return out
 }
 
 /** The rule id a leaf that no rule names is recorded under. */

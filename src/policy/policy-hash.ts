@@ -12,8 +12,8 @@ import type { Policy } from './schema.js'
  * - object keys sorted by UTF-16 code unit, at every depth, and keys whose
  *   value is `undefined` left out, so key order and merge order never matter;
  * - arrays in their order;
- * - `parameters.rules` written as an array of `[glob, action]` pairs in rule
- *   order, because the first matching rule wins: reordering rules can change
+ * - `parameters.rules`, `payloads.rules` and `telemetry.attributes.rules`
+ *   written as arrays of `[glob, action]` pairs in rule order, because the first matching rule wins: reordering rules can change
  *   behaviour, so it changes the hash.
  *
  * This is the canonical JSON of the ledger (`canonicalJson`, RFC 8785 for
@@ -38,6 +38,14 @@ export function policyHash(policy: Policy): string {
 
 /** The canonical JSON {@link policyHash} digests. */
 export function canonicalPolicyJson(policy: Policy): string {
-  const orderedRules = Object.entries(policy.parameters.rules)
-  return canonicalJson({ ...policy, parameters: { ...policy.parameters, rules: orderedRules } }, 'policy')
+  // Rule sets are ordered (the first match wins): as [glob, action] pairs, their order is hashed too.
+  return canonicalJson(
+    {
+      ...policy,
+      parameters: { ...policy.parameters, rules: Object.entries(policy.parameters.rules) },
+      payloads: { ...policy.payloads, rules: Object.entries(policy.payloads.rules) },
+      telemetry: { ...policy.telemetry, attributes: { ...policy.telemetry.attributes, rules: Object.entries(policy.telemetry.attributes.rules) } },
+    },
+    'policy',
+  )
 }

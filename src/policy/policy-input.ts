@@ -46,6 +46,12 @@ export const policyInputSchema = z
     locations: shape.locations.partial().optional().describe('Result.location of every persisted result'),
     inlineValues: shape.inlineValues.partial().optional().describe('a JSONResult value, which is its own location'),
     states: shape.states.partial().optional().describe('state names and messages; flow, task and run names; tags'),
+    payloads: shape.payloads.partial().optional().describe('values an engine keeps in its history: Temporal payloads, Restate journal values'),
+    telemetry: shape.telemetry
+      .extend({ attributes: shape.telemetry.shape.attributes.partial() })
+      .partial()
+      .optional()
+      .describe('spans exported through OpenTelemetry'),
     scrub: shape.scrub
       .extend({ detectors: detectorsInput })
       .partial()

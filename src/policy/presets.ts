@@ -50,6 +50,8 @@ const permissive: Policy = {
   locations: { mode: 'plain' },
   inlineValues: { mode: 'allow' },
   states: { messages: 'allow', names: 'allow' },
+  payloads: { default: 'clear', rules: {}, offloadAbove: 1_048_576 },
+  telemetry: { spans: true, attributes: { default: 'allow', rules: {} } },
   scrub: scrubSection(false),
   checkpointing: false,
 }
@@ -62,6 +64,8 @@ const balanced: Policy = {
   locations: { mode: 'encrypt' },
   inlineValues: { mode: 'refuse' },
   states: { messages: 'scrub', names: 'allow' },
+  payloads: { default: 'encrypt', rules: {}, offloadAbove: 262_144 },
+  telemetry: { spans: true, attributes: { default: 'scrub', rules: {} } },
   scrub: scrubSection(true),
   checkpointing: false,
 }
@@ -74,6 +78,8 @@ const strict: Policy = {
   locations: { mode: 'encrypt' },
   inlineValues: { mode: 'refuse' },
   states: { messages: 'scrub', names: 'allow' },
+  payloads: { default: 'encrypt', rules: {}, offloadAbove: 65_536 },
+  telemetry: { spans: true, attributes: { default: 'hash', rules: {} } },
   scrub: scrubSection(true),
   checkpointing: false,
 }
@@ -84,12 +90,15 @@ const strict: Policy = {
  * copying it; docs/policy.md lists every field's value in each.
  *
  * - `permissive`: the classic hybrid model. Everything is sent as is; only
- *   registered secrets are masked (no detector runs, locations are plain).
- * - `balanced` (the default): parameter values, log strings, state messages
- *   and exception messages are scrubbed; stacks are dropped; locations are
- *   encrypted; inline values are refused.
- * - `strict`: deny by default. Parameters are hashed unless a rule allows
- *   them, exceptions carry their type only, logs ship at `warn` and above.
+ *   registered secrets are masked (no detector runs, locations are plain,
+ *   engine payloads are clear unless they hold a registered secret).
+ * - `balanced` (the default): parameter values, log strings, span
+ *   attributes, state messages and exception messages are scrubbed; stacks
+ *   are dropped; locations and engine payloads are encrypted (payloads over
+ *   256 KiB offloaded); inline values are refused.
+ * - `strict`: deny by default. Parameters and span attributes are hashed
+ *   unless a rule allows them, exceptions carry their type only, logs ship
+ *   at `warn` and above, payloads over 64 KiB are offloaded.
  *
  * Registered secrets are masked under every preset; no field turns that off.
  *

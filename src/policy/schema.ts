@@ -88,6 +88,43 @@ const inlineValuesSchema = z.strictObject({
     .describe('a JSONResult value is its location: refuse it, scrub it, encrypt it, or send it'),
 })
 
+/** What happens to one payload an engine keeps in its history. */
+export const payloadActionSchema = z
+  .enum(['encrypt', 'offload', 'clear'])
+  .describe(
+    'encrypt: sealed with the payload cipher; offload: written to a Result, only an encrypted location stays; ' +
+      'clear: sent as is, ledgered byte for byte (encrypted instead when it holds a registered secret)',
+  )
+
+const payloadsSchema = z.strictObject({
+  default: payloadActionSchema.describe('the action for a payload no rule names'),
+  rules: z
+    .record(
+      z.string().min(1).max(200).describe('a payload name glob: <engine>:<name>, * for any run of characters'),
+      payloadActionSchema,
+    )
+    .describe('per payload name (e.g. temporal:json/plain, restate:Greeter/greet/input); the first matching rule in file order wins'),
+  offloadAbove: positiveInt.describe('bytes: a payload larger than this is offloaded, when the adapter has a Result to offload to, unless a rule sends it clear'),
+})
+
+const telemetrySchema = z.strictObject({
+  spans: z.boolean().describe('export spans at all'),
+  attributes: z
+    .strictObject({
+      default: parameterActionSchema.describe('the action for an attribute no rule names'),
+      rules: z
+        .record(
+          z.string().superRefine((glob, ctx) => {
+            const problem = parameterGlobProblem(glob)
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: glob })
+          }),
+          parameterActionSchema,
+        )
+        .describe('per attribute key, dotted globs as in parameters.rules (http.request.header.*, **.token); first match wins'),
+    })
+    .describe('span, event, link, resource and scope attributes, as parameters are'),
+})
+
 const statesSchema = z.strictObject({
   messages: z.enum(['allow', 'scrub', 'drop']).describe('state messages'),
   names: z.enum(['allow', 'hash']).describe('flow, task and run names, and tags'),
@@ -176,6 +213,8 @@ export const policySchema = z.strictObject({
   locations: locationsSchema,
   inlineValues: inlineValuesSchema,
   states: statesSchema,
+  payloads: payloadsSchema,
+  telemetry: telemetrySchema,
   scrub: scrubSchema,
   checkpointing: z.boolean().describe('persist every successful task result (AIRLOCK_CHECKPOINTING)'),
 })
@@ -200,6 +239,34 @@ export type Policy = z.infer<typeof policySchema>
  * ```
  */
 export type ParameterAction = z.infer<typeof parameterActionSchema>
+/**
+ * One payload rule's action.
+ *
+ * @example
+ * ```ts
+ * definePolicy({ payloads: { rules: { 'temporal:binary/null': 'clear' } } })
+ * const action: PayloadAction = 'offload'
+ * ```
+ */
+export type PayloadAction = z.infer<typeof payloadActionSchema>
+/**
+ * The `payloads` section.
+ *
+ * @example
+ * ```ts
+ * const payloads: PayloadPolicy = presets.balanced.payloads   // { default: 'encrypt', rules: {}, offloadAbove: 262144 }
+ * ```
+ */
+export type PayloadPolicy = Policy['payloads']
+/**
+ * The `telemetry` section.
+ *
+ * @example
+ * ```ts
+ * const telemetry: TelemetryPolicy = presets.strict.telemetry   // attributes hashed unless a rule allows them
+ * ```
+ */
+export type TelemetryPolicy = Policy['telemetry']
 /**
  * One scrub rule's action.
  *

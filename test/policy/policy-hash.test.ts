@@ -28,9 +28,10 @@ describe('policyHash', () => {
   })
 
   it('keeps the hash of every preset, pinned: a change here is a new ph prefix, never a silent one', () => {
-    expect(policyHash(presets.balanced)).toBe('ph1.5wiaWxUMelC4NRlHncu-FW_vq5kta4DINw0rIuvm4kE')
-    expect(policyHash(presets.permissive)).toBe('ph1.d5B_OYk6F14OxW6kPbw7vYuDPk0sgL9h3wY_zpceaA8')
-    expect(policyHash(presets.strict)).toBe('ph1.G6XiAOeJS9DUMwvTDtOTKD1MSKdGbyryHSmhH4BD4Ww')
+    // Pinned again when the presets gained the payloads and telemetry sections (their content changed, not the canonical form).
+    expect(policyHash(presets.balanced)).toBe('ph1.kcswsYIjMPdbK3LzDzStOBMhjjO6P4JDZ7a9X9XaJG4')
+    expect(policyHash(presets.permissive)).toBe('ph1.KZzeC8OWQj9I0rJXLCwa6CsNI3rQ2ojPUT2ghDJQNKY')
+    expect(policyHash(presets.strict)).toBe('ph1.r8gXAM6gfP_79N3-vyRF36TFSYAepZemn4BL1H8LgdE')
     const custom = definePolicy(
       {
         preset: 'strict',
@@ -40,7 +41,7 @@ describe('policyHash', () => {
       },
       noEnv,
     )
-    expect(custom.hash).toBe('ph1._oAuVmZ9wj1Fo-MGTtvAtDeLBitVCrF0pHv4_2sfXtI')
+    expect(custom.hash).toBe('ph1.u4Zwex0uZ2m1SE7zQVbnI9kzNfZF9N37ZH_tQsCBrsc')
   })
 
   it('refuses a hand-built policy holding something that is not JSON, naming its path', () => {

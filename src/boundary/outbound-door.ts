@@ -1,0 +1,156 @@
+import { Fingerprinter } from '../crypto/fingerprinter.js'
+import type { KeyRing } from '../crypto/key-ring.js'
+import { InvalidArgumentError } from '../errors.js'
+import type { JsonObject } from '../internal/canonical-json.js'
+import { describeType } from '../internal/describe-type.js'
+import type { LogLevel } from '../policy/schema.js'
+import type { Scrubber } from '../scrub/scrubber.js'
+import type { Channel } from './emit-input.js'
+import type { Failure } from './events.js'
+import type { ChannelTransform, PolicyApplier } from './policy-applier.js'
+
+/**
+ * A value as a policy let it out, and what the policy did to it (paths,
+ * rules and actions; never an original value).
+ *
+ * @example
+ * ```ts
+ * const { value, transforms }: Transformed<string> = airlock.outbound.name('charge-cards')
+ * ```
+ */
+export interface Transformed<T> {
+  readonly value: T
+  readonly transforms: readonly ChannelTransform[]
+}
+
+/**
+ * What an engine adapter hands its engine, as the ledger records it: the
+ * channel it belongs to, the engine, and what went, as JSON (a clear
+ * payload's bytes in base64; an encrypted one's size, format and key id).
+ *
+ * @example
+ * ```ts
+ * const record: OutboundRecord = {
+ *   channel: 'payloads', engine: 'temporal',
+ *   sent: { name: 'temporal:json/plain', action: 'encrypt', size: 1832, kid: '20261207-1a2b3c4d' },
+ *   transforms: [{ path: '$', rule: 'payloads.default', action: 'encrypt' }],
+ * }
+ * ```
+ */
+export interface OutboundRecord {
+  readonly channel: Channel
+  /** `temporal`, `restate`, `otel`: lowercase letters, digits and dashes. */
+  readonly engine: string
+  readonly sent: JsonObject
+  readonly transforms?: readonly { readonly path: string; readonly rule: string; readonly action: string }[]
+}
+
+/** What the door needs of the boundary that owns it. */
+export interface OutboundHost {
+  readonly applier: PolicyApplier
+  readonly scrubber: Scrubber
+  readonly keys: KeyRing
+  /** Ledgers and counts an engine-bound record; resolves with its id once durable. */
+  record(record: OutboundRecord): Promise<string>
+}
+
+const ENGINE = /^[a-z][a-z0-9-]{0,31}$/
+const CHANNELS: ReadonlySet<string> = new Set<Channel>(['parameters', 'logs', 'exceptions', 'locations', 'inline values', 'states', 'payloads', 'telemetry'])
+
+/**
+ * The door for engine adapters (`airlock-sdk/temporal`, `/restate`,
+ * `/otel`): an engine is a control plane too, and what an adapter hands it
+ * goes through the same policy, scrubber, ciphers and ledger as an event
+ * (DESIGN.md, invariant 1). An adapter transforms with these methods, then
+ * ledgers with {@link OutboundDoor.record} and hands the data over only once
+ * that resolves (write-ahead); if it rejects, the adapter refuses, never
+ * passing the original through (invariant 2).
+ *
+ * Every input is normalized first (the one value model), so errors and
+ * results anywhere in it meet their own channels' policies.
+ *
+ * @example
+ * ```ts
+ * const door = airlock.outbound
+ * const attributes = await door.value({ 'user.email': 'ada@example.com' }, 'telemetry')
+ * const name = door.name('charge-cards')
+ * await door.record({ channel: 'telemetry', engine: 'otel', sent: { name: name.value, attributes: attributes.value as JsonObject },
+ *   transforms: [...name.transforms, ...attributes.transforms] })
+ * ```
+ */
+export class OutboundDoor {
+  readonly #host: OutboundHost
+  readonly #fingerprints: Fingerprinter
+
+  constructor(host: OutboundHost) {
+    this.#host = host
+    this.#fingerprints = new Fingerprinter(host.keys)
+  }
+
+  /**
+   * A value through a channel's rules: `parameters` (parameter rules),
+   * `logs` (redact paths) or `telemetry` (attribute rules); errors in it
+   * through the exceptions policy, results through the locations policy,
+   * everything else scrubbed.
+   */
+  value(value: unknown, channel: 'parameters' | 'logs' | 'telemetry'): Promise<Transformed<unknown>> {
+    const transforms: ChannelTransform[] = []
+    return this.#host.applier.value(this.#host.scrubber.normalize(value), channel, '', transforms).then((out) => ({ value: out, transforms }))
+  }
+
+  /** A name (a workflow type, a span, a step) as the names rule lets it out: a fingerprint under `states.names: hash`. */
+  name(name: string): Transformed<string> {
+    if (typeof name !== 'string') throw new InvalidArgumentError(`outbound.name expects a string, got ${describeType(name)}`)
+    const transforms: ChannelTransform[] = []
+    return { value: this.#host.applier.name(name, '$', transforms), transforms }
+  }
+
+  /** Free text (a log body, a status message) scrubbed as the channel's strings are. */
+  text(text: string, channel: Channel): Transformed<string> {
+    if (typeof text !== 'string') throw new InvalidArgumentError(`outbound.text expects a string, got ${describeType(text)}`)
+    const transforms: ChannelTransform[] = []
+    return { value: this.#host.applier.text(text, channel, '$', transforms), transforms }
+  }
+
+  /** An error (or any thrown value) as the exceptions policy lets it out. */
+  error(error: unknown): Promise<Transformed<Failure>> {
+    const transforms: ChannelTransform[] = []
+    return this.#host.applier.failure(this.#host.scrubber.normalize(error), '$', transforms).then((failure) => ({ value: failure, transforms }))
+  }
+
+  /** Whether the policy ships a log record of this level at all. */
+  shipsLevel(level: LogLevel): boolean {
+    return this.#host.applier.shipsLevel(level)
+  }
+
+  /**
+   * A keyed fingerprint (`fp1.<kid>.<mac>`) of `value`: equal values give
+   * equal fingerprints, so an engine can still filter by equality (a search
+   * attribute, a workflow id part) while it never reads the value.
+   */
+  fingerprint(value: string): string {
+    if (typeof value !== 'string') throw new InvalidArgumentError(`outbound.fingerprint expects a string, got ${describeType(value)}`)
+    return this.#fingerprints.fingerprint(value)
+  }
+
+  /**
+   * Ledgers what the adapter is about to hand its engine; resolves with the
+   * entry's id once it is durable (appends made together share one sync).
+   *
+   * @throws InvalidArgumentError (as a rejection) for a malformed record.
+   * @throws ClosedError after `close()`; StorageError when the ledger cannot record: refuse to send.
+   */
+  record(record: OutboundRecord): Promise<string> {
+    if (typeof record !== 'object' || record === null) {
+      return Promise.reject(new InvalidArgumentError(`outbound.record expects { channel, engine, sent }, got ${describeType(record)}`))
+    }
+    if (!CHANNELS.has(record.channel)) return Promise.reject(new InvalidArgumentError(`outbound.record: unknown channel ${JSON.stringify(record.channel)}`))
+    if (typeof record.engine !== 'string' || !ENGINE.test(record.engine)) {
+      return Promise.reject(new InvalidArgumentError('outbound.record expects engine to be 1-32 lowercase letters, digits or dashes'))
+    }
+    if (typeof record.sent !== 'object' || record.sent === null || Array.isArray(record.sent)) {
+      return Promise.reject(new InvalidArgumentError(`outbound.record expects sent to be a JSON object, got ${describeType(record.sent)}`))
+    }
+    return this.#host.record(record)
+  }
+}

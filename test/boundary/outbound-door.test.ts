@@ -1,0 +1,95 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { AirlockBoundary, keyRingOf } from '../../src/boundary/airlock-boundary.js'
+import { MemoryControlPlane } from '../../src/boundary/memory-control-plane.js'
+import { Fingerprinter } from '../../src/crypto/fingerprinter.js'
+import { KeyRing } from '../../src/crypto/key-ring.js'
+import { definePolicy } from '../../src/policy/define-policy.js'
+import type { PolicyInput } from '../../src/policy/policy-input.js'
+
+const EMAIL = 'ada.lovelace@example.com'
+
+let dir: string
+const open: AirlockBoundary[] = []
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'airlock-outbound-'))
+})
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((a) => a.close()))
+  await rm(dir, { recursive: true, force: true })
+})
+
+function boundary(policy: PolicyInput = {}) {
+  const keys = KeyRing.generate()
+  const controlPlane = new MemoryControlPlane()
+  const ledgerPath = join(dir, `ledger-${open.length}.ndjson`)
+  const airlock = new AirlockBoundary({ keys, controlPlane, ledger: { path: ledgerPath }, policy: definePolicy(policy, { env: {} }) })
+  open.push(airlock)
+  return { airlock, keys, controlPlane, ledgerPath }
+}
+
+describe('the outbound door for engine adapters', () => {
+  it('holds attributes to the telemetry rules, with errors and results meeting their own policies', async () => {
+    const { airlock } = boundary({ telemetry: { attributes: { default: 'scrub', rules: { 'http.request.header.*': 'redact', 'app.tenant': 'hash' } } } })
+    const { value, transforms } = await airlock.outbound.value(
+      { 'http.request.header.authorization': 'Bearer abc.def.ghi', 'app.tenant': 'acme', 'user.email': EMAIL, failure: new Error(`lost ${EMAIL}`) },
+      'telemetry',
+    )
+    const out = value as Record<string, unknown>
+    expect(out['http.request.header.authorization']).toBe('[REDACTED:http.request.header.*]')
+    expect(out['app.tenant']).toMatch(/^fp1\./)
+    expect(out['user.email']).toBe('[REDACTED:email]')
+    expect(out.failure).toEqual({ type: 'Error', message: 'lost [REDACTED:email]' })
+    expect(JSON.stringify(out)).not.toContain(EMAIL)
+    expect(transforms).toEqual(expect.arrayContaining([expect.objectContaining({ channel: 'telemetry', rule: 'app.tenant', action: 'hash' })]))
+  })
+
+  it('lets names out as the names rule says, and errors as the exceptions mode says', async () => {
+    const { airlock, keys } = boundary({ states: { names: 'hash' }, exceptions: { mode: 'type' } })
+    expect(airlock.outbound.name('charge-cards').value).toBe(new Fingerprinter(keys).fingerprint('charge-cards'))
+    const failure = await airlock.outbound.error(new RangeError('balance 93,000 EUR'))
+    expect(failure.value).toEqual({ type: 'RangeError' })
+    expect(airlock.outbound.fingerprint('tenant-7')).toBe(airlock.outbound.fingerprint('tenant-7'))
+    expect(airlock.outbound.text(`mail ${EMAIL}`, 'logs').value).toBe('mail [REDACTED:email]')
+  })
+
+  it('ledgers what goes to an engine, counts it, and never sends it to the control plane', async () => {
+    const { airlock, controlPlane, ledgerPath } = boundary()
+    const id = await airlock.outbound.record({
+      channel: 'payloads',
+      engine: 'temporal',
+      sent: { name: 'temporal:json/plain', action: 'encrypt', size: 42 },
+      transforms: [{ path: '$', rule: 'payloads.default', action: 'encrypt' }],
+    })
+    await airlock.close()
+    expect(controlPlane.events).toEqual([])
+    const [entry] = (await readFile(ledgerPath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(entry).toMatchObject({
+      kind: 'event',
+      channel: 'payloads',
+      eventId: id,
+      status: 'sent',
+      event: { kind: 'engine', engine: 'temporal', id, sent: { name: 'temporal:json/plain', action: 'encrypt', size: 42 } },
+      transforms: [{ path: '$', rule: 'payloads.default', action: 'encrypt' }],
+    })
+    expect(airlock.stats()).toMatchObject({ events: { payloads: 1 }, actions: { payloads: { encrypt: 1 } } })
+  })
+
+  it('refuses a malformed record and any record after close, so the adapter refuses to send', async () => {
+    const { airlock } = boundary()
+    await expect(airlock.outbound.record({ channel: 'nope' as never, engine: 'temporal', sent: {} })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    await expect(airlock.outbound.record({ channel: 'payloads', engine: 'Temporal!', sent: {} })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    await expect(airlock.outbound.record({ channel: 'payloads', engine: 'temporal', sent: [] as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    await airlock.close()
+    await expect(airlock.outbound.record({ channel: 'payloads', engine: 'temporal', sent: {} })).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+  })
+
+  it('gives adapters in this package the key ring, and nothing else', () => {
+    const { airlock, keys } = boundary()
+    expect(keyRingOf(airlock)).toBe(keys)
+    expect(() => keyRingOf({} as AirlockBoundary)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+  })
+})
