@@ -14,10 +14,11 @@ const LAYERS = {
   audit: ['crypto', 'scrub', 'internal', 'errors'],
   boundary: ['policy', 'scrub', 'audit', 'crypto', 'internal', 'errors'],
   runtime: ['boundary', 'results', 'logging', 'crypto', 'internal', 'errors'],
-  adapter: ['boundary', 'results', 'scrub', 'policy', 'crypto', 'audit', 'internal', 'errors'],
+  'adapter-shared': ['boundary', 'results', 'scrub', 'policy', 'crypto', 'audit', 'internal', 'errors'],
+  adapter: ['adapter-shared', 'boundary', 'results', 'scrub', 'policy', 'crypto', 'audit', 'internal', 'errors'],
   testing: ['boundary', 'scrub', 'audit', 'policy', 'internal', 'errors'],
-  cli: ['boundary', 'results', 'logging', 'scrub', 'policy', 'crypto', 'audit', 'adapter', 'testing', 'internal', 'errors'],
-  entry: ['boundary', 'runtime', 'results', 'logging', 'scrub', 'policy', 'crypto', 'audit', 'adapter', 'testing', 'internal', 'errors'],
+  cli: ['boundary', 'results', 'logging', 'scrub', 'policy', 'crypto', 'audit', 'adapter', 'adapter-shared', 'testing', 'internal', 'errors'],
+  entry: ['boundary', 'runtime', 'results', 'logging', 'scrub', 'policy', 'crypto', 'audit', 'adapter', 'adapter-shared', 'testing', 'internal', 'errors'],
 }
 
 export default tseslint.config(
@@ -47,7 +48,9 @@ export default tseslint.config(
       ],
       'boundaries/elements': [
         { type: 'internal', pattern: 'src/internal' },
-        // One element per engine: an adapter never imports another engine's.
+        // What the engine adapters share (the payload codec of Temporal and Restate), then one element per engine:
+        // an adapter never imports another engine's.
+        { type: 'adapter-shared', pattern: 'src/adapters/shared' },
         { type: 'adapter', pattern: 'src/adapters/*', capture: ['engine'] },
         ...['crypto', 'policy', 'scrub', 'results', 'logging', 'audit', 'boundary', 'runtime', 'testing', 'cli'].map((type) => ({
           type,
