@@ -300,11 +300,14 @@ function findAssignments(text: string, sink: MatchSink, rule: number, context: D
   const keys = ASSIGNMENT_KEY
   const values = ASSIGNMENT_VALUE
   keys.lastIndex = 0
-  let m: RegExpExecArray | null
-  while ((m = keys.exec(text)) !== null) {
+  // `test`, not `exec`: most keys name no secret (`a=a=…` has one every two
+  // characters), and `exec` would allocate a match array and two captures for
+  // each. The key is read back from where the match ends instead.
+  while (keys.test(text)) {
+    const end = keys.lastIndex
     // Not a secret key: go on right after the `=`, where its value may hold one (`note=password=x`).
-    if (!context.sensitiveKeys.matches(m[2]!)) continue
-    values.lastIndex = keys.lastIndex
+    if (!context.sensitiveKeys.matches(assignedKey(text, end))) continue
+    values.lastIndex = end
     const v = values.exec(text)
     if (v === null) continue
     const value = v[1] ?? v[2] ?? v[3] ?? v[4]!
@@ -314,6 +317,35 @@ function findAssignments(text: string, sink: MatchSink, rule: number, context: D
     if (!INERT_VALUES.has(value.toLowerCase())) sink.add(valueStart, valueEnd, rule)
     keys.lastIndex = values.lastIndex
   }
+}
+
+// The key of an ASSIGNMENT_KEY match that ends at `end`, read backwards: the
+// blanks, the `=` or `:`, the blanks, the closing quote (and its backslash),
+// then the key's own characters. None of those can be a key character, so
+// the key is exactly the run of key characters found (the regex already
+// checked its first character, its length and what precedes it).
+function assignedKey(text: string, end: number): string {
+  let j = end
+  while (isBlank(text.charCodeAt(j - 1))) j--
+  j-- // the `=` or `:`
+  while (isBlank(text.charCodeAt(j - 1))) j--
+  let c = text.charCodeAt(j - 1)
+  if (c === 34 || c === 39) {
+    j--
+    if (text.charCodeAt(j - 1) === 92) j--
+  }
+  const keyEnd = j
+  while (j > 0 && isKeyChar((c = text.charCodeAt(j - 1)))) j--
+  return text.slice(j, keyEnd)
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9
+}
+
+// [A-Za-z0-9_.-]
+function isKeyChar(c: number): boolean {
+  return isAlnum(c) || c === 95 || c === 46 || c === 45
 }
 
 // Scratch space for the hand-written scanners; the scrubber is single-threaded.
