@@ -81,6 +81,8 @@ export type { PayloadSealer } from './results/payload-cipher-seam.js'
 // logging
 export { createLogger, type CreateLoggerOptions } from './logging/create-logger.js'
 export { SHIP_FAILED_WARNING } from './logging/record-shipper.js'
+export { closeLogger, flushLogger, localOutputStats } from './logging/local-output.js'
+export { SCRUB_THREAD_FAILED_WARNING, type LocalOutputStats } from './logging/scrub-thread.js'
 export { wrapPinoLogger } from './logging/wrap-pino-logger.js'
 export { createShippingDestination, type ShippingDestinationOptions } from './logging/create-shipping-destination.js'
 export type { ShippedRecord, ShipRecord } from './logging/shipped-record.js'

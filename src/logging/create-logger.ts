@@ -4,7 +4,8 @@ import { describeType } from '../internal/describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { LogLevel } from '../policy/schema.js'
 import { AirlockDestination } from './airlock-destination.js'
-import { LocalScrub } from './local-scrub.js'
+import { LocalOutput } from './local-output.js'
+import { ScrubThread, type ScrubDestination } from './scrub-thread.js'
 import { LEVEL_VALUES } from '../policy/log-levels.js'
 import { resolveLogging, type LoggingOptions } from './logging-options.js'
 
@@ -80,20 +81,27 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     level: level ?? (LEVEL_VALUES[logs.level] < LEVEL_VALUES.info ? logs.level : 'info'),
   }
   if (base !== undefined) pinoOptions.base = base
-  const inner = localDestination(destination)
-  if (!logs.ship && !logs.scrubLocal) return pino(pinoOptions, inner)
+  if (!logs.ship && !logs.scrubLocal) return pino(pinoOptions, localDestination(destination))
 
-  const local = logs.scrubLocal ? new LocalScrub(scrubber, logs.redactPaths) : undefined
-  if (local !== undefined) {
-    const serializers = local.serializers({ err: pino.stdSerializers.err }, 'msg')
-    pinoOptions.serializers = serializers
-    pinoOptions.formatters = { log: local.formatter(serializers, 'err') }
+  if (!logs.scrubLocal) {
+    const airlock = new AirlockDestination({ inner: localDestination(destination), logs, local: undefined, originals: new WeakMap(), ship, messageKey: 'msg' })
+    return pino(pinoOptions, airlock)
   }
-  const airlock = new AirlockDestination({ inner, logs, scrubber, local, ship, messageKey: 'msg' })
+  // Scrubbed local output: pino serializes on this thread, a scrubbing thread scrubs and writes.
+  const output = new LocalOutput(scrubber)
+  pinoOptions.formatters = { log: output.formatter(undefined) }
+  const local = new ScrubThread(scrubber, logs.redactPaths, scrubDestination(destination))
+  const airlock = new AirlockDestination({ inner: undefined, logs, local, originals: output.originals, ship, messageKey: 'msg' })
   const logger = pino(pinoOptions, airlock)
-  local?.guardChildren(logger)
-  airlock.adopt(logger)
+  output.install(logger)
   return logger
+}
+
+// A path or descriptor is written by the scrubbing thread itself; a stream lives here.
+function scrubDestination(destination: CreateLoggerOptions['destination']): ScrubDestination {
+  if (destination === undefined) return { path: 1 }
+  if (typeof destination === 'string' || typeof destination === 'number') return { path: destination }
+  return { stream: localDestination(destination) }
 }
 
 function localDestination(destination: CreateLoggerOptions['destination']): DestinationStream {

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino'
-import { AirlockBoundary, BOUNDARY_OPTION_KEYS, type AirlockOptions } from '../boundary/airlock-boundary.js'
+import { AirlockBoundary, BOUNDARY_OPTION_KEYS, type AirlockOptions, type AirlockStats } from '../boundary/airlock-boundary.js'
 import { Fingerprinter } from '../crypto/fingerprinter.js'
 import { AirlockError, InvalidArgumentError } from '../errors.js'
 import { createLogger, type CreateLoggerOptions } from '../logging/create-logger.js'
+import { closeLogger, flushLogger, localOutputStats } from '../logging/local-output.js'
+import type { LocalOutputStats } from '../logging/scrub-thread.js'
 import type { ShippedRecord } from '../logging/shipped-record.js'
 import { describeType } from '../internal/describe-type.js'
 import { assertKnownOptions } from '../internal/known-options.js'
@@ -228,7 +230,40 @@ export class Airlock extends AirlockBoundary {
    */
   override async close(): Promise<void> {
     this.#runner.close()
-    await super.close()
+    // The boundary closes now (nothing is emitted after this call); the logger's scrubbing thread
+    // writes what was logged before it, then stops.
+    const closing = super.close()
+    await closeLogger(this.logger)
+    await closing
+  }
+
+  /**
+   * Waits until the logger's local output so far is written (its scrubbing
+   * thread included), then until every event emitted so far is ledgered and
+   * delivered (or definitively rejected).
+   *
+   * @example
+   * ```ts
+   * airlock.logger.info('checkpoint')
+   * await airlock.flush()
+   * ```
+   */
+  override async flush(): Promise<void> {
+    await flushLogger(this.logger)
+    await super.flush()
+  }
+
+  /**
+   * The boundary's counts, plus the logger's local output: lines written
+   * scrubbed and lines withheld (its scrubbing thread failed).
+   *
+   * @example
+   * ```ts
+   * airlock.stats().localLogs // { written: 120, withheld: 0 }
+   * ```
+   */
+  override stats(): AirlockStats & { readonly localLogs: LocalOutputStats } {
+    return { ...super.stats(), localLogs: localOutputStats(this.logger) ?? { written: 0, withheld: 0 } }
   }
 
   // Bound once: the logger calls it for every shipped record.

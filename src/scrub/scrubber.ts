@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import type { KeyRing } from '../crypto/key-ring.js'
+import { KeyRing, type KeySet } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { everyResolvedSecret, Secret, type SecretProvider } from '../crypto/secret.js'
 import { describeType } from '../internal/describe-type.js'
@@ -66,6 +66,56 @@ export interface RegisterResult {
  * ```
  */
 export const SECRET_TOO_SHORT_WARNING = 'AIRLOCK_SECRET_TOO_SHORT'
+
+/**
+ * What it takes to build the same scrubber in another thread (the logger's
+ * scrubbing worker): the policy's `scrub` section, the key set (for the
+ * `hash` action), and the registered secrets from the `from`-th on. Internal:
+ * not exported from the package; key material and secrets stay in-process.
+ *
+ * @example
+ * ```ts
+ * const { policy, keySet, secrets } = scrubberSetup(scrubber, 0)
+ * const mirror = new Scrubber({ policy, keys: keySet && KeyRing.fromJSON(keySet) })
+ * for (const s of secrets) mirror.register(s)
+ * ```
+ */
+export interface ScrubberSetup {
+  readonly policy: ScrubPolicy
+  readonly keySet: KeySet | undefined
+  readonly secrets: string[]
+}
+
+const setups = new WeakMap<Scrubber, { policy: ScrubPolicy; keys: KeyRing | undefined; engine: TextScrubber }>()
+
+/**
+ * See {@link ScrubberSetup}.
+ *
+ * @example
+ * ```ts
+ * const fresh = scrubberSetup(scrubber, mirrored).secrets   // registered since the mirror was last told
+ * ```
+ */
+export function scrubberSetup(scrubber: Scrubber, from: number): ScrubberSetup {
+  const setup = setups.get(scrubber)
+  if (setup === undefined) throw new InvalidArgumentError('expected a Scrubber')
+  return { policy: setup.policy, keySet: setup.keys?.export(), secrets: setup.engine.secrets.valuesFrom(from) }
+}
+
+/**
+ * A scrubber built from a {@link ScrubberSetup}: the same policy, keys and
+ * secrets (in another thread).
+ *
+ * @example
+ * ```ts
+ * const mirror = scrubberFromSetup(workerData.setup)
+ * ```
+ */
+export function scrubberFromSetup(setup: ScrubberSetup): Scrubber {
+  const scrubber = new Scrubber({ policy: setup.policy, keys: setup.keySet === undefined ? undefined : KeyRing.fromJSON(setup.keySet) })
+  for (const secret of setup.secrets) scrubber.register(secret)
+  return scrubber
+}
 
 const SCRUB_ALL: WalkOptions = Object.freeze({})
 const MASK_ONLY: WalkOptions = Object.freeze({ secretsOnly: true })
@@ -147,6 +197,7 @@ export class Scrubber {
     this.#limits = { maxDepth: policy.maxDepth, maxNodes: policy.maxNodes }
     this.#walker = new Walker(this.#engine)
     this.#normalizer = new Normalizer(this.#limits)
+    setups.set(this, { policy, keys: options.keys, engine: this.#engine })
     // Secrets SDK providers resolved before this scrubber existed. Quietly:
     // each too-short one was warned about when resolved, if anyone listened.
     for (const secret of everyResolvedSecret()) this.#add(secret.reveal())
