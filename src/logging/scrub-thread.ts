@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { DestinationStream } from 'pino'
 import { scrubberSetup, type Scrubber } from '../scrub/scrubber.js'
@@ -326,5 +329,9 @@ function flushAllAtExit(): void {
 function workerEntry(): { source: string | URL; eval: boolean } {
   if (!import.meta.url.endsWith('.ts')) return { source: new URL('./scrub-worker.js', import.meta.url), eval: false }
   const url = new URL('./scrub-worker.ts', import.meta.url).href
-  return { source: `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(url)}, ${JSON.stringify(import.meta.url)}))`, eval: true }
+  // Resolved here, not in the worker: an eval'd worker resolves from the working directory, which a caller may change.
+  // (Found through its package.json: `require.resolve` would give the CommonJS entry.)
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'))
+  const tsx = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href
+  return { source: `import(${JSON.stringify(tsx)}).then(({ tsImport }) => tsImport(${JSON.stringify(url)}, ${JSON.stringify(import.meta.url)}))`, eval: true }
 }
