@@ -98,10 +98,11 @@ export type { LedgerEntry } from './audit/ledger-entry.js'
 
 // boundary
 export { AirlockBoundary, type AirlockOptions, type AirlockStats } from './boundary/airlock-boundary.js'
-export type { ControlPlane, DeliveryReport, DeliveryListener } from './boundary/control-plane.js'
+export type { ControlPlane, DeliveryBatch, DeliveryOutcome, DeliveryRetry } from './boundary/control-plane.js'
+export type { Transformed, OutboundRecord, OutboundDoor } from './boundary/outbound-door.js'
 export { MemoryControlPlane } from './boundary/memory-control-plane.js'
 export { FileControlPlane } from './boundary/file-control-plane.js'
-export { HttpControlPlane, type HttpControlPlaneOptions, type HttpRetryOptions, type WaitOptions } from './boundary/http-control-plane.js'
+export { HttpControlPlane, type HttpControlPlaneOptions, type HttpRetryOptions } from './boundary/http-control-plane.js'
 export type { EmitInput, Channel, ResultLike } from './boundary/emit-input.js'
 export {
   RUN_STATES,
