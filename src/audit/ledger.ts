@@ -11,6 +11,7 @@ import { signCheckpoint, type LedgerAdoption } from './ledger-checkpoint.js'
 import {
   LEDGER_FORMAT_VERSION,
   MAX_EVENT_BYTES,
+  isLedgerEventInput,
   ledgerDeliveryEntrySchema,
   ledgerEventEntrySchema,
   sha256Hex,
@@ -348,14 +349,29 @@ export class Ledger {
    */
   queue(input: LedgerEventInput): Promise<LedgerAppendResult> {
     this.#checkOpen()
-    const parsed = eventInputSchema.safeParse(input)
-    if (!parsed.success) throw invalidInput('append', parsed.error)
-    const event = parsed.data.event
+    let checked = input
+    if (!isLedgerEventInput(input)) {
+      const parsed = eventInputSchema.safeParse(input)
+      if (!parsed.success) throw invalidInput('append', parsed.error)
+      checked = parsed.data
+    }
+    const event = checked.event
     const eventText = event instanceof CanonicalText ? event.text : canonicalJson(event, 'event')
     if (Buffer.byteLength(eventText) > MAX_EVENT_BYTES) {
       throw new InvalidArgumentError(`event is larger than ${MAX_EVENT_BYTES} bytes of JSON`)
     }
-    return this.#enqueue({ ...parsed.data, kind: 'event', event: event instanceof CanonicalText ? event : new CanonicalText(eventText) })
+    const body: Record<string, unknown> = {
+      channel: checked.channel,
+      eventId: checked.eventId,
+      policyHash: checked.policyHash,
+      event: event instanceof CanonicalText ? event : new CanonicalText(eventText),
+      // Serialized now: the caller's arrays may change after this returns; the ledger must not.
+      transforms: new CanonicalText(canonicalJson(checked.transforms, 'transforms')),
+      status: checked.status,
+      kind: 'event',
+    }
+    if (checked.error !== undefined) body.error = new CanonicalText(canonicalJson(checked.error, 'error'))
+    return this.#enqueue(body)
   }
 
   /**

@@ -352,9 +352,9 @@ export class AirlockBoundary {
       if (text.length > MAX_EVENT_CHARS) {
         throw new EventInvalidError(`an outbound event may be at most ${MAX_EVENT_CHARS} characters of JSON`)
       }
-      const wire = JSON.parse(text) as unknown
-      if (!outboundEventSchema.safeParse(wire).success) throw new EventInvalidError('an outbound event does not match the wire schema')
-      return { channel, event: wire as OutboundEvent, text, transforms }
+      // canonicalJson refused anything that is not JSON; the strict schema refuses any member the boundary did not put there.
+      if (!outboundEventSchema.safeParse(event).success) throw new EventInvalidError('an outbound event does not match the wire schema')
+      return { channel, event, text, transforms }
     } catch (err) {
       return { channel, event: this.#withheld(input.runId, channel, stage, err), transforms: [] }
     }

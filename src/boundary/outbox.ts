@@ -60,6 +60,10 @@ export interface OutboxOptions {
 
 const DEFAULT_MAX_BATCH = 100
 const DEFAULT_MAX_IN_MEMORY = 10_000
+// How long an acknowledgement waits to be written: a burst of deliveries
+// costs one cursor write, and a position a little stale only means the last
+// batch goes again (under its key) after a crash.
+const ACK_WRITE_DELAY_MS = 200
 
 /**
  * The ledger as the outbox (DESIGN.md, invariants 5 and 8). Events arrive
@@ -220,6 +224,7 @@ export class Outbox {
     const key = idempotencyKey(ids)
     // Recorded before it is sent: after a crash the same batch goes again, under the same key.
     await this.#cursor.write({ ...this.#position, inflight: { from: first.seq, to: last.seq, key } })
+    this.#unwritten = false
     let outcome: DeliveryOutcome
     try {
       outcome = await this.#controlPlane.deliver(
@@ -240,8 +245,8 @@ export class Outbox {
         waiter.resolve()
       } else i++
     }
-    // Idle: write the ack now; otherwise the next batch's record carries it.
-    if (this.#available() === 0 && this.#backlog === undefined) await this.#cursor.write(this.#position)
+    // The next batch's record carries the ack; idle, the loop writes it a little later.
+    this.#unwritten = true
     return true
   }
 
@@ -268,6 +273,7 @@ export class Outbox {
       // Nothing to send: every event known is delivered.
       for (const waiter of this.#waiters.splice(0)) waiter.resolve()
       if (this.#unwritten) {
+        if (await this.#sleep(ACK_WRITE_DELAY_MS)) continue
         // Events delivered at once meanwhile move the position on; the next round writes it.
         this.#unwritten = false
         await this.#cursor.write(this.#position)
@@ -321,6 +327,21 @@ export class Outbox {
     if (this.#backlog === undefined) {
       for (const waiter of this.#waiters) if (waiter.seq === Number.POSITIVE_INFINITY) waiter.seq = this.#lastSeq
     }
+  }
+
+  // Waits `ms`, or less when woken (then true): an unref'd timer, which never keeps the process alive.
+  #sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined
+        resolve(false)
+      }, ms)
+      timer.unref()
+      this.#wake = () => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+    })
   }
 
   #wakeUp(): void {

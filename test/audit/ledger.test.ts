@@ -7,7 +7,7 @@ import { generateLedgerSigningKey } from '../../src/audit/ledger-signing-key.js'
 import { Ledger, type LedgerEventInput } from '../../src/audit/ledger.js'
 import { GENESIS_HASH, parseLedgerLine, type LedgerEntry } from '../../src/audit/ledger-entry.js'
 import { verifyLedger } from '../../src/audit/verify-ledger.js'
-import { AirlockError, LedgerTamperedError } from '../../src/errors.js'
+import { AirlockError } from '../../src/errors.js'
 
 let dir: string
 beforeEach(async () => {
