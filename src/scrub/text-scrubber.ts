@@ -3,7 +3,7 @@ import { Fingerprinter } from '../crypto/fingerprinter.js'
 import type { KeyRing } from '../crypto/key-ring.js'
 import { PolicyError, UnsafePatternError, type PolicyIssue } from '../errors.js'
 import { compileCustomPattern } from '../policy/custom-pattern.js'
-import { DETECTOR_IDS } from '../policy/detector-ids.js'
+import { DETECTOR_IDS, packOf } from '../policy/detector-ids.js'
 import { policyIssuesFromZod } from '../policy/policy-issues.js'
 import { policySchema, type ScrubAction, type ScrubPolicy } from '../policy/schema.js'
 import type { MatchSink } from './aho-corasick.js'
@@ -136,7 +136,8 @@ export class TextScrubber {
     const detectors: GatedDetector[] = []
     for (const detector of DETECTORS) {
       const rule = ids.length
-      const setting = scrub.detectors[detector.id] ?? true
+      // An id named in `detectors` wins over its pack; definePolicy names every id, a hand-made policy may not.
+      const setting = scrub.detectors[detector.id] ?? scrub.packs?.[packOf(detector.id)] ?? true
       ids.push(detector.id)
       actions.push(effective(setting === true || setting === false ? scrub.action : setting))
       if (setting !== false) detectors.push({ detector, rule })
