@@ -100,6 +100,10 @@ function endsWithTextOnlyName(key: string): boolean {
   return false
 }
 
+function isQuoteOrEscape(c: number): boolean {
+  return c === 34 || c === 39 || c === 96 || c === 92
+}
+
 function isBlank(c: number): boolean {
   return c === 32 || c === 9
 }
@@ -284,9 +288,10 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
       next = credential.next
       value = text.slice(bare.start, end)
     }
-  } else if (multiword && bare.end === bare.next) {
-    // An unquoted value with spaces (`password = open sesame`): the rest of the line, when it is
-    // short and holds no other assignment or quote.
+  } else if (multiword && bare.end === bare.next && /^[A-Za-z]{1,24}$/.test(value)) {
+    // An unquoted passphrase (`password = open sesame`): a first word of letters only, then the rest
+    // of a short line holding no other assignment or quote. A first word with digits or symbols is a
+    // whole token already (`password=hunter2 retrying`).
     const rest = restOfLine(text, bare.next)
     if (rest > bare.next) {
       end = rest
@@ -487,16 +492,19 @@ export function findConnectionPasswords(text: string, sink: MatchSink, rule: num
     const c = text.charCodeAt(i)
     let start = i
     let end: number
+    let after: number // where the value's closing brace or quote ends
     if (c === 123 /* { */) {
       // ODBC braces; `}}` is an escaped `}`.
       start = i + 1
       end = start
       const stop = Math.min(text.length, start + MAX_VALUE)
       while (end < stop && !(text.charCodeAt(end) === 125 && text.charCodeAt(end + 1) !== 125)) end += text.charCodeAt(end) === 125 ? 2 : 1
+      after = end + 1
     } else if (c === 34 || c === 39) {
       const quoted = readQuoted(text, i)!
       start = quoted.start
       end = quoted.end
+      after = quoted.next
     } else {
       end = i
       const stop = Math.min(text.length, i + MAX_VALUE)
@@ -505,11 +513,11 @@ export function findConnectionPasswords(text: string, sink: MatchSink, rule: num
         if (d === 59 || d === 10 || d === 13 || d === 34 || d === 39) break
         end++
       }
-      // Only a `;` (or the string's end right after a `;`-separated pair) marks a connection string.
-      const terminated = text.charCodeAt(end) === 59 || semicolonBefore(text, m.index, 200)
-      if (!terminated) continue
+      after = end
       while (end > start && isBlank(text.charCodeAt(end - 1))) end--
     }
+    // Only a `;` after the value, or one shortly before the name, marks a connection string.
+    if (text.charCodeAt(skipBlanks(text, after)) !== 59 && !semicolonBefore(text, m.index, 200)) continue
     if (end > start && !isPlaceholder(text.slice(start, end), false)) sink.add(start, end, rule)
     re.lastIndex = Math.max(re.lastIndex, end)
   }
@@ -610,6 +618,7 @@ export function findNetrcPasswords(text: string, sink: MatchSink, rule: number):
   while ((m = re.exec(text)) !== null) {
     let i = re.lastIndex
     let login = false
+    let resume = re.lastIndex
     const found: [number, number][] = []
     for (let t = 0; t < NETRC_TOKENS; t++) {
       while (i < text.length && isSpace(text.charCodeAt(i)) && i - re.lastIndex < 256) i++
@@ -617,17 +626,23 @@ export function findNetrcPasswords(text: string, sink: MatchSink, rule: number):
       while (i < text.length && !isSpace(text.charCodeAt(i)) && i - start < 256) i++
       if (i === start) break
       const word = text.slice(start, i)
-      if (word === 'machine' || word === 'default') break
+      if (word === 'machine' || word === 'default') {
+        i = start // the next entry: read it from its own name
+        break
+      }
       if (word === 'login') login = true
       if (word === 'password' || word === 'account') {
         while (i < text.length && isBlank(text.charCodeAt(i)) && i - start < 300) i++
         const vs = i
-        while (i < text.length && !isSpace(text.charCodeAt(i)) && i - vs < 256) i++
+        // A quote or backslash ends it too: the .netrc is usually quoted or escaped in a log line.
+        while (i < text.length && !isSpace(text.charCodeAt(i)) && !isQuoteOrEscape(text.charCodeAt(i)) && i - vs < 256) i++
         if (i > vs) found.push([vs, i])
+        resume = i
         t++
       }
     }
     if (login) for (const [a, b] of found) if (!isPlaceholder(text.slice(a, b), false)) sink.add(a, b, rule)
-    re.lastIndex = Math.max(re.lastIndex, i)
+    // Go on after the last value read, not after the tokens looked at: the next entry may be among them.
+    re.lastIndex = resume
   }
 }

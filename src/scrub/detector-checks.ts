@@ -310,14 +310,17 @@ export function isPlaceholder(value: string, quoted: boolean): boolean {
   // One character repeated (`00000000`, `aaaa`), or only x's between separators (`xxxx-xxxx`).
   if (repeated && alnum >= 3 && alnum * 2 >= n) return true
   if (xs === alnum && xs >= 3) return true
-  if (isWholeReference(value)) return true
-  const words = value.toLowerCase().replace(/[^a-z0-9]/g, '')
-  if (PLACEHOLDER_WORDS.has(words)) return true
-  if (/fake|dummy|placeholder|changeme|changeit|yourpassword|yourtoken|yourapi|yoursecret|insertyour|enteryour|replaceme|redacted/.test(words)) {
-    return true
+  // Each further check runs only where it can apply: scanners call this once per value found.
+  if (REFERENCE_STARTS.includes(value[0]!) && isWholeReference(value)) return true
+  if (n <= 64) {
+    const words = value.toLowerCase().replace(/[^a-z0-9]/g, '')
+    if (PLACEHOLDER_WORDS.has(words)) return true
+    if (/fake|dummy|placeholder|changeme|changeit|yourpassword|yourtoken|yourapi|yoursecret|insertyour|enteryour|replaceme/.test(words)) return true
   }
-  return !quoted && isCodeReference(value)
+  return !quoted && /[._([]/.test(value) && isCodeReference(value)
 }
+
+const REFERENCE_STARTS = '$%<[@#{:'
 
 // A whole reference: the value is one variable or template slot, and nothing else.
 const WHOLE_REFERENCES = [
@@ -348,7 +351,8 @@ function isWholeReference(value: string): boolean {
 // Unquoted code: `env.DB_PASSWORD`, `os.environ["T"]`, `get_password()`, `DB_PASSWORD` (a constant naming a secret).
 function isCodeReference(value: string): boolean {
   if (value.length > 200) return false
-  const call = /^[A-Za-z_$][A-Za-z0-9_$.]{0,100}\(.{0,100}\)[;,]?$/.test(value)
+  // A call: a callee of letters (no digits: `g7Gw2(x)` is a token with brackets in it).
+  const call = /^[a-z_$][A-Za-z_$.]{0,60}\(.{0,100}\)[;,]?$/.test(value) || /^[A-Za-z_$]{1,30}\.[A-Za-z_$.]{1,60}\(.{0,100}\)[;,]?$/.test(value)
   if (call) return true
   const chain = /^([A-Za-z_$][A-Za-z0-9_$]{0,63})((?:\.[A-Za-z_$][A-Za-z0-9_$]{0,63}|\[[^\]]{0,64}\]){1,8})[;,]?$/.exec(value)
   if (chain !== null && CODE_ROOTS.has(chain[1]!.toLowerCase().replace(/^\$/, ''))) return true

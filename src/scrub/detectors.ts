@@ -95,15 +95,16 @@ export interface Detector {
  */
 
 const AWS_KEY = /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])/g
-// Exactly 36 characters after the prefix (30 random, 6 of checksum): a longer run is some other token.
-const GITHUB = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])/g
+// 36 characters after the prefix (30 random, 6 of checksum) today; a longer run is taken whole, so
+// no tail of a token in a future format is left behind.
+const GITHUB = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])/g
 const SLACK_TOKEN = /(?<![A-Za-z0-9])(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]{10,}/g
 const SLACK_WEBHOOK = /https?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{8,}/g
 const STRIPE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})(?![A-Za-z0-9_])/g
 const GOOGLE = /AIza[0-9A-Za-z_-]{35}/g
 const OPENAI = /(?<![A-Za-z0-9_-])sk-(?!ant-)[A-Za-z0-9_-]{20,}/g
 const ANTHROPIC = /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}/g
-const NPM = /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/g
+const NPM = /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/g
 // Routable tokens end in `.` + 9 characters, which belong to the token too. Runner registration
 // tokens carry the fixed prefix GR1348941.
 const GITLAB = /(?<![A-Za-z0-9_])(?:gl(?:pat|dt|rt|ptt|ft|cbt|oas|soat|imt|agent|ffct|wt)-[A-Za-z0-9_-]{20,}|GR1348941[A-Za-z0-9_-]{20,})(?![A-Za-z0-9_-])/g
@@ -156,7 +157,7 @@ function findUrlCredentials(text: string, sink: MatchSink, rule: number): void {
 // template slots, left whole. The password decides when there is one, else the user part.
 function userinfoIsPlaceholder(userinfo: string): boolean {
   const colon = userinfo.indexOf(':')
-  if (colon === -1) return isPlaceholder(userinfo, false) && /[$<{[%]/.test(userinfo)
+  if (colon === -1) return /[$<{[%]/.test(userinfo) && isPlaceholder(userinfo, false)
   const password = userinfo.slice(colon + 1)
   return password !== '' && isPlaceholder(password, false)
 }
@@ -359,6 +360,14 @@ function findGitlabTokens(text: string, sink: MatchSink, rule: number): void {
   }
 }
 
+function headerNamesAlgorithm(header: string): boolean {
+  try {
+    return 'alg' in (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as object)
+  } catch {
+    return false
+  }
+}
+
 function findJwts(text: string, sink: MatchSink, rule: number): void {
   const re = JWT
   const part = JWT_PART
@@ -371,8 +380,9 @@ function findJwts(text: string, sink: MatchSink, rule: number): void {
     part.test(text)
     const payloadEnd = part.lastIndex
     const payload = text.slice(headerEnd + 1, payloadEnd)
+    // Cut short: a header that says `alg`, a dot, and whatever of the payload is left, to the end.
     if (payloadEnd === text.length) {
-      if (startsLikeJsonObject(payload)) sink.add(m.index, payloadEnd, rule)
+      if (startsLikeJsonObject(payload) || headerNamesAlgorithm(m[0])) sink.add(m.index, payloadEnd, rule)
       continue
     }
     if (text.charCodeAt(payloadEnd) !== 46 || !isBase64UrlJsonObject(payload)) continue
@@ -402,57 +412,62 @@ function checksummedToken(re: RegExp, prefixLength: (token: string) => number): 
 
 const SERVICE_ACCOUNT_TYPE = /"type"[ \t\r\n]{0,8}:[ \t\r\n]{0,8}"service_account"/g
 const MAX_SERVICE_ACCOUNT = 65_536
+const MAX_TYPE_OFFSET = 4096
 
 /*
- * GCP service-account key files: the innermost JSON object that holds
+ * GCP service-account key files: the JSON object holding
  * `"type": "service_account"`, redacted whole when it parses (the format's
- * validity check). One forward pass keeps a stack of open braces (strings
- * skipped); an object is parsed when it closes, only if it is marked and
- * no marked object inside it was parsed, so no character is parsed twice.
- * An object that does not parse (cut short, a Python dict) is left to the
- * other detectors: its private key is a PEM block, its key fields are
- * sensitive names.
+ * validity check). The object opens at the nearest `{` before the type
+ * (a key file's first field, and its other values are strings) and closes
+ * at the brace that matches it, strings skipped. The forward reads share
+ * one budget of four times the text, so hostile text costs linear time at
+ * worst. An object that does not parse (cut short, a Python dict) is left
+ * to the other detectors: its private key is a PEM block, its key fields
+ * are sensitive names.
  */
 function findServiceAccounts(text: string, sink: MatchSink, rule: number): void {
   const re = SERVICE_ACCOUNT_TYPE
   re.lastIndex = 0
-  const marks: number[] = []
+  let budget = 4 * text.length + MAX_SERVICE_ACCOUNT
+  let floor = 0
+  // The last `{` before the type, found by one forward sweep: types come in ascending order.
+  let swept = 0
+  let open = -1
   let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null) marks.push(m.index)
-  if (marks.length === 0) return
-  const starts: number[] = []
-  const flags: number[] = [] // bit 1: marked; bit 2: holds a parsed object
-  let next = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92 /* \ */) i++
-      else if (c === 34) inString = false
-      continue
-    }
-    while (next < marks.length && marks[next]! < i) next++
-    if (next < marks.length && marks[next] === i && starts.length > 0) flags[flags.length - 1]! |= 1
-    if (c === 34) inString = true
-    else if (c === 123) {
-      starts.push(i)
-      flags.push(0)
-    } else if (c === 125 && starts.length > 0) {
-      const start = starts.pop()!
-      const flag = flags.pop()!
-      let parsed = (flag & 2) !== 0
-      if (flag === 1 && i + 1 - start <= MAX_SERVICE_ACCOUNT) {
-        parsed = true
-        try {
-          const value: unknown = JSON.parse(text.slice(start, i + 1))
-          if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'service_account') sink.add(start, i + 1, rule)
-        } catch {
-          // Not JSON: not this detector's.
-        }
+  while ((m = re.exec(text)) !== null && budget > 0) {
+    for (; swept < m.index; swept++) if (text.charCodeAt(swept) === 123) open = swept
+    if (open < floor || m.index - open > MAX_TYPE_OFFSET) continue
+    const close = matchingBrace(text, open)
+    budget -= (close === -1 ? MAX_SERVICE_ACCOUNT : close - open) + (m.index - open)
+    if (close === -1) continue
+    try {
+      const value: unknown = JSON.parse(text.slice(open, close + 1))
+      if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'service_account') {
+        sink.add(open, close + 1, rule)
+        floor = close + 1
+        re.lastIndex = floor
       }
-      if (parsed && flags.length > 0) flags[flags.length - 1]! |= 2
+    } catch {
+      // Not JSON: not this detector's.
     }
   }
+}
+
+// The index of the `}` closing the object opened at `open`, strings skipped; -1 past the bound.
+function matchingBrace(text: string, open: number): number {
+  let depth = 0
+  let inString = false
+  const stop = Math.min(text.length, open + MAX_SERVICE_ACCOUNT)
+  for (let i = open; i < stop; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92) i++
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 123) depth++
+    else if (c === 125 && --depth === 0) return i
+  }
+  return -1
 }
 
 // Scratch space for the hand-written scanners; the scrubber is single-threaded.
@@ -988,3 +1003,32 @@ export const DETECTORS: readonly Detector[] = DETECTOR_IDS.map((id) => {
     find: spec.find,
   })
 })
+
+// The detectors that read a value after a name: a vendor's own format is a better name for what
+// they find, so they lose ties (see DETECTORS_BY_PRECEDENCE).
+const NAME_VALUE_DETECTORS: readonly DetectorId[] = [
+  'authorization-header',
+  'connection-string-password',
+  'curl-credentials',
+  'netrc-password',
+  'secret-assignment',
+]
+
+/**
+ * The built-in detectors in the order that breaks ties between matches of
+ * the same span: `DETECTORS`' order, except that the detectors reading a
+ * value after a name (secret-assignment, authorization-header, connection
+ * strings, curl, .netrc) come last, so `aws_secret_access_key=<key>` is
+ * named `aws-secret-access-key`, not `secret-assignment`, although the
+ * newer id was added after it. Internal: the Scrubber numbers its rules in
+ * this order.
+ *
+ * @example
+ * ```ts
+ * DETECTORS_BY_PRECEDENCE.at(-1)!.id // 'secret-assignment'
+ * ```
+ */
+export const DETECTORS_BY_PRECEDENCE: readonly Detector[] = [
+  ...DETECTORS.filter((d) => !NAME_VALUE_DETECTORS.includes(d.id)),
+  ...NAME_VALUE_DETECTORS.map((id) => DETECTORS.find((d) => d.id === id)!),
+]

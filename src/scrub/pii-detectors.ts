@@ -101,10 +101,11 @@ function findInternational(text: string, sink: MatchSink, rule: number): void {
     if (first < 49 || first > 57) continue
     if (plus > 0 && isAlnumOrPlus(text.charCodeAt(plus - 1))) continue
     let i = plus + 1
-    let digits = 0
-    let groups = 0
+    // Group ends, and the digits up to each: a last group glued to a letter (`… 6934 8H`) is dropped.
+    const ends: number[] = []
+    const totals: number[] = []
     const sizes: number[] = []
-    let end = i
+    let digits = 0
     while (i < n && digits <= 15) {
       let j = i
       const paren = text.charCodeAt(j) === 40
@@ -116,20 +117,30 @@ function findInternational(text: string, sink: MatchSink, rule: number): void {
         if (text.charCodeAt(j) !== 41) break
         j++
       }
-      digits += j - start - (paren ? 0 : 0)
-      groups++
-      sizes.push(j - start)
-      end = j
+      digits += j - start - (paren ? 1 : 0)
+      sizes.push(j - start - (paren ? 1 : 0))
+      ends.push(j)
+      totals.push(digits)
       const sep = text.charCodeAt(j)
       if ((sep === 32 || sep === 45 || sep === 46) && (isDigit(text.charCodeAt(j + 1)) || text.charCodeAt(j + 1) === 40)) i = j + 1
-      else if (text.charCodeAt(j) === 40) i = j
       else break
     }
-    if (end < n && (isAlnumOrPlus(text.charCodeAt(end)) || ((text.charCodeAt(end) === 46 || text.charCodeAt(end) === 45) && isDigit(text.charCodeAt(end + 1))))) continue
+    let groups = ends.length
+    while (groups > 0 && !phoneEndsAt(text, ends[groups - 1]!)) groups--
+    if (groups === 0) continue
+    const end = ends[groups - 1]!
+    digits = totals[groups - 1]!
     const date = groups === 3 && sizes[0] === 4 && sizes[1] === 2 && sizes[2] === 2
     if (digits >= 8 && digits <= 15 && (groups >= 2 || digits >= 10) && !date && !sameDigit(text.slice(plus, end))) sink.add(plus, end, rule)
     plus = Math.max(plus, end - 1)
   }
+}
+
+// A number ends where no letter, digit or `+` follows, nor a dot or dash before another digit.
+function phoneEndsAt(text: string, end: number): boolean {
+  if (end >= text.length) return true
+  const c = text.charCodeAt(end)
+  return !isAlnumOrPlus(c) && !((c === 46 || c === 45) && isDigit(text.charCodeAt(end + 1)))
 }
 
 function isDigit(c: number): boolean {

@@ -83,8 +83,14 @@ export const findAwsSecret: Find = (text, sink, rule) =>
 export const AZURE_STORAGE_ASSIGNED = /(?<![A-Za-z0-9])(?:AccountKey|SharedAccessKey|SharedSecretValue|accountkey|sharedaccesskey)[ \t]{0,4}=[ \t]{0,4}([A-Za-z0-9+/]{20,100}={0,2})(?![A-Za-z0-9+/=])/gi
 export const AZURE_STORAGE_BARE = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])/g
 export const findAzureStorageKey: Find = (text, sink, rule) => {
-  findChecked(AZURE_STORAGE_ASSIGNED, text, sink, rule, (m) => looksRandom(m[1]!, 0, m[1]!.length, 3.5), 1)
-  findChecked(AZURE_STORAGE_BARE, text, sink, rule, (m) => Buffer.from(m[0], 'base64').length === 64 && looksRandom(m[0], 0, 86, 4.5))
+  // A key found after its name is not reported again as a bare key.
+  const named = new Set<number>()
+  findChecked(AZURE_STORAGE_ASSIGNED, text, sink, rule, (m) => {
+    const ok = looksRandom(m[1]!, 0, m[1]!.length, 3.5)
+    if (ok) named.add(m.index + m[0].length - m[1]!.length)
+    return ok
+  }, 1)
+  findChecked(AZURE_STORAGE_BARE, text, sink, rule, (m) => !named.has(m.index) && Buffer.from(m[0], 'base64').length === 64 && looksRandom(m[0], 0, 86, 4.5))
 }
 
 // Azure AD client secrets: three characters, a digit, `Q~`, then 31-34 more.
@@ -137,13 +143,21 @@ export const findMailchimp: Find = (text, sink, rule) => findChecked(MAILCHIMP, 
 export const PYPI = /(?<![A-Za-z0-9_-])pypi-AgE[A-Za-z0-9_-]{50,}(?![A-Za-z0-9_-])/g
 export const findPypi: Find = (text, sink, rule) => findChecked(PYPI, text, sink, rule, () => true)
 
-// Telegram bot tokens: the bot's numeric id, a colon, 35 characters of base64url (starting `AA` today).
-export const TELEGRAM = /(?<![A-Za-z0-9_:/.-])[0-9]{5,16}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])/g
+// Telegram bot tokens: the bot's numeric id, a colon, 35 characters of base64url (starting `AA` today);
+// in the Bot API's URLs right after `bot` (`/bot123456:AA…/sendMessage`).
+export const TELEGRAM = /(?<![A-Za-z0-9_:.-]|[^/]bot|^bot)(?:bot)?([0-9]{5,16}:[A-Za-z0-9_-]{35})(?![A-Za-z0-9_-])/g
 export const findTelegram: Find = (text, sink, rule) => {
-  findChecked(TELEGRAM, text, sink, rule, (m) => {
-    const secret = m[0].slice(m[0].indexOf(':') + 1)
-    return hasUpperLowerDigit(secret) && looksRandom(secret, 0, 35, 3.5)
-  })
+  findChecked(
+    TELEGRAM,
+    text,
+    sink,
+    rule,
+    (m) => {
+      const secret = m[1]!.slice(m[1]!.indexOf(':') + 1)
+      return hasUpperLowerDigit(secret) && looksRandom(secret, 0, 35, 3.5)
+    },
+    1,
+  )
 }
 
 // age identities: Bech32 with a checksum. A valid checksum always counts; an invalid one (a suite's
@@ -154,6 +168,6 @@ export const findAgeKey: Find = (text, sink, rule) =>
 
 // PEM private keys wrapped in base64 (a Kubernetes secret, an env var): `LS0tLS1CRUdJTi` is
 // base64 of `-----BEGIN`. The decoded head must say PRIVATE KEY; the whole run goes.
-export const BASE64_PEM = /LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])/g
+export const BASE64_PEM = /LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+=])/g
 export const findBase64PrivateKey: Find = (text, sink, rule) =>
   findChecked(BASE64_PEM, text, sink, rule, (m) => /^-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY/.test(Buffer.from(m[0].slice(0, 80), 'base64').toString('latin1')))

@@ -28,10 +28,11 @@ describe('policyHash', () => {
   })
 
   it('keeps the hash of every preset, pinned: a change here is a new ph prefix, never a silent one', () => {
-    // Pinned again when the presets gained the payloads and telemetry sections (their content changed, not the canonical form).
-    expect(policyHash(presets.balanced)).toBe('ph1.kcswsYIjMPdbK3LzDzStOBMhjjO6P4JDZ7a9X9XaJG4')
-    expect(policyHash(presets.permissive)).toBe('ph1.KZzeC8OWQj9I0rJXLCwa6CsNI3rQ2ojPUT2ghDJQNKY')
-    expect(policyHash(presets.strict)).toBe('ph1.r8gXAM6gfP_79N3-vyRF36TFSYAepZemn4BL1H8LgdE')
+    // Pinned again when the presets gained the payloads and telemetry sections, and again when they
+    // gained the detectors of issue 18 and scrub.packs (their content changed, not the canonical form).
+    expect(policyHash(presets.balanced)).toBe('ph1.EcZgLoegzhFqGtvOzHcHGiW10OsGe9dqezYn9vINmek')
+    expect(policyHash(presets.permissive)).toBe('ph1.Ug2oA5dCwe6gyoqw4pIT-pCdTuKVGkSnWQcPH2MKwX8')
+    expect(policyHash(presets.strict)).toBe('ph1.7Mkkb2s5zRZZ5yUn2MtDKw9iwqvm1xSPUeHbdnMjv7A')
     const custom = definePolicy(
       {
         preset: 'strict',
@@ -41,7 +42,7 @@ describe('policyHash', () => {
       },
       noEnv,
     )
-    expect(custom.hash).toBe('ph1.u4Zwex0uZ2m1SE7zQVbnI9kzNfZF9N37ZH_tQsCBrsc')
+    expect(custom.hash).toBe('ph1.WtMBoJOHKa3WrwxwYXuxWyNcuLtN5JV34LGa4uI1IIo')
   })
 
   it('refuses a hand-built policy holding something that is not JSON, naming its path', () => {
