@@ -30,9 +30,9 @@ describe('policyHash', () => {
   it('keeps the hash of every preset, pinned: a change here is a new ph prefix, never a silent one', () => {
     // Pinned again when the presets gained the payloads and telemetry sections, and again when they
     // gained the detectors of issue 18 and scrub.packs (their content changed, not the canonical form).
-    expect(policyHash(presets.balanced)).toBe('ph1.EcZgLoegzhFqGtvOzHcHGiW10OsGe9dqezYn9vINmek')
-    expect(policyHash(presets.permissive)).toBe('ph1.Ug2oA5dCwe6gyoqw4pIT-pCdTuKVGkSnWQcPH2MKwX8')
-    expect(policyHash(presets.strict)).toBe('ph1.7Mkkb2s5zRZZ5yUn2MtDKw9iwqvm1xSPUeHbdnMjv7A')
+    expect(policyHash(presets.balanced)).toBe('ph1._6HolyejjMcx9IZhtG_IQ76SFwt3pG-IiZ4uGF0ZMUA')
+    expect(policyHash(presets.permissive)).toBe('ph1.06aHFrq1S6y8GY4bID5LbkZo4o9C_1s3l6bjQVEQ6fY')
+    expect(policyHash(presets.strict)).toBe('ph1.YWs-PZSLeIR4w8lfnNnFuZ4MY_SCOfNdIBiGNTVAmJc')
     const custom = definePolicy(
       {
         preset: 'strict',
@@ -42,7 +42,7 @@ describe('policyHash', () => {
       },
       noEnv,
     )
-    expect(custom.hash).toBe('ph1.WtMBoJOHKa3WrwxwYXuxWyNcuLtN5JV34LGa4uI1IIo')
+    expect(custom.hash).toBe('ph1.bjq0P195cO9SnzJpDhU1I98fmLYMHjgshFe9ofCsKVo')
   })
 
   it('refuses a hand-built policy holding something that is not JSON, naming its path', () => {
