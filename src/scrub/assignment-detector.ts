@@ -182,6 +182,9 @@ function readQuoted(text: string, i: number): Found | null {
 // another `name=` (a list of pairs), and closing brackets the value did not open are not its own.
 function readBare(text: string, i: number): Found | null {
   const n = text.length
+  // A slot with spaces in it is one value: `<your token here>`, `{{ .Values.pw }}`, `${{ secrets.T }}`.
+  const slot = slotEnd(text, i)
+  if (slot !== -1) return { start: i, end: slot, next: slot }
   const stop = Math.min(n, i + MAX_VALUE)
   let j = i
   let depth = 0
@@ -206,13 +209,36 @@ function readBare(text: string, i: number): Found | null {
   return { start: i, end, next: j }
 }
 
+const SLOTS: readonly (readonly [string, string])[] = [
+  ['${{', '}}'],
+  ['{{', '}}'],
+  ['<', '>'],
+  ['[', ']'],
+]
+
+// Where a template slot opened at `i` closes (past its closer), on the same line within 128 characters; -1 if none.
+function slotEnd(text: string, i: number): number {
+  for (const [open, close] of SLOTS) {
+    if (!text.startsWith(open, i)) continue
+    const stop = Math.min(text.length, i + 128)
+    for (let j = i + open.length; j < stop; j++) {
+      const c = text.charCodeAt(j)
+      if (c === 10 || c === 13) return -1
+      if (text.startsWith(close, j)) return j + close.length
+    }
+    return -1
+  }
+  return -1
+}
+
 // Whether a `name=` or `name:` (a following pair) starts at `i`, after at most one blank.
 function startsPair(text: string, i: number): boolean {
   let j = i
   if (isBlank(text.charCodeAt(j))) j++
   const start = j
+  const first = text.charCodeAt(j)
+  if (!((first >= 65 && first <= 90) || (first >= 97 && first <= 122) || first === 95)) return false
   while (j < text.length && j - start < 64 && (isWordChar(text.charCodeAt(j)) || text.charCodeAt(j) === 45 || text.charCodeAt(j) === 46)) j++
-  if (j === start) return false
   const c = text.charCodeAt(j)
   return c === 61 || c === 58
 }
@@ -281,14 +307,16 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
   // `Api-Token 22cb…`, `Bearer …`: the scheme and the credential after it, together.
   if (SCHEME.test(value) && SCHEME_WORDS.has(value.toLowerCase()) && text.charCodeAt(end) === 32) {
     const credential = readBare(text, end + 1)
-    if (credential !== null) {
+    // A scheme and nothing that could be a credential (`Basic ...`): an example.
+    if (credential === null) return next
+    {
       const token = text.slice(credential.start, credential.end)
       if (isPlaceholder(token, false)) return credential.next
       end = credential.end
       next = credential.next
       value = text.slice(bare.start, end)
     }
-  } else if (multiword && bare.end === bare.next && /^[A-Za-z]{1,24}$/.test(value)) {
+  } else if (multiword && bare.end === bare.next && /^[A-Za-z]{1,24}$/.test(value) && !isPlaceholder(value, false)) {
     // An unquoted passphrase (`password = open sesame`): a first word of letters only, then the rest
     // of a short line holding no other assignment or quote. A first word with digits or symbols is a
     // whole token already (`password=hunter2 retrying`).
@@ -325,6 +353,8 @@ function restOfLine(text: string, from: number): number {
     if (c === 10 || c === 13) return words === 0 ? from : last
     if (c === 61 || c === 58 || c === 34 || c === 39 || c === 96 || c === 59 || c === 44 || c === 38 || c === 123 || c === 125 || c === 60 || c === 62 || c === 92 || c === 91 || c === 93 || c === 35 || c === 40 || c === 41) return from
     if (!isBlank(c)) {
+      // Words of letters only: `--feature color` or `/path` is a command line going on, not a passphrase.
+      if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return from
       if (isBlank(text.charCodeAt(j - 1))) words++
       last = j + 1
     }
@@ -380,6 +410,8 @@ const TYPED = /^(?::[ \t]{0,4})?(?:string|String|str|&str|&'static str|\[\]byte|
 function readAfterKey(text: string, keyEnd: number, callArgument: boolean, sink: MatchSink, rule: number): number {
   const n = text.length
   let i = keyEnd
+  // A quoted key in a subscript: `$config['db_password'] = …`, `os.environ["TOKEN"] = …`.
+  if (text.charCodeAt(i) === 93 /* ] */ && (text.charCodeAt(keyEnd - 1) === 39 || text.charCodeAt(keyEnd - 1) === 34)) i++
   // A subscript: `secret[]`, `secrete[25]`.
   if (text.charCodeAt(i) === 91 /* [ */) {
     const close = text.indexOf(']', i)
@@ -595,8 +627,8 @@ function curlCredential(arg: string): boolean {
   if (colon === -1) return false
   const user = arg.slice(0, colon)
   const password = arg.slice(colon + 1)
-  if (password === '') return user !== '' && !isPlaceholder(user, true) && user.length >= 8
-  if (isPlaceholder(password, false)) return false
+  if (password === '') return user !== '' && !isPlaceholder(user, true, true) && user.length >= 8
+  if (isPlaceholder(password, false, true)) return false
   // `user:pass`, `xxx:yyy`, `test:test`: both halves the same word, or both placeholders.
   return !(user === password && user.length < 8)
 }

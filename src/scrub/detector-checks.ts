@@ -239,15 +239,21 @@ export function bech32Valid(text: string): boolean {
   return checksum === 1
 }
 
-// Whole values that name no secret: types, null-ish words, the key's own name, and the words
-// documentation writes where a value goes. Compared lower-cased, without separators.
+// Whole values that name no secret: types, null-ish words, and what documentation writes where a
+// value goes. Compared lower-cased, without separators.
 const PLACEHOLDER_WORDS = new Set([
   'null', 'none', 'nil', 'undefined', 'true', 'false', 'empty', 'unset', 'notset', 'na', 'tbd', 'todo',
   'string', 'str', 'int', 'integer', 'number', 'bool', 'boolean', 'any', 'object', 'bytes', 'char', 'optional', 'required',
-  'password', 'passwd', 'pass', 'pwd', 'secret', 'token', 'apikey', 'key', 'credentials', 'credential',
-  'changeme', 'changeit', 'placeholder', 'redacted', 'hidden', 'masked', 'removed', 'omitted', 'filtered',
-  'dummy', 'fake', 'example', 'sample', 'xxx', 'yourpassword', 'yourtoken', 'yourapikey', 'yoursecret', 'yourkey',
-  'mypassword', 'mysecret', 'mytoken', 'myapikey', 'secretvalue', 'tokenvalue', 'passwordhere', 'tokenhere', 'keyhere',
+  'placeholder', 'redacted', 'hidden', 'masked', 'removed', 'omitted', 'filtered',
+  'dummy', 'fake', 'example', 'sample', 'yourpassword', 'yourtoken', 'yourapikey', 'yoursecret', 'yourkey',
+  'passwordhere', 'tokenhere', 'keyhere',
+])
+// Words that are a placeholder in a command line's example (`curl -u user:pass`) yet may well be
+// the real password in a configuration (`Password=secret;`, `password: changeme`): only the
+// callers that read examples pass `exampleWords`.
+const EXAMPLE_WORDS = new Set([
+  'password', 'passwd', 'pass', 'pwd', 'secret', 'token', 'apikey', 'key', 'credentials', 'credential', 'test', 'user', 'username',
+  'changeme', 'changeit', 'mypassword', 'mysecret', 'mytoken', 'myapikey', 'secretvalue', 'tokenvalue',
 ])
 
 // Identifiers code reads a secret through, unquoted: `password = env.DB_PASSWORD`, `token: os.environ["T"]`.
@@ -268,9 +274,10 @@ const CODE_ROOTS = new Set([
  * `xxxx-xxxx`); a reference to a variable or a template slot, whole
  * (`$API_KEY`, `${NPM_TOKEN}`, `$(cat f)`, `{{ .Values.pw }}`, `%DB_PW%`,
  * `%(password)s`, `<your token>`, `[PASSWORD]`, `{0}`, `@db.password@`,
- * `#{pw}`); a word documentation writes in a value's place (`changeme`,
- * `your_password`, `null`, `string`), or one containing `fake`, `dummy`,
- * `placeholder` or `changeme`. Unquoted, also code that reads a secret
+ * `#{pw}`); a word documentation writes in a value's place
+ * (`your_password`, `null`, `string`), or one containing `fake`, `dummy`,
+ * `placeholder` or `changeme`; with `exampleWords`, also a word an example
+ * uses for a password (`pass`, `secret`, `test`, `changeme`). Unquoted, also code that reads a secret
  * (`env.PASSWORD`, `os.getenv("T")`, `get_password()`, `DB_PASSWORD`).
  *
  * A reference with anything else in it is not whole: `${PW:-hunter2}`
@@ -283,7 +290,7 @@ const CODE_ROOTS = new Set([
  * isPlaceholder('hunter22', false)     // false
  * ```
  */
-export function isPlaceholder(value: string, quoted: boolean): boolean {
+export function isPlaceholder(value: string, quoted: boolean, exampleWords = false): boolean {
   const n = value.length
   if (n === 0) return true
   let alnum = 0
@@ -310,11 +317,13 @@ export function isPlaceholder(value: string, quoted: boolean): boolean {
   // One character repeated (`00000000`, `aaaa`), or only x's between separators (`xxxx-xxxx`).
   if (repeated && alnum >= 3 && alnum * 2 >= n) return true
   if (xs === alnum && xs >= 3) return true
+  // Masked in part: a run of eight x's (`bP88Q~xxxxxxxx…`), or x's making most of it.
+  if (xs >= 8 && (/[xX]{8}/.test(value) || xs * 5 >= alnum * 3)) return true
   // Each further check runs only where it can apply: scanners call this once per value found.
   if (REFERENCE_STARTS.includes(value[0]!) && isWholeReference(value)) return true
   if (n <= 64) {
     const words = value.toLowerCase().replace(/[^a-z0-9]/g, '')
-    if (PLACEHOLDER_WORDS.has(words)) return true
+    if (PLACEHOLDER_WORDS.has(words) || (exampleWords && EXAMPLE_WORDS.has(words))) return true
     if (/fake|dummy|placeholder|changeme|changeit|yourpassword|yourtoken|yourapi|yoursecret|insertyour|enteryour|replaceme/.test(words)) return true
   }
   return !quoted && /[._([]/.test(value) && isCodeReference(value)
@@ -325,6 +334,7 @@ const REFERENCE_STARTS = '$%<[@#{:'
 // A whole reference: the value is one variable or template slot, and nothing else.
 const WHOLE_REFERENCES = [
   /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/, // $API_KEY
+  /^\$[0-9@*#?]$/, // $1, $@
   /^\$\{[A-Za-z_][A-Za-z0-9_.]{0,127}\}$/, // ${NPM_TOKEN}, ${env.X}
   /^\$\{\{[^{}]{1,200}\}\}$/, // ${{ secrets.TOKEN }}
   /^\$\([^()]{1,200}\)$/, // $(cat token.txt)

@@ -728,7 +728,12 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     description: 'AWS access key ids (AKIA…, ASIA…, 20 characters)',
     keywords: ['akia', 'asia', 'abia', 'acca', 'a3t'],
     patterns: [AWS_KEY],
-    find: regexFind(AWS_KEY),
+    // `AKIAXXXXXXXXXXXXXXXX` is documentation.
+    find: (text, sink, rule) => {
+      AWS_KEY.lastIndex = 0
+      let m: RegExpExecArray | null
+      while ((m = AWS_KEY.exec(text)) !== null) if (!isPlaceholder(m[0].slice(4), true)) sink.add(m.index, m.index + 20, rule)
+    },
   },
   'github-token': {
     description: 'GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_',
