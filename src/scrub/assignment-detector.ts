@@ -90,7 +90,7 @@ function decide(key: string, keys: SensitiveKeyMatcher): boolean {
   if (words.length === 0) return false
   const last = words[words.length - 1]!
   if (words.length === 1 && NOT_SECRET_KEYS.has(last)) return false
-  if (NOT_SECRET_HEADS.has(last) && !(words.length > 1 && words[words.length - 2] === 'session')) return false
+  if (NOT_SECRET_HEADS.has(last) && !(last === 'id' && words[words.length - 2] === 'session')) return false
   return sensitive || TEXT_ONLY_NAMES.has(last)
 }
 
@@ -385,8 +385,9 @@ export function findAssignments(text: string, sink: MatchSink, rule: number, key
     if (!keyNamesSecret(key, keys)) continue
     const keyEnd = re.lastIndex
     const quotedKey = m[1] !== ''
-    const before = valueBefore(text, m.index, floor, sink, rule)
-    if (before) floor = m.index
+    valueBefore(text, m.index, floor, sink, rule)
+    // Never look back past this key again, found or not: each character is looked back over once.
+    floor = Math.max(floor, m.index)
     const next = readAfterKey(text, keyEnd, quotedKey && openedCall(text, m.index), sink, rule)
     if (next !== -1) {
       floor = Math.max(floor, next)

@@ -276,7 +276,7 @@ const CODE_ROOTS = new Set([
  * `%(password)s`, `<your token>`, `[PASSWORD]`, `{0}`, `@db.password@`,
  * `#{pw}`); a word documentation writes in a value's place
  * (`your_password`, `null`, `string`), or one containing `fake`, `dummy`,
- * `placeholder` or `changeme`; with `exampleWords`, also a word an example
+ * `placeholder`; with `exampleWords`, also a word an example
  * uses for a password (`pass`, `secret`, `test`, `changeme`). Unquoted, also code that reads a secret
  * (`env.PASSWORD`, `os.getenv("T")`, `get_password()`, `DB_PASSWORD`).
  *
@@ -324,7 +324,7 @@ export function isPlaceholder(value: string, quoted: boolean, exampleWords = fal
   if (n <= 64) {
     const words = value.toLowerCase().replace(/[^a-z0-9]/g, '')
     if (PLACEHOLDER_WORDS.has(words) || (exampleWords && EXAMPLE_WORDS.has(words))) return true
-    if (/fake|dummy|placeholder|changeme|changeit|yourpassword|yourtoken|yourapi|yoursecret|insertyour|enteryour|replaceme/.test(words)) return true
+    if (/fake|dummy|placeholder|yourpassword|yourtoken|yourapi|yoursecret|insertyour|enteryour|replaceme/.test(words)) return true
   }
   return !quoted && /[._([]/.test(value) && isCodeReference(value)
 }

@@ -493,7 +493,7 @@ export function corpus(): { positives: PositiveCase[]; negatives: NegativeCase[]
     'PWD=/srv/app',
     'password = get_password()',
     'token: <your token here>',
-    'password: changeme',
+    'password: your_password_here',
   ]) {
     neg('secret-assignment', text, 'issue 18: false positives by class (key names, placeholders and variables)')
   }
