@@ -68,6 +68,8 @@ const NOT_SECRET_KEYS = new Set(['pwd', 'oldpwd'])
  * ```
  */
 export function keyNamesSecret(key: string, keys: SensitiveKeyMatcher): boolean {
+  // Most keys name no secret: the matcher's own cache answers them, with no allocation here.
+  if (!keys.matches(key) && !endsWithTextOnlyName(key)) return false
   let verdicts = verdictsByMatcher.get(keys)
   if (verdicts === undefined) verdictsByMatcher.set(keys, (verdicts = new Map()))
   const cached = verdicts.get(key)
@@ -94,8 +96,11 @@ function decide(key: string, keys: SensitiveKeyMatcher): boolean {
   return sensitive || TEXT_ONLY_NAMES.has(last)
 }
 
+const TEXT_ONLY_TAILS = new Set([...TEXT_ONLY_NAMES].map((name) => name.slice(-2)))
+
 function endsWithTextOnlyName(key: string): boolean {
-  const lower = key.toLowerCase()
+  if (key.length < 2 || !TEXT_ONLY_TAILS.has(key.slice(-2).toLowerCase())) return false
+  const lower = key.slice(-12).toLowerCase()
   for (const name of TEXT_ONLY_NAMES) if (lower.endsWith(name)) return true
   return false
 }
@@ -519,8 +524,15 @@ export const CONNECTION_PASSWORD = /(?<![A-Za-z0-9_])(?:password|pwd|passwd)[ \t
 export function findConnectionPasswords(text: string, sink: MatchSink, rule: number): void {
   const re = CONNECTION_PASSWORD
   re.lastIndex = 0
+  // The next `;`, line end or quote at or after a position, found once and reused while ahead:
+  // values are read forward without reading any character twice.
+  let stopAt = -1
+  // The last `;` before a position, kept by one forward sweep.
+  let swept = 0
+  let lastSemicolon = -1
   let m: RegExpExecArray | null
   while ((m = re.exec(text)) !== null) {
+    for (; swept < m.index; swept++) if (text.charCodeAt(swept) === 59) lastSemicolon = swept
     const i = re.lastIndex
     const c = text.charCodeAt(i)
     let start = i
@@ -539,18 +551,20 @@ export function findConnectionPasswords(text: string, sink: MatchSink, rule: num
       end = quoted.end
       after = quoted.next
     } else {
-      end = i
-      const stop = Math.min(text.length, i + MAX_VALUE)
-      while (end < stop) {
-        const d = text.charCodeAt(end)
-        if (d === 59 || d === 10 || d === 13 || d === 34 || d === 39) break
-        end++
+      if (stopAt < i) {
+        stopAt = i
+        while (stopAt < text.length) {
+          const d = text.charCodeAt(stopAt)
+          if (d === 59 || d === 10 || d === 13 || d === 34 || d === 39) break
+          stopAt++
+        }
       }
+      end = Math.min(stopAt, i + MAX_VALUE)
       after = end
       while (end > start && isBlank(text.charCodeAt(end - 1))) end--
     }
     // Only a `;` after the value, or one shortly before the name, marks a connection string.
-    if (text.charCodeAt(skipBlanks(text, after)) !== 59 && !semicolonBefore(text, m.index, 200)) continue
+    if (text.charCodeAt(skipBlanks(text, after)) !== 59 && !(lastSemicolon !== -1 && m.index - lastSemicolon <= 200)) continue
     if (end > start && !isPlaceholder(text.slice(start, end), false)) sink.add(start, end, rule)
     re.lastIndex = Math.max(re.lastIndex, end)
   }

@@ -413,6 +413,7 @@ function checksummedToken(re: RegExp, prefixLength: (token: string) => number): 
 const SERVICE_ACCOUNT_TYPE = /"type"[ \t\r\n]{0,8}:[ \t\r\n]{0,8}"service_account"/g
 const MAX_SERVICE_ACCOUNT = 65_536
 const MAX_TYPE_OFFSET = 4096
+const MAX_PARSE_FAILURES = 16
 
 /*
  * GCP service-account key files: the JSON object holding
@@ -433,22 +434,27 @@ function findServiceAccounts(text: string, sink: MatchSink, rule: number): void 
   // The last `{` before the type, found by one forward sweep: types come in ascending order.
   let swept = 0
   let open = -1
+  let failures = 0
   let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null && budget > 0) {
+  while ((m = re.exec(text)) !== null && budget > 0 && failures < MAX_PARSE_FAILURES) {
     for (; swept < m.index; swept++) if (text.charCodeAt(swept) === 123) open = swept
     if (open < floor || m.index - open > MAX_TYPE_OFFSET) continue
     const close = matchingBrace(text, open)
     budget -= (close === -1 ? MAX_SERVICE_ACCOUNT : close - open) + (m.index - open)
     if (close === -1) continue
+    // A key file holds its key and its account: without them there is nothing to parse for.
+    const body = text.slice(open, close + 1)
+    if (!body.includes('"private_key') && !body.includes('"client_email"')) continue
     try {
-      const value: unknown = JSON.parse(text.slice(open, close + 1))
+      const value: unknown = JSON.parse(body)
       if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'service_account') {
         sink.add(open, close + 1, rule)
         floor = close + 1
         re.lastIndex = floor
       }
     } catch {
-      // Not JSON: not this detector's.
+      // Not JSON: not this detector's. A failed parse costs a thrown error, so a string gets a few.
+      failures++
     }
   }
 }
@@ -879,7 +885,7 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
   },
   'azure-devops-token': {
     description: 'Azure DevOps personal access tokens: 84 characters with AZDO, and legacy 52-character base32 ones after a context word',
-    keywords: ['azdo', 'azure', 'devops', 'ado', 'pat', 'visualstudio', 'vsts', 'token'],
+    keywords: ['azdo', 'azure', 'devops', 'ado_pat', 'personal_access', 'personalaccess', 'visualstudio', 'vsts', '$token'],
     patterns: [tokens.AZURE_DEVOPS, tokens.AZURE_DEVOPS_LEGACY],
     find: tokens.findAzureDevopsToken,
   },

@@ -158,31 +158,36 @@ function isAlnumOrPlus(c: number): boolean {
 /*
  * MAC addresses: six hex pairs joined by one separator (`:` or `-`)
  * throughout, or three hex quads joined by dots (Cisco). Anchored on each
- * separator: a candidate starts two (or four) characters before it, so each
- * separator costs one check of at most 17 characters. Not glued to more hex
- * or separators (a longer colon run is IPv6 or a fingerprint), not
- * broadcast and not all zero.
+ * separator (found by indexOf): a candidate starts two (or four) characters
+ * before it, so each separator costs one check of at most 17 characters.
+ * Not glued to more hex or separators (a longer colon run is IPv6 or a
+ * fingerprint), not broadcast and not all zero.
  */
 function findMacs(text: string, sink: MatchSink, rule: number): void {
-  const n = text.length
-  let after = 0 // no candidate starts before this: the end of the last one found
-  for (let i = 2; i < n; i++) {
-    const c = text.charCodeAt(i)
-    if (c !== 58 && c !== 45 && c !== 46) continue
-    const start = c === 46 ? i - 4 : i - 2
-    if (start < after || start < 0) continue
-    const end = c === 46 ? start + 14 : start + 17
-    if (end > n || !macAt(text, start, c)) continue
-    const before = start > 0 ? text.charCodeAt(start - 1) : 32
-    const next = end < n ? text.charCodeAt(end) : 32
-    if (isHex(before) || before === c || isAlnumOrPlus(before) || isHex(next) || isAlnumOrPlus(next)) continue
-    if (next === c && end + 1 < n && isHex(text.charCodeAt(end + 1))) continue
-    const digits = text.slice(start, end).replace(/[^0-9A-Fa-f]/g, '').toLowerCase()
-    if (digits === 'ffffffffffff' || digits === '000000000000') continue
-    sink.add(start, end, rule)
-    after = end
-    i = end
+  for (const sep of [58, 45, 46]) {
+    const char = String.fromCharCode(sep)
+    const lead = sep === 46 ? 4 : 2
+    for (let at = text.indexOf(char, lead); at !== -1; at = text.indexOf(char, at + 1)) {
+      const end = macEndingAt(text, at - lead, sep)
+      if (end === -1) continue
+      sink.add(at - lead, end, rule)
+      at = end
+    }
   }
+}
+
+// The end of the MAC address starting at `start` whose first separator is `sep`, or -1.
+function macEndingAt(text: string, start: number, sep: number): number {
+  const n = text.length
+  const end = sep === 46 ? start + 14 : start + 17
+  if (end > n || !macAt(text, start, sep)) return -1
+  const before = start > 0 ? text.charCodeAt(start - 1) : 32
+  const next = end < n ? text.charCodeAt(end) : 32
+  if (isHex(before) || before === sep || isAlnumOrPlus(before) || isHex(next) || isAlnumOrPlus(next)) return -1
+  if (next === sep && end + 1 < n && isHex(text.charCodeAt(end + 1))) return -1
+  const digits = text.slice(start, end).replace(/[^0-9A-Fa-f]/g, '').toLowerCase()
+  if (digits === 'ffffffffffff' || digits === '000000000000') return -1
+  return end
 }
 
 function macAt(text: string, start: number, sep: number): boolean {

@@ -28,22 +28,37 @@ export function findChecked(re: RegExp, text: string, sink: MatchSink, rule: num
   }
 }
 
+const keywordRegexes = new Map<string, RegExp>()
+
+// One case-insensitive alternation per word list, built once: the engine scans for it in one pass.
+function keywordRegex(words: readonly string[]): RegExp {
+  const key = words.join('\u0000')
+  let re = keywordRegexes.get(key)
+  if (re === undefined) {
+    re = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi')
+    keywordRegexes.set(key, re)
+  }
+  return re
+}
+
 /**
  * Positions, ascending, where any of `words` (lower-case) occurs in `text`,
  * ASCII case ignored: the context keywords a plain format needs before it.
- * One pass per word over a lower-cased copy.
  */
 export function keywordPositions(text: string, words: readonly string[]): number[] {
-  const lower = text.toLowerCase()
+  const re = keywordRegex(words)
+  re.lastIndex = 0
   const found: number[] = []
-  for (const word of words) for (let at = lower.indexOf(word); at !== -1; at = lower.indexOf(word, at + 1)) found.push(at)
-  return found.sort((a, b) => a - b)
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) found.push(m.index)
+  return found
 }
 
 /**
  * Reports each match of `re` that starts within `window` characters after
- * a context keyword (one of `words`) and passes `accept`. Matches and
- * keywords are both read in ascending order, so one pointer serves: linear.
+ * a context keyword (one of `words`) and passes `accept`. Only the windows
+ * after keywords are scanned, each from where the last one stopped, so no
+ * character is scanned twice: linear, and cheap when keywords are rare.
  */
 function findNearKeyword(
   re: RegExp,
@@ -55,14 +70,18 @@ function findNearKeyword(
   accept: (m: RegExpExecArray) => boolean,
 ): void {
   const keys = keywordPositions(text, words)
-  if (keys.length === 0) return
-  let k = 0
-  re.lastIndex = 0
-  let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null) {
-    while (k + 1 < keys.length && keys[k + 1]! < m.index) k++
-    const key = keys[k]!
-    if (key < m.index && m.index - key <= window && accept(m)) sink.add(m.index, m.index + m[0].length, rule)
+  let scanned = 0
+  for (const key of keys) {
+    const limit = key + window
+    if (limit < scanned) continue
+    re.lastIndex = Math.max(scanned, key + 1)
+    let m: RegExpExecArray | null
+    while ((m = re.exec(text)) !== null && m.index <= limit) {
+      if (accept(m)) sink.add(m.index, m.index + m[0].length, rule)
+    }
+    // A match past the window is read again from its start by the next window that reaches it.
+    scanned = m === null ? text.length : Math.max(limit, m.index)
+    if (m === null) break
   }
 }
 
@@ -90,7 +109,7 @@ export const findAzureStorageKey: Find = (text, sink, rule) => {
     if (ok) named.add(m.index + m[0].length - m[1]!.length)
     return ok
   }, 1)
-  findChecked(AZURE_STORAGE_BARE, text, sink, rule, (m) => !named.has(m.index) && Buffer.from(m[0], 'base64').length === 64 && looksRandom(m[0], 0, 86, 4.5))
+  if (text.includes('==')) findChecked(AZURE_STORAGE_BARE, text, sink, rule, (m) => !named.has(m.index) && Buffer.from(m[0], 'base64').length === 64 && looksRandom(m[0], 0, 86, 4.5))
 }
 
 // Azure AD client secrets: three characters, a digit, `Q~`, then 31-34 more.
@@ -102,9 +121,9 @@ export const findAzureClientSecret: Find = (text, sink, rule) =>
 // legacy one is 52 characters of lower-case base32, so it counts only after a context keyword.
 export const AZURE_DEVOPS = /(?<![A-Za-z0-9])[A-Za-z0-9]{84}(?![A-Za-z0-9])/g
 export const AZURE_DEVOPS_LEGACY = /(?<![A-Za-z0-9])[a-z2-7]{52}(?![A-Za-z0-9])/g
-const AZURE_DEVOPS_CONTEXT = ['azure', 'devops', 'ado', 'pat', 'personal', 'visualstudio', 'vsts', 'token']
+const AZURE_DEVOPS_CONTEXT = ['azure', 'devops', 'ado_pat', 'personal_access', 'personalaccess', 'visualstudio', 'vsts', '$token']
 export const findAzureDevopsToken: Find = (text, sink, rule) => {
-  findChecked(AZURE_DEVOPS, text, sink, rule, (m) => m[0].startsWith('AZDO', 76) && looksRandom(m[0], 0, 76, 4))
+  if (text.includes('AZDO')) findChecked(AZURE_DEVOPS, text, sink, rule, (m) => m[0].startsWith('AZDO', 76) && looksRandom(m[0], 0, 76, 4))
   findNearKeyword(AZURE_DEVOPS_LEGACY, AZURE_DEVOPS_CONTEXT, 120, text, sink, rule, (m) => /[2-7].*[2-7]/.test(m[0]) && looksRandom(m[0], 0, 52, 3.8))
 }
 
