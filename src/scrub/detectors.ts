@@ -405,7 +405,8 @@ function checksummedToken(re: RegExp, prefixLength: (token: string) => number): 
       const token = m[0]
       const prefix = prefixLength(token)
       const valid = prefix > 0 && tokenChecksumValid(token, prefix)
-      if (valid || !isPlaceholder(token.slice(prefix > 0 ? prefix : 11), true)) sink.add(m.index, m.index + token.length, rule)
+      // A fine-grained token has no public checksum: its prefix and length are the signal.
+      if (valid || prefix === 0 || !isPlaceholder(token.slice(prefix), true)) sink.add(m.index, m.index + token.length, rule)
     }
   }
 }
@@ -866,8 +867,8 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     find: (text, sink, rule, context) => findAssignments(text, sink, rule, context.sensitiveKeys),
   },
   'aws-secret-access-key': {
-    description: 'AWS secret access keys: 40 random base64 characters within 200 characters after "aws" or an access key id',
-    keywords: ['aws', 'akia', 'asia', 'secret_access_key', 'secretaccesskey'],
+    description: 'AWS secret access keys: 40 random base64 characters within 200 characters after "aws" or "secret access key"',
+    keywords: ['aws', 'secret_access_key', 'secretaccesskey', 'secret-access-key', 'secret access key'],
     patterns: [tokens.AWS_SECRET],
     find: tokens.findAwsSecret,
   },

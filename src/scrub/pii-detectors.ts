@@ -14,7 +14,7 @@ import { keywordPositions } from './token-detectors.js'
 export type PiiKind = 'us-ssn' | 'phone-number' | 'mac-address'
 
 // 3-2-4 digits, the same separator twice (a space, a dash, a dot, or none).
-export const SSN = /(?<![0-9A-Za-z.-])([0-9]{3})([- .]?)([0-9]{2})\2([0-9]{4})(?![0-9A-Za-z]|[-.][0-9])/g
+export const SSN = /([0-9](?<![0-9A-Za-z.-][0-9])[0-9]{2})([- .]?)([0-9]{2})\2([0-9]{4})(?![0-9A-Za-z]|[-.][0-9])/g
 const SSN_CONTEXT = ['ssn', 'social security', 'social-security', 'socialsecurity', 'ss#', 'ss #']
 // Numbers the Social Security Administration never issued, or published in advertisements.
 const SSN_NEVER = new Set(['078051120', '219099999', '123456789', '457555462'])
@@ -41,14 +41,14 @@ function findSsns(text: string, sink: MatchSink, rule: number): void {
 }
 
 // North American numbers: (415) 555-0132, (415)555-0132, 415-555-0132, 415.555.0132, 415 555 0132.
-export const NANP_PARENS = /(?<![0-9A-Za-z])\([2-9][0-9]{2}\)[ ]?[2-9][0-9]{2}[-. ][0-9]{4}(?![0-9A-Za-z]|[-.][0-9])/g
-export const NANP_PLAIN = /(?<![0-9A-Za-z+.-]|[0-9][ -])[2-9][0-9]{2}([-. ])[2-9][0-9]{2}\1[0-9]{4}(?![0-9A-Za-z]|[-. ][0-9])/g
+export const NANP_PARENS = /\((?<![0-9A-Za-z]\()[2-9][0-9]{2}\)[ ]?[2-9][0-9]{2}[-. ][0-9]{4}(?![0-9A-Za-z]|[-.][0-9])/g
+export const NANP_PLAIN = /[2-9](?<![0-9A-Za-z+.-][2-9]|[0-9][ -][2-9])[0-9]{2}([-. ])[2-9][0-9]{2}\1[0-9]{4}(?![0-9A-Za-z]|[-. ][0-9])/g
 // National numbers with a trunk 0 (then not another 0, which dials abroad): 09-7625400,
 // 090-1234-5678, 030 1234567. Not one group of a longer run of digit groups (a card, an IBAN).
-export const NATIONAL_TWO = /(?<![0-9A-Za-z+.:-]|[0-9][ -])0[1-9][0-9]{0,3}([- ])[0-9]{5,8}(?![0-9A-Za-z]|[-.: ][0-9])/g
-export const NATIONAL_THREE = /(?<![0-9A-Za-z+.:-]|[0-9][ -])0[1-9][0-9]{0,3}([- ])[0-9]{3,4}\1[0-9]{3,4}(?![0-9A-Za-z]|[-.: ][0-9])/g
+export const NATIONAL_TWO = /0(?<![0-9A-Za-z+.:-]0|[0-9][ -]0)[1-9][0-9]{0,3}([- ])[0-9]{5,8}(?![0-9A-Za-z]|[-.: ][0-9])/g
+export const NATIONAL_THREE = /0(?<![0-9A-Za-z+.:-]0|[0-9][ -]0)[1-9][0-9]{0,3}([- ])[0-9]{3,4}\1[0-9]{3,4}(?![0-9A-Za-z]|[-.: ][0-9])/g
 // Bare digits after a word that says phone.
-export const BARE_DIGITS = /(?<![0-9A-Za-z.+-])[0-9]{8,15}(?![0-9A-Za-z]|[.-][0-9])/g
+export const BARE_DIGITS = /[0-9](?<![0-9A-Za-z.+-][0-9])[0-9]{7,14}(?![0-9A-Za-z]|[.-][0-9])/g
 const PHONE_CONTEXT = ['phone', 'tel', 'mobile', 'cell', 'fax', 'sms', 'whatsapp', 'contact', 'call', 'number', 'móvil', 'handy']
 
 function digitCount(text: string): number {

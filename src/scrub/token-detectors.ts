@@ -93,7 +93,8 @@ function hasUpperLowerDigit(text: string): boolean {
 // within 200 characters after `aws` or an access key id, and only mixed case with a digit (not a
 // 40-character hex commit id) and random-looking.
 export const AWS_SECRET = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g
-const AWS_CONTEXT = ['aws', 'akia', 'asia', 'secret_access_key', 'secretaccesskey', 'secret-access-key', 'secret access key']
+// Not the key id's own prefix: a near-miss `AKIA…` would open a window at every token.
+const AWS_CONTEXT = ['aws', 'secret_access_key', 'secretaccesskey', 'secret-access-key', 'secret access key']
 export const findAwsSecret: Find = (text, sink, rule) =>
   findNearKeyword(AWS_SECRET, AWS_CONTEXT, 200, text, sink, rule, (m) => hasUpperLowerDigit(m[0]) && looksRandom(m[0], 0, 40, 3.5))
 
@@ -147,10 +148,10 @@ export const findSendgrid: Find = (text, sink, rule) => findChecked(SENDGRID, te
 // Discord bot tokens: base64 of the bot's numeric id, a timestamp part, an HMAC part. The first part
 // must decode to the digits of an id (17-20 of them): the format's own validity check. Webhook URLs
 // lose their token.
-export const DISCORD_BOT = /(?<![A-Za-z0-9_.-])[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}(?![A-Za-z0-9_.-])/g
+export const DISCORD_BOT = /[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}(?![A-Za-z0-9_.-])/g
 export const DISCORD_WEBHOOK = /discord(?:app)?\.com\/api\/webhooks\/[0-9]{17,20}\/([A-Za-z0-9_-]{60,68})(?![A-Za-z0-9_-])/gi
 export const findDiscord: Find = (text, sink, rule) => {
-  findChecked(DISCORD_BOT, text, sink, rule, (m) => /^[1-9][0-9]{16,19}$/.test(Buffer.from(m[0].slice(0, m[0].indexOf('.')), 'base64url').toString('latin1')))
+  findChecked(DISCORD_BOT, text, sink, rule, (m) => !/[A-Za-z0-9_.-]/.test(text[m.index - 1] ?? ' ') && /^[1-9][0-9]{16,19}$/.test(Buffer.from(m[0].slice(0, m[0].indexOf('.')), 'base64url').toString('latin1')))
   findChecked(DISCORD_WEBHOOK, text, sink, rule, (m) => looksRandom(m[1]!, 0, m[1]!.length, 3.5), 1)
 }
 
@@ -164,19 +165,24 @@ export const findPypi: Find = (text, sink, rule) => findChecked(PYPI, text, sink
 
 // Telegram bot tokens: the bot's numeric id, a colon, 35 characters of base64url (starting `AA` today);
 // in the Bot API's URLs right after `bot` (`/bot123456:AA…/sendMessage`).
-export const TELEGRAM = /(?<![A-Za-z0-9_:.-]|[^/]bot|^bot)(?:bot)?([0-9]{5,16}:[A-Za-z0-9_-]{35})(?![A-Za-z0-9_-])/g
+// The regex starts with its digit class, so the engine skips ahead to digits; the left boundary
+// (not glued to a word, except `/bot`) is checked in code.
+export const TELEGRAM = /[0-9]{5,16}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])/g
 export const findTelegram: Find = (text, sink, rule) => {
-  findChecked(
-    TELEGRAM,
-    text,
-    sink,
-    rule,
-    (m) => {
-      const secret = m[1]!.slice(m[1]!.indexOf(':') + 1)
-      return hasUpperLowerDigit(secret) && looksRandom(secret, 0, 35, 3.5)
-    },
-    1,
-  )
+  findChecked(TELEGRAM, text, sink, rule, (m) => {
+    if (!telegramStarts(text, m.index)) return false
+    const secret = m[0].slice(m[0].indexOf(':') + 1)
+    return hasUpperLowerDigit(secret) && looksRandom(secret, 0, 35, 3.5)
+  })
+}
+
+function telegramStarts(text: string, at: number): boolean {
+  if (at === 0) return true
+  const c = text.charCodeAt(at - 1)
+  const glued = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58 || c === 46 || c === 45
+  if (!glued) return true
+  // The Bot API's URLs: `/bot<token>/…`, `bot<token>` at the start.
+  return text.startsWith('bot', at - 3) && (at === 3 || text.charCodeAt(at - 4) === 47)
 }
 
 // age identities: Bech32 with a checksum. A valid checksum always counts; an invalid one (a suite's
