@@ -71,7 +71,7 @@ export function keyNamesSecret(key: string, keys: SensitiveKeyMatcher): boolean 
   // Most keys name no secret: the matcher's own cache answers them, with no allocation here.
   if (!keys.matches(key) && !endsWithTextOnlyName(key)) return false
   let verdicts = verdictsByMatcher.get(keys)
-  if (verdicts === undefined) verdictsByMatcher.set(keys, (verdicts = new Map()))
+  if (verdicts === undefined) verdictsByMatcher.set(keys, (verdicts = new Map<string, boolean>()))
   const cached = verdicts.get(key)
   if (cached !== undefined) return cached
   const verdict = decide(key, keys)
@@ -570,11 +570,6 @@ export function findConnectionPasswords(text: string, sink: MatchSink, rule: num
   }
 }
 
-function semicolonBefore(text: string, at: number, reach: number): boolean {
-  for (let i = at - 1; i >= 0 && at - i <= reach; i--) if (text.charCodeAt(i) === 59) return true
-  return false
-}
-
 // curl-credentials: `curl … -u user:pass`, `--user=…`, in any quoting, on the command's line or a
 // continuation line (`\` at the end). The whole credential goes: the user of an API is often its key.
 export const CURL = /(?<![A-Za-z0-9_-])curl(?![A-Za-z0-9_-])/gi
@@ -591,8 +586,7 @@ const MAX_COMMAND = 4096
 export function findCurlCredentials(text: string, sink: MatchSink, rule: number): void {
   const re = CURL
   re.lastIndex = 0
-  let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null) {
+  while (re.exec(text) !== null) {
     const stop = commandEnd(text, re.lastIndex)
     for (let i = re.lastIndex; i < stop; i++) {
       const c = text.charCodeAt(i)
@@ -661,8 +655,7 @@ const NETRC_TOKENS = 8
 export function findNetrcPasswords(text: string, sink: MatchSink, rule: number): void {
   const re = NETRC
   re.lastIndex = 0
-  let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null) {
+  while (re.exec(text) !== null) {
     let i = re.lastIndex
     let login = false
     let resume = re.lastIndex

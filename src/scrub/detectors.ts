@@ -12,7 +12,7 @@ import {
   findCurlCredentials,
   findNetrcPasswords,
 } from './assignment-detector.js'
-import { isBase64UrlJsonObject, isPlaceholder, looksRandom, startsLikeJsonObject, tokenChecksumValid } from './detector-checks.js'
+import { isBase64UrlJsonObject, isPlaceholder, startsLikeJsonObject, tokenChecksumValid } from './detector-checks.js'
 import { findPiiPatterns } from './pii-detectors.js'
 import type { SensitiveKeyMatcher } from './sensitive-keys.js'
 import * as tokens from './token-detectors.js'
