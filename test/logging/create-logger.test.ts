@@ -199,7 +199,7 @@ describe('createLogger', () => {
       msg: 'now [REDACTED:registered-secret]',
     })
     expect(String(sink.records()[1]!.connection)).toContain('[REDACTED:registered-secret]')
-    expect(shipped[1]!.fields.connection).toBe(`host=db user=app pass=${REGISTERED}`)
+    expect(shipped[1]!.fields.connection).toBe(`host=db user=app label=${REGISTERED}`)
   })
 
   it('keeps children with their own serializers and formatters.log scrubbed', () => {
