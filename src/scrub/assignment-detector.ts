@@ -435,8 +435,10 @@ function readAfterKey(text: string, keyEnd: number, callArgument: boolean, sink:
   let j = skipBlanks(text, i, 8)
   const blanks = j > i
   // A type between the name and `=`: `var token string = "…"`, `token: String = "…"`, `char *secret = "…"`.
-  const typed = TYPED.exec(text.slice(j, j + 48))
-  if (typed !== null && !text.startsWith('=', j)) j += typed[0].length - 1
+  const first = text.charCodeAt(j)
+  // A type starts with a letter, `:`, `&` or `[`; an operator right away (the common case) needs no look.
+  const typed = first === 61 || first === 34 || first === 39 ? null : TYPED.exec(text.slice(j, j + 48))
+  if (typed !== null) j += typed[0].length - 1
   let op = operatorAt(text, j)
   // `setProperty("TOKEN", "…")`, `put("password", "…")`: a quoted name, a comma, the value.
   if (op === null && callArgument && text.charCodeAt(j) === 44 /* , */) op = ','
@@ -513,7 +515,7 @@ function findTags(text: string, sink: MatchSink, rule: number, keys: SensitiveKe
 
 // connection-string-password: `Password=…;`, `Pwd=…` in ODBC, ADO.NET and JDBC-style strings. The
 // value runs to `;` (it may hold spaces and `=`), or is braced `{…}` or quoted.
-export const CONNECTION_PASSWORD = /(?<![A-Za-z0-9_])(?:password|pwd|passwd)[ \t]{0,4}=[ \t]{0,4}/gi
+export const CONNECTION_PASSWORD = /p(?<![A-Za-z0-9_]p)(?:assword|wd|asswd)[ \t]{0,4}=[ \t]{0,4}/gi
 
 /**
  * connection-string-password: the value of `Password=` or `Pwd=` in a
