@@ -32,7 +32,15 @@ export { policyInputSchema, type PolicyInput } from './policy/policy-input.js'
 export { POLICY_ENV_VARS, readPolicyEnv } from './policy/env-overrides.js'
 export { matchParameterRule, type ParameterRuleMatch } from './policy/parameter-rules.js'
 export { compileCustomPattern } from './policy/custom-pattern.js'
-export { DETECTOR_IDS, DEFAULT_SENSITIVE_KEYS, type DetectorId } from './policy/detector-ids.js'
+export {
+  DETECTOR_IDS,
+  DETECTOR_PACKS,
+  DEFAULT_SENSITIVE_KEYS,
+  PACK_IDS,
+  packOf,
+  type DetectorId,
+  type PackId,
+} from './policy/detector-ids.js'
 export {
   policySchema,
   type Policy,
