@@ -96,7 +96,7 @@ export { createShippingDestination, type ShippingDestinationOptions } from './lo
 export type { ShippedRecord, ShipRecord } from './logging/shipped-record.js'
 
 // audit
-export { Ledger, type LedgerOptions, type LedgerEventInput, type LedgerDeliveryInput, type LedgerAppendResult } from './audit/ledger.js'
+export { Ledger, type LedgerOptions, type LedgerEventInput, type LedgerDeliveryInput, type LedgerAppendResult, type LedgerStats } from './audit/ledger.js'
 export { verifyLedger, ADOPTED_LIST_LIMIT, type VerifyLedgerOptions, type VerifyLedgerResult } from './audit/verify-ledger.js'
 export type { LedgerAdoption } from './audit/ledger-checkpoint.js'
 export { buildLedgerReport, formatReportText, type LedgerReport, type LedgerReportOptions } from './audit/ledger-report.js'

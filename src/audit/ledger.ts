@@ -1,6 +1,7 @@
 import { open as openFile, mkdir, type FileHandle } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { inspect } from 'node:util'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { KeyObject } from 'node:crypto'
 import { z } from 'zod'
 import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
@@ -125,6 +126,21 @@ const optionsSchema = z.strictObject({
   adoptUnsignedTail: z.boolean().optional(),
 })
 
+/**
+ * What {@link Ledger.stats} reports.
+ *
+ * @example
+ * ```ts
+ * const { entries, commits }: LedgerStats = ledger.stats()
+ * ```
+ */
+export interface LedgerStats {
+  /** Entries this writer made durable since `open`. */
+  readonly entries: number
+  /** Group commits (one write and one `fdatasync` each) that made them durable. */
+  readonly commits: number
+}
+
 /** An entry waiting for the next group commit. `body` lacks `prev` and `hash`, which the commit fills in order. */
 interface Pending {
   seq: number
@@ -148,10 +164,11 @@ const openPaths = new Set<string>()
  * is called. Writes use group commit: an append resolves once its line is
  * written and `fdatasync`ed, and appends made while a sync is in flight share
  * the next single write and sync. A crash can lose only entries whose
- * promises have not resolved, and may leave the last line torn; `open` then
- * refuses the file with {@link LedgerTamperedError} naming that seq, rather
- * than continue a damaged chain. Truncate the torn bytes (after the last
- * `\n`) to recover.
+ * promises have not resolved, and may leave the last line torn: bytes after
+ * the last `\n` that no append ever resolved for. The next `open` cuts them
+ * off, with the warning `AIRLOCK_LEDGER_REPAIRED` saying how many bytes; a
+ * damaged line that ends in `\n` is never cut, and `open` refuses it with
+ * {@link LedgerTamperedError} naming its seq.
  *
  * When a write or sync fails, the file's tail is unknown, so the ledger
  * refuses every later append with the same {@link StorageError}.
@@ -213,10 +230,27 @@ export class Ledger {
   /** Bytes written and synced: the offset where the next commit starts. */
   #size: number
   #sinceCheckpoint = 0
+  #commits = 0
+  #committedEntries = 0
   #pending: Pending[] = []
   #committing: Promise<void> | undefined
   #failure: StorageError | undefined
   #closing: Promise<void> | undefined
+
+  /**
+   * What this writer has done since `open`: entries made durable and the
+   * group commits (one write and one `fdatasync` each) that did it, so
+   * `entries / commits` is the mean group size.
+   *
+   * @example
+   * ```ts
+   * const { entries, commits } = ledger.stats()
+   * console.log(`${entries} entries in ${commits} syncs, ${(entries / Math.max(commits, 1)).toFixed(1)} per sync`)
+   * ```
+   */
+  stats(): LedgerStats {
+    return { entries: this.#committedEntries, commits: this.#commits }
+  }
 
   private constructor(
     path: string,
@@ -471,9 +505,10 @@ export class Ledger {
   }
 
   async #commitLoop(): Promise<void> {
-    // One microtask's grace lets appends made in the same tick (a
-    // Promise.all) join the first commit instead of waiting for the second.
-    await Promise.resolve()
+    // A turn of the event loop's grace lets every append made before it (a
+    // Promise.all, or the Pending, Running and Success of a task that ends
+    // in microtasks) share the first fsync instead of waiting for a second.
+    await nextTurn()
     while (this.#pending.length > 0) {
       const batch = this.#pending
       this.#pending = []
@@ -515,6 +550,8 @@ export class Ledger {
     }
     await this.#fd.datasync()
     this.#size = end
+    this.#commits++
+    this.#committedEntries += batch.length
     for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
 import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
-import { Ledger, type LedgerAppendResult, type LedgerDeliveryInput, type LedgerEventInput, type LedgerOptions } from '../audit/ledger.js'
+import { Ledger, type LedgerAppendResult, type LedgerDeliveryInput, type LedgerEventInput, type LedgerOptions, type LedgerStats } from '../audit/ledger.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
@@ -60,6 +60,12 @@ export interface AirlockStats {
   readonly deliveryFailures: number
   /** Events not sent because the ledger could not record them. */
   readonly ledgerFailures: number
+  /**
+   * The ledger's group commits since it opened: entries made durable and the
+   * syncs that did it (`entries / commits` is the mean group size). Zeros
+   * until the ledger is open.
+   */
+  readonly ledger: LedgerStats
 }
 
 interface Prepared {
@@ -135,6 +141,7 @@ export class AirlockBoundary {
   /** The ledger and the outbox delivering from it, open once both are. */
   readonly #door: Promise<Door>
   readonly #ledger: Promise<Ledger>
+  #openLedger: Ledger | undefined
   readonly #applier: PolicyApplier
   #appendTail: Promise<unknown> = Promise.resolve()
   #closed = false
@@ -171,7 +178,7 @@ export class AirlockBoundary {
     this.outbound = new OutboundDoor({ applier: this.#applier, scrubber: this.scrubber, keys: this.#keys, record: this.#recordOutbound })
     keyRings.set(this, this.#keys)
     this.#door = this.#open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
-    this.#ledger = this.#door.then((door) => door.ledger)
+    this.#ledger = this.#door.then((door) => (this.#openLedger = door.ledger))
     // An unhandled rejection here would crash the process before the first
     // emit could report it; emit and close surface it instead.
     this.#ledger.catch(noop)
@@ -250,6 +257,7 @@ export class AirlockBoundary {
       suppressedLogs: this.#stats.suppressedLogs,
       deliveryFailures: this.#stats.deliveryFailures,
       ledgerFailures: this.#stats.ledgerFailures,
+      ledger: this.#openLedger?.stats() ?? { entries: 0, commits: 0 },
     }
   }
 
