@@ -222,6 +222,33 @@ export class PayloadCipher {
   }
 
   /**
+   * {@link PayloadCipher.seal}, synchronously, for an engine interface that
+   * cannot wait (Restate's journal value codec and serdes are synchronous).
+   * The same bytes and the same errors, thrown instead of rejected.
+   *
+   * @example
+   * ```ts
+   * const sealed = cipher.sealSync(new TextEncoder().encode('{"rows":42}'))
+   * ```
+   */
+  sealSync(plaintext: Uint8Array, context?: Uint8Array): Uint8Array {
+    return this.#seal(plaintext, context)
+  }
+
+  /**
+   * {@link PayloadCipher.open}, synchronously: the same checks and typed
+   * errors, thrown instead of rejected.
+   *
+   * @example
+   * ```ts
+   * const bytes = cipher.openSync(sealed)
+   * ```
+   */
+  openSync(sealed: Uint8Array, context?: Uint8Array): Uint8Array {
+    return this.#open(sealed, context)
+  }
+
+  /**
    * A Transform that encrypts the bytes written to it under the active key,
    * bound to `context` when one is given. Holds at most one chunk (64 KiB) of
    * plaintext.

@@ -394,3 +394,28 @@ describe('PayloadCipher printing', () => {
     expect(JSON.stringify({ cipher })).toBe(`{"cipher":"${REDACTED}"}`)
   })
 })
+
+describe('PayloadCipher synchronous seal and open (for engine interfaces that cannot wait)', () => {
+  it('writes the format seal() writes and reads what seal() wrote, context included', async () => {
+    const plaintext = randomBytes(CHUNK + 17)
+    const where = Buffer.from('restate:journal')
+    const sealed = cipher.sealSync(plaintext, where)
+    expect(Buffer.from(await cipher.open(sealed, where)).equals(plaintext)).toBe(true)
+    expect(Buffer.from(cipher.openSync(await cipher.seal(plaintext, where), where)).equals(plaintext)).toBe(true)
+    expect(sealed.length).toBe((await cipher.seal(plaintext, where)).length)
+  })
+
+  it('throws the typed errors open() rejects with', () => {
+    const sealed = Buffer.from(cipher.sealSync(Buffer.from('x')))
+    sealed[sealed.length - 1]! ^= 1
+    expect(() => cipher.openSync(sealed)).toThrow(expect.objectContaining({ code: 'ERR_PAYLOAD_TAMPERED' }))
+    expect(() => cipher.openSync(cipher.sealSync(Buffer.from('x'), Buffer.from('a')), Buffer.from('b'))).toThrow(
+      expect.objectContaining({ code: 'ERR_PAYLOAD_TAMPERED' }),
+    )
+    expect(() => cipher.openSync(Buffer.from('{"a":1}'))).toThrow(expect.objectContaining({ code: 'ERR_PAYLOAD_FORMAT' }))
+    expect(() => new PayloadCipher(KeyRing.generate()).openSync(cipher.sealSync(Buffer.from('x')))).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_KID' }),
+    )
+    expect(() => cipher.sealSync('text' as unknown as Uint8Array)).toThrow(InvalidArgumentError)
+  })
+})
