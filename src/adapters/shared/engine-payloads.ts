@@ -166,8 +166,17 @@ export class EnginePayloads {
 
   /** Stores bytes with the offload `Result` and resolves with the offload frame. */
   async offload(bytes: Uint8Array, binding: string): Promise<Uint8Array> {
-    const token = await this.#requireStore().put(bytes, binding)
-    return offloadFrame(token)
+    return offloadFrame(await this.offloadToken(bytes, binding))
+  }
+
+  /** Stores bytes with the offload `Result` and resolves with the bare `alk1.` token (for an engine that frames it itself). */
+  offloadToken(bytes: Uint8Array, binding: string): Promise<string> {
+    return this.#requireStore().put(bytes, binding)
+  }
+
+  /** The bytes a bare token from {@link EnginePayloads.offloadToken} stands for. */
+  openToken(token: string, binding: string): Promise<Uint8Array> {
+    return this.#requireStore().get(token, binding)
   }
 
   /**
