@@ -1,5 +1,7 @@
 import { inspect } from 'node:util'
 import { keyRingOf, type AirlockBoundary } from '../../boundary/airlock-boundary.js'
+import type { OutboundRecord } from '../../boundary/outbound-door.js'
+import type { KeyRing } from '../../crypto/key-ring.js'
 import { PayloadCipher } from '../../crypto/payload-cipher.js'
 import { REDACTED } from '../../crypto/redacted.js'
 import { InvalidArgumentError, PayloadFormatError, StorageError } from '../../errors.js'
@@ -59,15 +61,53 @@ export interface PayloadPlan {
 }
 
 /**
+ * What {@link EnginePayloads} needs of its owner: an Airlock (see
+ * {@link airlockPayloadHost}), or a codec server with a ledger of its own.
+ *
+ * @example
+ * ```ts
+ * const host: PayloadHost = airlockPayloadHost(airlock)
+ * ```
+ */
+export interface PayloadHost {
+  readonly keys: KeyRing
+  readonly policy: PayloadPolicy
+  /** Whether text holds a registered secret (a clear payload that does is encrypted instead). */
+  holdsRegisteredSecret(text: string): boolean
+  /** Ledgers what goes to the engine; resolves once durable. */
+  record(record: OutboundRecord): Promise<string>
+}
+
+/**
+ * The payload host an Airlock is: its keys, its `payloads` policy, its
+ * scrubber's registered secrets and its outbound door's ledger records.
+ *
+ * @throws InvalidArgumentError when `airlock` is not an Airlock.
+ * @example
+ * ```ts
+ * new EnginePayloads({ host: airlockPayloadHost(airlock), engine: 'temporal' })
+ * ```
+ */
+export function airlockPayloadHost(airlock: AirlockBoundary): PayloadHost {
+  const keys = keyRingOf(airlock)
+  return {
+    keys,
+    policy: airlock.policy.payloads,
+    holdsRegisteredSecret: (text) => airlock.scrubber.holdsRegisteredSecret(text),
+    record: (record) => airlock.outbound.record(record),
+  }
+}
+
+/**
  * Options of {@link EnginePayloads}.
  *
  * @example
  * ```ts
- * const options: EnginePayloadsOptions = { airlock, engine: 'temporal', offload: new LocalResult({ dir: 'offload' }) }
+ * const options: EnginePayloadsOptions = { host: airlockPayloadHost(airlock), engine: 'temporal', offload: new LocalResult({ dir: 'offload' }) }
  * ```
  */
 export interface EnginePayloadsOptions {
-  readonly airlock: AirlockBoundary
+  readonly host: PayloadHost
   /** `temporal`, `restate`: the engine named in every ledger record. */
   readonly engine: string
   /** Where offloaded payloads go; without it, nothing is offloaded (encrypted instead). */
@@ -96,14 +136,14 @@ export interface EnginePayloadsOptions {
  *
  * @example
  * ```ts
- * const payloads = new EnginePayloads({ airlock, engine: 'restate' })
+ * const payloads = new EnginePayloads({ host: airlockPayloadHost(airlock), engine: 'restate' })
  * const plan = payloads.plan('restate:journal', bytes)
  * const frame = plan.action === 'clear' ? bytes : payloads.seal(bytes, 'restate:journal')
  * ```
  */
 export class EnginePayloads {
   readonly engine: string
-  readonly #airlock: AirlockBoundary
+  readonly #host: PayloadHost
   readonly #policy: PayloadPolicy
   readonly #cipher: PayloadCipher
   readonly #kid: () => string
@@ -114,10 +154,10 @@ export class EnginePayloads {
   #failure: unknown
 
   constructor(options: EnginePayloadsOptions) {
-    const keys = keyRingOf(options.airlock)
+    const keys = options.host.keys
     this.engine = options.engine
-    this.#airlock = options.airlock
-    this.#policy = options.airlock.policy.payloads
+    this.#host = options.host
+    this.#policy = options.host.policy
     this.#cipher = new PayloadCipher(keys)
     this.#kid = () => keys.activeKid
     this.#store = options.offload === undefined ? undefined : new OffloadStore(options.offload, keys, options.engine)
@@ -152,7 +192,7 @@ export class EnginePayloads {
     if (action === 'clear' && bytes.length > MAX_CLEAR_BYTES) {
       action = 'encrypt'
       decidedBy = 'payloads.ledger-bound'
-    } else if (action === 'clear' && this.#airlock.scrubber.holdsRegisteredSecret(lossyUtf8.decode(bytes))) {
+    } else if (action === 'clear' && this.#host.holdsRegisteredSecret(lossyUtf8.decode(bytes))) {
       action = 'encrypt'
       decidedBy = 'registered-secret'
     }
@@ -211,7 +251,7 @@ export class EnginePayloads {
    * `sent` holds what the record says beyond the name and action.
    */
   record(name: string, plan: PayloadPlan, sent: JsonObject): Promise<string> {
-    return this.#airlock.outbound.record({
+    return this.#host.record({
       channel: 'payloads',
       engine: this.engine,
       sent: { name, action: plan.action, ...sent },

@@ -1,5 +1,5 @@
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common'
-import { temporal } from '@temporalio/proto'
+import proto from '@temporalio/proto'
 import { inspect } from 'node:util'
 import type { AirlockBoundary } from '../../boundary/airlock-boundary.js'
 import { REDACTED } from '../../crypto/redacted.js'
@@ -7,7 +7,7 @@ import { InvalidArgumentError, PayloadFormatError } from '../../errors.js'
 import type { JsonObject } from '../../internal/canonical-json.js'
 import { describeType } from '../../internal/describe-type.js'
 import { assertKnownOptions } from '../../internal/known-options.js'
-import { clearBytes, EnginePayloads, type PayloadPlan } from '../shared/engine-payloads.js'
+import { airlockPayloadHost, clearBytes, EnginePayloads, type PayloadHost, type PayloadPlan } from '../shared/engine-payloads.js'
 import { FAILURE_ATTRIBUTES_METADATA } from './failure-converter.js'
 
 /**
@@ -28,7 +28,8 @@ const KID_KEY = 'airlock-kid'
 const SEALED_FORMAT = 'alkc1'
 const OFFLOADED_FORMAT = 'alko1'
 const PRINTABLE_ENCODING = /^[\x21-\x7e]{1,200}$/
-const PayloadProto = temporal.api.common.v1.Payload
+// @temporalio/proto is CommonJS: Node's ESM loader gives it as one default export.
+const PayloadProto = proto.temporal.api.common.v1.Payload
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
@@ -59,6 +60,8 @@ export interface AirlockPayloadCodecOptions {
 }
 
 const OPTION_KEYS = ['airlock', 'offload', 'unsealed'] as const
+// The codec server has no Airlock: it builds the codec on a ledger of its own.
+const HOST = Symbol('payload host')
 
 /**
  * Temporal's `PayloadCodec` under airlock's policy, keys and ledger: what a
@@ -124,7 +127,8 @@ export class AirlockPayloadCodec implements PayloadCodec {
       throw new InvalidArgumentError(`AirlockPayloadCodec's unsealed is 'pass' or 'refuse', got ${describeType(unsealed)}`)
     }
     this.#unsealed = unsealed
-    this.#payloads = new EnginePayloads({ airlock: options.airlock, engine: 'temporal', offload: options.offload })
+    const host = (options as { [HOST]?: PayloadHost })[HOST] ?? airlockPayloadHost(options.airlock)
+    this.#payloads = new EnginePayloads({ host, engine: 'temporal', offload: options.offload })
   }
 
   /**
@@ -230,4 +234,12 @@ function payloadName(payload: Payload): string {
   if (encoding == null) return 'temporal:unknown'
   const text = decoder.decode(encoding)
   return PRINTABLE_ENCODING.test(text) ? `temporal:${text}` : 'temporal:unknown'
+}
+
+/**
+ * A codec on a payload host other than an Airlock: the codec server's own
+ * keys, policy and ledger. Internal to the adapter; not exported from the package.
+ */
+export function codecOnHost(host: PayloadHost, options: Omit<AirlockPayloadCodecOptions, 'airlock'>): AirlockPayloadCodec {
+  return new AirlockPayloadCodec({ ...options, [HOST]: host } as unknown as AirlockPayloadCodecOptions)
 }

@@ -5,20 +5,21 @@ import {
   type StorageDriverRetrieveContext,
   type StorageDriverStoreContext,
 } from '@temporalio/common'
-import { temporal } from '@temporalio/proto'
+import proto from '@temporalio/proto'
 import { inspect } from 'node:util'
 import type { AirlockBoundary } from '../../boundary/airlock-boundary.js'
 import { REDACTED } from '../../crypto/redacted.js'
 import { InvalidArgumentError, PayloadFormatError } from '../../errors.js'
 import { assertKnownOptions } from '../../internal/known-options.js'
-import { EnginePayloads } from '../shared/engine-payloads.js'
+import { airlockPayloadHost, EnginePayloads } from '../shared/engine-payloads.js'
 
 /** The claim key holding airlock's offload reference (`alko1:` then the `alk1.` token). */
 const CLAIM_KEY = 'airlock'
 const CLAIM_PREFIX = 'alko1:'
 /** A claim opens only as a claim of this driver: not as a codec-offloaded payload, not as a task's result. */
 const BINDING = 'temporal:external-storage'
-const PayloadProto = temporal.api.common.v1.Payload
+// @temporalio/proto is CommonJS: Node's ESM loader gives it as one default export.
+const PayloadProto = proto.temporal.api.common.v1.Payload
 
 /**
  * Options of {@link AirlockStorageDriver}.
@@ -78,7 +79,7 @@ export class AirlockStorageDriver implements StorageDriver {
       throw new InvalidArgumentError('AirlockStorageDriver name is 1-64 characters of [A-Za-z0-9_.-]')
     }
     this.name = name
-    this.#payloads = new EnginePayloads({ airlock: options.airlock, engine: 'temporal', offload: options.offload })
+    this.#payloads = new EnginePayloads({ host: airlockPayloadHost(options.airlock), engine: 'temporal', offload: options.offload })
   }
 
   /** Stores each payload and returns its claim, once every store is ledgered. */

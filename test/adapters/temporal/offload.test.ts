@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { readdir, readFile, rm, writeFile, copyFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
-import { EnginePayloads } from '../../../src/adapters/shared/engine-payloads.js'
+import { airlockPayloadHost, EnginePayloads } from '../../../src/adapters/shared/engine-payloads.js'
 import { airlockDataConverter } from '../../../src/adapters/temporal/airlock-data-converter.js'
 import { AirlockPayloadCodec } from '../../../src/adapters/temporal/airlock-payload-codec.js'
 import { AirlockStorageDriver } from '../../../src/adapters/temporal/airlock-storage-driver.js'
@@ -116,7 +116,7 @@ describe('AirlockPayloadCodec offload', () => {
     await expect(codec.decode([pasted])).rejects.toMatchObject({ code: 'ERR_TOKEN_BINDING' })
 
     // A Restate offload reference, same keys and store: bound to restate:journal, not to Temporal payloads.
-    const restateFrame = await new EnginePayloads({ airlock, engine: 'restate', offload: result }).offload(Buffer.from('x'), 'restate:journal')
+    const restateFrame = await new EnginePayloads({ host: airlockPayloadHost(airlock), engine: 'restate', offload: result }).offload(Buffer.from('x'), 'restate:journal')
     await expect(codec.decode([{ ...first!, data: restateFrame }])).rejects.toMatchObject({ code: 'ERR_TOKEN_BINDING' })
 
     // A token whose bytes were changed.
