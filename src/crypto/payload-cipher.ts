@@ -337,8 +337,8 @@ export class PayloadCipher {
     let at = header.writeUInt8(PAYLOAD_FORMAT_VERSION, PAYLOAD_MAGIC.length)
     at = header.writeUInt8(kid.length, at)
     at += kid.copy(header, at)
-    at += randomBytes(SALT_BYTES).copy(header, at)
-    randomBytes(NONCE_PREFIX_BYTES).copy(header, at)
+    // Salt and nonce prefix from one call: each call to the CSPRNG costs more than the bytes do.
+    randomBytes(SALT_BYTES + NONCE_PREFIX_BYTES).copy(header, at)
     return this.#contextFromHeader(header, aadContext)
   }
 

@@ -31,6 +31,7 @@ const PRINTABLE_ENCODING = /^[\x21-\x7e]{1,200}$/
 // @temporalio/proto is CommonJS: Node's ESM loader gives it as one default export.
 const PayloadProto = proto.temporal.api.common.v1.Payload
 const encoder = new TextEncoder()
+const EMPTY = new Uint8Array(0)
 const decoder = new TextDecoder()
 
 /**
@@ -171,32 +172,28 @@ export class AirlockPayloadCodec implements PayloadCodec {
     checkPayload(payload)
     const failureAttributes = payload.metadata?.[FAILURE_ATTRIBUTES_METADATA] != null
     const name = failureAttributes ? FAILURE_PAYLOAD_NAME : payloadName(payload)
-    const whole = PayloadProto.encode(PayloadProto.create({ metadata: payload.metadata ?? {}, data: payload.data ?? new Uint8Array(0) })).finish()
+    const whole = PayloadProto.encode({ metadata: payload.metadata ?? {}, data: payload.data ?? EMPTY }).finish()
     const plan = this.#payloads.plan(name, whole, failureAttributes ? { rule: 'exceptions.encoded-attributes' } : undefined)
     if (plan.action === 'clear') {
-      return { payload, recorded: this.#record(name, plan, payload, whole.length, true) }
+      return { payload, recorded: this.#recordClear(name, plan, payload, whole.length) }
     }
     const kid = this.#payloads.activeKid
-    const offloaded = plan.action === 'offload'
-    const data = offloaded ? await this.#payloads.offload(whole, BINDING) : this.#payloads.seal(whole, BINDING)
+    const format = plan.action === 'offload' ? OFFLOADED_FORMAT : SEALED_FORMAT
+    const data = plan.action === 'offload' ? await this.#payloads.offload(whole, BINDING) : this.#payloads.seal(whole, BINDING)
     const sent: Payload = {
-      metadata: {
-        encoding: encoder.encode(AIRLOCK_ENCODING),
-        [FORMAT_KEY]: encoder.encode(offloaded ? OFFLOADED_FORMAT : SEALED_FORMAT),
-        [KID_KEY]: encoder.encode(kid),
-      },
+      metadata: { encoding: encoder.encode(AIRLOCK_ENCODING), [FORMAT_KEY]: encoder.encode(format), [KID_KEY]: encoder.encode(kid) },
       data,
     }
-    return { payload: sent, recorded: this.#record(name, plan, sent, whole.length, false) }
+    // What went, as the ledger holds it: the metadata in clear (it names the format and kid), the size, never the bytes.
+    const record: JsonObject = { size: data.length, plainSize: whole.length, kid, metadata: { encoding: AIRLOCK_ENCODING, [FORMAT_KEY]: format, [KID_KEY]: kid } }
+    return { payload: sent, recorded: this.#payloads.record(name, plan, record) }
   }
 
-  #record(name: string, plan: PayloadPlan, sent: Payload, plainSize: number, clear: boolean): Promise<string> {
+  // A clear payload is ledgered byte for byte: metadata and data, as text when UTF-8, else base64.
+  #recordClear(name: string, plan: PayloadPlan, sent: Payload, plainSize: number): Promise<string> {
     const metadata: JsonObject = {}
-    for (const [key, value] of Object.entries(sent.metadata ?? {})) metadata[key] = clearBytes(value ?? new Uint8Array(0))
-    const record: JsonObject = { size: sent.data?.length ?? 0, plainSize, metadata }
-    if (clear) record.data = clearBytes(sent.data ?? new Uint8Array(0))
-    else record.kid = this.#payloads.activeKid
-    return this.#payloads.record(name, plan, record)
+    for (const [key, value] of Object.entries(sent.metadata ?? {})) metadata[key] = clearBytes(value ?? EMPTY)
+    return this.#payloads.record(name, plan, { size: sent.data?.length ?? 0, plainSize, metadata, data: clearBytes(sent.data ?? EMPTY) })
   }
 
   async #decodeOne(payload: Payload): Promise<Payload> {
