@@ -150,8 +150,6 @@ export class EnginePayloads {
   readonly #store: OffloadStore | undefined
   readonly #reserved = new Map<string, OffloadReservation[]>()
   readonly #refilling = new Set<string>()
-  readonly #pending = new Set<Promise<unknown>>()
-  #failure: unknown
 
   constructor(options: EnginePayloadsOptions) {
     const keys = options.host.keys
@@ -233,16 +231,16 @@ export class EnginePayloads {
   /**
    * Offloads synchronously, for an engine interface that cannot wait: the
    * frame comes from a reservation made ahead, and the write happens
-   * behind, tracked by {@link EnginePayloads.settled}. Returns `undefined`
-   * when no reservation is ready (the caller encrypts instead).
+   * behind, tracked by `pending`. Returns `undefined` when no reservation is
+   * ready (the caller encrypts instead).
    */
-  offloadNow(bytes: Uint8Array, binding: string): Uint8Array | undefined {
+  offloadNow(bytes: Uint8Array, binding: string, pending: PendingWork): Uint8Array | undefined {
     const store = this.#requireStore()
     const ready = this.#reserved.get(binding)
     const reservation = ready?.shift()
     this.#refill(binding)
     if (reservation === undefined) return undefined
-    this.track(store.write(reservation, Uint8Array.from(bytes)))
+    pending.track(store.write(reservation, Uint8Array.from(bytes)))
     return offloadFrame(reservation.token)
   }
 
@@ -257,30 +255,6 @@ export class EnginePayloads {
       sent: { name, action: plan.action, ...sent },
       transforms: plan.transforms,
     })
-  }
-
-  /** Keeps a promise (a write behind, a record) for {@link EnginePayloads.settled}. */
-  track(promise: Promise<unknown>): void {
-    this.#pending.add(promise)
-    promise.then(
-      () => this.#pending.delete(promise),
-      (err: unknown) => {
-        this.#pending.delete(promise)
-        this.#failure ??= err
-      },
-    )
-  }
-
-  /**
-   * Resolves once everything tracked so far has settled (not what is tracked
-   * while it waits); rejects with the first failure since the last call (a
-   * record the ledger refused, a write behind that failed).
-   */
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.#pending])
-    const failure = this.#failure
-    this.#failure = undefined
-    if (failure !== undefined) throw failure instanceof Error ? failure : new StorageError('a payload write or record failed')
   }
 
   /**
@@ -392,3 +366,45 @@ function offloadToken(frame: Uint8Array): string {
   return Buffer.from(frame.buffer, frame.byteOffset + OFFLOAD_MAGIC.length + 1, frame.length - OFFLOAD_MAGIC.length - 1).toString('utf8')
 }
 
+
+/**
+ * What an engine interface that cannot wait (Restate's synchronous codec
+ * and serdes) started and did not see finish: ledger records and writes
+ * behind. A hook that can wait awaits {@link PendingWork.settled} before it
+ * lets an outcome go.
+ *
+ * @example
+ * ```ts
+ * const pending = new PendingWork()
+ * pending.track(payloads.record(name, plan, sent))
+ * await pending.settled()   // rejects if a record or a write failed
+ * ```
+ */
+export class PendingWork {
+  readonly #pending = new Set<Promise<unknown>>()
+  #failure: unknown
+
+  /** Keeps a promise for {@link PendingWork.settled}. */
+  track(promise: Promise<unknown>): void {
+    this.#pending.add(promise)
+    promise.then(
+      () => this.#pending.delete(promise),
+      (err: unknown) => {
+        this.#pending.delete(promise)
+        this.#failure ??= err
+      },
+    )
+  }
+
+  /**
+   * Resolves once everything tracked so far has settled (not what is tracked
+   * while it waits); rejects with the first failure since the last call (a
+   * record the ledger refused, a write behind that failed).
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#pending])
+    const failure = this.#failure
+    this.#failure = undefined
+    if (failure !== undefined) throw failure instanceof Error ? failure : new StorageError('a payload write or record failed')
+  }
+}
