@@ -85,7 +85,7 @@ export class AirlockJournalCodec implements JournalValueCodec {
 
   /** Seals (or offloads, or passes) one serialized value; synchronous, as Restate requires. */
   encode(buf: Uint8Array): Uint8Array {
-    return this.#values.encode(buf, JOURNAL_PAYLOAD_NAME, JOURNAL_PAYLOAD_NAME, true)
+    return this.#values.encode(buf, JOURNAL_PAYLOAD_NAME, JOURNAL_PAYLOAD_NAME)
   }
 
   /** The serialized value a journal entry holds. */

@@ -76,7 +76,7 @@ export function airlockSerde<T>(options: AirlockSerdeOptions<T>): Serde<T> {
   const name = options.name
   return {
     contentType: 'application/octet-stream',
-    serialize: (value: T): Uint8Array => values.encode(inner.serialize(value), name, name, false),
+    serialize: (value: T): Uint8Array => values.encode(inner.serialize(value), name, name),
     deserialize: (data: Uint8Array): T => inner.deserialize(values.decodeSync(data, name)),
   }
 }

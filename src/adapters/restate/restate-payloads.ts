@@ -38,7 +38,7 @@ export class RestatePayloads {
   }
 
   /** Seals, offloads (from a reservation) or passes `bytes`, as the policy says for `name`; the record is tracked, not awaited. */
-  encode(bytes: Uint8Array, name: string, binding: string, canOffload: boolean): Uint8Array {
+  encode(bytes: Uint8Array, name: string, binding: string): Uint8Array {
     if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('a journal value is bytes')
     let plan = this.#payloads.plan(name, bytes)
     let frame: Uint8Array | undefined
@@ -47,8 +47,9 @@ export class RestatePayloads {
       plan = downgraded(plan, 'restate.frame-collision')
     }
     if (plan.action === 'offload') {
-      frame = canOffload ? this.#payloads.offloadNow(bytes, binding, this.#pending) : undefined
-      if (frame === undefined) plan = downgraded(plan, canOffload ? 'payloads.offload-unready' : 'restate.serde-cannot-offload')
+      // Only with an offload Result does the plan say offload (a serde is built without one: it could not read it back).
+      frame = this.#payloads.offloadNow(bytes, binding, this.#pending)
+      if (frame === undefined) plan = downgraded(plan, 'payloads.offload-unready')
     }
     if (plan.action === 'clear') frame = bytes
     frame ??= this.#payloads.seal(bytes, binding)
