@@ -5,7 +5,10 @@ import { AirlockJournalCodec, type AirlockJournalCodecOptions } from './airlock-
  * to services behind `airlockEndpoint`: the same journal value codec, so
  * the inputs it sends are sealed before the server sees them and the
  * outputs it gets back are opened only here. Spread it into `connect()`.
- * The client's Airlock ledgers what it sends, like a service's.
+ * The client's Airlock ledgers what it sends, like a service's. Inputs are
+ * sealed inline, never offloaded (the service would read an offloaded input
+ * before the write behind it completed); offloaded outputs are read from
+ * `offload`.
  *
  * Headers, the idempotency key, the target service, handler and object key
  * travel in clear: Restate reads them.
@@ -21,5 +24,5 @@ import { AirlockJournalCodec, type AirlockJournalCodecOptions } from './airlock-
  * ```
  */
 export async function airlockIngressOptions(options: AirlockJournalCodecOptions): Promise<{ readonly journalValueCodec: AirlockJournalCodec }> {
-  return { journalValueCodec: await AirlockJournalCodec.create(options) }
+  return { journalValueCodec: await AirlockJournalCodec.forIngress(options) }
 }

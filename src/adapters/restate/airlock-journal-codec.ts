@@ -77,9 +77,22 @@ export class AirlockJournalCodec implements JournalValueCodec {
    * @throws InvalidArgumentError on unknown options, a missing Airlock, or an offload `Result` that cannot hold values.
    */
   static async create(options: AirlockJournalCodecOptions): Promise<AirlockJournalCodec> {
+    return AirlockJournalCodec.#create(options, true)
+  }
+
+  /**
+   * The codec of an ingress client (`airlockIngressOptions`): it reads
+   * offloaded outputs, but seals every input inline, since the service
+   * would read an offloaded input before the write behind it completed.
+   */
+  static async forIngress(options: AirlockJournalCodecOptions): Promise<AirlockJournalCodec> {
+    return AirlockJournalCodec.#create(options, false)
+  }
+
+  static async #create(options: AirlockJournalCodecOptions, offloadsWrites: boolean): Promise<AirlockJournalCodec> {
     assertKnownOptions('AirlockJournalCodec', options, OPTION_KEYS)
-    const values = new RestatePayloads(options.airlock, options.offload, options.unsealed ?? 'pass')
-    if (values.payloads.offloads) await values.payloads.reserve(JOURNAL_PAYLOAD_NAME)
+    const values = new RestatePayloads(options.airlock, options.offload, options.unsealed ?? 'pass', offloadsWrites)
+    if (offloadsWrites && values.payloads.offloads) await values.payloads.reserve(JOURNAL_PAYLOAD_NAME)
     return new AirlockJournalCodec(values)
   }
 

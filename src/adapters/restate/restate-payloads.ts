@@ -26,11 +26,19 @@ export class RestatePayloads {
   readonly #pending: PendingWork
   readonly #unsealed: 'pass' | 'refuse'
 
-  constructor(airlock: AirlockBoundary, offload: unknown, unsealed: unknown) {
+  readonly #offloadsWrites: boolean
+
+  /**
+   * @param offloadsWrites whether `encode` may offload (a service), or only
+   *   `decode` reads offloaded values (an ingress client: the service would
+   *   read an input before a write behind it completed).
+   */
+  constructor(airlock: AirlockBoundary, offload: unknown, unsealed: unknown, offloadsWrites = true) {
     if (unsealed !== 'pass' && unsealed !== 'refuse') throw new InvalidArgumentError("unsealed is 'pass' or 'refuse'")
     this.#payloads = new EnginePayloads({ host: airlockPayloadHost(airlock), engine: 'restate', offload })
     this.#pending = pendingFor(airlock)
     this.#unsealed = unsealed
+    this.#offloadsWrites = offloadsWrites
   }
 
   get payloads(): EnginePayloads {
@@ -48,8 +56,8 @@ export class RestatePayloads {
     }
     if (plan.action === 'offload') {
       // Only with an offload Result does the plan say offload (a serde is built without one: it could not read it back).
-      frame = this.#payloads.offloadNow(bytes, binding, this.#pending)
-      if (frame === undefined) plan = downgraded(plan, 'payloads.offload-unready')
+      frame = this.#offloadsWrites ? this.#payloads.offloadNow(bytes, binding, this.#pending) : undefined
+      if (frame === undefined) plan = downgraded(plan, this.#offloadsWrites ? 'payloads.offload-unready' : 'restate.ingress-inline')
     }
     if (plan.action === 'clear') frame = bytes
     frame ??= this.#payloads.seal(bytes, binding)

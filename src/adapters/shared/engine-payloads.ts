@@ -149,6 +149,8 @@ export class EnginePayloads {
   readonly #kid: () => string
   readonly #store: OffloadStore | undefined
   readonly #reserved = new Map<string, OffloadReservation[]>()
+  // Writes behind still in flight, by token, shared by every user of the same Result in this process: a read waits for its write.
+  readonly #writing: Map<string, Promise<void>>
   readonly #refilling = new Set<string>()
 
   constructor(options: EnginePayloadsOptions) {
@@ -159,6 +161,7 @@ export class EnginePayloads {
     this.#cipher = new PayloadCipher(keys)
     this.#kid = () => keys.activeKid
     this.#store = options.offload === undefined ? undefined : new OffloadStore(options.offload, keys, options.engine)
+    this.#writing = writesTo(options.offload)
   }
 
   /** Whether an offload `Result` is configured. */
@@ -240,8 +243,11 @@ export class EnginePayloads {
     const reservation = ready?.shift()
     this.#refill(binding)
     if (reservation === undefined) return undefined
-    pending.track(store.write(reservation, Uint8Array.from(bytes)))
-    return offloadFrame(reservation.token)
+    const token = reservation.token
+    const written = store.write(reservation, Uint8Array.from(bytes)).finally(() => this.#writing.delete(token))
+    this.#writing.set(token, written)
+    pending.track(written)
+    return offloadFrame(token)
   }
 
   /**
@@ -268,7 +274,9 @@ export class EnginePayloads {
     if (kind === 'offloaded') {
       const store = this.#store
       if (store === undefined) throw new InvalidArgumentError('an offloaded payload can be read only with the offload Result it was written to: pass { offload }')
-      return store.get(offloadToken(frame), binding)
+      const token = offloadToken(frame)
+      await this.#writing.get(token)?.catch(() => undefined)
+      return store.get(token, binding)
     }
     return this.#cipher.open(frame, sealedContext(binding))
   }
@@ -326,6 +334,15 @@ export class EnginePayloads {
       .catch(() => undefined)
       .finally(() => this.#refilling.delete(binding))
   }
+}
+
+const writesByResult = new WeakMap<object, Map<string, Promise<void>>>()
+
+function writesTo(result: unknown): Map<string, Promise<void>> {
+  if (typeof result !== 'object' || result === null) return new Map()
+  let writes = writesByResult.get(result)
+  if (writes === undefined) writesByResult.set(result, (writes = new Map()))
+  return writes
 }
 
 /**

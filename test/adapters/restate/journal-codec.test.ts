@@ -101,6 +101,22 @@ describe('AirlockJournalCodec', () => {
     expect(rules).toContain('payloads.offload-unready')
   })
 
+  it('on an ingress client, seals inputs inline (never offloads them) and reads offloaded outputs', async () => {
+    const { airlock, ledgerPath } = setup({ payloads: { offloadAbove: 64 } })
+    const offload = new LocalResult({ dir: join(fixture.dir, 'offload'), location: '{engine}/{randomId}.alkc' })
+    const service = await AirlockJournalCodec.create({ airlock, offload })
+    const client = await AirlockJournalCodec.forIngress({ airlock, offload })
+    const big = utf8(JSON.stringify({ pad: 'y'.repeat(300) }))
+    expect(text(client.encode(big).subarray(0, 4))).toBe('ALKC')
+    const output = service.encode(big)
+    expect(text(output.subarray(0, 4))).toBe('ALKO')
+    // Read at once, in this process, before the write behind it is done: the read waits for it.
+    expect(text(await client.decode(output))).toBe(text(big))
+    await pendingFor(airlock).settled()
+    await airlock.close()
+    expect((await records(ledgerPath)).map((r) => r.rule)).toEqual(['restate.ingress-inline', 'payloads.offloadAbove'])
+  })
+
   it('fails with typed errors naming their code: tampered, another key, unsealed when refused', async () => {
     const { airlock } = setup()
     const codec = await AirlockJournalCodec.create({ airlock })
