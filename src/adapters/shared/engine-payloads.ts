@@ -339,9 +339,9 @@ export class EnginePayloads {
 const writesByResult = new WeakMap<object, Map<string, Promise<void>>>()
 
 function writesTo(result: unknown): Map<string, Promise<void>> {
-  if (typeof result !== 'object' || result === null) return new Map()
+  if (typeof result !== 'object' || result === null) return new Map<string, Promise<void>>()
   let writes = writesByResult.get(result)
-  if (writes === undefined) writesByResult.set(result, (writes = new Map()))
+  if (writes === undefined) writesByResult.set(result, (writes = new Map<string, Promise<void>>()))
   return writes
 }
 
