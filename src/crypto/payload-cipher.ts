@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { inspect } from 'node:util'
 import { InvalidArgumentError, PayloadFormatError, PayloadTamperedError, UnknownKeyError } from '../errors.js'
@@ -337,8 +337,7 @@ export class PayloadCipher {
     let at = header.writeUInt8(PAYLOAD_FORMAT_VERSION, PAYLOAD_MAGIC.length)
     at = header.writeUInt8(kid.length, at)
     at += kid.copy(header, at)
-    // Salt and nonce prefix from one call: each call to the CSPRNG costs more than the bytes do.
-    randomBytes(SALT_BYTES + NONCE_PREFIX_BYTES).copy(header, at)
+    takeRandom(header, at, SALT_BYTES + NONCE_PREFIX_BYTES)
     return this.#contextFromHeader(header, aadContext)
   }
 
@@ -359,6 +358,25 @@ export class PayloadCipher {
     const aad = bound.length === 0 ? ownHeader : Buffer.concat([ownHeader, bound])
     return { key, header: ownHeader, aad, nonce }
   }
+}
+
+// Fresh CSPRNG bytes for salts and nonce prefixes, drawn 4 KiB at a time:
+// each call into the CSPRNG costs far more than the 39 bytes a payload needs
+// (an engine seals thousands of small payloads a second). Every byte is
+// handed out once, then overwritten before the pool is drawn again; the
+// pool never leaves this module. Node pools randomUUID's bytes the same way.
+const RANDOM_POOL_BYTES = 4096
+const randomPool = Buffer.allocUnsafe(RANDOM_POOL_BYTES)
+let randomUsed = RANDOM_POOL_BYTES
+
+function takeRandom(into: Buffer, at: number, length: number): void {
+  if (randomUsed + length > RANDOM_POOL_BYTES) {
+    randomFillSync(randomPool)
+    randomUsed = 0
+  }
+  randomPool.copy(into, at, randomUsed, randomUsed + length)
+  randomPool.fill(0, randomUsed, randomUsed + length)
+  randomUsed += length
 }
 
 interface ChunkContext {

@@ -419,3 +419,17 @@ describe('PayloadCipher synchronous seal and open (for engine interfaces that ca
     expect(() => cipher.sealSync('text' as unknown as Uint8Array)).toThrow(InvalidArgumentError)
   })
 })
+
+describe('PayloadCipher salts and nonce prefixes', () => {
+  it('are fresh for every payload, across many refills of the random pool', () => {
+    const seen = new Set<string>()
+    const kidLength = ring.activeKid.length
+    for (let i = 0; i < 2000; i++) {
+      const sealed = Buffer.from(cipher.sealSync(Buffer.from('x')))
+      const fresh = sealed.subarray(6 + kidLength, 6 + kidLength + 39).toString('hex')
+      expect(fresh).not.toMatch(/^(00)+$/)
+      seen.add(fresh)
+    }
+    expect(seen.size).toBe(2000)
+  })
+})

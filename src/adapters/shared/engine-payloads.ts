@@ -362,8 +362,17 @@ export function clearBytes(bytes: Uint8Array): JsonObject {
   }
 }
 
+// Made once per binding: a payload's seal should cost its crypto, not its bookkeeping.
+const sealedContexts = new Map<string, Uint8Array>()
+
 function sealedContext(binding: string): Uint8Array {
-  return Buffer.from(SEALED_CONTEXT_PREFIX + binding, 'utf8')
+  let context = sealedContexts.get(binding)
+  if (context === undefined) {
+    context = Buffer.from(SEALED_CONTEXT_PREFIX + binding, 'utf8')
+    // Bindings are the adapters' names (a few per service), so this stays small; past a bound, no caching.
+    if (sealedContexts.size < 10_000) sealedContexts.set(binding, context)
+  }
+  return context
 }
 
 function offloadFrame(token: string): Uint8Array {

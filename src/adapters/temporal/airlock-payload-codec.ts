@@ -32,6 +32,9 @@ const PRINTABLE_ENCODING = /^[\x21-\x7e]{1,200}$/
 const PayloadProto = proto.temporal.api.common.v1.Payload
 const encoder = new TextEncoder()
 const EMPTY = new Uint8Array(0)
+const ENCODING_BYTES = encoder.encode(AIRLOCK_ENCODING)
+const SEALED_BYTES = encoder.encode(SEALED_FORMAT)
+const OFFLOADED_BYTES = encoder.encode(OFFLOADED_FORMAT)
 const decoder = new TextDecoder()
 
 /**
@@ -181,7 +184,7 @@ export class AirlockPayloadCodec implements PayloadCodec {
     const format = plan.action === 'offload' ? OFFLOADED_FORMAT : SEALED_FORMAT
     const data = plan.action === 'offload' ? await this.#payloads.offload(whole, BINDING) : this.#payloads.seal(whole, BINDING)
     const sent: Payload = {
-      metadata: { encoding: encoder.encode(AIRLOCK_ENCODING), [FORMAT_KEY]: encoder.encode(format), [KID_KEY]: encoder.encode(kid) },
+      metadata: { encoding: ENCODING_BYTES, [FORMAT_KEY]: plan.action === 'offload' ? OFFLOADED_BYTES : SEALED_BYTES, [KID_KEY]: encoder.encode(kid) },
       data,
     }
     // What went, as the ledger holds it: the metadata in clear (it names the format and kid), the size, never the bytes.
