@@ -5,7 +5,14 @@ import { REDACTED } from '../../crypto/redacted.js'
 import { assertKnownOptions } from '../../internal/known-options.js'
 import { RestatePayloads } from './restate-payloads.js'
 
-/** The payload name of every journal value: the codec cannot tell an input from a step's result. */
+/**
+ * The payload name of every journal value: the codec cannot tell an input from a step's result.
+ *
+ * @example
+ * ```ts
+ * definePolicy({ payloads: { rules: { [JOURNAL_PAYLOAD_NAME]: 'offload' } } })   // 'restate:journal'
+ * ```
+ */
 export const JOURNAL_PAYLOAD_NAME = 'restate:journal'
 
 /**
