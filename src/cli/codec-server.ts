@@ -13,6 +13,11 @@ const verb = 'codec-server'
  * Temporal's codec server protocol over airlock's keys, until SIGINT or
  * SIGTERM (or the CLI's stop signal). Prints `listening on http://HOST:PORT`
  * once it accepts requests.
+ *
+ * @example
+ * ```ts
+ * await runCli(['codec-server', '--keys', 'keys.json', '--token-file', 'tokens.json', '--port', '0'], { ...io, signal })
+ * ```
  */
 export const codecServer: Command = {
   summary: 'serve Temporal\'s codec server protocol (Web UI and CLI decode) with airlock\'s keys',

@@ -11,6 +11,10 @@ import type { ParsedFlags } from './parse-flags.js'
  * them together.
  *
  * @throws UsageError when none is given, one does not exist, or a directory holds no ledger.
+ * @example
+ * ```ts
+ * ledgerPaths(parseFlags(['audit/'], {}, 'audit verify'), 'audit verify')   // ['audit/worker-1.ndjson', 'audit/worker-2.ndjson']
+ * ```
  */
 export function ledgerPaths(flags: ParsedFlags, verb: string): string[] {
   if (flags.positionals.length === 0) throw new UsageError(`airlock ${verb}: missing <ledger…>; see airlock ${verb} --help`)

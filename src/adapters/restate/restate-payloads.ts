@@ -7,7 +7,14 @@ import { airlockPayloadHost, clearBytes, EnginePayloads, PendingWork, type Paylo
 // Airlock share it, so a handler's hook waits for what its serdes started too.
 const pendingByAirlock = new WeakMap<AirlockBoundary, PendingWork>()
 
-/** The work Restate's synchronous interfaces started for this Airlock and did not see finish. */
+/**
+ * The work Restate's synchronous interfaces started for this Airlock and did not see finish.
+ *
+ * @example
+ * ```ts
+ * await pendingFor(airlock).settled()   // every journal value's record durable, every write behind done
+ * ```
+ */
 export function pendingFor(airlock: AirlockBoundary): PendingWork {
   let pending = pendingByAirlock.get(airlock)
   if (pending === undefined) pendingByAirlock.set(airlock, (pending = new PendingWork()))
@@ -20,6 +27,12 @@ export function pendingFor(airlock: AirlockBoundary): PendingWork {
  * tracked per value, and typed errors whose message ends with their code
  * (Restate passes only a decode error's message on, to the invoker and the
  * journal). Internal to the adapter.
+ *
+ * @example
+ * ```ts
+ * const values = new RestatePayloads(airlock, undefined, 'pass')
+ * const frame = values.encode(bytes, 'restate:Orders/checkout/input', 'restate:Orders/checkout/input')
+ * ```
  */
 export class RestatePayloads {
   readonly #payloads: EnginePayloads

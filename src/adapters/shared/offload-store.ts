@@ -18,6 +18,12 @@ const TOKEN_USE = 'engine-offload'
  * A location an offloaded payload will be written to, and its token, made
  * ahead (a token takes an asynchronous step to make, and Restate's codec
  * is synchronous).
+ *
+ * @example
+ * ```ts
+ * const reservation: OffloadReservation = await store.reserve('restate:journal')
+ * await store.write(reservation, bytes)   // later; reservation.token already left
+ * ```
  */
 export interface OffloadReservation {
   readonly token: string

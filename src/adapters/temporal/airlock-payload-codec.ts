@@ -239,6 +239,11 @@ function payloadName(payload: Payload): string {
 /**
  * A codec on a payload host other than an Airlock: the codec server's own
  * keys, policy and ledger. Internal to the adapter; not exported from the package.
+ *
+ * @example
+ * ```ts
+ * const codec = codecOnHost({ keys, policy: policy.payloads, holdsRegisteredSecret: () => false, record }, { offload })
+ * ```
  */
 export function codecOnHost(host: PayloadHost, options: Omit<AirlockPayloadCodecOptions, 'airlock'>): AirlockPayloadCodec {
   return new AirlockPayloadCodec({ ...options, [HOST]: host } as unknown as AirlockPayloadCodecOptions)

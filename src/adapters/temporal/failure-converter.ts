@@ -117,7 +117,14 @@ export class AirlockFailureConverter extends DefaultFailureConverter {
  */
 export const failureConverter: AirlockFailureConverter = new AirlockFailureConverter()
 
-/** Whether a failure level's encoded attributes were written by this converter. */
+/**
+ * Whether a failure level's encoded attributes were written by this converter.
+ *
+ * @example
+ * ```ts
+ * isSealed(failure)   // true for a failure airlock's converter wrote (its readable message was approved)
+ * ```
+ */
 export function isSealed(failure: ProtoFailure): boolean {
   const marker = failure.encodedAttributes?.metadata?.[FAILURE_ATTRIBUTES_METADATA]
   return marker instanceof Uint8Array && marker.length === FAILURE_ATTRIBUTES_VERSION.length && marker.every((b, i) => b === FAILURE_ATTRIBUTES_VERSION[i])
