@@ -36,16 +36,43 @@
  * - `airlock: scrubLocal + ship`: as the required row, with the secrets
  *   registered with the scrubber (the required row registers one).
  *
- * Each row is the best of 7 timed runs of 20,000 records after a warm-up;
- * the cases take turns run by run.
+ * Each row is the median of 7 timed runs of 20,000 records after a
+ * warm-up; the cases take turns run by run. A run times the log calls only:
+ * the calling thread's CPU time (Linux; wall time elsewhere), so the
+ * scrubbing thread working on the other core is not billed to the caller; after each run, untimed, every logger is flushed,
+ * so the scrubbing thread of the airlock rows starts the next run idle.
+ *
+ * The whole path a shipped record takes (`airlock.logger` with the default
+ * `FileControlPlane` and ledger, in a temporary directory: logger →
+ * normalize → policy → ledger → control plane, local output to a file)
+ * against plain pino writing the same records to a file, until
+ * `airlock.close()` (pino: `flush`) resolves: records per second end to
+ * end, the log calls alone, and CPU time per record on the main thread
+ * and on every other thread of the process (the scrubbing worker, libuv's
+ * pool, V8's helpers), from /proc on Linux.
+ *
+ * Targets (each printed as `target <name>: <value> (goal <op> <x>): met`):
+ * - `airlock: scrubLocal + ship` on the calling thread >= 0.67x pino;
+ * - the real path, log calls >= 0.67x pino's to a file;
+ * - the real path end to end >= 0.2x pino's: this one depends on the
+ *   ledger's group commit (issue 15); until then it may print NOT met,
+ *   and it alone does not fail the bench.
  *
  * @example
  * ```sh
  * npx tsx bench/logger.ts
  * ```
  */
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { pino } from 'pino'
+import { FileControlPlane } from '../src/boundary/file-control-plane.js'
+import { KeyRing } from '../src/crypto/key-ring.js'
+import { flushLogger } from '../src/logging/local-output.js'
+import { Airlock } from '../src/runtime/airlock.js'
 import type { DestinationStream, Logger } from 'pino'
 import { createLogger } from '../src/logging/create-logger.js'
 import { createShippingDestination } from '../src/logging/create-shipping-destination.js'
@@ -55,6 +82,8 @@ import { Scrubber } from '../src/scrub/scrubber.js'
 
 const RECORDS_PER_RUN = 20_000
 const RUNS = 7
+// The real path's records (the issue measured 102,000; set AIRLOCK_BENCH_E2E_RECORDS for that).
+const E2E_RECORDS = Number(process.env.AIRLOCK_BENCH_E2E_RECORDS ?? 20_000)
 const SECRET_COUNTS = [10, 1_000, 10_000] as const
 
 /** One row of the results. */
@@ -120,28 +149,43 @@ function logRecords(logger: Logger, count: number): void {
   }
 }
 
+// The calling thread's CPU time for the log calls (Linux: the main thread's schedstat), so a
+// scrubbing thread busy on the other core, or a neighbour on a shared one, is not counted as
+// the caller's; wall time where /proc is missing.
 function timeRun(logger: Logger): number {
+  const cpu = mainThreadCpuNanos()
   const start = process.hrtime.bigint()
   logRecords(logger, RECORDS_PER_RUN)
-  return Number(process.hrtime.bigint() - start) / 1e9
+  const wall = Number(process.hrtime.bigint() - start) / 1e9
+  const cpuAfter = mainThreadCpuNanos()
+  return cpu === undefined || cpuAfter === undefined ? wall : (cpuAfter - cpu) / 1e9
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
 // Runs take turns (case 1, case 2, …, then again), so a noisy moment on a
 // shared machine hurts one run of every case rather than every run of one.
-function measure(loggers: readonly Logger[]): number[] {
+async function measure(loggers: readonly Logger[]): Promise<number[]> {
   const children = loggers.map((logger) => logger.child({ flow: 'etl', task: 'load' }))
   for (const child of children) logRecords(child, RECORDS_PER_RUN)
-  const fastest = children.map(() => Infinity)
+  await Promise.all(loggers.map(flushLogger))
+  const times = children.map((): number[] => [])
   for (let run = 0; run < RUNS; run++) {
-    children.forEach((child, i) => {
-      fastest[i] = Math.min(fastest[i]!, timeRun(child))
-    })
+    for (let i = 0; i < children.length; i++) {
+      times[i]!.push(timeRun(children[i]!))
+      // Untimed: the scrubbing thread catches up before the next run.
+      await flushLogger(loggers[i]!)
+    }
   }
-  return fastest.map((seconds) => RECORDS_PER_RUN / seconds)
+  return times.map((t) => RECORDS_PER_RUN / median(t))
 }
 
 /** Runs every case and returns one row per case, the baseline first. */
-export function run(): LoggerBenchRow[] {
+export async function run(): Promise<LoggerBenchRow[]> {
   const balanced = definePolicy({ preset: 'balanced' }, { env: {} })
   const shipOnly = definePolicy({ preset: 'balanced', logs: { scrubLocal: false } }, { env: {} })
   const scrubOnly = definePolicy({ preset: 'balanced', logs: { ship: false } }, { env: {} })
@@ -204,18 +248,116 @@ export function run(): LoggerBenchRow[] {
     )
   }
 
-  const rates = measure(cases.map(([, make]) => make()))
+  const rates = await measure(cases.map(([, make]) => make()))
   const baseline = rates[0]!
   return cases.map(([name], i) => ({ name, opsPerSecond: rates[i]!, vsPino: rates[i]! / baseline }))
 }
 
+/** The whole path, against pino to a file: rates and CPU per record per thread. */
+export interface EndToEndResult {
+  readonly name: string
+  /** Records per second until everything is written (and, for airlock, ledgered and sent). */
+  readonly endToEnd: number
+  /** Records per second of the log calls alone. */
+  readonly callingThread: number
+  /** CPU µs per record on the main thread, and on all other threads together. */
+  readonly mainCpuMicros: number
+  readonly otherCpuMicros: number
+}
+
+// CPU nanoseconds of the main thread so far (Linux: its schedstat), or undefined elsewhere.
+function mainThreadCpuNanos(): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0])
+  } catch {
+    return undefined
+  }
+}
+
+async function endToEnd(name: string, log: (count: number) => void, finish: () => Promise<void>): Promise<EndToEndResult> {
+  const cpu0 = process.cpuUsage()
+  const main0 = mainThreadCpuNanos()
+  const start = process.hrtime.bigint()
+  log(E2E_RECORDS)
+  const logged = process.hrtime.bigint()
+  await finish()
+  const end = process.hrtime.bigint()
+  const cpu = process.cpuUsage(cpu0)
+  const main1 = mainThreadCpuNanos()
+  const totalMicros = cpu.user + cpu.system
+  const mainMicros = main0 === undefined || main1 === undefined ? NaN : (main1 - main0) / 1000
+  return {
+    name,
+    endToEnd: E2E_RECORDS / (Number(end - start) / 1e9),
+    callingThread: E2E_RECORDS / (Number(logged - start) / 1e9),
+    mainCpuMicros: mainMicros / E2E_RECORDS,
+    otherCpuMicros: (totalMicros - mainMicros) / E2E_RECORDS,
+  }
+}
+
+/**
+ * Plain pino to a file, then `airlock.logger` with the default FileControlPlane and ledger.
+ *
+ * @example
+ * ```ts
+ * const [pinoRow, airlockRow] = await runEndToEnd()
+ * ```
+ */
+export async function runEndToEnd(): Promise<EndToEndResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-'))
+  try {
+    const file = pino({ level: 'info' }, pino.destination({ dest: join(dir, 'pino.ndjson'), sync: false }))
+    const plainChild = file.child({ flow: 'etl', task: 'load' })
+    const plain = await endToEnd('pino to a file', (n) => logRecords(plainChild, n), () => flushLogger(file))
+    const airlock = new Airlock({
+      keys: KeyRing.generate(),
+      controlPlane: new FileControlPlane({ path: join(dir, 'control-plane.ndjson') }),
+      ledger: { path: join(dir, 'ledger.ndjson') },
+      logger: { destination: join(dir, 'airlock.ndjson') },
+    })
+    airlock.scrubber.register(dbPassword)
+    const child = airlock.logger.child({ flow: 'etl', task: 'load' })
+    const ours = await endToEnd('airlock.logger, FileControlPlane + ledger', (n) => logRecords(child, n), () => airlock.close())
+    return [plain, ours]
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+function target(name: string, value: number, op: '>=' | '<=', goal: number, failsBench = true, note = ''): void {
+  const met = op === '>=' ? value >= goal : value <= goal
+  if (!met && failsBench) process.exitCode = 1
+  console.log(`target ${name}: ${value.toFixed(3)} (goal ${op} ${goal}): ${met ? 'met' : 'NOT met'}${note}`)
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const rows = run()
+  const rows = await run()
   const width = Math.max(...rows.map((r) => r.name.length))
-  console.log(`${RECORDS_PER_RUN} records per run, best of ${RUNS}; Node ${process.version}, ${process.arch}\n`)
+  console.log(`${RECORDS_PER_RUN} records per run, median of ${RUNS} (log calls only; flushed between runs); Node ${process.version}, ${process.arch}\n`)
   console.log(`${'case'.padEnd(width)}  ${'records/s'.padStart(10)}  ${'vs pino'.padStart(7)}`)
   for (const row of rows) {
     console.log(`${row.name.padEnd(width)}  ${row.opsPerSecond.toFixed(0).padStart(10)}  ${row.vsPino.toFixed(3).padStart(7)}`)
   }
   console.log(`\n(${shippedCount} records handed to ship in all)`)
+
+  const [plain, ours] = await runEndToEnd()
+  console.log(`\nThe whole path, ${E2E_RECORDS} records (until close/flush resolves):\n`)
+  console.log(`${'case'.padEnd(44)}  ${'end to end/s'.padStart(12)}  ${'log calls/s'.padStart(11)}  ${'main CPU µs/rec'.padStart(15)}  ${'other threads µs/rec'.padStart(20)}`)
+  for (const r of [plain!, ours!]) {
+    console.log(
+      `${r.name.padEnd(44)}  ${r.endToEnd.toFixed(0).padStart(12)}  ${r.callingThread.toFixed(0).padStart(11)}  ${r.mainCpuMicros.toFixed(2).padStart(15)}  ${r.otherCpuMicros.toFixed(2).padStart(20)}`,
+    )
+  }
+  console.log('')
+  target('scrubLocal + ship, calling thread / pino', rows.find((r) => r.name === 'airlock: scrubLocal + ship')!.vsPino, '>=', 0.67)
+  target('real path, log calls / pino to a file', ours!.callingThread / plain!.callingThread, '>=', 0.67)
+  const e2e = ours!.endToEnd / plain!.endToEnd
+  target(
+    'real path, end to end / pino to a file',
+    e2e,
+    '>=',
+    0.2,
+    false,
+    e2e >= 0.2 ? '' : ' (waits on the ledger group commit of issue 15: reported, does not fail the bench)',
+  )
 }

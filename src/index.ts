@@ -33,7 +33,15 @@ export { POLICY_ENV_VARS, readPolicyEnv } from './policy/env-overrides.js'
 export { matchParameterRule, type ParameterRuleMatch } from './policy/parameter-rules.js'
 export { matchPayloadRule, type PayloadRuleMatch } from './policy/payload-rules.js'
 export { compileCustomPattern } from './policy/custom-pattern.js'
-export { DETECTOR_IDS, DEFAULT_SENSITIVE_KEYS, type DetectorId } from './policy/detector-ids.js'
+export {
+  DETECTOR_IDS,
+  DETECTOR_PACKS,
+  DEFAULT_SENSITIVE_KEYS,
+  PACK_IDS,
+  packOf,
+  type DetectorId,
+  type PackId,
+} from './policy/detector-ids.js'
 export {
   policySchema,
   type Policy,
@@ -82,6 +90,8 @@ export type { PayloadSealer } from './results/payload-cipher-seam.js'
 // logging
 export { createLogger, type CreateLoggerOptions } from './logging/create-logger.js'
 export { SHIP_FAILED_WARNING } from './logging/record-shipper.js'
+export { closeLogger, flushLogger, localOutputStats } from './logging/local-output.js'
+export { SCRUB_THREAD_FAILED_WARNING, type LocalOutputStats } from './logging/scrub-thread.js'
 export { wrapPinoLogger } from './logging/wrap-pino-logger.js'
 export { createShippingDestination, type ShippingDestinationOptions } from './logging/create-shipping-destination.js'
 export type { ShippedRecord, ShipRecord } from './logging/shipped-record.js'
@@ -100,10 +110,11 @@ export type { LedgerEntry } from './audit/ledger-entry.js'
 
 // boundary
 export { AirlockBoundary, type AirlockOptions, type AirlockStats } from './boundary/airlock-boundary.js'
-export type { ControlPlane, DeliveryReport, DeliveryListener } from './boundary/control-plane.js'
+export type { ControlPlane, DeliveryBatch, DeliveryOutcome, DeliveryRetry } from './boundary/control-plane.js'
+export type { Transformed, OutboundRecord, OutboundDoor } from './boundary/outbound-door.js'
 export { MemoryControlPlane } from './boundary/memory-control-plane.js'
 export { FileControlPlane } from './boundary/file-control-plane.js'
-export { HttpControlPlane, type HttpControlPlaneOptions, type HttpRetryOptions, type WaitOptions } from './boundary/http-control-plane.js'
+export { HttpControlPlane, type HttpControlPlaneOptions, type HttpRetryOptions } from './boundary/http-control-plane.js'
 export type { EmitInput, Channel, ResultLike } from './boundary/emit-input.js'
 export {
   RUN_STATES,

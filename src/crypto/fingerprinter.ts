@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { inspect } from 'node:util'
 import { InvalidArgumentError } from '../errors.js'
-import { deriveSubkey, isKeyRing, type KeyRing } from './key-ring.js'
+import { deriveSubkeyObject, isKeyRing, type KeyRing } from './key-ring.js'
 import { REDACTED } from './redacted.js'
 
 /**
@@ -51,7 +51,7 @@ export class Fingerprinter {
       throw new InvalidArgumentError('a fingerprint is taken of a string or a Uint8Array')
     }
     const kid = this.#keys.activeKid
-    const mac = createHmac('sha256', deriveSubkey(this.#keys, 'fingerprint', kid)).update(value).digest('base64url')
+    const mac = createHmac('sha256', deriveSubkeyObject(this.#keys, 'fingerprint', kid)).update(value).digest('base64url')
     return `${FINGERPRINT_PREFIX}${kid}.${mac}`
   }
 

@@ -1,4 +1,4 @@
-import { hkdfSync, randomBytes } from 'node:crypto'
+import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { z } from 'zod'
@@ -90,6 +90,7 @@ const HKDF_INFO_PREFIX = 'airlock-sdk/v1/'
 // package). No property of a KeyRing holds key bytes.
 const material = new WeakMap<KeyRing, Map<string, KeyEntry>>()
 const derived = new WeakMap<KeyRing, Map<string, Uint8Array>>()
+const derivedObjects = new WeakMap<KeyRing, Map<string, KeyObject>>()
 
 /**
  * A set of 256-bit symmetric keys, each with a `kid`, a creation time and a
@@ -309,6 +310,31 @@ export function deriveSubkey(ring: KeyRing, purpose: KeyPurpose, kid: string = r
     cache.set(cacheKey, subkey)
   }
   return subkey
+}
+
+/**
+ * The subkey of {@link deriveSubkey} as a secret `KeyObject`, made once per
+ * ring, purpose and kid: node:crypto then takes the key as is on every call
+ * (no copy from a byte array into a new key per token). Internal to
+ * src/crypto.
+ *
+ * @throws {UnknownKeyError} when the ring has no key `kid`.
+ * @example
+ * ```ts
+ * const key = deriveSubkeyObject(keys, 'location', kid)
+ * createCipheriv('aes-256-gcm', key, iv)
+ * ```
+ */
+export function deriveSubkeyObject(ring: KeyRing, purpose: KeyPurpose, kid: string = ring.activeKid): KeyObject {
+  let cache = derivedObjects.get(ring)
+  if (cache === undefined) derivedObjects.set(ring, (cache = new Map<string, KeyObject>()))
+  const cacheKey = `${purpose}\u0000${kid}`
+  let key = cache.get(cacheKey)
+  if (key === undefined) {
+    key = createSecretKey(deriveSubkey(ring, purpose, kid))
+    cache.set(cacheKey, key)
+  }
+  return key
 }
 
 /**

@@ -2,10 +2,10 @@ import { pino } from 'pino'
 import type { DestinationStream, Logger, SerializerFn } from 'pino'
 import type { LogPolicy } from '../policy/schema.js'
 import { WITHHELD_MARKER } from '../scrub/markers.js'
-import type { Scrubber } from '../scrub/scrubber.js'
 import { ErrorNode } from '../scrub/value-nodes.js'
 import { LEVEL_VALUES, levelOfValue } from '../policy/log-levels.js'
-import { NON_RECORD_KEY, type LocalScrub } from './local-scrub.js'
+import { NON_RECORD_KEY } from './local-scrub.js'
+import type { LocalOutputStats, ScrubThread } from './scrub-thread.js'
 import { copyFields, epochMillis, isPinoKey, isRecordLike, messageText } from './record-fields.js'
 import { RecordShipper } from './record-shipper.js'
 import type { ShippedRecord, ShipRecord } from './shipped-record.js'
@@ -50,16 +50,10 @@ interface Metadata {
 
 type Fields = Record<string, unknown>
 
-/** A logger's bindings as pino serialized them (raw) and as this destination keeps them. */
+/** A logger's bindings as pino serialized them (unscrubbed: pino's own, never replaced). */
 interface BindingsState {
-  /** The bindings, unscrubbed: what ships. */
+  /** The bindings text, as the logger holds it. */
   raw: string
-  /** What pino built for the logger, before this destination first replaced it. */
-  readonly built: string
-  /** What the logger holds now (`local` when scrubbing, `raw` otherwise). */
-  seen: string
-  /** `scrubber.size` when `seen` was scrubbed; -1 when it must be (again). */
-  generation: number
   /** `raw` parsed, without pino's keys; built on first use. */
   shipped: Fields | undefined
   /** The application's own pipeline for this logger; built on first use (a logger's serializers never change). */
@@ -85,16 +79,17 @@ interface AppPipeline {
  *
  * @example
  * ```ts
- * const options: AirlockDestinationOptions = { inner: process.stdout, logs: policy.logs, scrubber, local: undefined, ship, messageKey: 'msg' }
+ * const options: AirlockDestinationOptions = { inner: process.stdout, logs: policy.logs, local: undefined, originals: new WeakMap(), ship, messageKey: 'msg' }
  * ```
  */
 export interface AirlockDestinationOptions {
-  /** Where local output goes. */
-  readonly inner: DestinationStream
+  /** Where local output goes when it is not scrubbed (with `local`, the scrubbing thread writes it). */
+  readonly inner: DestinationStream | undefined
   readonly logs: LogPolicy
-  readonly scrubber: Scrubber
-  /** Scrubs local output; absent when `logs.scrubLocal` is off. */
-  readonly local: LocalScrub | undefined
+  /** The thread that scrubs and writes local output; absent when `logs.scrubLocal` is off. */
+  readonly local: ScrubThread | undefined
+  /** Our wrappers of the application's functions (a `formatters.log`), and what each wraps. */
+  readonly originals: WeakMap<object, LogFormatter | null>
   readonly ship: ShipRecord
   /** The logger's message key (`msg` unless configured otherwise). */
   readonly messageKey: string
@@ -103,11 +98,17 @@ export interface AirlockDestinationOptions {
 /**
  * The destination every airlock logger writes to. For each line it:
  *
- * 1. writes it to the local output, after making sure the logger's bindings
- *    in it are scrubbed with the scrubber's current secrets (pino serializes
- *    bindings once per child, so a secret registered later would otherwise
- *    stay in them);
+ * 1. hands it to the logger's scrubbing thread ({@link ScrubThread}) when
+ *    local output is scrubbed, with where pino put the level and time and
+ *    the bindings (so the thread scrubs each part value by value and keeps
+ *    them apart); otherwise writes it to the local output as it is;
  * 2. ships the record when the policy says so.
+ *
+ * Nothing is scrubbed on the calling thread: pino serializes the record
+ * (the application's own pipeline, with `valueModelStringify` for what is
+ * not plain JSON data) and the line goes over as it is. The thread's
+ * scrubber sees every secret registered before the log call (see
+ * {@link ScrubThread}).
  *
  * CAPTURE. The shipped copy comes from pino's documented metadata protocol
  * (`destination[Symbol.for('pino.metadata')] = true`): before each write
@@ -126,7 +127,7 @@ export interface AirlockDestinationOptions {
  * The shipped fields are then what the logger's own pipeline makes of the
  * logged object, as pino would write it: the application's `formatters.log`,
  * serializers and `redact` paths (pino's compiled stringifiers), with
- * airlock's own scrubbing wrappers looked through, so nothing the
+ * airlock's own `formatters.log` wrapper looked through, so nothing the
  * application keeps out of its log ships and the boundary still sees (and
  * ledgers) what it scrubs. pino's standard error serializers are skipped for
  * an Error, so the exceptions policy reads the Error itself; any other
@@ -139,9 +140,8 @@ export interface AirlockDestinationOptions {
  *
  * @example
  * ```ts
- * const destination = new AirlockDestination({ inner: pino.destination(1), logs, scrubber, local, ship, messageKey: 'msg' })
+ * const destination = new AirlockDestination({ inner: pino.destination(1), logs, local: new ScrubThread(scrubber, logs.redactPaths, { path: 1 }), originals, ship, messageKey: 'msg' })
  * const logger = pino({ level: 'info' }, destination)
- * destination.adopt(logger)
  * ```
  */
 export class AirlockDestination implements Metadata {
@@ -152,125 +152,106 @@ export class AirlockDestination implements Metadata {
   lastObj: unknown = undefined
   lastLogger: Logger = undefined as unknown as Logger
 
-  readonly #inner: DestinationStream
+  readonly #inner: DestinationStream | undefined
   readonly #innerWantsMetadata: boolean
-  readonly #scrubber: Scrubber
-  readonly #local: LocalScrub | undefined
+  readonly #local: ScrubThread | undefined
+  readonly #originals: WeakMap<object, LogFormatter | null>
   readonly #shipper: RecordShipper | undefined
   readonly #minShipLevel: number
   readonly #messageKey: string
   readonly #states = new WeakMap<object, BindingsState>()
-  #root: object | undefined
   #lastLogger: object | undefined
   #lastState: BindingsState | undefined
 
   constructor(options: AirlockDestinationOptions) {
     this.#inner = options.inner
-    this.#innerWantsMetadata = (options.inner as { [needsMetadataGsym]?: unknown })[needsMetadataGsym] === true
-    this.#scrubber = options.scrubber
+    this.#innerWantsMetadata = (options.inner as { [needsMetadataGsym]?: unknown } | undefined)?.[needsMetadataGsym] === true
     this.#local = options.local
+    this.#originals = options.originals
     this.#shipper = options.logs.ship ? new RecordShipper(options.ship) : undefined
     this.#minShipLevel = LEVEL_VALUES[options.logs.level]
     this.#messageKey = options.messageKey
   }
 
-  /** Takes `logger` as the root of the loggers writing here; scrubs its bindings now. */
-  adopt(logger: Logger): void {
-    this.#root = logger
-    this.#sync(logger as unknown as PinoInternals)
+  /** Counts of local output when a scrubbing thread writes it; undefined otherwise. */
+  get localStats(): LocalOutputStats | undefined {
+    return this.#local?.stats
   }
 
   write(line: string): void {
     const logger = this.lastLogger as unknown as PinoInternals
-    if (this.#local !== undefined) {
-      const before = logger[chindingsSym]
-      const after = this.#sync(logger).seen
-      if (after !== before) line = this.#replaceBindings(line, logger, before, after)
+    const local = this.#local
+    if (local !== undefined) {
+      // Where pino put the level and time, then the bindings: the scrubbing thread keeps the
+      // bindings apart from the fields (a key may be in both, as pino writes it).
+      const chindings = logger[chindingsSym]
+      const levelPrefix = logger[lsCacheSym][this.lastLevel]
+      const prefix = levelPrefix === undefined ? 0 : levelPrefix.length + logger[timeSliceIndexSym] + this.lastTime.length
+      // Not the layout expected (a pino change, a streamWrite hook): 0, 0 makes the thread scrub the line as text.
+      if (prefix !== 0 && line.startsWith(chindings, prefix)) local.write(line, prefix, chindings.length, this.lastLevel)
+      else local.write(line, 0, 0, this.lastLevel)
+    } else {
+      this.#writeLocal(line)
     }
-    this.#writeLocal(line)
-    if (this.#shipper !== undefined && this.lastLevel >= this.#minShipLevel) this.#shipRecord(this.#shipper, logger)
+    if (this.#shipper !== undefined && this.lastLevel >= this.#minShipLevel && !this.#shipper.inside) this.#shipRecord(this.#shipper, logger)
   }
 
   flush(callback?: (err?: Error) => void): void {
+    if (this.#local !== undefined) {
+      this.#local.flush(callback ?? noop)
+      return
+    }
     const inner = this.#inner as { flush?: (cb: (err?: Error) => void) => void }
     if (typeof inner.flush === 'function') inner.flush(callback ?? noop)
     else callback?.()
   }
 
   flushSync(): void {
+    if (this.#local !== undefined) {
+      this.#local.flushSync()
+      return
+    }
     const inner = this.#inner as { flushSync?: () => void }
     if (typeof inner.flushSync === 'function') inner.flushSync()
   }
 
-  end(): void {
+  end(callback?: () => void): void {
+    if (this.#local !== undefined) {
+      this.#local.end(callback)
+      return
+    }
     const inner = this.#inner as { end?: () => void }
     if (typeof inner.end === 'function') inner.end()
   }
 
   #writeLocal(line: string): void {
     const inner = this.#inner
+    if (inner === undefined) return
     if (this.#innerWantsMetadata) {
       const target = inner as unknown as Metadata
       target.lastLevel = this.lastLevel
       target.lastTime = this.lastTime
       target.lastLogger = this.lastLogger
-      // The raw record must not reach a consumer of scrubbed output through the side door.
-      target.lastObj = this.#local === undefined ? this.lastObj : undefined
-      target.lastMsg = this.#local === undefined ? this.lastMsg : undefined
+      target.lastObj = this.lastObj
+      target.lastMsg = this.lastMsg
     }
     inner.write(line)
   }
 
-  /** Brings a logger's bindings state up to date: raw bindings, and scrubbed ones in the logger when scrubbing. */
+  /** A logger's bindings state, kept per logger; parsed again when its bindings change (setBindings). */
   #sync(logger: PinoInternals): BindingsState {
     const current = logger[chindingsSym]
     let state = logger === this.#lastLogger ? this.#lastState : this.#states.get(logger)
     if (state === undefined) {
-      state = { raw: this.#rawBindings(logger, current), built: current, seen: current, generation: -1, shipped: undefined, pipeline: undefined }
+      state = { raw: current, shipped: undefined, pipeline: undefined }
       this.#states.set(logger, state)
-    } else if (current !== state.seen) {
-      // setBindings appends to what the logger held.
-      state.raw = continuesBindings(current, state.seen) ? state.raw + current.slice(state.seen.length) : current
-      state.seen = current
-      state.generation = -1
+    } else if (current !== state.raw) {
+      state.raw = current
       state.shipped = undefined
-    }
-    const local = this.#local
-    if (local !== undefined && state.generation !== this.#scrubber.size) {
-      state.generation = this.#scrubber.size
-      state.seen = local.chindings(state.raw)
-      logger[chindingsSym] = state.seen
     }
     this.#lastLogger = logger
     this.#lastState = state
     return state
-  }
-
-  /**
-   * A child's bindings are its parent's (as the parent held them when the
-   * child was made) plus its own. Rebuild them from the parent's raw ones, so
-   * what ships is unscrubbed; when the prefix is not recognised, ship what
-   * the child holds (scrubbed, so less, never more).
-   */
-  #rawBindings(logger: PinoInternals, current: string): string {
-    if (logger === this.#root) return current
-    const parent = Object.getPrototypeOf(logger) as PinoInternals | null
-    if (parent === null || typeof parent[chindingsSym] !== 'string') return current
-    const inherited = this.#sync(parent)
-    if (continuesBindings(current, inherited.seen)) return inherited.raw + current.slice(inherited.seen.length)
-    if (continuesBindings(current, inherited.built)) return inherited.raw + current.slice(inherited.built.length)
-    return current
-  }
-
-  // pino writes level + time + bindings + fields + message; the bindings start at a known offset.
-  #replaceBindings(line: string, logger: PinoInternals, before: string, after: string): string {
-    const levelPrefix = logger[lsCacheSym][this.lastLevel]
-    if (levelPrefix !== undefined) {
-      const at = levelPrefix.length + logger[timeSliceIndexSym] + this.lastTime.length
-      if (line.startsWith(before, at)) return line.slice(0, at) + after + line.slice(at + before.length)
-    }
-    // Not the layout expected (a pino change): scrub the line as text, weaker (see LocalScrub) but never raw.
-    return this.#scrubber.scrubString(line)
   }
 
   /** A logger's raw bindings as fields, once per logger: without pino's keys. */
@@ -371,8 +352,8 @@ export class AirlockDestination implements Metadata {
   // The user's function behind one of ours, or the function itself.
   #users<F extends SerializerFn | LogFormatter>(fn: F | undefined): F | undefined {
     if (fn === undefined) return undefined
-    const original = this.#local === undefined ? fn : this.#local.original(fn)
-    return original ?? undefined
+    const original = this.#originals.get(fn)
+    return original === undefined ? fn : ((original ?? undefined) as F | undefined)
   }
 }
 
@@ -423,10 +404,3 @@ function serializedError(err: Error, serialized: unknown): unknown {
 }
 
 function noop(): void {}
-
-// `text` is `prefix` followed by more bindings (or nothing): the next character starts a binding.
-function continuesBindings(text: string, prefix: string): boolean {
-  return text.startsWith(prefix) && (text.length === prefix.length || text.charCodeAt(prefix.length) === 44 /* , */)
-}
-
-

@@ -4,7 +4,8 @@ import { describeType } from '../internal/describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { LogLevel } from '../policy/schema.js'
 import { AirlockDestination } from './airlock-destination.js'
-import { LocalScrub } from './local-scrub.js'
+import { LocalOutput } from './local-output.js'
+import { ScrubThread, type ScrubDestination } from './scrub-thread.js'
 import { LEVEL_VALUES } from '../policy/log-levels.js'
 import { resolveLogging, type LoggingOptions } from './logging-options.js'
 
@@ -69,31 +70,64 @@ const LEVEL_OPTIONS: readonly string[] = [...Object.keys(LEVEL_VALUES), 'silent'
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const { logs, scrubber, ship } = resolveLogging(options, 'createLogger')
+  assertLocalOutputOptions(options, 'createLogger')
   const { destination, level, base } = options
-  if (level !== undefined && !LEVEL_OPTIONS.includes(level)) {
-    throw new InvalidArgumentError(`createLogger expects options.level to be one of ${LEVEL_OPTIONS.join(', ')}, got ${describeType(level)}`)
-  }
-  if (base !== undefined && base !== null && (typeof base !== 'object' || Array.isArray(base))) {
-    throw new InvalidArgumentError(`createLogger expects options.base to be an object or null, got ${describeType(base)}`)
-  }
   const pinoOptions: LoggerOptions = {
     level: level ?? (LEVEL_VALUES[logs.level] < LEVEL_VALUES.info ? logs.level : 'info'),
   }
   if (base !== undefined) pinoOptions.base = base
-  const inner = localDestination(destination)
-  if (!logs.ship && !logs.scrubLocal) return pino(pinoOptions, inner)
+  if (!logs.ship && !logs.scrubLocal) return pino(pinoOptions, localDestination(destination))
 
-  const local = logs.scrubLocal ? new LocalScrub(scrubber, logs.redactPaths) : undefined
-  if (local !== undefined) {
-    const serializers = local.serializers({ err: pino.stdSerializers.err }, 'msg')
-    pinoOptions.serializers = serializers
-    pinoOptions.formatters = { log: local.formatter(serializers, 'err') }
+  if (!logs.scrubLocal) {
+    const airlock = new AirlockDestination({ inner: localDestination(destination), logs, local: undefined, originals: new WeakMap(), ship, messageKey: 'msg' })
+    return pino(pinoOptions, airlock)
   }
-  const airlock = new AirlockDestination({ inner, logs, scrubber, local, ship, messageKey: 'msg' })
+  // Scrubbed local output: pino serializes on this thread, a scrubbing thread scrubs and writes.
+  const output = new LocalOutput(scrubber)
+  pinoOptions.formatters = { log: output.formatter(undefined) }
+  const local = new ScrubThread(scrubber, logs.redactPaths, scrubDestination(destination))
+  const airlock = new AirlockDestination({ inner: undefined, logs, local, originals: output.originals, ship, messageKey: 'msg' })
   const logger = pino(pinoOptions, airlock)
-  local?.guardChildren(logger)
-  airlock.adopt(logger)
+  output.install(logger)
   return logger
+}
+
+// A path or descriptor is written by the scrubbing thread itself; a stream lives here.
+function scrubDestination(destination: CreateLoggerOptions['destination']): ScrubDestination {
+  if (destination === undefined) return { path: 1 }
+  if (typeof destination === 'string' || typeof destination === 'number') return { path: destination }
+  return { stream: localDestination(destination) }
+}
+
+/**
+ * Checks the local-output options of {@link createLogger} (`destination`,
+ * `level`, `base`) without opening anything, so a caller can refuse bad ones
+ * before it starts any work.
+ *
+ * @throws InvalidArgumentError naming the option, what was expected and what was found.
+ * @example
+ * ```ts
+ * assertLocalOutputOptions({ level: 'verbose' }, 'Airlock option logger')   // throws ERR_INVALID_ARGUMENT
+ * ```
+ */
+export function assertLocalOutputOptions(options: Pick<CreateLoggerOptions, 'destination' | 'level' | 'base'>, caller: string): void {
+  const { destination, level, base } = options
+  if (level !== undefined && !LEVEL_OPTIONS.includes(level)) {
+    throw new InvalidArgumentError(`${caller} expects level to be one of ${LEVEL_OPTIONS.join(', ')}, got ${describeType(level)}`)
+  }
+  if (base !== undefined && base !== null && (typeof base !== 'object' || Array.isArray(base))) {
+    throw new InvalidArgumentError(`${caller} expects base to be an object or null, got ${describeType(base)}`)
+  }
+  if (
+    destination !== undefined &&
+    typeof destination !== 'string' &&
+    typeof destination !== 'number' &&
+    typeof (destination as { write?: unknown } | null)?.write !== 'function'
+  ) {
+    throw new InvalidArgumentError(
+      `${caller} expects destination to be a stream with write(string), a file path or a file descriptor, got ${describeType(destination)}`,
+    )
+  }
 }
 
 function localDestination(destination: CreateLoggerOptions['destination']): DestinationStream {

@@ -34,6 +34,11 @@ export class RecordShipper {
     this.#ship = ship
   }
 
+  /** True while `ship` runs: a record logged from inside it is not shipped. */
+  get inside(): boolean {
+    return this.#inside
+  }
+
   hand(record: ShippedRecord): void {
     if (this.#inside) return
     this.#inside = true

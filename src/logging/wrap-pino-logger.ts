@@ -1,26 +1,25 @@
 import { pino } from 'pino'
-import type { DestinationStream, Logger, SerializerFn } from 'pino'
+import type { DestinationStream, Logger } from 'pino'
 import { describeType } from '../internal/describe-type.js'
 import { InvalidArgumentError } from '../errors.js'
 import { AirlockDestination } from './airlock-destination.js'
-import { LocalScrub } from './local-scrub.js'
+import { LocalOutput } from './local-output.js'
+import { ScrubThread } from './scrub-thread.js'
 import { resolveLogging, type LoggingOptions } from './logging-options.js'
 
 const chindingsSym: typeof pino.symbols.chindingsSym = pino.symbols.chindingsSym
 const streamSym: typeof pino.symbols.streamSym = pino.symbols.streamSym
-const serializersSym: typeof pino.symbols.serializersSym = pino.symbols.serializersSym
 const formattersSym: typeof pino.symbols.formattersSym = pino.symbols.formattersSym
 const messageKeySym: typeof pino.symbols.messageKeySym = pino.symbols.messageKeySym
-const errorKeySym: typeof pino.symbols.errorKeySym = pino.symbols.errorKeySym
+
+type LogFormatter = (object: object) => Record<string, unknown>
 
 /** The pino state read here; `pino.symbols` exposes it for integrations like this one. */
 interface PinoInternals {
   [chindingsSym]: string
   [streamSym]: DestinationStream
-  [serializersSym]: Readonly<Record<string, SerializerFn>>
   [formattersSym]: { log?: (object: object) => Record<string, unknown> }
   [messageKeySym]: string
-  [errorKeySym]: string
 }
 
 /**
@@ -67,18 +66,21 @@ export function wrapPinoLogger<CustomLevels extends string = never>(
   const { logs, scrubber, ship } = resolveLogging(options, 'wrapPinoLogger')
   if (!logs.ship && !logs.scrubLocal) return existing.child({})
 
-  const local = logs.scrubLocal ? new LocalScrub(scrubber, logs.redactPaths) : undefined
   let logger: Logger<CustomLevels>
-  if (local === undefined) {
+  let local: ScrubThread | undefined
+  let originals = new WeakMap<object, LogFormatter | null>()
+  if (!logs.scrubLocal) {
     logger = existing.child({})
   } else {
-    const serializers = local.serializers(source[serializersSym], source[messageKeySym])
-    const log = local.formatter(serializers, source[errorKeySym], source[formattersSym].log)
-    logger = existing.child({}, { serializers, formatters: { log } })
+    // Scrubbed by the logger's scrubbing thread, and written to `existing`'s destination from here, in order.
+    const output = new LocalOutput(scrubber)
+    originals = output.originals
+    logger = existing.child({}, { formatters: { log: output.formatter(source[formattersSym].log) } })
+    output.install(logger as unknown as Logger)
+    // The application's streamWrite hook would rewrite the raw line; the thread scrubs what pino serialized.
+    local = new ScrubThread(scrubber, logs.redactPaths, { stream: source[streamSym] })
   }
-  const airlock = new AirlockDestination({ inner: source[streamSym], logs, scrubber, local, ship, messageKey: source[messageKeySym] })
+  const airlock = new AirlockDestination({ inner: source[streamSym], logs, local, originals, ship, messageKey: source[messageKeySym] })
   ;(logger as unknown as PinoInternals)[streamSym] = airlock
-  local?.guardChildren(logger as unknown as Logger)
-  airlock.adopt(logger as unknown as Logger)
   return logger
 }

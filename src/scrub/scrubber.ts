@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import type { KeyRing } from '../crypto/key-ring.js'
+import { KeyRing, type KeySet } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { everyResolvedSecret, Secret, type SecretProvider } from '../crypto/secret.js'
 import { describeType } from '../internal/describe-type.js'
@@ -66,6 +66,56 @@ export interface RegisterResult {
  * ```
  */
 export const SECRET_TOO_SHORT_WARNING = 'AIRLOCK_SECRET_TOO_SHORT'
+
+/**
+ * What it takes to build the same scrubber in another thread (the logger's
+ * scrubbing worker): the policy's `scrub` section, the key set (for the
+ * `hash` action), and the registered secrets from the `from`-th on. Internal:
+ * not exported from the package; key material and secrets stay in-process.
+ *
+ * @example
+ * ```ts
+ * const { policy, keySet, secrets } = scrubberSetup(scrubber, 0)
+ * const mirror = new Scrubber({ policy, keys: keySet && KeyRing.fromJSON(keySet) })
+ * for (const s of secrets) mirror.register(s)
+ * ```
+ */
+export interface ScrubberSetup {
+  readonly policy: ScrubPolicy
+  readonly keySet: KeySet | undefined
+  readonly secrets: string[]
+}
+
+const setups = new WeakMap<Scrubber, { policy: ScrubPolicy; keys: KeyRing | undefined; engine: TextScrubber }>()
+
+/**
+ * See {@link ScrubberSetup}.
+ *
+ * @example
+ * ```ts
+ * const fresh = scrubberSetup(scrubber, mirrored).secrets   // registered since the mirror was last told
+ * ```
+ */
+export function scrubberSetup(scrubber: Scrubber, from: number): ScrubberSetup {
+  const setup = setups.get(scrubber)
+  if (setup === undefined) throw new InvalidArgumentError('expected a Scrubber')
+  return { policy: setup.policy, keySet: setup.keys?.export(), secrets: setup.engine.secrets.valuesFrom(from) }
+}
+
+/**
+ * A scrubber built from a {@link ScrubberSetup}: the same policy, keys and
+ * secrets (in another thread).
+ *
+ * @example
+ * ```ts
+ * const mirror = scrubberFromSetup(workerData.setup)
+ * ```
+ */
+export function scrubberFromSetup(setup: ScrubberSetup): Scrubber {
+  const scrubber = new Scrubber({ policy: setup.policy, keys: setup.keySet === undefined ? undefined : KeyRing.fromJSON(setup.keySet) })
+  for (const secret of setup.secrets) scrubber.register(secret)
+  return scrubber
+}
 
 const SCRUB_ALL: WalkOptions = Object.freeze({})
 const MASK_ONLY: WalkOptions = Object.freeze({ secretsOnly: true })
@@ -147,6 +197,7 @@ export class Scrubber {
     this.#limits = { maxDepth: policy.maxDepth, maxNodes: policy.maxNodes }
     this.#walker = new Walker(this.#engine)
     this.#normalizer = new Normalizer(this.#limits)
+    setups.set(this, { policy, keys: options.keys, engine: this.#engine })
     // Secrets SDK providers resolved before this scrubber existed. Quietly:
     // each too-short one was warned about when resolved, if anyone listened.
     for (const secret of everyResolvedSecret()) this.#add(secret.reveal())
@@ -289,6 +340,7 @@ export class Scrubber {
    * ```
    */
   scrub(value: unknown): ScrubResult {
+    if (typeof value === 'string') return this.#text(value, false)
     const { value: scrubbed, transforms } = this.walk(this.normalize(value))
     return { value: scrubbed, transforms }
   }
@@ -307,8 +359,22 @@ export class Scrubber {
    * ```
    */
   maskRegistered(value: unknown): ScrubResult {
+    if (typeof value === 'string') return this.#text(value, true)
     const { value: masked, transforms } = this.walk(this.normalize(value), MASK_ONLY)
     return { value: masked, transforms }
+  }
+
+  // A bare string needs no tree: the engine alone, as the walker would run it on a root string.
+  #text(text: string, secretsOnly: boolean): ScrubResult<string> {
+    const engine = this.#engine
+    const scrubbed = engine.scrubBounded(text, secretsOnly)
+    const transforms: ScrubTransform[] = []
+    for (let i = 0; i < engine.hitCount; i++) {
+      const rule = engine.hits[i]!
+      transforms.push({ path: '$', rule: engine.ruleIds[rule]!, action: engine.ruleActions[rule]! })
+    }
+    if (engine.truncated) transforms.push({ path: '$', rule: 'max-string-length', action: 'truncate' })
+    return { value: scrubbed, transforms }
   }
 
   /**

@@ -107,6 +107,22 @@ export class SecretMatcher {
   }
 
   /**
+   * The registered values from the `from`-th on, in the order they were
+   * registered: what a mirror of this matcher in another thread still lacks.
+   *
+   * @example
+   * ```ts
+   * const fresh = matcher.valuesFrom(mirroredCount)
+   * ```
+   */
+  valuesFrom(from: number): string[] {
+    const out: string[] = []
+    let i = 0
+    for (const value of this.#values) if (i++ >= from) out.push(value)
+    return out
+  }
+
+  /**
    * The length of the longest pattern (value or encoding) in code units, 0
    * when none: no match is longer, so a scan of a string's prefix finds every
    * match that starts at least this far before the prefix ends.

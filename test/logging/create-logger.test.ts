@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createLogger, type CreateLoggerOptions } from '../../src/logging/create-logger.js'
+import { flushLogger } from '../../src/logging/local-output.js'
 import { SHIP_FAILED_WARNING } from '../../src/logging/record-shipper.js'
 import type { ShippedRecord } from '../../src/logging/shipped-record.js'
 import { definePolicy } from '../../src/policy/define-policy.js'
@@ -43,11 +44,12 @@ function logCanaries(logger: ReturnType<typeof setup>['logger']): void {
 }
 
 describe('createLogger', () => {
-  it('returns a pino logger whose children carry their bindings in both outputs', () => {
+  it('returns a pino logger whose children carry their bindings in both outputs', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced' }, { base: { service: 'etl' } })
     const child = logger.child({ flow: 'nightly' }).child({ task: 'load' })
     child.info({ rows: 3 }, 'loaded %d rows from %s', 3, 'users')
 
+    await flushLogger(logger)
     const [local] = sink.records()
     expect(local).toMatchObject({ level: 30, service: 'etl', flow: 'nightly', task: 'load', rows: 3, msg: 'loaded 3 rows from users' })
     expect(typeof local!.time).toBe('number')
@@ -62,22 +64,24 @@ describe('createLogger', () => {
     })
   })
 
-  it('leaves pid and hostname out of shipped fields but writes them locally', () => {
+  it('leaves pid and hostname out of shipped fields but writes them locally', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced', logs: { scrubLocal: false } })
     logger.child({ task: 'load' }).warn('careful')
+    await flushLogger(logger)
     const [local] = sink.records()
     expect(local!.pid).toBe(process.pid)
     expect(typeof local!.hostname).toBe('string')
     expect(shipped[0]!.fields).toEqual({ task: 'load' })
   })
 
-  it('ships from the policy level up while writing from its own level up', () => {
+  it('ships from the policy level up while writing from its own level up', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced', logs: { level: 'warn' } }, { level: 'debug' })
     logger.debug('d')
     logger.info('i')
     logger.warn('w')
     logger.error('e')
     logger.fatal('f')
+    await flushLogger(logger)
     expect(sink.records().map((r) => r.msg)).toEqual(['d', 'i', 'w', 'e', 'f'])
     expect(shipped.map((r) => [r.level, r.msg])).toEqual([
       ['warn', 'w'],
@@ -86,38 +90,42 @@ describe('createLogger', () => {
     ])
   })
 
-  it('neither writes nor ships a record below its own level', () => {
+  it('neither writes nor ships a record below its own level', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced', logs: { level: 'debug' } }, { level: 'warn' })
     logger.info('i')
     logger.warn('w')
+    await flushLogger(logger)
     expect(sink.records().map((r) => r.msg)).toEqual(['w'])
     expect(shipped.map((r) => r.msg)).toEqual(['w'])
   })
 
-  it('defaults its own level to the policy level when that is below info', () => {
+  it('defaults its own level to the policy level when that is below info', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced', logs: { level: 'debug' } })
     expect(logger.level).toBe('debug')
     logger.debug('d')
     logger.trace('t')
+    await flushLogger(logger)
     expect(sink.records().map((r) => r.msg)).toEqual(['d'])
     expect(shipped.map((r) => r.msg)).toEqual(['d'])
   })
 
-  it('ships nothing when the policy says ship: false, and still scrubs locally', () => {
+  it('ships nothing when the policy says ship: false, and still scrubs locally', async () => {
     const { sink, shipped, logger, scrubber } = setup({ preset: 'balanced', logs: { ship: false } })
     scrubber.register(REGISTERED)
     logCanaries(logger)
     logger.fatal('fatal too')
     expect(shipped).toEqual([])
+    await flushLogger(logger)
     expect(sink.lines).toHaveLength(2)
     for (const canary of CANARIES) expect(sink.lines.join('')).not.toContain(canary)
   })
 
-  it('with scrubLocal on, keeps every canary out of local output and hands the raw record to ship', () => {
+  it('with scrubLocal on, keeps every canary out of local output and hands the raw record to ship', async () => {
     const { sink, shipped, logger, scrubber } = setup({ preset: 'balanced' })
     scrubber.register(REGISTERED)
     logCanaries(logger)
 
+    await flushLogger(logger)
     const text = sink.lines.join('')
     for (const canary of CANARIES) expect(text).not.toContain(canary)
     expect(sink.records()[0]).toMatchObject({
@@ -133,22 +141,24 @@ describe('createLogger', () => {
     })
   })
 
-  it('with scrubLocal off, writes canaries locally and ships them raw (the boundary scrubs)', () => {
+  it('with scrubLocal off, writes canaries locally and ships them raw (the boundary scrubs)', async () => {
     const { sink, shipped, logger, scrubber } = setup({ preset: 'balanced', logs: { scrubLocal: false } })
     scrubber.register(REGISTERED)
     logCanaries(logger)
+    await flushLogger(logger)
     const text = sink.lines.join('')
     for (const canary of CANARIES) expect(text).toContain(canary)
     expect(shipped[0]!.fields).toEqual({ contact: EMAIL, db: { conn: { password: PASSWORD } }, key: AWS_KEY })
     expect(shipped[0]!.msg).toBe(`token ${REGISTERED} for ${EMAIL}`)
   })
 
-  it('scrubs bindings: base, children and grandchildren, and ships them raw', () => {
+  it('scrubs bindings: base, children and grandchildren, and ships them raw', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced' }, { base: { owner: EMAIL } })
     const child = logger.child({ key: AWS_KEY })
     child.child({ auth: { password: PASSWORD } }).info('hello')
     child.info('from the child')
 
+    await flushLogger(logger)
     const [grand, own] = sink.records()
     expect(grand).toMatchObject({ owner: '[REDACTED:email]', key: '[REDACTED:aws-access-key-id]', auth: '[REDACTED:sensitive-key]' })
     expect(own).toMatchObject({ owner: '[REDACTED:email]', key: '[REDACTED:aws-access-key-id]' })
@@ -159,12 +169,13 @@ describe('createLogger', () => {
     expect(shipped[1]!.fields).toEqual({ owner: EMAIL, key: AWS_KEY })
   })
 
-  it('scrubs an err field and a logged Error: message and stack, keeping pino\'s shape', () => {
+  it('scrubs an err field and a logged Error: message and stack, keeping pino\'s shape', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced' })
     const err = Object.assign(new Error(`connect failed for ${EMAIL} with ${AWS_KEY}`), { code: 'ECONNREFUSED' })
     logger.error({ err }, 'load failed')
     logger.error(err)
 
+    await flushLogger(logger)
     const [withKey, bare] = sink.records()
     for (const record of [withKey!, bare!]) {
       const local = record.err as Record<string, unknown>
@@ -181,15 +192,18 @@ describe('createLogger', () => {
     expect(shipped[1]).toMatchObject({ msg: err.message, fields: { err } })
   })
 
-  it('masks a secret registered after the logger, and after a child holding it in its bindings, was made', () => {
+  it('masks a secret registered after the logger, and after a child holding it in its bindings, was made', async () => {
     const { sink, shipped, logger, scrubber } = setup({ preset: 'balanced' })
-    const child = logger.child({ connection: `host=db user=app pass=${REGISTERED}` })
+    // Under a name that says nothing secret (`pass=` is a password's name, which secret-assignment redacts anyway).
+    const child = logger.child({ connection: `host=db user=app label=${REGISTERED}` })
     child.info('before')
+    await flushLogger(logger)
     expect(sink.lines[0]).toContain(REGISTERED)
 
     expect(scrubber.register(REGISTERED).registered).toBe(true)
     child.info({ value: REGISTERED }, `now ${REGISTERED}`)
     logger.info(`root ${REGISTERED}`)
+    await flushLogger(logger)
 
     expect(sink.lines[1]).not.toContain(REGISTERED)
     expect(sink.lines[2]).not.toContain(REGISTERED)
@@ -198,10 +212,10 @@ describe('createLogger', () => {
       msg: 'now [REDACTED:registered-secret]',
     })
     expect(String(sink.records()[1]!.connection)).toContain('[REDACTED:registered-secret]')
-    expect(shipped[1]!.fields.connection).toBe(`host=db user=app pass=${REGISTERED}`)
+    expect(shipped[1]!.fields.connection).toBe(`host=db user=app label=${REGISTERED}`)
   })
 
-  it('keeps children with their own serializers and formatters.log scrubbed', () => {
+  it('keeps children with their own serializers and formatters.log scrubbed', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced' })
     const child = logger.child(
       { task: 'load' },
@@ -213,6 +227,7 @@ describe('createLogger', () => {
     child.info({ user: { id: 7, email: EMAIL, extra: 'x' }, key: AWS_KEY }, 'hi')
     child.child({ sub: 1 }).info({ user: { id: 8, email: EMAIL } }, 'grandchild')
 
+    await flushLogger(logger)
     const [first, second] = sink.records()
     expect(first).toMatchObject({ user: { id: 7, email: '[REDACTED:email]' }, key: '[REDACTED:aws-access-key-id]', tagged: 'by [REDACTED:email]' })
     expect(second).toMatchObject({ sub: 1, user: { id: 8, email: '[REDACTED:email]' } })
@@ -223,26 +238,29 @@ describe('createLogger', () => {
     expect(shipped[0]!.fields.tagged).toBe(`by ${EMAIL}`)
   })
 
-  it('follows setBindings in both outputs', () => {
+  it('follows setBindings in both outputs', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced' })
     const child = logger.child({ task: 'load' })
     child.info('one')
     child.setBindings({ user: EMAIL })
     child.info('two')
+    await flushLogger(logger)
     expect(sink.records()[1]).toMatchObject({ task: 'load', user: '[REDACTED:email]' })
     expect(shipped[1]!.fields).toEqual({ task: 'load', user: EMAIL })
   })
 
-  it('applies policy.logs.redactPaths to local output before scrubbing', () => {
+  it('applies policy.logs.redactPaths to local output before scrubbing', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced', logs: { redactPaths: ['user.address', 'site'] } })
     logger.child({ site: 'berlin-3' }).info({ user: { address: '1 Main St', plan: 'pro' } }, 'signup')
+    await flushLogger(logger)
     expect(sink.records()[0]).toMatchObject({ site: '[REDACTED:redact-path]', user: { address: '[REDACTED:redact-path]', plan: 'pro' } })
     expect(shipped[0]!.fields).toEqual({ site: 'berlin-3', user: { address: '1 Main St', plan: 'pro' } })
   })
 
-  it('keeps a user field named restore when redactPaths apply', () => {
+  it('keeps a user field named restore when redactPaths apply', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced', logs: { redactPaths: ['site'] } })
     logger.child({ restore: 'bound' }).info({ restore: 'mine', site: 'berlin-3' }, 'undo')
+    await flushLogger(logger)
     const [line] = sink.lines
     expect(line!.match(/"restore"/g)).toHaveLength(2)
     expect(line).not.toContain('[Function]')
@@ -251,10 +269,11 @@ describe('createLogger', () => {
     expect(shipped[0]!.fields).toEqual({ restore: 'mine', site: 'berlin-3' })
   })
 
-  it('writes valid NDJSON, one record per line', () => {
+  it('writes valid NDJSON, one record per line', async () => {
     const { sink, logger, scrubber } = setup({ preset: 'balanced' })
     scrubber.register('n3wline-secret\nvalue')
     logger.info({ text: 'line one\nAKIAQ3EGRTMXCANARY7Z "quoted" \\ back' }, 'with\ttabs n3wline-secret\nvalue')
+    await flushLogger(logger)
     expect(sink.lines).toHaveLength(1)
     expect(sink.lines[0]!.endsWith('}\n')).toBe(true)
     const [record] = sink.records()
@@ -304,6 +323,7 @@ describe('createLogger', () => {
       expect(() => logger.info('one')).not.toThrow()
       logger.info('two')
       await new Promise((resolve) => setImmediate(resolve))
+      await flushLogger(logger)
       expect(sink.lines).toHaveLength(2)
       const ours = warnings.filter((w) => (w as Error & { code?: string }).code === SHIP_FAILED_WARNING)
       expect(ours).toHaveLength(1)
@@ -314,7 +334,7 @@ describe('createLogger', () => {
     }
   })
 
-  it('does not ship a record logged from inside ship', () => {
+  it('does not ship a record logged from inside ship', async () => {
     const policy = definePolicy({ preset: 'balanced' }, { env: {} })
     const scrubber = new Scrubber({ policy: policy.scrub })
     const sink = lineSink()
@@ -331,6 +351,7 @@ describe('createLogger', () => {
     logger.info('outer')
     expect(shipped.map((r) => r.msg)).toEqual(['outer'])
     // The local line is written before the record ships.
+    await flushLogger(logger)
     expect(sink.records().map((r) => r.msg)).toEqual(['outer', 'shipping a record'])
   })
 

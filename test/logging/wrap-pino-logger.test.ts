@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { ShippedRecord } from '../../src/logging/shipped-record.js'
+import { flushLogger } from '../../src/logging/local-output.js'
 import { wrapPinoLogger } from '../../src/logging/wrap-pino-logger.js'
 import type { LoggingOptions } from '../../src/logging/logging-options.js'
 import { definePolicy } from '../../src/policy/define-policy.js'
@@ -31,7 +32,7 @@ function options(policyInput: PolicyInput = { preset: 'balanced' }): LoggingOpti
 }
 
 describe('wrapPinoLogger', () => {
-  it('ships and scrubs what an existing logger logs, keeping its serializers, redact paths and message key', () => {
+  it('ships and scrubs what an existing logger logs, keeping its serializers, redact paths and message key', async () => {
     const sink = lineSink()
     const existing = pino(
       {
@@ -56,6 +57,7 @@ describe('wrapPinoLogger', () => {
         REGISTERED,
       )
 
+    await flushLogger(logger)
     const text = sink.lines.join('')
     for (const canary of [EMAIL, AWS_KEY, REGISTERED, PASSWORD]) expect(text).not.toContain(canary)
     expect(sink.records()[0]).toMatchObject({
@@ -90,12 +92,13 @@ describe('wrapPinoLogger', () => {
     expect(opts.shipped[0]!.fields).not.toHaveProperty('message')
   })
 
-  it('scrubs errors through the existing err serializer', () => {
+  it('scrubs errors through the existing err serializer', async () => {
     const sink = lineSink()
     const opts = options()
     const logger = wrapPinoLogger(pino(sink.stream), opts)
     const err = new RangeError(`no quota for ${EMAIL}`)
     logger.error({ err }, 'quota')
+    await flushLogger(logger)
     const local = sink.records()[0]!.err as Record<string, unknown>
     expect(local.type).toBe('RangeError')
     expect(local.message).toBe('no quota for [REDACTED:email]')
@@ -115,18 +118,19 @@ describe('wrapPinoLogger', () => {
     expect(opts.shipped).toEqual([])
   })
 
-  it('ships raw and writes raw when scrubLocal is off', () => {
+  it('ships raw and writes raw when scrubLocal is off', async () => {
     const sink = lineSink()
     const opts = options({ preset: 'balanced', logs: { scrubLocal: false, level: 'warn' } })
     const logger = wrapPinoLogger(pino({ level: 'trace' }, sink.stream), opts)
     logger.info({ contact: EMAIL }, 'info')
     logger.warn({ contact: EMAIL }, 'warn')
+    await flushLogger(logger)
     expect(sink.lines.join('')).toContain(EMAIL)
     expect(sink.lines).toHaveLength(2)
     expect(opts.shipped.map((r) => [r.level, r.fields.contact])).toEqual([['warn', EMAIL]])
   })
 
-  it('keeps routing by level through a pino.multistream destination', () => {
+  it('keeps routing by level through a pino.multistream destination', async () => {
     const all = lineSink()
     const errors = lineSink()
     const existing = pino({ level: 'debug' }, pino.multistream([{ level: 'debug', stream: all.stream }, { level: 'error', stream: errors.stream }]))
@@ -134,33 +138,36 @@ describe('wrapPinoLogger', () => {
     const logger = wrapPinoLogger(existing, opts)
     logger.info({ contact: EMAIL }, 'info')
     logger.error({ contact: EMAIL }, 'error')
+    await flushLogger(logger)
     expect(all.records().map((r) => r.msg)).toEqual(['info', 'error'])
     expect(errors.records().map((r) => r.msg)).toEqual(['error'])
     expect([...all.lines, ...errors.lines].join('')).not.toContain(EMAIL)
     expect(opts.shipped.map((r) => r.msg)).toEqual(['info', 'error'])
   })
 
-  it('ships a custom level as the standard level it outranks', () => {
+  it('ships a custom level as the standard level it outranks', async () => {
     const sink = lineSink()
     const existing = pino({ level: 'info', customLevels: { notice: 35 } }, sink.stream)
     const opts = options()
     const logger = wrapPinoLogger(existing, opts)
     logger.notice('heads up')
+    await flushLogger(logger)
     expect(sink.records()[0]).toMatchObject({ level: 35, msg: 'heads up' })
     expect(opts.shipped.map((r) => [r.level, r.msg])).toEqual([['info', 'heads up']])
   })
 
-  it('masks a secret registered after wrapping, in bindings inherited from the existing logger too', () => {
+  it('masks a secret registered after wrapping, in bindings inherited from the existing logger too', async () => {
     const sink = lineSink()
     const existing = pino({ base: { dsn: `postgres://app@db/${REGISTERED}` } }, sink.stream)
     const opts = options()
     const logger = wrapPinoLogger(existing, opts)
     opts.scrubber.register(REGISTERED)
     logger.info(`value ${REGISTERED}`)
+    await flushLogger(logger)
     expect(sink.lines.join('')).not.toContain(REGISTERED)
   })
 
-  it('scrubs the bindings of new children under custom time, level labels and custom levels', () => {
+  it('scrubs the bindings of new children under custom time, level labels and custom levels', async () => {
     const sink = lineSink()
     const existing = pino(
       {
@@ -177,6 +184,7 @@ describe('wrapPinoLogger', () => {
     logger.child({ site: 'berlin-3', contact: EMAIL }).notice('first line of a new child')
     logger.child({ site: 'paris-1' }).child({ owner: EMAIL }).error('grandchild')
 
+    await flushLogger(logger)
     const [first, second] = sink.records()
     expect(first).toMatchObject({ severity: 'notice', site: '[REDACTED:redact-path]', contact: '[REDACTED:email]', msg: 'first line of a new child' })
     expect(typeof first!.time).toBe('string')
