@@ -31,6 +31,7 @@ export { policyJsonSchema } from './policy/policy-json-schema.js'
 export { policyInputSchema, type PolicyInput } from './policy/policy-input.js'
 export { POLICY_ENV_VARS, readPolicyEnv } from './policy/env-overrides.js'
 export { matchParameterRule, type ParameterRuleMatch } from './policy/parameter-rules.js'
+export { matchPayloadRule, type PayloadRuleMatch } from './policy/payload-rules.js'
 export { compileCustomPattern } from './policy/custom-pattern.js'
 export {
   DETECTOR_IDS,
@@ -100,6 +101,7 @@ export { Ledger, type LedgerOptions, type LedgerEventInput, type LedgerDeliveryI
 export { verifyLedger, ADOPTED_LIST_LIMIT, type VerifyLedgerOptions, type VerifyLedgerResult } from './audit/verify-ledger.js'
 export type { LedgerAdoption } from './audit/ledger-checkpoint.js'
 export { buildLedgerReport, formatReportText, type LedgerReport, type LedgerReportOptions } from './audit/ledger-report.js'
+export { mergeLedgerReports, formatFleetReportText, type FleetReport, type FleetLedger } from './audit/fleet-report.js'
 export { formatReportHtml, HTML_REPORT_CSP, type HtmlReportOptions, type ReportFinding, type ReportScan } from './audit/html-report.js'
 export type { LedgerTimeline } from './audit/ledger-timeline.js'
 export { scanLedger, LedgerLeakScanner, SCAN_FINDING_LIMIT, type LeakFinding, type LedgerScanResult } from './audit/scan-ledger.js'

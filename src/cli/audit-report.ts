@@ -1,25 +1,30 @@
-import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
+import { formatFleetReportText, mergeLedgerReports, type FleetReport } from '../audit/fleet-report.js'
 import { formatReportHtml } from '../audit/html-report.js'
+import { TimelineTally } from '../audit/ledger-timeline.js'
 import { buildLedgerReport, formatReportText, type LedgerReport, type LedgerReportOptions } from '../audit/ledger-report.js'
 import { LedgerLeakScanner } from '../audit/scan-ledger.js'
 import { UsageError } from '../errors.js'
 import { readPublicKey } from './audit-verify.js'
 import { help, type Command } from './cli-io.js'
-import { onePositional, parseFlags, stringFlag } from './parse-flags.js'
+import { ledgerPaths } from './ledger-paths.js'
+import { parseFlags, stringFlag } from './parse-flags.js'
 
 const verb = 'audit report'
 const FORMATS = ['text', 'json', 'html'] as const
 
 /**
- * `airlock audit report <ledger> [--format text|json|html] [--out FILE] [--public-key FILE]`:
- * what reached the control plane, from the ledger alone.
+ * `airlock audit report <ledger…> [--format text|json|html] [--out FILE] [--public-key FILE]`:
+ * what reached the control plane, from the ledgers alone; for several
+ * (a fleet of workers, one ledger each), each ledger and the merged totals.
  */
 export const auditReport: Command = {
   summary: 'report what reached the control plane, per channel, rule and field path',
-  usage: `usage: airlock audit report <ledger> [--format text|json|html] [--out FILE] [--public-key FILE]
+  usage: `usage: airlock audit report <ledger…> [--format text|json|html] [--out FILE] [--public-key FILE]
 
-Reads the ledger in one streaming pass and reports: whether it verified, the
+<ledger…> is one or more ledger files, or directories of them (their *.ndjson
+files: a fleet of workers keeps one ledger each). Reads each ledger in one
+streaming pass and reports: whether it verified, the
 time span, the policy hashes in effect, events per channel, transforms by rule
 and action, every field path that reached the control plane, withheld events
 and delivery failures. The html format is one self-contained page (no
@@ -28,27 +33,33 @@ findings of a leak scan run in the same pass: every built-in detector and
 sensitive key names (use airlock audit scan for canaries and registered
 secrets, and as the pass/fail check).
 
+With several ledgers: text gives each ledger's report, then the fleet's merged
+totals; json gives {"v":1,"ledgers":[...],"merged":{...},"reports":[...]}; html
+gives one page of the merged totals, with every ledger's verification.
+
   --format text|json|html   output format (default: text)
   --out FILE                write the report to FILE instead of stdout
   --public-key FILE         verify signed checkpoints too
 
-Exit 0 when the ledger verified, 1 when it did not (the report still covers
+Exit 0 when every ledger verified, 1 when one did not (the report still covers
 the intact entries) or is empty, 2 on bad usage.`,
   async run(args, io) {
     const flags = parseFlags(args, { format: { type: 'string' }, out: { type: 'string' }, 'public-key': { type: 'string' } }, verb)
     if (flags.help) return help(io, this.usage)
-    const path = onePositional(flags, verb, 'ledger')
     const format = stringFlag(flags, 'format') ?? 'text'
     if (!(FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`airlock ${verb}: --format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`)
     }
-    if (!existsSync(path)) throw new UsageError(`airlock ${verb}: no ledger at ${path}`)
+    const paths = ledgerPaths(flags, verb)
     const publicKey = readPublicKey(stringFlag(flags, 'public-key'))
-    const options: LedgerReportOptions = publicKey === undefined ? {} : { publicKey }
     const scanner = format === 'html' ? new LedgerLeakScanner() : undefined
-    if (scanner !== undefined) options.onEntry = (entry) => scanner.add(entry)
-    const report = await buildLedgerReport(path, options)
-    const text = render(report, format, scanner)
+    const reports: LedgerReport[] = []
+    for (const path of paths) {
+      const options: LedgerReportOptions = publicKey === undefined ? {} : { publicKey }
+      if (scanner !== undefined) options.onEntry = (entry) => scanner.add(entry)
+      reports.push(await buildLedgerReport(path, options))
+    }
+    const text = reports.length === 1 ? render(reports[0]!, format, scanner) : renderFleet(reports, mergeLedgerReports(reports), format, scanner)
     const out = stringFlag(flags, 'out')
     if (out === undefined) {
       io.stdout.write(text)
@@ -56,7 +67,7 @@ the intact entries) or is empty, 2 on bad usage.`,
       await writeFile(out, text, { mode: 0o600 })
       io.stdout.write(`report written to ${out}\n`)
     }
-    return report.verified.ok ? 0 : 1
+    return reports.every((r) => r.verified.ok) ? 0 : 1
   },
 }
 
@@ -69,4 +80,55 @@ function render(report: LedgerReport, format: string, scanner: LedgerLeakScanner
     return formatReportHtml(report, { scan: { ...scanner.result(report.verified), scope: SCAN_SCOPE }, generatedAt: new Date() })
   }
   return formatReportText(report)
+}
+
+function renderFleet(reports: readonly LedgerReport[], fleet: FleetReport, format: string, scanner: LedgerLeakScanner | undefined): string {
+  if (format === 'json') return JSON.stringify({ ...fleet, reports }, null, 2) + '\n'
+  if (format === 'text') return reports.map(formatReportText).join('\n') + '\n' + formatFleetReportText(fleet)
+  return render(fleetAsReport(reports, fleet), format, scanner)
+}
+
+// The merged totals in the shape of one ledger's report, for the HTML page:
+// it verified only if every ledger did, and otherwise shows the first that did not.
+function fleetAsReport(reports: readonly LedgerReport[], fleet: FleetReport): LedgerReport {
+  const m = fleet.merged
+  const failed = reports.find((r) => !r.verified.ok)
+  const first = reports[0]!
+  return {
+    ...first,
+    path: `${m.ledgers} ledgers: ${reports.map((r) => r.path).join(', ')}`,
+    verified:
+      failed?.verified ??
+      (first.verified.ok
+        ? { ...first.verified, entries: m.entries.total, checkpoints: m.entries.checkpoints, adopted: reports.flatMap((r) => (r.verified.ok ? r.verified.adopted : [])) }
+        : first.verified),
+    entries: m.entries,
+    timeSpan: m.timeSpan,
+    perStatus: m.perStatus,
+    policyHashes: m.policyHashes,
+    perChannel: m.perChannel,
+    transforms: m.transforms,
+    fieldPaths: m.fieldPaths,
+    withheld: { total: m.withheld, first: reports.flatMap((r) => r.withheld.first) },
+    deliveryFailures: { total: m.deliveryFailures, first: reports.flatMap((r) => r.deliveryFailures.first) },
+    timeline: mergedTimeline(reports),
+    omitted: { policyHashes: 0, perChannel: 0, transforms: 0, fieldPaths: m.omitted },
+  }
+}
+
+// Each bucket's events re-added at the bucket's start: the merged chart keeps
+// every ledger's counts, at the resolution the widest span allows.
+function mergedTimeline(reports: readonly LedgerReport[]) {
+  const tally = new TimelineTally()
+  for (const { timeline } of reports) {
+    if (timeline === null) continue
+    const start = Date.parse(timeline.start)
+    const rows: [string, number[]][] = [...Object.entries(timeline.perChannel), ['other', timeline.other]]
+    for (const [channel, counts] of rows) {
+      counts.forEach((count, i) => {
+        for (let n = 0; n < count; n++) tally.add(channel, start + i * timeline.bucketMs)
+      })
+    }
+  }
+  return tally.toTimeline()
 }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { escapeControl } from '../audit/ledger-entry.js'
 import {
   CANARY_RULE,
@@ -10,21 +9,25 @@ import {
   type ScanCanary,
 } from '../audit/scan-ledger.js'
 import { UsageError } from '../errors.js'
-import { help, readNamedFile, type Command } from './cli-io.js'
-import { onePositional, parseFlags, stringFlag } from './parse-flags.js'
+import { help, readNamedFile, type CliIo, type Command } from './cli-io.js'
+import { ledgerPaths } from './ledger-paths.js'
+import { parseFlags, stringFlag } from './parse-flags.js'
 
 const verb = 'audit scan'
 
 /**
- * `airlock audit scan <ledger> [--canaries FILE] [--registered FILE]`: runs
+ * `airlock audit scan <ledger…> [--canaries FILE] [--registered FILE]`: runs
  * every detector, the canaries and the registered secrets over every event
- * the ledger recorded; exit 1 on any finding. Prints masked previews only.
+ * the ledgers recorded; exit 1 on any finding in any of them. Prints masked
+ * previews only; with several ledgers, each one's findings and the totals.
  */
 export const auditScan: Command = {
   summary: 'scan every emitted event for secrets, canaries and registered values',
-  usage: `usage: airlock audit scan <ledger> [--canaries FILE] [--registered FILE]
+  usage: `usage: airlock audit scan <ledger…> [--canaries FILE] [--registered FILE]
 
-Scans every key and string value of every event the ledger recorded as
+<ledger…> is one or more ledger files, or directories of them (their *.ndjson
+files: a fleet of workers keeps one ledger each). Scans every key and string
+value of every event each ledger recorded as
 emitted, with every built-in detector (whatever the policy said), values under
 sensitive key names (password, token, api_key, ...), and the canaries and
 registered secrets given; and the path and rule of every transform recorded
@@ -44,39 +47,57 @@ Not flagged: what the SDK wrote in place of a value ([REDACTED:...],
 envelope's v, kind, id, time and policyHash when they have the SDK's format.
 Canaries and secrets must be at least ${MIN_SCAN_SECRET_LENGTH} characters.
 
-Exit 0 when nothing was found and the ledger verified; 1 on any finding, when
-the ledger does not verify (entries from the first bad one are not scanned),
-or when it is empty (there is nothing to vouch for); 2 on bad usage.`,
+Exit 0 when nothing was found and every ledger verified; 1 on any finding, when
+a ledger does not verify (entries from the first bad one are not scanned), or
+when one is empty (there is nothing to vouch for); 2 on bad usage.`,
   async run(args, io) {
     const flags = parseFlags(args, { canaries: { type: 'string' }, registered: { type: 'string' } }, verb)
     if (flags.help) return help(io, this.usage)
-    const path = onePositional(flags, verb, 'ledger')
+    const paths = ledgerPaths(flags, verb)
     const canariesPath = stringFlag(flags, 'canaries')
     const registeredPath = stringFlag(flags, 'registered')
     const canaries = canariesPath === undefined ? [] : readCanaries(canariesPath)
     const registered = registeredPath === undefined ? [] : checkedLines(readNamedFile(registeredPath, 'registered secrets file'), registeredPath, 'secret')
-    if (!existsSync(path)) throw new UsageError(`airlock ${verb}: no ledger at ${path}`)
-
-    const scan = await scanLedger(path, { canaries, registered })
-    const where = escapeControl(path)
-    io.stdout.write(
-      `ledger ${where}: ${scan.total} ${scan.total === 1 ? 'finding' : 'findings'} in ${scan.events} events` +
-        ` (${canaries.length} canaries, ${registered.length} registered secrets)\n`,
-    )
-    if (scan.findings.length > 0) io.stdout.write(table(scan.findings, canaries))
-    if (scan.total > scan.findings.length) io.stdout.write(`… and ${scan.total - scan.findings.length} more (the first ${SCAN_FINDING_LIMIT} are listed)\n`)
-    if (!scan.verified.ok && scan.verified.empty) {
-      io.stdout.write(`ledger ${where} is empty: it holds no entries, so there was nothing to scan\n`)
-      return 1
+    let findings = 0
+    let events = 0
+    let failing = 0
+    for (const path of paths) {
+      const scanned = await scanOne(path, canaries, registered, io)
+      findings += scanned.findings
+      events += scanned.events
+      if (!scanned.intact) failing++
     }
-    if (!scan.verified.ok) {
+    if (paths.length > 1) {
       io.stdout.write(
-        `ledger ${where} is NOT intact: seq ${scan.verified.firstBadSeq} and later were not scanned: ${escapeControl(scan.verified.reason)}\n`,
+        `fleet: ${paths.length} ledgers, ${findings} ${findings === 1 ? 'finding' : 'findings'} in ${events} events; ${failing} not intact or empty\n`,
       )
-      return 1
     }
-    return scan.total > 0 ? 1 : 0
+    return findings > 0 || failing > 0 ? 1 : 0
   },
+}
+
+async function scanOne(
+  path: string,
+  canaries: readonly ScanCanary[],
+  registered: readonly string[],
+  io: CliIo,
+): Promise<{ findings: number; events: number; intact: boolean }> {
+  const scan = await scanLedger(path, { canaries, registered })
+  const where = escapeControl(path)
+  io.stdout.write(
+    `ledger ${where}: ${scan.total} ${scan.total === 1 ? 'finding' : 'findings'} in ${scan.events} events` +
+      ` (${canaries.length} canaries, ${registered.length} registered secrets)\n`,
+  )
+  if (scan.findings.length > 0) io.stdout.write(table(scan.findings, canaries))
+  if (scan.total > scan.findings.length) io.stdout.write(`… and ${scan.total - scan.findings.length} more (the first ${SCAN_FINDING_LIMIT} are listed)\n`)
+  if (!scan.verified.ok && scan.verified.empty) {
+    io.stdout.write(`ledger ${where} is empty: it holds no entries, so there was nothing to scan\n`)
+  } else if (!scan.verified.ok) {
+    io.stdout.write(
+      `ledger ${where} is NOT intact: seq ${scan.verified.firstBadSeq} and later were not scanned: ${escapeControl(scan.verified.reason)}\n`,
+    )
+  }
+  return { findings: scan.total, events: scan.events, intact: scan.verified.ok }
 }
 
 const HEADER = ['SEQ', 'CHANNEL', 'PATH', 'RULE', 'PREVIEW'] as const

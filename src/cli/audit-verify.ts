@@ -1,23 +1,25 @@
-import { existsSync } from 'node:fs'
 import { describeAdoption } from '../audit/ledger-checkpoint.js'
 import { PROGRESS_EVERY, verifyLedger } from '../audit/verify-ledger.js'
 import { escapeControl } from '../audit/ledger-entry.js'
 import { UsageError } from '../errors.js'
-import { help, parseJsonFile, readNamedFile, type Command } from './cli-io.js'
-import { onePositional, parseFlags, stringFlag } from './parse-flags.js'
+import { ledgerPaths } from './ledger-paths.js'
+import { help, parseJsonFile, readNamedFile, type CliIo, type Command } from './cli-io.js'
+import { parseFlags, stringFlag } from './parse-flags.js'
 
 const verb = 'audit verify'
 
 /**
- * `airlock audit verify <ledger> [--public-key FILE]`: exit 0 if the ledger is
- * intact, else exit 1 naming the first bad seq, or saying it is empty.
- * Adopted entries are listed. Progress goes to stderr on a TTY.
+ * `airlock audit verify <ledger…> [--public-key FILE]`: exit 0 if every ledger
+ * is intact, else exit 1, naming each one's first bad seq, or saying it is
+ * empty. Adopted entries are listed. With several ledgers (a directory of
+ * them, one per worker) a fleet line sums them up. Progress goes to stderr on a TTY.
  */
 export const auditVerify: Command = {
   summary: 'check a ledger\'s hash chain (and signatures, with --public-key)',
-  usage: `usage: airlock audit verify <ledger> [--public-key FILE]
+  usage: `usage: airlock audit verify <ledger…> [--public-key FILE]
 
-Checks every entry of the ledger: its hash, its link to the entry before, its
+<ledger…> is one or more ledger files, or directories of them (their *.ndjson
+files: a fleet of workers keeps one ledger each). Checks every entry of each ledger: its hash, its link to the entry before, its
 seq, and with --public-key the signed checkpoints, including the closing one
 that proves nothing was cut from the end. Without --public-key only accidental
 damage is found: the hash chain uses no secret, so whoever can write the file
@@ -26,37 +28,50 @@ predecessor stopped without closing the ledger) are listed.
 
   --public-key FILE   the ledger signing public key (a JWK, from keys generate --ledger)
 
-Exit 0 if intact; exit 1 naming the first bad entry, or when the ledger is
-empty (it proves nothing); exit 2 on bad usage.`,
+Exit 0 if every ledger is intact; exit 1 naming each one's first bad entry, or
+when one is empty (it proves nothing); exit 2 on bad usage.`,
   async run(args, io) {
     const flags = parseFlags(args, { 'public-key': { type: 'string' } }, verb)
     if (flags.help) return help(io, this.usage)
-    const path = onePositional(flags, verb, 'ledger')
-    if (!existsSync(path)) throw new UsageError(`airlock ${verb}: no ledger at ${path}`)
+    const paths = ledgerPaths(flags, verb)
     const publicKey = readPublicKey(stringFlag(flags, 'public-key'))
-    const progress = io.stderr.isTTY === true
-    const result = await verifyLedger(path, {
-      ...(publicKey === undefined ? {} : { publicKey }),
-      ...(progress ? { onProgress: (n: number) => io.stderr.write(`\rverified ${n.toLocaleString('en')} entries…`) } : {}),
-    })
-    if (progress && result.entries >= PROGRESS_EVERY) io.stderr.write('\n')
-    const where = escapeControl(path)
-    if (result.ok) {
-      const signed = result.signaturesChecked
-        ? `, ${result.checkpoints} signed checkpoints verified`
-        : ', signatures not checked (no --public-key): only accidental damage is detected'
-      io.stdout.write(`ledger ${where} is intact: ${result.entries} entries${signed}\n`)
-      for (const adoption of result.adopted) io.stdout.write(`  adopted: ${describeAdoption(adoption)}\n`)
-      if (result.adoptions > result.adopted.length) io.stdout.write(`  … and ${result.adoptions - result.adopted.length} more adoptions\n`)
-      return 0
+    let failing = 0
+    let entries = 0
+    for (const path of paths) {
+      const result = await verifyOne(path, publicKey, io)
+      entries += result.entries
+      if (!result.ok) failing++
     }
-    if (result.empty) {
-      io.stdout.write(`ledger ${where} is empty: it holds no entries, so it shows nothing about what was sent\n`)
-      return 1
+    if (paths.length > 1) {
+      io.stdout.write(`fleet: ${paths.length} ledgers, ${paths.length - failing} intact, ${failing} not intact or empty; ${entries} intact entries in all\n`)
     }
-    io.stdout.write(`ledger ${where} is NOT intact: first bad entry is seq ${result.firstBadSeq}: ${escapeControl(result.reason)}\n`)
-    return 1
+    return failing === 0 ? 0 : 1
   },
+}
+
+async function verifyOne(path: string, publicKey: object | undefined, io: CliIo): Promise<{ ok: boolean; entries: number }> {
+  const progress = io.stderr.isTTY === true
+  const result = await verifyLedger(path, {
+    ...(publicKey === undefined ? {} : { publicKey }),
+    ...(progress ? { onProgress: (n: number) => io.stderr.write(`\rverified ${n.toLocaleString('en')} entries…`) } : {}),
+  })
+  if (progress && result.entries >= PROGRESS_EVERY) io.stderr.write('\n')
+  const where = escapeControl(path)
+  if (result.ok) {
+    const signed = result.signaturesChecked
+      ? `, ${result.checkpoints} signed checkpoints verified`
+      : ', signatures not checked (no --public-key): only accidental damage is detected'
+    io.stdout.write(`ledger ${where} is intact: ${result.entries} entries${signed}\n`)
+    for (const adoption of result.adopted) io.stdout.write(`  adopted: ${describeAdoption(adoption)}\n`)
+    if (result.adoptions > result.adopted.length) io.stdout.write(`  … and ${result.adoptions - result.adopted.length} more adoptions\n`)
+    return { ok: true, entries: result.entries }
+  }
+  if (result.empty) {
+    io.stdout.write(`ledger ${where} is empty: it holds no entries, so it shows nothing about what was sent\n`)
+    return { ok: false, entries: 0 }
+  }
+  io.stdout.write(`ledger ${where} is NOT intact: first bad entry is seq ${result.firstBadSeq}: ${escapeControl(result.reason)}\n`)
+  return { ok: false, entries: result.entries }
 }
 
 /** Reads a ledger public key (a JWK file), refusing a private key by mistake. */

@@ -6,6 +6,8 @@ export interface CliIo {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean }
   readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean }
   readonly env: NodeJS.ProcessEnv
+  /** Aborted when a long-running verb (`codec-server`) should stop: main.ts aborts it on SIGINT and SIGTERM. */
+  readonly signal?: AbortSignal
 }
 
 /** A verb of the CLI: its help text and what it does. Returns the exit code. */

@@ -2,6 +2,7 @@ import { AirlockError, UsageError } from '../errors.js'
 import { auditReport } from './audit-report.js'
 import { auditScan } from './audit-scan.js'
 import { auditVerify } from './audit-verify.js'
+import { codecServer } from './codec-server.js'
 import type { CliIo, Command } from './cli-io.js'
 import { errorsOpen } from './errors-open.js'
 import { keysGenerate } from './keys-generate.js'
@@ -14,6 +15,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'keys generate': keysGenerate,
   'policy check': policyCheck,
   'errors open': errorsOpen,
+  'codec-server': codecServer,
 }
 
 const USAGE = `usage: airlock <command> [options]
@@ -43,7 +45,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout.write(USAGE + '\n')
     return group === undefined ? 2 : 0
   }
-  const command = COMMANDS[`${group} ${action ?? ''}`]
+  // A one-word verb (codec-server) takes everything after it as its arguments.
+  const single = COMMANDS[group]
+  const command = single ?? COMMANDS[`${group} ${action ?? ''}`]
+  const args = single === undefined ? rest : argv.slice(1)
   try {
     if (command === undefined) {
       const known = Object.keys(COMMANDS).filter((name) => name.startsWith(`${group} `))
@@ -53,7 +58,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           : `unknown command "${[group, action].filter(Boolean).join(' ')}"; run airlock --help`,
       )
     }
-    return await command.run(rest, io)
+    return await command.run(args, io)
   } catch (err) {
     if (err instanceof AirlockError) {
       io.stderr.write(`airlock: ${err.message} (${err.code})\n`)

@@ -293,6 +293,25 @@ export class Scrubber {
   }
 
   /**
+   * Whether `text` holds a registered secret (or one of its encodings, also
+   * behind escape sequences), read whole: unlike the scrubbing methods, it
+   * is not bounded by `maxStringLength`. For bytes an engine adapter would
+   * pass in clear: a secret anywhere in a megabyte must be found.
+   *
+   * @throws InvalidArgumentError when `text` is not a string.
+   * @example
+   * ```ts
+   * scrubber.register('s3cr3t-value')
+   * scrubber.holdsRegisteredSecret(JSON.stringify({ dsn: 'pg://app:s3cr3t-value@db' })) // true
+   * ```
+   */
+  holdsRegisteredSecret(text: string): boolean {
+    if (typeof text !== 'string') throw new InvalidArgumentError(`holdsRegisteredSecret expects a string, got ${describeType(text)}`)
+    if (this.#engine.secrets.size === 0) return false
+    return this.#engine.scrubText(text, true) !== text
+  }
+
+  /**
    * Whether a value under `key` is replaced whole by {@link Scrubber.scrub}
    * (rule `sensitive-key`): whether `key` matches one of `scrub.sensitiveKeys`.
    *

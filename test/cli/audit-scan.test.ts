@@ -54,7 +54,7 @@ describe('airlock audit scan', () => {
     expect((await cli(['--help'])).out).toContain('audit scan')
     const help = await cli(['audit', 'scan', '--help'])
     expect(help.code).toBe(0)
-    expect(help.out).toContain('usage: airlock audit scan <ledger> [--canaries FILE] [--registered FILE]')
+    expect(help.out).toContain('usage: airlock audit scan <ledger…> [--canaries FILE] [--registered FILE]')
   })
 
   it('exits 0 on a balanced ledger, even with every canary given', async () => {
@@ -189,7 +189,7 @@ describe('airlock audit scan', () => {
     const short = join(dir, 'short.txt')
     await writeFile(short, 'long-enough-canary\nab1\n')
     const cases: [string[], RegExp][] = [
-      [['audit', 'scan'], /missing <ledger>/],
+      [['audit', 'scan'], /missing <ledger…>/],
       [['audit', 'scan', join(dir, 'absent.ndjson')], /no ledger at/],
       [['audit', 'scan', path, '--bogus'], /Unknown option '--bogus'/],
       [['audit', 'scan', path, '--canaries', join(dir, 'absent.json')], /cannot read canaries file .*absent\.json: ENOENT/],

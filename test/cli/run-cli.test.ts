@@ -62,7 +62,7 @@ describe('airlock CLI', () => {
     expect(await cli(['audit', 'frobnicate'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "audit frobnicate"') })
     expect(await cli(['audit'])).toMatchObject({ code: 2, err: expect.stringContaining('choose one of: audit verify, audit report') })
     expect(await cli(['audit', 'verify', 'x.ndjson', '--bogus'])).toMatchObject({ code: 2, err: expect.stringContaining("Unknown option '--bogus'") })
-    expect(await cli(['audit', 'verify'])).toMatchObject({ code: 2, err: expect.stringContaining('missing <ledger>') })
+    expect(await cli(['audit', 'verify'])).toMatchObject({ code: 2, err: expect.stringContaining('missing <ledger…>') })
     expect(await cli(['audit', 'verify', join(dir, 'absent.ndjson')])).toMatchObject({ code: 2, err: expect.stringContaining('no ledger at') })
     expect(await cli(['audit', 'report', join(dir, 'absent.ndjson'), '--format', 'pdf'])).toMatchObject({
       code: 2,

@@ -457,3 +457,18 @@ describe('Scrubber on text that carries escaped text', () => {
     for (const text of ['{"a":"line\\nnext \\u00e9"}', '100%25 done, a+b', 'C:\\temp\\x']) expect(scrubber.scrubString(text)).toBe(text)
   })
 })
+
+describe('Scrubber.holdsRegisteredSecret', () => {
+  it('finds a registered secret anywhere in a long text, in its encodings too, and nothing else', () => {
+    const scrubber = new Scrubber()
+    const secret = 'Zq8-registered-Kp2x'
+    expect(scrubber.holdsRegisteredSecret('nothing registered yet')).toBe(false)
+    scrubber.register(secret)
+    const filler = 'x'.repeat(300_000)
+    expect(scrubber.holdsRegisteredSecret(`${filler}${secret}`)).toBe(true)
+    expect(scrubber.holdsRegisteredSecret(`${filler}${Buffer.from(secret).toString('base64')}`)).toBe(true)
+    expect(scrubber.holdsRegisteredSecret(`${filler}${encodeURIComponent(`a b ${secret}`)}`)).toBe(true)
+    expect(scrubber.holdsRegisteredSecret(`${filler} ada@example.com AKIAIOSFODNN7EXAMPLE`)).toBe(false)
+    expect(() => scrubber.holdsRegisteredSecret(42 as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+  })
+})

@@ -1,0 +1,231 @@
+import { CancelledError, RetryableError, TerminalError } from '@restatedev/restate-sdk'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { AirlockJournalCodec } from '../../../src/adapters/restate/airlock-journal-codec.js'
+import { airlockHooks, SEALED_ERROR_METADATA } from '../../../src/adapters/restate/airlock-hooks.js'
+import { airlockSerde } from '../../../src/adapters/restate/airlock-serde.js'
+import { pendingFor } from '../../../src/adapters/restate/restate-payloads.js'
+import { ValueCipher } from '../../../src/crypto/value-cipher.js'
+import { LocalResult } from '../../../src/results/local-result.js'
+import type { PolicyInput } from '../../../src/policy/policy-input.js'
+import { EngineFixture, leaksIn, plantSecrets } from '../../support/engine-fixture.js'
+
+let fixture: EngineFixture
+beforeEach(async () => {
+  fixture = await EngineFixture.create('restate-codec')
+})
+afterEach(async () => {
+  await fixture.close()
+})
+
+const utf8 = (text: string) => new TextEncoder().encode(text)
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+
+interface Sent {
+  name: string
+  action: string
+  data?: { text: string }
+}
+
+async function records(ledgerPath: string): Promise<{ sent: Sent; rule: string; channel: string }[]> {
+  return (await fixture.ledgerText(ledgerPath))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { channel: string; event: { sent?: Sent }; transforms: { rule: string }[] })
+    .filter((e) => e.event.sent !== undefined)
+    .map((e) => ({ sent: e.event.sent!, rule: e.transforms.at(-1)!.rule, channel: e.channel }))
+}
+
+function setup(policy: PolicyInput = {}) {
+  const made = fixture.airlock(policy)
+  return { ...made, secrets: plantSecrets(made.airlock) }
+}
+
+describe('AirlockJournalCodec', () => {
+  it('seals every journal value, opens it back, and ledgers each one', async () => {
+    const { airlock, ledgerPath, secrets } = setup()
+    const codec = await AirlockJournalCodec.create({ airlock })
+    const value = utf8(JSON.stringify({ note: secrets.text }))
+    const frame = codec.encode(value)
+    expect(leaksIn(frame, secrets.forbidden)).toEqual([])
+    expect(text(frame.subarray(0, 4))).toBe('ALKC')
+    expect(text(await codec.decode(frame))).toBe(text(value))
+    expect(codec.encode(new Uint8Array(0)).length).toBeGreaterThan(0)
+    expect((await codec.decode(codec.encode(new Uint8Array(0)))).length).toBe(0)
+    await pendingFor(airlock).settled()
+    await airlock.close()
+    const sent = await records(ledgerPath)
+    expect(sent.map((r) => [r.sent.name, r.sent.action, r.rule])).toEqual([
+      ['restate:journal', 'encrypt', 'payloads.default'],
+      ['restate:journal', 'encrypt', 'payloads.default'],
+      ['restate:journal', 'encrypt', 'payloads.default'],
+    ])
+    expect(leaksIn(await fixture.ledgerText(ledgerPath), secrets.forbidden)).toEqual([])
+  })
+
+  it('passes clear only by rule, ledgered byte for byte; a registered secret, or bytes that look like a frame, are sealed instead', async () => {
+    const { airlock, ledgerPath, secrets } = setup({ payloads: { rules: { 'restate:journal': 'clear' } } })
+    const codec = await AirlockJournalCodec.create({ airlock })
+    const harmless = utf8('{"region":"eu-west-1"}')
+    expect(codec.encode(harmless)).toBe(harmless)
+    const holding = codec.encode(utf8(`{"dsn":"pg://app:${secrets.registered}@db"}`))
+    expect(leaksIn(holding, [secrets.registered])).toEqual([])
+    const lookalike = codec.encode(utf8('ALKC pretending'))
+    expect(text(await codec.decode(lookalike))).toBe('ALKC pretending')
+    await pendingFor(airlock).settled()
+    await airlock.close()
+    expect((await records(ledgerPath)).map((r) => [r.sent.action, r.rule, r.sent.data?.text])).toEqual([
+      ['clear', 'payloads.rules.restate:journal', '{"region":"eu-west-1"}'],
+      ['encrypt', 'registered-secret', undefined],
+      ['encrypt', 'restate.frame-collision', undefined],
+    ])
+  })
+
+  it('offloads large values from reservations made ahead, writes behind, and seals inline when none is ready', async () => {
+    const { airlock, ledgerPath } = setup({ payloads: { offloadAbove: 64 } })
+    const dir = join(fixture.dir, 'offload')
+    const codec = await AirlockJournalCodec.create({ airlock, offload: new LocalResult({ dir, location: '{engine}/{randomId}.alkc' }) })
+    const big = (i: number) => utf8(JSON.stringify({ i, pad: 'x'.repeat(200) }))
+    // More values at once than reservations are ready: the rest are sealed inline, never sent clear.
+    const frames = Array.from({ length: 6 }, (_, i) => codec.encode(big(i)))
+    const kinds = frames.map((f) => text(f.subarray(0, 4)))
+    expect(kinds.filter((k) => k === 'ALKO').length).toBeGreaterThan(0)
+    expect(kinds.filter((k) => k === 'ALKC').length).toBeGreaterThan(0)
+    await pendingFor(airlock).settled()
+    for (const [i, frame] of frames.entries()) expect(JSON.parse(text(await codec.decode(frame)))).toEqual({ i, pad: 'x'.repeat(200) })
+    expect((await readdir(join(dir, 'restate'))).length).toBe(kinds.filter((k) => k === 'ALKO').length)
+    await airlock.close()
+    const rules = (await records(ledgerPath)).map((r) => r.rule)
+    expect(rules).toContain('payloads.offloadAbove')
+    expect(rules).toContain('payloads.offload-unready')
+  })
+
+  it('on an ingress client, seals inputs inline (never offloads them) and reads offloaded outputs', async () => {
+    const { airlock, ledgerPath } = setup({ payloads: { offloadAbove: 64 } })
+    const offload = new LocalResult({ dir: join(fixture.dir, 'offload'), location: '{engine}/{randomId}.alkc' })
+    const service = await AirlockJournalCodec.create({ airlock, offload })
+    const client = await AirlockJournalCodec.forIngress({ airlock, offload })
+    const big = utf8(JSON.stringify({ pad: 'y'.repeat(300) }))
+    expect(text(client.encode(big).subarray(0, 4))).toBe('ALKC')
+    const output = service.encode(big)
+    expect(text(output.subarray(0, 4))).toBe('ALKO')
+    // Read at once, in this process, before the write behind it is done: the read waits for it.
+    expect(text(await client.decode(output))).toBe(text(big))
+    await pendingFor(airlock).settled()
+    await airlock.close()
+    expect((await records(ledgerPath)).map((r) => r.rule)).toEqual(['restate.ingress-inline', 'payloads.offloadAbove'])
+  })
+
+  it('fails with typed errors naming their code: tampered, another key, unsealed when refused', async () => {
+    const { airlock } = setup()
+    const codec = await AirlockJournalCodec.create({ airlock })
+    const frame = Buffer.from(codec.encode(utf8('{"a":1}')))
+    frame[frame.length - 1]! ^= 1
+    await expect(codec.decode(frame)).rejects.toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED', message: expect.stringMatching(/\(ERR_PAYLOAD_TAMPERED\)$/) })
+    const stranger = await AirlockJournalCodec.create({ airlock: fixture.airlock().airlock })
+    await expect(stranger.decode(codec.encode(utf8('{}')))).rejects.toMatchObject({ code: 'ERR_UNKNOWN_KID', message: expect.stringContaining('(ERR_UNKNOWN_KID)') })
+    expect(text(await codec.decode(utf8('{"before":"airlock"}')))).toBe('{"before":"airlock"}')
+    const strict = await AirlockJournalCodec.create({ airlock, unsealed: 'refuse' })
+    await expect(strict.decode(utf8('{}'))).rejects.toMatchObject({ code: 'ERR_PAYLOAD_FORMAT' })
+    await expect(AirlockJournalCodec.create({ airlock, ofload: 1 } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+  })
+})
+
+describe('airlockSerde', () => {
+  it('seals a handler value for its own name only, and never offloads (a serde cannot wait)', async () => {
+    const { airlock, ledgerPath, secrets } = setup({ payloads: { rules: { 'restate:Orders/checkout/output': 'offload' } } })
+    const input = airlockSerde<{ note: string }>({ airlock, name: 'restate:Orders/checkout/input' })
+    const other = airlockSerde<{ note: string }>({ airlock, name: 'restate:Orders/refund/input' })
+    const bytes = input.serialize({ note: secrets.text })
+    expect(leaksIn(bytes, secrets.forbidden)).toEqual([])
+    expect(input.deserialize(bytes)).toEqual({ note: secrets.text })
+    expect(() => other.deserialize(bytes)).toThrow(expect.objectContaining({ code: 'ERR_PAYLOAD_TAMPERED' }))
+    expect(input.deserialize(utf8('{"note":"unsealed"}'))).toEqual({ note: 'unsealed' })
+    const output = airlockSerde<string>({ airlock, name: 'restate:Orders/checkout/output' })
+    expect(output.deserialize(output.serialize('done'))).toBe('done')
+    expect(() => airlockSerde({ airlock, name: 'Orders/checkout/input' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    await pendingFor(airlock).settled()
+    await airlock.close()
+    const sent = await records(ledgerPath)
+    expect(sent.map((r) => [r.sent.name, r.sent.action, r.rule])).toEqual([
+      ['restate:Orders/checkout/input', 'encrypt', 'payloads.default'],
+      // The rule says offload; a serde has no Result to offload to (it could not read one back): sealed.
+      ['restate:Orders/checkout/output', 'encrypt', 'payloads.rules.restate:Orders/checkout/output'],
+    ])
+  })
+})
+
+describe('airlockHooks', () => {
+  const hooksOf = (airlock: Parameters<typeof airlockHooks>[0]['airlock']) => airlockHooks({ airlock })({ request: {} as never }).interceptor!
+
+  async function thrownBy(run: Promise<void>): Promise<Error> {
+    return run.then(
+      () => {
+        throw new Error('expected the interceptor to throw')
+      },
+      (err: unknown) => err as Error,
+    )
+  }
+
+  it('lets a terminal error reach the journal as exceptions.mode allows, with no stack and the whole error sealed', async () => {
+    const { airlock, keys, ledgerPath, secrets } = setup()
+    const hooks = hooksOf(airlock)
+    const original = new TerminalError(`card of ada@example.com declined: ${secrets.text}`, { errorCode: 402, metadata: { customer: 'ada@example.com', reason: 'limit' } })
+    const out = (await thrownBy(hooks.handler!(() => Promise.reject(original)))) as TerminalError
+    expect(out).toBeInstanceOf(TerminalError)
+    expect(out.code).toBe(402)
+    expect(out.message).toMatch(/^TerminalError: card of \[REDACTED:email\] declined: /)
+    expect(out.stack).toBe('')
+    expect(out.metadata).toMatchObject({ customer: '[REDACTED:email]', reason: 'limit' })
+    const whole = JSON.parse(await new ValueCipher(keys).decrypt(out.metadata![SEALED_ERROR_METADATA]!)) as { message: string }
+    expect(whole.message).toContain('card of ada@example.com declined')
+    const shown = `${out.message} ${JSON.stringify(out.metadata)}`
+    expect(leaksIn(shown, secrets.forbidden)).toEqual([])
+    // Met again (rethrown by a caller), it passes as it is.
+    expect(await thrownBy(hooks.handler!(() => Promise.reject(out)))).toBe(out)
+    await airlock.close()
+    expect(await fixture.ledgerText(ledgerPath)).toMatch(/"channel":"exceptions".*"kind":"terminal"/)
+  })
+
+  it.each([
+    ['type', /^TerminalError$/],
+    ['fingerprint', /^TerminalError: fp1\./],
+    ['encrypted', /^TerminalError$/],
+  ] as const)('under exceptions.mode %s the readable message carries nothing of the original', async (mode, shape) => {
+    const { airlock, secrets } = setup({ exceptions: { mode } })
+    const out = (await thrownBy(hooksOf(airlock).run!('charge', () => Promise.reject(new TerminalError(`balance 93,000 EUR ${secrets.text}`))))) as TerminalError
+    expect(out.message).toMatch(shape)
+    expect(out.metadata?.[SEALED_ERROR_METADATA]).toMatch(/^alkv1\./)
+  })
+
+  it('keeps a retryable error retryable, and any other error its prototype, with no stack and the sealed error after the message', async () => {
+    const { airlock, secrets } = setup()
+    const hooks = hooksOf(airlock)
+    const retry = (await thrownBy(hooks.run!('fetch', () => Promise.reject(new RetryableError(`rate limited ${secrets.text}`, { retryAfter: 1500 }))))) as RetryableError
+    expect(retry).toBeInstanceOf(RetryableError)
+    expect(retry.retryAfter).toBe(1500)
+    expect(retry.stack).toBe('')
+    expect(retry.message).toMatch(/^RetryableError: rate limited .* \[alkv1\.[^\]]+\]$/)
+    class DbError extends Error {}
+    const db = await thrownBy(hooks.handler!(() => Promise.reject(new DbError(`connect to pg://app:${secrets.registered}@db failed`))))
+    expect(db).toBeInstanceOf(DbError)
+    expect(db.stack).toBe('')
+    expect(leaksIn(`${db.message}`, secrets.forbidden)).toEqual([])
+    const cancelled = new CancelledError()
+    expect(await thrownBy(hooks.handler!(() => Promise.reject(cancelled)))).toBe(cancelled)
+  })
+
+  it('sends the type alone when the ledger cannot record, and fails a handler whose values were not all recorded', async () => {
+    const { airlock, secrets } = setup()
+    const hooks = hooksOf(airlock)
+    pendingFor(airlock).track(Promise.reject(new Error('disk full')))
+    const unrecorded = await thrownBy(hooks.handler!(() => Promise.resolve()))
+    expect(unrecorded).toBeInstanceOf(RetryableError)
+    expect(unrecorded.message).toMatch(/could not record or store a journal value/)
+    await airlock.close()
+    const out = (await thrownBy(hooksOf(airlock).run!('x', () => Promise.reject(new TerminalError(`no ${secrets.text}`))))) as TerminalError
+    expect(out.message).toBe('TerminalError')
+    expect(out.metadata).toEqual({})
+  })
+})
