@@ -65,6 +65,8 @@ export class PolicyApplier {
   readonly #minLogRank: number
   readonly #parameterWalk: WalkOptions
   readonly #fieldWalk: WalkOptions
+  // An engine's log attributes are dotted keys (OpenTelemetry's `http.request.header.cookie`).
+  readonly #engineFieldWalk: WalkOptions
   readonly #attributeWalk: WalkOptions
   // Reused by #scrubText; emptied after each call.
   readonly #textTransforms: ScrubTransform[] = []
@@ -82,6 +84,10 @@ export class PolicyApplier {
       rules: policy.logs.redactPaths.length === 0 ? undefined : redactPathRuleSet(policy.logs.redactPaths),
       defer: true,
     }
+    this.#engineFieldWalk = {
+      rules: policy.logs.redactPaths.length === 0 ? undefined : redactPathRuleSet(policy.logs.redactPaths, { dottedKeys: true }),
+      defer: true,
+    }
     this.#attributeWalk = { rules: parameterRuleSet(policy.telemetry.attributes, { dottedKeys: true }), defer: true }
   }
 
@@ -89,17 +95,21 @@ export class PolicyApplier {
 
   /**
    * A normalized value through a channel's rules: `parameters` (parameter
-   * rules), `logs` (redact paths) or `telemetry` (attribute rules), then the
-   * exceptions and locations policies and scrubbing, as for an event.
+   * rules), `logs` (redact paths, over dotted keys as engines write them) or
+   * `telemetry` (attribute rules), then the exceptions and locations
+   * policies and scrubbing, as for an event.
    */
   value(tree: Normalized, channel: 'parameters' | 'logs' | 'telemetry', prefix: string, transforms: ChannelTransform[]): Promise<unknown> {
-    const options = channel === 'parameters' ? this.#parameterWalk : channel === 'logs' ? this.#fieldWalk : this.#attributeWalk
+    const options = channel === 'parameters' ? this.#parameterWalk : channel === 'logs' ? this.#engineFieldWalk : this.#attributeWalk
     return this.#tree(tree, options, channel, prefix, transforms)
   }
 
-  /** A name (flow, task, span, workflow type) as the names rule lets it out. */
-  name(name: string, path: string, transforms: ChannelTransform[]): string {
-    return this.#name(name, path, transforms)
+  /**
+   * A name (flow, task, span, workflow type) as the names rule lets it out;
+   * with `detectors`, a name the rule lets pass is scrubbed as text too.
+   */
+  name(name: string, path: string, transforms: ChannelTransform[], detectors = false): string {
+    return this.#name(name, path, transforms, detectors)
   }
 
   /** Free text (a message) scrubbed as the channel's strings are. */
@@ -214,13 +224,13 @@ export class PolicyApplier {
     if (input.tags !== undefined) event.tags = input.tags.map((tag, i) => this.#name(tag, `tags[${i}]`, transforms))
   }
 
-  #name(name: string, path: string, transforms: ChannelTransform[]): string {
+  #name(name: string, path: string, transforms: ChannelTransform[], detectors = false): string {
     if (this.#policy.states.names === 'hash') {
       transforms.push({ channel: 'states', path, rule: 'states.names', action: 'hash' })
       return this.#fingerprints.fingerprint(name)
     }
-    // Names pass, but never a registered secret.
-    return this.#scrubText(name, false, path, 'states', transforms)
+    // Names pass, but never a registered secret (nor, for names built from data, what a detector finds).
+    return this.#scrubText(name, detectors, path, 'states', transforms)
   }
 
   // The names of one event, when the names rule hides them: any text the
