@@ -48,8 +48,8 @@ function setup(policy: PolicyInput = {}, resourceAttributes: Record<string, stri
 
 async function ledgerEntries(path: string): Promise<Record<string, unknown>[]> {
   return (await readFile(path, 'utf8'))
-    .trim()
     .split('\n')
+    .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((entry) => entry.kind === 'event')
 }
