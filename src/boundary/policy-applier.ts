@@ -4,8 +4,9 @@ import { LocationCipher } from '../crypto/location-cipher.js'
 import { ValueCipher } from '../crypto/value-cipher.js'
 import { InvalidArgumentError, TokenBindingError } from '../errors.js'
 import { LEVEL_VALUES } from '../policy/log-levels.js'
-import { parameterRuleSet } from '../policy/parameter-rules.js'
+import { parameterRuleSet, type ParameterPolicy } from '../policy/parameter-rules.js'
 import { redactPathRuleSet } from '../policy/redact-paths.js'
+import type { PathRuleSet } from '../policy/path-rule-set.js'
 import type { LogLevel, Policy } from '../policy/schema.js'
 import { presentError, type ScrubbedErrorNode } from '../scrub/scrub-error.js'
 import type { Scrubber } from '../scrub/scrubber.js'
@@ -79,7 +80,7 @@ export class PolicyApplier {
     this.#values = new ValueCipher(keys)
     this.#locations = new LocationCipher(keys)
     this.#minLogRank = LEVEL_VALUES[policy.logs.level]
-    this.#parameterWalk = { rules: parameterRuleSet(policy.parameters), defer: true }
+    this.#parameterWalk = { rules: pathRules(policy.parameters, false), defer: true }
     this.#fieldWalk = {
       rules: policy.logs.redactPaths.length === 0 ? undefined : redactPathRuleSet(policy.logs.redactPaths),
       defer: true,
@@ -88,7 +89,7 @@ export class PolicyApplier {
       rules: policy.logs.redactPaths.length === 0 ? undefined : redactPathRuleSet(policy.logs.redactPaths, { dottedKeys: true }),
       defer: true,
     }
-    this.#attributeWalk = { rules: parameterRuleSet(policy.telemetry.attributes, { dottedKeys: true }), defer: true }
+    this.#attributeWalk = { rules: pathRules(policy.telemetry.attributes, true), defer: true }
   }
 
   // ---------------------------------------------------------------- building blocks for engine adapters
@@ -407,6 +408,13 @@ export class PolicyApplier {
     for (const t of result.transforms) transforms.push({ channel, path: joinTransformPath(path, t.path), rule: t.rule, action: t.action })
     return typeof result.value === 'string' ? result.value : String(result.value)
   }
+}
+
+// Rules that could only ever say `scrub` (none, over a `scrub` default) are no rules: the walk scrubs anyway, and
+// asking them at every node is most of the cost of a small value.
+function pathRules(section: ParameterPolicy, dottedKeys: boolean): PathRuleSet | undefined {
+  if (section.default === 'scrub' && Object.keys(section.rules).length === 0) return undefined
+  return parameterRuleSet(section, { dottedKeys })
 }
 
 // Every occurrence of `word` not glued to a letter, digit or `_` on either side.

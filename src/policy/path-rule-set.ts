@@ -50,7 +50,9 @@ export interface PathRuleSet {
  * splitDottedKeys(['http.request.method', 0]) // ['http', 'request', 'method', 0]
  * ```
  */
-export function splitDottedKeys(keys: readonly (string | number)[]): (string | number)[] {
+export function splitDottedKeys(keys: readonly (string | number)[]): readonly (string | number)[] {
+  // Most paths hold no dotted key: those are returned as they are, without a copy.
+  if (!keys.some((key) => typeof key === 'string' && key.includes('.'))) return keys
   const out: (string | number)[] = []
   for (const key of keys) {
     if (typeof key === 'string' && key.includes('.')) out.push(...key.split('.'))

@@ -98,8 +98,11 @@ export class AirlockLogRecordExporter implements LogRecordExporter {
     const start = transforms.length
     const time = hrTime(record.hrTime)
     const observed = hrTime(record.hrTimeObserved)
-    const resource = await policy.resource(record.resource)
-    const scope = await policy.scope(record.instrumentationScope)
+    // Cached after the first record: no wait for them then.
+    let resource = policy.resource(record.resource)
+    if (resource instanceof Promise) resource = await resource
+    let scope = policy.scope(record.instrumentationScope)
+    if (scope instanceof Promise) scope = await scope
     const attributes = (await policy.attributes(record.attributes, 'logs', 'attributes', transforms)) as LogAttributes
     const droppedAttributesCount = count(record.droppedAttributesCount)
     const item: Writable<ReadableLogRecord> = {
@@ -110,7 +113,22 @@ export class AirlockLogRecordExporter implements LogRecordExporter {
       attributes,
       droppedAttributesCount,
     }
-    const json: Record<string, unknown> = { time, observedTime: observed, attributes, droppedAttributesCount }
+    // Keys in sorted order, members that are absent as undefined: the ledger's canonical JSON then has no sorting to do.
+    const json: Record<string, unknown> = {
+      attributes,
+      body: undefined,
+      droppedAttributesCount,
+      eventName: undefined,
+      observedTime: observed,
+      resource: 0,
+      scope: 0,
+      severityNumber: undefined,
+      severityText: undefined,
+      spanId: undefined,
+      time,
+      traceFlags: undefined,
+      traceId: undefined,
+    }
     if (Number.isInteger(severityNumber) && severityNumber! >= 1 && severityNumber! <= 24) item.severityNumber = json.severityNumber = severityNumber as SeverityNumber
     if (typeof record.severityText === 'string') item.severityText = json.severityText = policy.text(record.severityText, 'logs', 'severityText', transforms)
     const body = record.body

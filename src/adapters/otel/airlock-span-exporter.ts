@@ -1,4 +1,4 @@
-import type { Attributes, Link, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api'
+import type { Attributes, HrTime, Link, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api'
 import type { ExportResult } from '@opentelemetry/core'
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base'
 import { BatchExport, type Prepared } from './batch-export.js'
@@ -6,20 +6,40 @@ import { resolveExporterOptions, type AirlockExporterOptions } from './exporter-
 import { count, hrTime, TelemetryPolicy, type LedgerTransform } from './telemetry-policy.js'
 
 const OWNER = 'AirlockSpanExporter'
-const CONTEXT = Symbol('airlock.spanContext')
 // SpanKind INTERNAL..CONSUMER; anything else is sent as INTERNAL.
 const MAX_KIND = 4
 // SpanStatusCode UNSET, OK, ERROR.
 const MAX_STATUS = 2
 
 /** A span as it may leave: only the members OpenTelemetry's `ReadableSpan` names, each as the policy let it out. */
-interface ExportedSpan extends ReadableSpan {
-  readonly [CONTEXT]: SpanContext
-}
+class ExportedSpan implements ReadableSpan {
+  parentSpanContext: SpanContext | undefined = undefined
+  readonly #context: SpanContext
 
-// Shared by every exported span (no closure per span): a method, as the SDK's own spans have.
-function spanContextOf(this: ExportedSpan): SpanContext {
-  return this[CONTEXT]
+  constructor(
+    context: SpanContext,
+    readonly name: string,
+    readonly kind: SpanKind,
+    readonly startTime: HrTime,
+    readonly endTime: HrTime,
+    readonly duration: HrTime,
+    readonly ended: boolean,
+    readonly status: SpanStatus,
+    readonly attributes: Attributes,
+    readonly events: TimedEvent[],
+    readonly links: Link[],
+    readonly resource: ReadableSpan['resource'],
+    readonly instrumentationScope: ReadableSpan['instrumentationScope'],
+    readonly droppedAttributesCount: number,
+    readonly droppedEventsCount: number,
+    readonly droppedLinksCount: number,
+  ) {
+    this.#context = context
+  }
+
+  spanContext(): SpanContext {
+    return this.#context
+  }
 }
 
 /**
@@ -112,8 +132,11 @@ export class AirlockSpanExporter implements SpanExporter {
     const startTime = hrTime(span.startTime)
     const endTime = hrTime(span.endTime)
     const duration = hrTime(span.duration)
-    const resource = await policy.resource(span.resource)
-    const scope = await policy.scope(span.instrumentationScope)
+    // Cached after the first record: no wait for them then.
+    let resource = policy.resource(span.resource)
+    if (resource instanceof Promise) resource = await resource
+    let scope = policy.scope(span.instrumentationScope)
+    if (scope instanceof Promise) scope = await scope
     const attributes = (await policy.attributes(span.attributes, 'telemetry', 'attributes', transforms)) as Attributes
     const events = await this.#events(span.events, transforms)
     const { links, linksJson } = await this.#links(span.links, transforms)
@@ -121,45 +144,49 @@ export class AirlockSpanExporter implements SpanExporter {
     const droppedAttributesCount = count(span.droppedAttributesCount)
     const droppedEventsCount = count(span.droppedEventsCount)
     const droppedLinksCount = count(span.droppedLinksCount) + (Array.isArray(span.links) ? span.links.length - links.length : 0)
-    const item: ExportedSpan & { parentSpanContext?: SpanContext } = {
-      [CONTEXT]: context,
-      spanContext: spanContextOf,
+    const parent = this.#parent(span.parentSpanContext, transforms)
+    const item = new ExportedSpan(
+      context,
       name,
       kind,
       startTime,
       endTime,
       duration,
-      ended: span.ended === true,
+      span.ended === true,
       status,
       attributes,
       events,
       links,
-      resource: resource.value,
-      instrumentationScope: scope.value,
+      resource.value,
+      scope.value,
       droppedAttributesCount,
       droppedEventsCount,
       droppedLinksCount,
-    }
+    )
+    if (parent !== undefined) item.parentSpanContext = parent
+    // Keys in sorted order, members that are absent as undefined: the ledger's canonical JSON then has no sorting to do.
     const json: Record<string, unknown> = {
-      ...contextJson(context),
-      name,
-      kind,
-      startTime,
-      endTime,
-      duration,
-      status,
       attributes,
-      events,
-      links: linksJson,
       droppedAttributesCount,
       droppedEventsCount,
       droppedLinksCount,
-    }
-    const parent = this.#parent(span.parentSpanContext, transforms)
-    if (parent !== undefined) {
-      item.parentSpanContext = parent
-      json.parentSpanId = parent.spanId
-      if (parent.isRemote !== undefined) json.parentIsRemote = parent.isRemote
+      duration,
+      endTime,
+      events,
+      isRemote: context.isRemote,
+      kind,
+      links: linksJson,
+      name,
+      parentIsRemote: parent?.isRemote,
+      parentSpanId: parent?.spanId,
+      resource: 0,
+      scope: 0,
+      spanId: context.spanId,
+      startTime,
+      status,
+      traceFlags: context.traceFlags,
+      traceId: context.traceId,
+      traceState: context.traceState?.serialize(),
     }
     return { index, item, json, resource, scope, start, end: transforms.length }
   }
@@ -170,13 +197,11 @@ export class AirlockSpanExporter implements SpanExporter {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!
       const at = `events[${i}]`
-      // Plain JSON as it stands: the ledger records these very objects.
-      const exported: TimedEvent = {
-        time: hrTime(event.time),
-        name: this.#policy.text(String(event.name), 'telemetry', `${at}.name`, transforms),
-        attributes: (await this.#policy.attributes(event.attributes, 'telemetry', `${at}.attributes`, transforms)) as Attributes,
-        droppedAttributesCount: count(event.droppedAttributesCount),
-      }
+      const time = hrTime(event.time)
+      const name = this.#policy.text(String(event.name), 'telemetry', `${at}.name`, transforms)
+      const attributes = (await this.#policy.attributes(event.attributes, 'telemetry', `${at}.attributes`, transforms)) as Attributes
+      // Plain JSON as it stands, keys sorted: the ledger records these very objects.
+      const exported: TimedEvent = { attributes, droppedAttributesCount: count(event.droppedAttributesCount), name, time }
       out.push(exported)
     }
     return out
@@ -200,7 +225,15 @@ export class AirlockSpanExporter implements SpanExporter {
       const attributes = (await this.#policy.attributes(link.attributes, 'telemetry', `${at}.attributes`, transforms)) as Attributes
       const droppedAttributesCount = count(link.droppedAttributesCount)
       out.push({ context, attributes, droppedAttributesCount })
-      linksJson.push({ ...contextJson(context), attributes, droppedAttributesCount })
+      linksJson.push({
+        attributes,
+        droppedAttributesCount,
+        isRemote: context.isRemote,
+        spanId: context.spanId,
+        traceFlags: context.traceFlags,
+        traceId: context.traceId,
+        traceState: context.traceState?.serialize(),
+      })
     }
     return { links: out, linksJson }
   }
@@ -227,12 +260,4 @@ export class AirlockSpanExporter implements SpanExporter {
       return undefined
     }
   }
-}
-
-function contextJson(context: SpanContext): Record<string, unknown> {
-  const json: Record<string, unknown> = { traceId: context.traceId, spanId: context.spanId, traceFlags: context.traceFlags }
-  if (context.isRemote !== undefined) json.isRemote = context.isRemote
-  const traceState = context.traceState?.serialize()
-  if (traceState !== undefined) json.traceState = traceState
-  return json
 }

@@ -223,8 +223,7 @@ export class BatchExport<In, Out> {
 
   #record(chunk: Chunk<Out>): Promise<string> {
     const { door, channel, listKey } = this.#options
-    const sent: Record<string, unknown> = { signal: listKey, [listKey]: chunk.records, resources: chunk.resources, scopes: chunk.scopes }
-    if (chunk.withheld !== undefined) sent.withheld = chunk.withheld
+    const sent: Record<string, unknown> = { [listKey]: chunk.records, resources: chunk.resources, scopes: chunk.scopes, signal: listKey, withheld: chunk.withheld }
     return door.record({ channel, engine: 'otel', sent: sent as JsonObject, transforms: chunk.transforms, withheld: chunk.withheld?.length ?? 0 })
   }
 

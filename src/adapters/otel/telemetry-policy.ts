@@ -178,11 +178,18 @@ export class TelemetryPolicy {
     return out
   }
 
-  /** A resource, scrubbed once per resource object (again after a secret is registered). */
-  async resource(resource: Resource): Promise<Scrubbed<Resource>> {
-    if (typeof resource !== 'object' || resource === null) throw new InvalidArgumentError('an exported record needs a resource')
-    const cached = this.#resources.get(resource)
+  /**
+   * A resource, scrubbed once per resource object (again after a secret is
+   * registered): the cached one without a wait, else a promise of it.
+   */
+  resource(resource: Resource): Scrubbed<Resource> | Promise<Scrubbed<Resource>> {
+    const cached = typeof resource === 'object' && resource !== null ? this.#resources.get(resource) : undefined
     if (cached !== undefined && cached.generation === this.#scrubber.size) return cached.scrubbed
+    return this.#resource(resource)
+  }
+
+  async #resource(resource: Resource): Promise<Scrubbed<Resource>> {
+    if (typeof resource !== 'object' || resource === null) throw new InvalidArgumentError('an exported record needs a resource')
     // Its detectors may still be running: what they find is part of what leaves.
     if (resource.asyncAttributesPending === true) await resource.waitForAsyncAttributes?.()
     const generation = this.#scrubber.size
@@ -203,15 +210,24 @@ export class TelemetryPolicy {
     return scrubbed
   }
 
-  /** An instrumentation scope, scrubbed once per scope object (again after a secret is registered). */
-  async scope(scope: ScopeLike): Promise<Scrubbed<ScopeLike>> {
-    if (typeof scope !== 'object' || scope === null) throw new InvalidArgumentError('an exported record needs an instrumentation scope')
-    const cached = this.#scopes.get(scope)
+  /** An instrumentation scope, scrubbed once per scope object (again after a secret is registered); as {@link resource}. */
+  scope(scope: ScopeLike): Scrubbed<ScopeLike> | Promise<Scrubbed<ScopeLike>> {
+    const cached = typeof scope === 'object' && scope !== null ? this.#scopes.get(scope) : undefined
     if (cached !== undefined && cached.generation === this.#scrubber.size) return cached.scrubbed
+    return this.#scope(scope)
+  }
+
+  async #scope(scope: ScopeLike): Promise<Scrubbed<ScopeLike>> {
+    if (typeof scope !== 'object' || scope === null) throw new InvalidArgumentError('an exported record needs an instrumentation scope')
     const generation = this.#scrubber.size
     const transforms: LedgerTransform[] = []
-    const out: { name: string; version?: string; schemaUrl?: string; attributes?: Record<string, unknown>; droppedAttributesCount?: number } = {
+    // Keys in sorted order for the ledger's canonical JSON.
+    const out: { attributes?: Record<string, unknown>; droppedAttributesCount?: number; name: string; schemaUrl?: string; version?: string } = {
+      attributes: undefined,
+      droppedAttributesCount: undefined,
       name: this.name(scope.name, 'name', transforms),
+      schemaUrl: undefined,
+      version: undefined,
     }
     if (typeof scope.version === 'string') out.version = this.text(scope.version, 'telemetry', 'version', transforms)
     if (typeof scope.schemaUrl === 'string' && scope.schemaUrl !== '') out.schemaUrl = this.text(scope.schemaUrl, 'telemetry', 'schemaUrl', transforms)
