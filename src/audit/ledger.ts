@@ -307,7 +307,9 @@ export class Ledger {
     if (Buffer.byteLength(eventText) > MAX_EVENT_BYTES) {
       throw new InvalidArgumentError(`event is larger than ${MAX_EVENT_BYTES} bytes of JSON`)
     }
-    return this.#enqueue({ ...parsed.data, kind: 'event', event: new CanonicalText(eventText) })
+    // Rendered once here: the commit writes the entry twice (for its hash, then with it), and these are its bulk.
+    const transforms = new CanonicalText(canonicalJson(parsed.data.transforms, 'transforms'))
+    return this.#enqueue({ ...parsed.data, kind: 'event', event: new CanonicalText(eventText), transforms })
   }
 
   /**
