@@ -54,7 +54,32 @@ export class CanonicalText {
  * ```
  */
 export function canonicalJson(value: unknown, what = 'value'): string {
+  // A value already in canonical order (every object's keys sorted, only JSON in it) is what JSON.stringify
+  // writes natively, byte for byte: one check, then the native writer. Anything else takes the path below.
+  if (inCanonicalOrder(value, 0)) return JSON.stringify(value)
   return write(value, [what])
+}
+
+// Whether JSON.stringify would write `value` exactly as `write` does: plain objects (no toJSON, no prototype but
+// Object's or none) with keys in sorted order, arrays without holes or undefined, finite numbers, no CanonicalText.
+function inCanonicalOrder(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object') return isScalar(value, false)
+  if (value === null) return true
+  if (depth >= MAX_JSON_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i], depth + 1)) return false
+    return true
+  }
+  const proto = Object.getPrototypeOf(value) as unknown
+  if (proto !== Object.prototype && proto !== null) return false
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && keys[i - 1]! > keys[i]!) return false
+    const member = record[keys[i]!]
+    if (member !== undefined && !inCanonicalOrder(member, depth + 1)) return false
+  }
+  return true
 }
 
 // `trail` is the path from the root, kept as a stack so the success path
@@ -84,7 +109,8 @@ function write(value: unknown, trail: (string | number)[]): string {
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ','
       trail.push(i)
-      out += write(value[i], trail)
+      const item: unknown = value[i]
+      out += typeof item === 'object' && inCanonicalOrder(item, trail.length) ? JSON.stringify(item) : write(item, trail)
       trail.pop()
     }
     return out + ']'
@@ -115,7 +141,7 @@ function write(value: unknown, trail: (string | number)[]): string {
     if (member === undefined) continue
     if (out.length > 1) out += ','
     trail.push(key)
-    out += JSON.stringify(key) + ':' + write(member, trail)
+    out += JSON.stringify(key) + ':' + (typeof member === 'object' && inCanonicalOrder(member, trail.length) ? JSON.stringify(member) : write(member, trail))
     trail.pop()
   }
   return out + '}'

@@ -5,7 +5,7 @@ import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-lo
 import type { LogLevel } from '../../policy/schema.js'
 import { BatchExport, type Prepared } from './batch-export.js'
 import { resolveExporterOptions, type AirlockExporterOptions } from './exporter-options.js'
-import { collect, count, hrTime, TelemetryPolicy, type LedgerTransform } from './telemetry-policy.js'
+import { count, hrTime, TelemetryPolicy, type LedgerTransform } from './telemetry-policy.js'
 
 const OWNER = 'AirlockLogRecordExporter'
 
@@ -135,9 +135,7 @@ export class AirlockLogRecordExporter implements LogRecordExporter {
     if (typeof body === 'string') {
       item.body = json.body = policy.text(body, 'logs', 'body', transforms)
     } else if (body !== undefined && body !== null) {
-      const scrubbed = await policy.door.value(body, 'logs')
-      collect(transforms, 'body', scrubbed.transforms)
-      item.body = json.body = scrubbed.value as AnyValue
+      item.body = json.body = (await policy.value(body, 'logs', 'body', transforms)) as AnyValue
     }
     if (record.eventName !== undefined) item.eventName = json.eventName = policy.name(record.eventName, 'eventName', transforms)
     if (record.spanContext !== undefined) {

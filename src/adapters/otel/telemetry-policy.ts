@@ -94,7 +94,14 @@ export class TelemetryPolicy {
     const out = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
     if (out !== value) into.push({ path: at, rule: 'attributes', action: 'withhold' })
     if (exception !== undefined) Object.assign(out, exception)
-    return out
+    return sorted(out) as Record<string, unknown>
+  }
+
+  /** A body or other value through the channel's rules and the scrubber, as {@link attributes} but whole. */
+  async value(value: unknown, channel: 'logs' | 'telemetry', at: string, into: LedgerTransform[]): Promise<unknown> {
+    const scrubbed = await this.door.value(value, channel)
+    collect(into, at, scrubbed.transforms)
+    return sorted(scrubbed.value)
   }
 
   /**
@@ -253,6 +260,42 @@ export function hrTime(time: unknown): HrTime {
     throw new InvalidArgumentError('an OpenTelemetry time must be [seconds, nanoseconds]')
   }
   return [seconds as number, nanos as number]
+}
+
+/**
+ * `value` with every object's keys in sorted order: itself when they are
+ * already, else a copy. What is handed over and what is ledgered are the same
+ * objects, and the ledger's canonical JSON of a value in sorted order is
+ * JSON.stringify's, natively.
+ */
+export function sorted(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const item = sorted(value[i])
+      if (item !== value[i]) (copy ??= value.slice())[i] = item
+    }
+    return copy ?? value
+  }
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  let inOrder = true
+  let changed = false
+  const members: unknown[] = new Array<unknown>(keys.length)
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && keys[i - 1]! > keys[i]!) inOrder = false
+    const member = record[keys[i]!]
+    members[i] = sorted(member)
+    if (members[i] !== member) changed = true
+  }
+  if (inOrder && !changed) return value
+  const order = keys.map((_, i) => i)
+  if (!inOrder) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
+  // No prototype, so a `__proto__` key is only a key.
+  const copy = Object.create(null) as Record<string, unknown>
+  for (const i of order) copy[keys[i]!] = members[i]
+  return copy
 }
 
 /** A dropped-items count as OTLP carries it: a non-negative integer, else 0. */
