@@ -292,9 +292,13 @@ export function sorted(value: unknown): unknown {
   if (inOrder && !changed) return value
   const order = keys.map((_, i) => i)
   if (!inOrder) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
-  // No prototype, so a `__proto__` key is only a key.
-  const copy = Object.create(null) as Record<string, unknown>
-  for (const i of order) copy[keys[i]!] = members[i]
+  // A plain object, as exporters expect; a `__proto__` key is defined as an own key, never set as the prototype.
+  const copy: Record<string, unknown> = {}
+  for (const i of order) {
+    const key = keys[i]!
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: members[i], enumerable: true, writable: true, configurable: true })
+    else copy[key] = members[i]
+  }
   return copy
 }
 
