@@ -170,6 +170,7 @@ export class AirlockBoundary {
       keys: this.#keys,
       record: this.#recordOutbound,
       suppress: this.#suppress,
+      failed: this.#failedOutbound,
     })
     keyRings.set(this, this.#keys)
     this.#ledger = Ledger.open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
@@ -389,6 +390,11 @@ export class AirlockBoundary {
   readonly #suppress = (channel: Channel, count: number): void => {
     const suppressed = this.#stats.suppressed
     suppressed.set(channel, (suppressed.get(channel) ?? 0) + count)
+  }
+
+  readonly #failedOutbound = (ids: readonly string[], reason: string): void => {
+    this.#stats.deliveryFailures++
+    this.#trackDelivery({ eventIds: ids, status: 'rejected', reason })
   }
 
   #countWithheld(channel: Channel, count: number): void {

@@ -77,9 +77,13 @@ export interface OutboundHost {
   record(record: OutboundRecord): Promise<string>
   /** Counts items the policy kept from an engine by design. */
   suppress(channel: Channel, count: number): void
+  /** Ledgers and counts a failed hand-over of recorded entries. */
+  failed(ids: readonly string[], reason: string): void
 }
 
 const ENGINE = /^[a-z][a-z0-9-]{0,31}$/
+const REASON = /^[a-z][a-z0-9-]{0,63}$/
+const ENTRY_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/
 const CHANNELS: ReadonlySet<string> = new Set<Channel>(['parameters', 'logs', 'exceptions', 'locations', 'inline values', 'states', 'payloads', 'telemetry'])
 
 /**
@@ -165,6 +169,24 @@ export class OutboundDoor {
     if (!CHANNELS.has(channel)) throw new InvalidArgumentError(`outbound.suppress: unknown channel ${JSON.stringify(channel)}`)
     if (!Number.isSafeInteger(count) || count < 0) throw new InvalidArgumentError(`outbound.suppress expects a count >= 0, got ${describeType(count)}`)
     if (count > 0) this.#host.suppress(channel, count)
+  }
+
+  /**
+   * Records that what {@link OutboundDoor.record} ledgered did not reach the
+   * engine after all (its client or exporter failed for good): a ledgered
+   * delivery failure naming those entries, with `reason` as its class (a
+   * word such as `export-failed`, never a message), counted in
+   * `stats().deliveryFailures`. The ledger then shows what was handed over
+   * and what of it was lost (DESIGN.md, invariant 5).
+   *
+   * @throws InvalidArgumentError for ids that are not entry ids or a reason that is not a lowercase word.
+   */
+  failed(ids: readonly string[], reason: string): void {
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string' && ENTRY_ID.test(id))) {
+      throw new InvalidArgumentError('outbound.failed expects the ids that outbound.record resolved with')
+    }
+    if (typeof reason !== 'string' || !REASON.test(reason)) throw new InvalidArgumentError('outbound.failed expects a reason class of lowercase letters, digits and dashes')
+    this.#host.failed(ids, reason)
   }
 
   /**

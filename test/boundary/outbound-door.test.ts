@@ -111,6 +111,18 @@ describe('the outbound door for engine adapters', () => {
     expect(entry).toMatchObject({ channel: 'telemetry', event: { sent: { withheld: [{ index: 0, reason: 'policy:ERR_INTERNAL' }] } } })
   })
 
+  it('ledgers a failed hand-over of recorded entries, and refuses a reason that is not a class', async () => {
+    const { airlock, ledgerPath } = boundary()
+    const id = await airlock.outbound.record({ channel: 'telemetry', engine: 'otel', sent: { spans: [] } })
+    expect(() => airlock.outbound.failed([id], 'Connection refused to 10.0.0.7')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    expect(() => airlock.outbound.failed([], 'export-failed')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    airlock.outbound.failed([id], 'export-failed')
+    expect(airlock.stats().deliveryFailures).toBe(1)
+    await airlock.close()
+    const lines = (await readFile(ledgerPath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(lines[1]).toMatchObject({ kind: 'delivery', status: 'failed', eventIds: [id], error: { code: 'export-failed' } })
+  })
+
   it('gives adapters in this package the key ring, and nothing else', () => {
     const { airlock, keys } = boundary()
     expect(keyRingOf(airlock)).toBe(keys)

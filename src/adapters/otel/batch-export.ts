@@ -131,9 +131,11 @@ export class BatchExport<In, Out> {
     }
     if (suppressed > 0) door.suppress(channel, suppressed)
     if (prepared.length === 0 && withheld.length === 0) return SUCCESS
-    const { items: recorded, error } = await this.#ledger(this.#chunks(prepared, transforms, withheld))
+    const { items: recorded, ids, error } = await this.#ledger(this.#chunks(prepared, transforms, withheld))
     if (recorded.length === 0) return error === undefined ? SUCCESS : failed(error)
     const handed = await this.#handOver(recorded)
+    // What was ledgered as handed over and then lost is a ledgered delivery failure, not a silent one.
+    if (handed.code !== ExportResultCode.SUCCESS) door.failed(ids, 'export-failed')
     return error === undefined ? handed : failed(error)
   }
 
@@ -164,9 +166,10 @@ export class BatchExport<In, Out> {
   }
 
   // Ledgers every chunk at once, so they share one group commit.
-  async #ledger(chunks: Chunk<Out>[]): Promise<{ items: Out[]; error: unknown }> {
+  async #ledger(chunks: Chunk<Out>[]): Promise<{ items: Out[]; ids: string[]; error: unknown }> {
     const results = await Promise.allSettled(chunks.map((chunk) => this.#record(chunk)))
     const items: Out[] = []
+    const ids: string[] = []
     let error: unknown
     const refused: Withheld[] = []
     for (let c = 0; c < chunks.length; c++) {
@@ -174,10 +177,11 @@ export class BatchExport<In, Out> {
       const chunk = chunks[c]!
       if (result.status === 'fulfilled') {
         for (const item of chunk.items) items.push(item)
+        if (chunk.items.length > 0) ids.push(result.value)
       } else if (result.reason instanceof InvalidArgumentError) {
         // An entry the ledger refuses for what it holds (its size): record the chunk record by record, so one
         // oversized record is withheld alone and does not take the others with it.
-        if (chunk.items.length > 1) for (const item of await this.#recordOneByOne(chunk, refused)) items.push(item)
+        if (chunk.items.length > 1) for (const item of await this.#recordOneByOne(chunk, refused, ids)) items.push(item)
         else if (chunk.items.length === 1) refused.push({ index: chunk.indexes[0]!, reason: reasonOf('ledger', result.reason) })
         if (chunk.withheld !== undefined) refused.push(...chunk.withheld)
       } else {
@@ -193,10 +197,10 @@ export class BatchExport<In, Out> {
         error ??= err
       }
     }
-    return { items, error }
+    return { items, ids, error }
   }
 
-  async #recordOneByOne(chunk: Chunk<Out>, refused: Withheld[]): Promise<Out[]> {
+  async #recordOneByOne(chunk: Chunk<Out>, refused: Withheld[], ids: string[]): Promise<Out[]> {
     const { listKey } = this.#options
     const prefix = `${listKey}[`
     const singles = chunk.records.map((json, r) => {
@@ -215,8 +219,12 @@ export class BatchExport<In, Out> {
     const results = await Promise.allSettled(singles.map((single) => this.#record(single)))
     const items: Out[] = []
     for (let r = 0; r < singles.length; r++) {
-      if (results[r]!.status === 'fulfilled') items.push(singles[r]!.items[0]!)
-      else refused.push({ index: singles[r]!.indexes[0]!, reason: reasonOf('ledger', (results[r] as PromiseRejectedResult).reason) })
+      const result = results[r]!
+      if (result.status === 'fulfilled') {
+        items.push(singles[r]!.items[0]!)
+        ids.push(result.value)
+      }
+      else refused.push({ index: singles[r]!.indexes[0]!, reason: reasonOf('ledger', result.reason) })
     }
     return items
   }

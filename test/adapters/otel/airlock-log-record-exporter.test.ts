@@ -205,6 +205,20 @@ describe('AirlockLogRecordExporter', () => {
     expect(receiver.requests).toEqual([])
   })
 
+  it('ledgers a hand-over the wrapped exporter then failed as a delivery failure, and counts it', async () => {
+    const { airlock, ledgerPath } = setup()
+    const stopped = new InMemoryLogRecordExporter()
+    await stopped.shutdown() // a stopped exporter fails every export: a real failure, not a stub
+    const exporter = new AirlockLogRecordExporter(stopped, { airlock })
+    const result = await exportOnce(exporter, await sdkRecords(['lost']))
+    expect(result.code).toBe(ExportResultCode.FAILED)
+    expect(airlock.stats().deliveryFailures).toBe(1)
+    await airlock.close()
+    const lines = (await readFile(ledgerPath, 'utf8')).split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>)
+    const sent = lines.find((e) => e.kind === 'event')!
+    expect(lines.find((e) => e.kind === 'delivery')).toMatchObject({ status: 'failed', eventIds: [sent.eventId], error: { code: 'export-failed' } })
+  })
+
   it('scrubs a resource once, and again once a secret it holds is registered', async () => {
     const token = 'tok-9f8e7d6c5b4a39281706'
     const { airlock, logger, provider } = setup({}, { 'service.name': 'checkout', 'deploy.hint': token })
