@@ -169,6 +169,27 @@ function hostileCases(rand: () => number): (readonly [string, string])[] {
     [`${near}pem-private-key: headers one dash short`, hostile('-----BEGIN RSA PRIVATE KEY---- ')],
     [`${near}home-path: /home/ repeated`, hostile('/home/')],
     [`${near}keyword tokens: one character short`, hostile(`${KEYWORD_NEAR_MISSES.join(' ')} `)],
+    // The detectors of issue 18, each on its own near miss.
+    [`${near}aws-secret-access-key: 40 plain characters after aws`, hostile(`aws ${'Ab'.repeat(19)}/a `)],
+    [`${near}azure-storage-key: AccountKey= with a short value, bare 88-character runs`, hostile(`AccountKey=${'a'.repeat(19)}; ${'ab'.repeat(43)}== `)],
+    [`${near}azure-client-secret: Q~ with a masked tail`, hostile(`abc1Q~${'x'.repeat(31)} `)],
+    [`${near}azure-devops-token: 84 characters without AZDO, 52 base32 after token`, hostile(`token ${'a2'.repeat(26)} ${'Ab3'.repeat(28)} `)],
+    [`${near}google-oauth-token: ya29. one short`, hostile(`ya29.${'a'.repeat(19)} GOCSPX-${'a'.repeat(27)} `)],
+    [`${near}gcp-service-account: unclosed key files`, hostile('{"type": "service_account", "a": {')],
+    [`${near}gcp-service-account: closed objects that are not JSON`, hostile('{"type": "service_account", x} ')],
+    [`${near}twilio-key and mailchimp-key: hex one short`, hostile(`twilio SK${'a1'.repeat(15)}a ${'b2'.repeat(16)}-u `)],
+    [`${near}sendgrid-key, pypi-token, age-secret-key: prefixes, short`, hostile(`SG.${'a'.repeat(15)}.x pypi-AgE${'a'.repeat(49)} AGE-SECRET-KEY-1${'Q'.repeat(57)} `)],
+    [`${near}discord-token: id parts with short tails`, hostile('MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.short ')],
+    [`${near}telegram-bot-token: one short`, hostile(`123456789:AA${'b'.repeat(32)} `)],
+    [`${near}base64-private-key: base64 of a public key`, hostile(`LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0K${'A'.repeat(40)} `)],
+    // A variable, so secret-assignment finds nothing either: a near miss for both.
+    [`${near}connection-string-password: Password= with no ;`, hostile('Password=$P ')],
+    [`${near}curl-credentials: -u with no credential`, hostile('curl -u -u ')],
+    [`${near}netrc-password: machine with no login`, hostile('machine a password ')],
+    [`${near}secret-assignment: "…" == password with no opening quote`, hostile('a" == password ')],
+    [`${near}secret-assignment: nested values that never close`, hostile('password: {"a": ["b", {"c": ')],
+    [`${near}us-ssn and phone-number: digit groups one short`, hostile('123-45-678 (415) 555-013 +1 2 090-123 ')],
+    [`${near}mac-address: five pairs`, hostile('00:1A:2B:3C:4D 00-1A-2B-3C-4D 0012.3456. ')],
     // Escapes that decode to a letter, a separator and a letter before each token: the string is scanned
     // again decoded, with those escapes as boundaries, and its registered secrets looked for decoded.
     [`${near}escapes: \\u0041\\n%41 before keyword tokens`, hostile(KEYWORD_NEAR_MISSES.map((t) => `\\u0041\\n%41${t}`).join(''))],

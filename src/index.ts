@@ -32,7 +32,15 @@ export { policyInputSchema, type PolicyInput } from './policy/policy-input.js'
 export { POLICY_ENV_VARS, readPolicyEnv } from './policy/env-overrides.js'
 export { matchParameterRule, type ParameterRuleMatch } from './policy/parameter-rules.js'
 export { compileCustomPattern } from './policy/custom-pattern.js'
-export { DETECTOR_IDS, DEFAULT_SENSITIVE_KEYS, type DetectorId } from './policy/detector-ids.js'
+export {
+  DETECTOR_IDS,
+  DETECTOR_PACKS,
+  DEFAULT_SENSITIVE_KEYS,
+  PACK_IDS,
+  packOf,
+  type DetectorId,
+  type PackId,
+} from './policy/detector-ids.js'
 export {
   policySchema,
   type Policy,
@@ -98,10 +106,11 @@ export type { LedgerEntry } from './audit/ledger-entry.js'
 
 // boundary
 export { AirlockBoundary, type AirlockOptions, type AirlockStats } from './boundary/airlock-boundary.js'
-export type { ControlPlane, DeliveryReport, DeliveryListener } from './boundary/control-plane.js'
+export type { ControlPlane, DeliveryBatch, DeliveryOutcome, DeliveryRetry } from './boundary/control-plane.js'
+export type { Transformed, OutboundRecord, OutboundDoor } from './boundary/outbound-door.js'
 export { MemoryControlPlane } from './boundary/memory-control-plane.js'
 export { FileControlPlane } from './boundary/file-control-plane.js'
-export { HttpControlPlane, type HttpControlPlaneOptions, type HttpRetryOptions, type WaitOptions } from './boundary/http-control-plane.js'
+export { HttpControlPlane, type HttpControlPlaneOptions, type HttpRetryOptions } from './boundary/http-control-plane.js'
 export type { EmitInput, Channel, ResultLike } from './boundary/emit-input.js'
 export {
   RUN_STATES,

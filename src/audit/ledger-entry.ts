@@ -500,6 +500,32 @@ function isLedgerEntry(value: unknown, head: string | undefined): value is Ledge
   }
 }
 
+/**
+ * The writer's fast check of what `Ledger.append` takes (the event entry
+ * without `v`, `kind`, `seq`, `time`, `prev`, `hash`): true only for an
+ * input the zod schema accepts too, so a false means "ask zod", which says
+ * what is wrong. Internal to src/audit.
+ *
+ * @example
+ * ```ts
+ * if (!isLedgerEventInput(input)) eventInputSchema.parse(input)
+ * ```
+ */
+export function isLedgerEventInput(value: unknown): boolean {
+  if (!isRecord(value)) return false
+  const error = value.error
+  if (error !== undefined && !isDeliveryError(error)) return false
+  return (
+    keyCount(value) === 6 + (error === undefined ? 0 : 1) &&
+    isChannel.test(value.channel) &&
+    matches(value.eventId, EVENT_ID) &&
+    isPolicyHash.test(value.policyHash) &&
+    isRecord(value.event) &&
+    isTransforms(value.transforms) &&
+    (value.status === 'sent' || value.status === 'queued' || value.status === 'failed' || value.status === 'withheld')
+  )
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

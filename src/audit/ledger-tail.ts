@@ -248,3 +248,47 @@ async function readFully(fd: FileHandle, into: Buffer, position: number): Promis
     offset += bytesRead
   }
 }
+
+/** The most a crash can leave half-written, here: more than this at the end is damage to report, not a torn write to drop. */
+const MAX_TORN_BYTES = 64 * 1024 * 1024
+
+/**
+ * Drops what a crash left half-written at the end of the file: a last line
+ * with no newline, and any lines before it that are not intact entries (a
+ * filesystem may persist a group commit's later blocks before its earlier
+ * ones). Returns how many bytes were dropped (0 for a clean file).
+ *
+ * It is safe because the writer hands nothing to a transport before its
+ * entry is synced, and a synced group is whole: whatever a crash tore was
+ * never sent. It drops only a trailing run of torn or broken lines, and at
+ * most {@link MAX_TORN_BYTES}; damage with an intact entry after it, or
+ * more than that, is left for `open` to report with the first bad seq.
+ * Internal to src/audit.
+ *
+ * @throws {StorageError} when the file cannot be read or truncated.
+ * @example
+ * ```ts
+ * const dropped = await repairTornTail(fd)   // then open continues from the last intact entry
+ * ```
+ */
+export async function repairTornTail(fd: FileHandle): Promise<number> {
+  const { size } = await fd.stat()
+  if (size === 0) return 0
+  let cut = size
+  const lines = linesFromEnd(fd, size, MAX_LINE_BYTES)
+  try {
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      const span = next.value
+      const intact = span.end !== size && span.bytes !== undefined && typeof checkLedgerLine(span.bytes) !== 'string'
+      if (intact) break
+      cut = span.start
+      if (size - cut > MAX_TORN_BYTES) return 0
+    }
+  } finally {
+    await lines.return(undefined)
+  }
+  if (cut === size) return 0
+  await fd.truncate(cut)
+  await fd.datasync()
+  return size - cut
+}

@@ -11,6 +11,7 @@ import { signCheckpoint, type LedgerAdoption } from './ledger-checkpoint.js'
 import {
   LEDGER_FORMAT_VERSION,
   MAX_EVENT_BYTES,
+  isLedgerEventInput,
   ledgerDeliveryEntrySchema,
   ledgerEventEntrySchema,
   sha256Hex,
@@ -20,7 +21,7 @@ import {
   type LedgerTransform,
 } from './ledger-entry.js'
 import { toSigningKey, type LedgerKeyInput } from './ledger-signing-key.js'
-import { readSignedTail, readTail, type LedgerTail } from './ledger-tail.js'
+import { readSignedTail, readTail, repairTornTail, type LedgerTail } from './ledger-tail.js'
 
 /**
  * Options of {@link Ledger.open}.
@@ -69,8 +70,12 @@ export interface LedgerEventInput {
   eventId: string
   /** The hash of the policy that shaped the event. */
   policyHash: string
-  /** The JSON object as sent. It is copied when `append` is called; later changes do not reach the ledger. */
-  event: JsonObject
+  /**
+   * The JSON object as sent. It is copied when `append` is called; later
+   * changes do not reach the ledger. Or its canonical JSON already made
+   * (`CanonicalText`), when the caller also sends those exact bytes.
+   */
+  event: JsonObject | CanonicalText
   /** `[{path, rule, action}]`. Never original values. */
   transforms: readonly LedgerTransform[]
   status: LedgerEventStatus
@@ -106,6 +111,8 @@ export interface LedgerDeliveryInput {
 export interface LedgerAppendResult {
   seq: number
   hash: string
+  /** The byte offset just past the entry's line: where the next entry starts. */
+  end: number
 }
 
 const eventInputSchema = ledgerEventEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
@@ -192,11 +199,19 @@ export class Ledger {
    * none.
    */
   readonly adopted: LedgerAdoption | undefined
+  /**
+   * The last entry when this writer opened the file (`seq` 0, the genesis
+   * hash and `end` 0 for a new one): where a reader of what came before
+   * stops, such as the outbox resuming delivery after a restart.
+   */
+  readonly openedAt: LedgerAppendResult
   readonly #fd: FileHandle
   readonly #signer: { key: KeyObject; kid: string } | undefined
   readonly #checkpointEvery: number | undefined
   #seq: number
   #head: string
+  /** Bytes written and synced: the offset where the next commit starts. */
+  #size: number
   #sinceCheckpoint = 0
   #pending: Pending[] = []
   #committing: Promise<void> | undefined
@@ -206,6 +221,7 @@ export class Ledger {
   private constructor(
     path: string,
     fd: FileHandle,
+    size: number,
     tail: LedgerTail,
     signer: { key: KeyObject; kid: string } | undefined,
     checkpointEvery: number | undefined,
@@ -213,6 +229,8 @@ export class Ledger {
   ) {
     this.path = path
     this.#fd = fd
+    this.#size = size
+    this.openedAt = Object.freeze({ seq: tail.seq, hash: tail.hash, end: size })
     this.#seq = tail.seq
     this.#head = tail.hash
     this.#signer = signer
@@ -270,10 +288,17 @@ export class Ledger {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 })
       fd = await openFile(path, 'a+', 0o600)
       await syncDirectory(dirname(path))
-      if (signer === undefined) return new Ledger(path, fd, await readTail(fd, path), undefined, checkpointEvery, undefined)
+      const dropped = await repairTornTail(fd)
+      if (dropped > 0) {
+        process.emitWarning(`airlock ledger ${path}: dropped ${dropped} bytes a crash left half-written at its end; nothing in them was sent`, {
+          code: 'AIRLOCK_LEDGER_REPAIRED',
+        })
+      }
+      const { size } = await fd.stat()
+      if (signer === undefined) return new Ledger(path, fd, size, await readTail(fd, path), undefined, checkpointEvery, undefined)
       const tail = await readSignedTail(fd, path, signer)
       if (tail.unsigned !== undefined && !adoptUnsignedTail) throw new LedgerUnsignedTailError(path, tail.unsigned, tail.signedThrough)
-      const ledger = new Ledger(path, fd, tail, signer, checkpointEvery, tail.unsigned)
+      const ledger = new Ledger(path, fd, size, tail, signer, checkpointEvery, tail.unsigned)
       if (ledger.adopted !== undefined) await ledger.#adopt(ledger.adopted)
       return ledger
     } catch (err) {
@@ -300,16 +325,53 @@ export class Ledger {
    * ```
    */
   async append(input: LedgerEventInput): Promise<LedgerAppendResult> {
+    return this.queue(input)
+  }
+
+  /**
+   * {@link Ledger.append}, with its refusals thrown now: the input is checked
+   * and given its `seq` synchronously, and only durability is awaited. A
+   * caller that refuses to lose its turn in the ledger's order (the
+   * boundary, which puts a `withheld` event in place of one the ledger
+   * refuses) uses this.
+   *
+   * @throws {InvalidArgumentError} (synchronously) when the input does not match the entry schema or `event` is not JSON.
+   * @throws {ClosedError} (synchronously) after `close()`; {StorageError} when an earlier write failed.
+   * @example
+   * ```ts
+   * let durable: Promise<LedgerAppendResult>
+   * try {
+   *   durable = ledger.queue(input)
+   * } catch (err) {
+   *   durable = ledger.queue(withheldInstead(input, err))
+   * }
+   * ```
+   */
+  queue(input: LedgerEventInput): Promise<LedgerAppendResult> {
     this.#checkOpen()
-    const parsed = eventInputSchema.safeParse(input)
-    if (!parsed.success) throw invalidInput('append', parsed.error)
-    const eventText = canonicalJson(parsed.data.event, 'event')
+    let checked = input
+    if (!isLedgerEventInput(input)) {
+      const parsed = eventInputSchema.safeParse(input)
+      if (!parsed.success) throw invalidInput('append', parsed.error)
+      checked = parsed.data
+    }
+    const event = checked.event
+    const eventText = event instanceof CanonicalText ? event.text : canonicalJson(event, 'event')
     if (Buffer.byteLength(eventText) > MAX_EVENT_BYTES) {
       throw new InvalidArgumentError(`event is larger than ${MAX_EVENT_BYTES} bytes of JSON`)
     }
-    // Rendered once here: the commit writes the entry twice (for its hash, then with it), and these are its bulk.
-    const transforms = new CanonicalText(canonicalJson(parsed.data.transforms, 'transforms'))
-    return this.#enqueue({ ...parsed.data, kind: 'event', event: new CanonicalText(eventText), transforms })
+    const body: Record<string, unknown> = {
+      channel: checked.channel,
+      eventId: checked.eventId,
+      policyHash: checked.policyHash,
+      event: event instanceof CanonicalText ? event : new CanonicalText(eventText),
+      // Serialized now: the caller's arrays may change after this returns; the ledger must not.
+      transforms: new CanonicalText(canonicalJson(checked.transforms, 'transforms')),
+      status: checked.status,
+      kind: 'event',
+    }
+    if (checked.error !== undefined) body.error = new CanonicalText(canonicalJson(checked.error, 'error'))
+    return this.#enqueue(body)
   }
 
   /**
@@ -430,28 +492,30 @@ export class Ledger {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    const lines: string[] = []
-    const hashes: string[] = []
+    let text = ''
+    const results: LedgerAppendResult[] = []
+    let end = this.#size
     for (const item of batch) {
       const body = item.body
       body.prev = this.#head
       if (body.kind === 'checkpoint') {
         body.jws = await signCheckpoint(this.#signer!, { seq: item.seq - 1, head: this.#head, final: item.final, adopted: item.adopted })
       }
-      const hash = sha256Hex(canonicalJson(body))
-      body.hash = hash
-      lines.push(canonicalJson(body) + '\n')
-      hashes.push(hash)
-      this.#head = hash
+      const line = entryLine(body)
+      text += line
+      end += Buffer.byteLength(line)
+      this.#head = body.hash as string
+      results.push({ seq: item.seq, hash: this.#head, end })
     }
-    const bytes = Buffer.from(lines.join(''), 'utf8')
+    const bytes = Buffer.from(text, 'utf8')
     let offset = 0
     while (offset < bytes.length) {
       const { bytesWritten } = await this.#fd.write(bytes, offset, bytes.length - offset)
       offset += bytesWritten
     }
     await this.#fd.datasync()
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ seq: batch[i]!.seq, hash: hashes[i]! })
+    this.#size = end
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
   }
 
   async #finish(): Promise<void> {
@@ -466,6 +530,27 @@ export class Ledger {
   }
 }
 
+/**
+ * An entry's line: its canonical JSON with `hash` (the SHA-256 of that JSON
+ * without `hash`) in its sorted place, then `\n`. Members are canonicalized
+ * once: `event` arrives as canonical text, and only the top level is joined
+ * twice, so a large event is not serialized again for its hash.
+ */
+function entryLine(body: Record<string, unknown>): string {
+  const keys = Object.keys(body).sort()
+  const members: string[] = []
+  let hashAt = keys.length
+  for (const key of keys) {
+    if (body[key] === undefined) continue
+    if (hashAt === keys.length && key > 'hash') hashAt = members.length
+    members.push(`${JSON.stringify(key)}:${canonicalJson(body[key], key)}`)
+  }
+  const hash = sha256Hex(`{${members.join(',')}}`)
+  body.hash = hash
+  members.splice(hashAt, 0, `"hash":"${hash}"`)
+  return `{${members.join(',')}}\n`
+}
+
 function invalidInput(method: string, error: z.ZodError): InvalidArgumentError {
   // Paths and expectations only: zod issues do not quote the input.
   const problems = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
@@ -476,27 +561,4 @@ function ioError(message: string, err: unknown): StorageError {
   if (err instanceof StorageError) return err
   const code = (err as NodeJS.ErrnoException | undefined)?.code
   return new StorageError(`${message}${code === undefined ? '' : ` (${code})`}`, { cause: err })
-}
-
-/**
- * Throws, synchronously, the `InvalidArgumentError` {@link Ledger.append}
- * would reject `input` with for what it holds (a transform path or rule over
- * its bound, a control character in a rule, a malformed id), so a caller
- * can put something else in its place without losing its turn in the
- * ledger's order.
- *
- * @throws {InvalidArgumentError} when the input does not match the entry schema.
- * @example
- * ```ts
- * try {
- *   checkLedgerEventInput(input)
- * } catch {
- *   input = withheldInputFor(input)
- * }
- * await ledger.append(input)
- * ```
- */
-export function checkLedgerEventInput(input: LedgerEventInput): void {
-  const parsed = eventInputSchema.safeParse(input)
-  if (!parsed.success) throw invalidInput('append', parsed.error)
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
-import type { JsonObject } from '../internal/canonical-json.js'
-import { Ledger, checkLedgerEventInput, type LedgerEventInput, type LedgerOptions } from '../audit/ledger.js'
+import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
+import { Ledger, type LedgerAppendResult, type LedgerDeliveryInput, type LedgerEventInput, type LedgerOptions } from '../audit/ledger.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
@@ -9,7 +9,9 @@ import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError } fr
 import { assertKnownOptions } from '../internal/known-options.js'
 import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
 import { Scrubber } from '../scrub/scrubber.js'
-import type { ControlPlane, DeliveryReport } from './control-plane.js'
+import type { ControlPlane } from './control-plane.js'
+import { DeliveryCursor } from './delivery-cursor.js'
+import { Outbox, type DeliveryReporter } from './outbox.js'
 import { readEmitInput, type Channel, type EmitInput, type EmitInputReading } from './emit-input.js'
 import { outboundEventSchema, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
@@ -69,7 +71,14 @@ export interface AirlockStats {
 interface Prepared {
   readonly channel: Channel
   readonly event: OutboundEvent | undefined
+  /** The event's canonical JSON: what the ledger holds and the wire carries. */
+  readonly text?: string
   readonly transforms: readonly ChannelTransform[]
+}
+
+interface Door {
+  readonly ledger: Ledger
+  readonly outbox: Outbox
 }
 
 const noop = (): void => {}
@@ -129,10 +138,11 @@ export class AirlockBoundary {
   readonly outbound: OutboundDoor
   readonly #keys: KeyRing
   readonly #controlPlane: ControlPlane
+  /** The ledger and the outbox delivering from it, open once both are. */
+  readonly #door: Promise<Door>
   readonly #ledger: Promise<Ledger>
   readonly #applier: PolicyApplier
   #appendTail: Promise<unknown> = Promise.resolve()
-  #sendTail: Promise<unknown> = Promise.resolve()
   #closed = false
   #inFlight = 0
   readonly #idleWaiters: (() => void)[] = []
@@ -173,11 +183,32 @@ export class AirlockBoundary {
       failed: this.#failedOutbound,
     })
     keyRings.set(this, this.#keys)
-    this.#ledger = Ledger.open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
+    this.#door = this.#open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
+    this.#ledger = this.#door.then((door) => door.ledger)
     // An unhandled rejection here would crash the process before the first
     // emit could report it; emit and close surface it instead.
     this.#ledger.catch(noop)
-    this.#controlPlane.onDelivery?.(this.#onDelivery)
+  }
+
+  // The ledger, then the outbox over it: delivery resumes where the cursor
+  // next to the ledger says the last process stopped.
+  async #open(options: LedgerOptions): Promise<Door> {
+    const ledger = await Ledger.open(options)
+    try {
+      const { seq, hash, end } = ledger.openedAt
+      const { cursor, created } = await DeliveryCursor.open(`${ledger.path}.cursor`, { delivered: seq, offset: end, hash, inflight: null })
+      if (created && seq > 0) {
+        process.emitWarning(
+          `airlock ledger ${ledger.path} had no delivery cursor: the ${seq} entries in it are taken as delivered, and delivery starts after them`,
+          { code: 'AIRLOCK_OUTBOX' },
+        )
+      }
+      const outbox = new Outbox({ ledgerPath: ledger.path, controlPlane: this.#controlPlane, cursor, tail: { seq, end }, reporter: this.#reporter })
+      return { ledger, outbox }
+    } catch (err) {
+      await ledger.close().catch(noop)
+      throw err
+    }
   }
 
   readonly #registerSecret = (secret: Secret<string>): void => {
@@ -185,10 +216,12 @@ export class AirlockBoundary {
   }
 
   /**
-   * Sends one event through the policy, the ledger and the transport. Resolves
-   * with the event as it went over the wire (or the `withheld` event that took
-   * its place), or `undefined` when the policy suppressed it (a log below the
-   * shipped level) or the ledger could not record it.
+   * Sends one event through the policy and the ledger to the outbox. Resolves
+   * once the event's entry is synced (from then on a crash delays it and
+   * cannot lose it) with the event as it goes over the wire (or the
+   * `withheld` event that took its place), or `undefined` when the policy
+   * suppressed it (a log below the shipped level) or the ledger could not
+   * record it. Delivery follows, in ledger order; `flush()` waits for it.
    *
    * @example
    * ```ts
@@ -241,7 +274,14 @@ export class AirlockBoundary {
   async flush(): Promise<void> {
     await this.#idle()
     await Promise.allSettled(this.#outboundRecords)
-    await this.#controlPlane.flush()
+    let door: Door
+    try {
+      door = await this.#door
+    } catch {
+      // Nothing was ledgered, so nothing waits for delivery; emit reported the failure.
+      return
+    }
+    await door.outbox.flush()
   }
 
   /**
@@ -262,12 +302,19 @@ export class AirlockBoundary {
     this.#closed = true
     this.#stopWatchingSecrets()
     await this.#idle()
-    // The transport first: its last delivery reports still go to the ledger.
-    await this.#controlPlane.close()
-    await Promise.all(this.#deliveryRecords)
     await Promise.allSettled(this.#outboundRecords)
-    const ledger = await this.#ledger
-    await ledger.close()
+    let door: Door
+    try {
+      door = await this.#door
+    } catch (err) {
+      // The ledger never opened: say so here too, loudly, as emit did.
+      await this.#controlPlane.close()
+      throw err
+    }
+    // Delivery first: its last reports still go to the ledger.
+    await door.outbox.close(this.#controlPlane.closeTimeoutMs ?? Infinity)
+    await Promise.all(this.#deliveryRecords)
+    await door.ledger.close()
   }
 
   toString(): string {
@@ -287,16 +334,13 @@ export class AirlockBoundary {
   // Resolves once every emit so far has been ledgered and handed to the
   // transport (or refused): emits made while waiting are waited for too.
   #idle(): Promise<void> {
-    if (this.#inFlight === 0) return this.#sendTail.then(noop, noop)
+    if (this.#inFlight === 0) return Promise.resolve()
     return new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
   }
 
   readonly #settled = (): void => {
     if (--this.#inFlight > 0) return
-    const waiters = this.#idleWaiters.splice(0)
-    void this.#sendTail.then(() => {
-      for (const resolve of waiters) resolve()
-    }, noop)
+    for (const resolve of this.#idleWaiters.splice(0)) resolve()
   }
 
   async #prepare(reading: EmitInputReading): Promise<Prepared> {
@@ -316,13 +360,15 @@ export class AirlockBoundary {
       const event = await this.#applier.apply(input, envelope, transforms)
       transforms = boundedTransforms(transforms, channel)
       stage = 'serialize'
-      // What goes out must match the strict wire schema, and survive JSON:
-      // the ledger and the transport both see this exact text.
-      const text = JSON.stringify(event)
+      // What goes out must match the strict wire schema, and be JSON: the
+      // ledger holds this exact text, and the transport sends it.
+      const text = canonicalJson(event, 'event')
       if (text.length > MAX_EVENT_CHARS) {
         throw new EventInvalidError(`an outbound event may be at most ${MAX_EVENT_CHARS} characters of JSON`)
       }
-      return { channel, event: outboundEventSchema.parse(JSON.parse(text)), transforms }
+      // canonicalJson refused anything that is not JSON; the strict schema refuses any member the boundary did not put there.
+      if (!outboundEventSchema.safeParse(event).success) throw new EventInvalidError('an outbound event does not match the wire schema')
+      return { channel, event, text, transforms }
     } catch (err) {
       return { channel, event: this.#withheld(input.runId, channel, stage, err), transforms: [] }
     }
@@ -394,7 +440,7 @@ export class AirlockBoundary {
 
   readonly #failedOutbound = (ids: readonly string[], reason: string): void => {
     this.#stats.deliveryFailures++
-    this.#trackDelivery({ eventIds: ids, status: 'rejected', reason })
+    this.#recordDelivery({ eventIds: [...ids], status: 'failed', error: { code: reason } })
   }
 
   #countWithheld(channel: Channel, count: number): void {
@@ -409,40 +455,41 @@ export class AirlockBoundary {
       if (channel === 'logs') this.#suppress('logs', 1)
       return { done: Promise.resolve(undefined) }
     }
-    let ledger: Ledger
+    let door: Door
     try {
-      ledger = await this.#ledger
+      door = await this.#door
     } catch (err) {
       return { done: Promise.resolve(this.#ledgerFailed(err)) }
     }
     let sent = event
+    let text = prepared.text ?? canonicalJson(event, 'event')
     let recorded = transforms
-    let entry = ledgerInput(event, channel, this.policyHash, transforms)
+    let durable: Promise<LedgerAppendResult>
     try {
-      checkLedgerEventInput(entry)
+      durable = door.ledger.queue(ledgerInput(sent, text, channel, this.policyHash, recorded))
     } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) return { done: Promise.resolve(this.#ledgerFailed(err)) }
       // Refused for what it holds (a bound the ledger keeps): a ledgered
       // withheld event takes its place, so no key or path can make an event vanish.
       sent = this.#withheld(event.runId, channel, 'ledger', err)
+      text = canonicalJson(sent, 'event')
       recorded = []
-      entry = ledgerInput(sent, channel, this.policyHash, recorded)
+      try {
+        durable = door.ledger.queue(ledgerInput(sent, text, channel, this.policyHash, recorded))
+      } catch (again) {
+        return { done: Promise.resolve(this.#ledgerFailed(again)) }
+      }
     }
     return {
-      done: ledger.append(entry).then(
-        () => this.#send(sent, channel, recorded),
+      done: durable.then(
+        ({ seq, hash, end }) => {
+          this.#count(sent, channel, recorded)
+          door.outbox.add({ seq, end, hash, line: text, event: sent })
+          return sent
+        },
         (err: unknown) => this.#ledgerFailed(err),
       ),
     }
-  }
-
-  #send(event: OutboundEvent, channel: Channel, transforms: readonly ChannelTransform[]): Promise<OutboundEvent> {
-    this.#count(event, channel, transforms)
-    const sent = this.#sendTail.then(() => this.#controlPlane.send([event]))
-    this.#sendTail = sent.catch((err: unknown) => this.#onSendError(event.id, err))
-    return sent.then(
-      () => event,
-      () => event,
-    )
   }
 
   #count(event: OutboundEvent, channel: Channel, transforms: readonly ChannelTransform[]): void {
@@ -467,40 +514,28 @@ export class AirlockBoundary {
     return undefined
   }
 
-  // A transport that throws from send() refused the batch outright.
-  #onSendError(eventId: string, err: unknown): void {
-    this.#stats.deliveryFailures++
-    const code = err instanceof AirlockError ? err.code : 'ERR_INTERNAL'
-    this.#trackDelivery({ eventIds: [eventId], status: 'rejected', reason: code })
+  // What the outbox says of delivery goes to the ledger; close() waits for it.
+  readonly #reporter: DeliveryReporter = {
+    retrying: (eventIds, retry) => {
+      const error: { code: string; status?: number } = { code: retry.reason }
+      if (retry.httpStatus !== undefined) error.status = retry.httpStatus
+      this.#recordDelivery({ eventIds: [...eventIds], status: 'retrying', error })
+    },
+    rejected: (eventIds, outcome) => {
+      this.#stats.deliveryFailures++
+      const error: { code: string; status?: number } = { code: outcome.reason ?? 'rejected' }
+      if (outcome.httpStatus !== undefined) error.status = outcome.httpStatus
+      this.#recordDelivery({ eventIds: [...eventIds], status: 'failed', error })
+    },
+    stopped: (error) => {
+      process.emitWarning(`airlock: delivery stopped (${error.code}); undelivered events stay in the ledger for the next process`, { code: 'AIRLOCK_OUTBOX' })
+    },
   }
 
-  readonly #onDelivery = (report: DeliveryReport): void => {
-    if (report.status === 'delivered') return
-    if (report.status === 'rejected') this.#stats.deliveryFailures++
-    this.#trackDelivery(report)
-  }
-
-  // close() waits for these before it closes the ledger.
-  #trackDelivery(report: DeliveryReport): void {
-    const record = this.#recordDelivery(report)
+  #recordDelivery(input: LedgerDeliveryInput): void {
+    const record = this.#ledger.then((ledger) => ledger.appendDelivery(input)).then(noop, (err: unknown) => void this.#ledgerFailed(err))
     this.#deliveryRecords.add(record)
     void record.finally(() => this.#deliveryRecords.delete(record))
-  }
-
-  async #recordDelivery(report: DeliveryReport): Promise<void> {
-    if (report.eventIds.length === 0) return
-    try {
-      const ledger = await this.#ledger
-      const error: { code: string; status?: number } = { code: report.reason ?? 'unknown' }
-      if (report.httpStatus !== undefined) error.status = report.httpStatus
-      await ledger.appendDelivery({
-        eventIds: [...report.eventIds],
-        status: report.status === 'rejected' ? 'failed' : 'retrying',
-        error,
-      })
-    } catch (err) {
-      this.#ledgerFailed(err)
-    }
   }
 }
 
@@ -529,12 +564,12 @@ function unwrapDone(appended: { done: Promise<OutboundEvent | undefined> }): Pro
   return appended.done
 }
 
-function ledgerInput(event: OutboundEvent, channel: Channel, policyHash: string, transforms: readonly ChannelTransform[]): LedgerEventInput {
+function ledgerInput(event: OutboundEvent, text: string, channel: Channel, policyHash: string, transforms: readonly ChannelTransform[]): LedgerEventInput {
   return {
     channel,
     eventId: event.id,
     policyHash,
-    event: event as unknown as JsonObject,
+    event: new CanonicalText(text),
     transforms: transforms.map(({ path, rule, action }) => ({ path, rule, action })),
     status: event.kind === 'withheld' ? 'withheld' : 'sent',
   }

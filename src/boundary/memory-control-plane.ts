@@ -1,5 +1,5 @@
 import { ClosedError } from '../errors.js'
-import type { ControlPlane, DeliveryListener } from './control-plane.js'
+import type { ControlPlane, DeliveryBatch, DeliveryOutcome } from './control-plane.js'
 import type { OutboundEvent } from './events.js'
 
 /**
@@ -18,33 +18,36 @@ import type { OutboundEvent } from './events.js'
  */
 export class MemoryControlPlane implements ControlPlane {
   readonly #events: OutboundEvent[] = []
-  #listener: DeliveryListener | undefined
   #closed = false
 
-  /** Every event sent so far, in order. Each is a deep copy made from its wire JSON. */
+  /** Every event delivered so far, in order. Each is parsed from its wire JSON. */
   get events(): readonly OutboundEvent[] {
     return this.#events
   }
 
-  send(batch: readonly OutboundEvent[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedError('MemoryControlPlane is closed'))
-    // A round trip through JSON stores what the wire would carry, not the
-    // caller's objects, which it could still mutate.
-    for (const event of batch) this.#events.push(JSON.parse(JSON.stringify(event)) as OutboundEvent)
-    this.#listener?.({ eventIds: batch.map((e) => e.id), status: 'delivered' })
-    return Promise.resolve()
+  /** Takes the batch at once: a memory cannot be down. */
+  deliver(batch: DeliveryBatch): Promise<DeliveryOutcome> {
+    // Inside the executor, so a closed plane's throw becomes the rejection.
+    return new Promise((resolve) => resolve(this.deliverNow(batch)))
   }
 
-  flush(): Promise<void> {
-    return Promise.resolve()
+  /**
+   * The same, synchronously: an event is in {@link MemoryControlPlane.events}
+   * by the time the `emit` that sent it resolves.
+   *
+   * @throws {ClosedError} after `close()`.
+   */
+  deliverNow(batch: DeliveryBatch): DeliveryOutcome {
+    if (this.#closed) throw new ClosedError('MemoryControlPlane is closed')
+    // Parsed from the exact bytes the wire would carry, not the caller's objects.
+    for (const line of batch.lines) this.#events.push(JSON.parse(line) as OutboundEvent)
+    return DELIVERED
   }
 
   close(): Promise<void> {
     this.#closed = true
     return Promise.resolve()
   }
-
-  onDelivery(listener: DeliveryListener): void {
-    this.#listener = listener
-  }
 }
+
+const DELIVERED: DeliveryOutcome = Object.freeze({ status: 'delivered', attempt: 1 })

@@ -69,13 +69,8 @@ const LEVEL_OPTIONS: readonly string[] = [...Object.keys(LEVEL_VALUES), 'silent'
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const { logs, scrubber, ship } = resolveLogging(options, 'createLogger')
+  assertLocalOutputOptions(options, 'createLogger')
   const { destination, level, base } = options
-  if (level !== undefined && !LEVEL_OPTIONS.includes(level)) {
-    throw new InvalidArgumentError(`createLogger expects options.level to be one of ${LEVEL_OPTIONS.join(', ')}, got ${describeType(level)}`)
-  }
-  if (base !== undefined && base !== null && (typeof base !== 'object' || Array.isArray(base))) {
-    throw new InvalidArgumentError(`createLogger expects options.base to be an object or null, got ${describeType(base)}`)
-  }
   const pinoOptions: LoggerOptions = {
     level: level ?? (LEVEL_VALUES[logs.level] < LEVEL_VALUES.info ? logs.level : 'info'),
   }
@@ -94,6 +89,37 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   local?.guardChildren(logger)
   airlock.adopt(logger)
   return logger
+}
+
+/**
+ * Checks the local-output options of {@link createLogger} (`destination`,
+ * `level`, `base`) without opening anything, so a caller can refuse bad ones
+ * before it starts any work.
+ *
+ * @throws InvalidArgumentError naming the option, what was expected and what was found.
+ * @example
+ * ```ts
+ * assertLocalOutputOptions({ level: 'verbose' }, 'Airlock option logger')   // throws ERR_INVALID_ARGUMENT
+ * ```
+ */
+export function assertLocalOutputOptions(options: Pick<CreateLoggerOptions, 'destination' | 'level' | 'base'>, caller: string): void {
+  const { destination, level, base } = options
+  if (level !== undefined && !LEVEL_OPTIONS.includes(level)) {
+    throw new InvalidArgumentError(`${caller} expects level to be one of ${LEVEL_OPTIONS.join(', ')}, got ${describeType(level)}`)
+  }
+  if (base !== undefined && base !== null && (typeof base !== 'object' || Array.isArray(base))) {
+    throw new InvalidArgumentError(`${caller} expects base to be an object or null, got ${describeType(base)}`)
+  }
+  if (
+    destination !== undefined &&
+    typeof destination !== 'string' &&
+    typeof destination !== 'number' &&
+    typeof (destination as { write?: unknown } | null)?.write !== 'function'
+  ) {
+    throw new InvalidArgumentError(
+      `${caller} expects destination to be a stream with write(string), a file path or a file descriptor, got ${describeType(destination)}`,
+    )
+  }
 }
 
 function localDestination(destination: CreateLoggerOptions['destination']): DestinationStream {

@@ -2,6 +2,7 @@ import { describeType } from '../internal/describe-type.js'
 import { PolicyError } from '../errors.js'
 import type { PolicyIssue } from '../errors.js'
 import { deepFreeze } from './deep-freeze.js'
+import { DETECTOR_PACKS, PACK_IDS } from './detector-ids.js'
 import { readPolicyEnv } from './env-overrides.js'
 import { policyHash } from './policy-hash.js'
 import { policyInputSchema } from './policy-input.js'
@@ -48,7 +49,9 @@ export interface DefinePolicyOptions {
  *
  * Merging: objects merge field by field at every depth, so
  * `{ logs: { level: 'warn' } }` keeps the preset's other `logs` fields, and
- * `scrub.detectors` merges id by id. Arrays (`scrub.patterns`,
+ * `scrub.detectors` and `scrub.packs` merge id by id; a pack the input names
+ * sets each of its detectors the input does not name itself, and the
+ * resolved `scrub.detectors` lists every detector's effective setting. Arrays (`scrub.patterns`,
  * `scrub.sensitiveKeys`, `logs.redactPaths`) and rule sets (`parameters.rules`, `payloads.rules`, `telemetry.attributes.rules`) replace
  * the preset's value whole: rules are ordered (the first match wins), so
  * splicing two rule sets would make their order a guess. A field set to
@@ -64,9 +67,11 @@ export interface DefinePolicyOptions {
  * const policy = definePolicy({
  *   preset: 'balanced',
  *   parameters: { rules: { region: 'allow', 'db.password': 'drop' } },
- *   scrub: { detectors: { ipv4: false }, patterns: [{ id: 'employee-id', pattern: 'EMP-[0-9]{6}' }] },
+ *   scrub: { packs: { network: false }, detectors: { ipv4: true }, patterns: [{ id: 'employee-id', pattern: 'EMP-[0-9]{6}' }] },
  * })
  * policy.exceptions.mode // 'scrubbed'
+ * policy.scrub.detectors['mac-address'] // false: the network pack is off
+ * policy.scrub.detectors.ipv4           // true: named by id, which wins over its pack
  * policy.hash            // 'ph1.…'
  * ```
  */
@@ -91,7 +96,7 @@ export function resolvePolicy(input: unknown, env: NodeJS.ProcessEnv, source: st
   if (!parsed.success || issues.length > 0) throw new PolicyError(issues, source)
 
   const { preset = 'balanced', $schema: _editorHint, ...overrides } = parsed.data
-  const merged = mergeOver(mergeOver(presets[preset], overrides, ''), fromEnv.overrides, '')
+  const merged = withPacksApplied(mergeOver(mergeOver(presets[preset], overrides, ''), fromEnv.overrides, ''), overrides.scrub)
   // Re-validated as a whole: the input schema checked each field, this checks the result.
   const resolved = policySchema.safeParse(merged, { reportInput: true })
   if (!resolved.success) throw new PolicyError(policyIssuesFromZod(resolved.error.issues, policySchema), source)
@@ -99,6 +104,27 @@ export function resolvePolicy(input: unknown, env: NodeJS.ProcessEnv, source: st
   const policy = resolved.data
   Object.defineProperty(policy, 'hash', { value: policyHash(policy), enumerable: false })
   return deepFreeze(policy) as ResolvedPolicy
+}
+
+/**
+ * Writes the packs the input names into `scrub.detectors`: each detector of
+ * such a pack takes the pack's setting, unless the input names the detector
+ * itself (an id is more specific than its pack, whatever order they are
+ * written in). A pack the input does not name changes nothing: the preset's
+ * detector settings stand. So the resolved policy lists every detector's
+ * effective setting, as it always has.
+ */
+function withPacksApplied(merged: unknown, input: PolicyInput['scrub']): unknown {
+  const packs = input?.packs
+  if (packs === undefined || !isPlainObject(merged) || !isPlainObject(merged.scrub) || !isPlainObject(merged.scrub.detectors)) return merged
+  const detectors: Record<string, unknown> = { ...merged.scrub.detectors }
+  const named = input?.detectors ?? {}
+  for (const pack of PACK_IDS) {
+    const setting = packs[pack]
+    if (setting === undefined) continue
+    for (const id of DETECTOR_PACKS[pack]) if (named[id] === undefined) detectors[id] = setting
+  }
+  return { ...merged, scrub: { ...merged.scrub, detectors } }
 }
 
 /** Paths whose value replaces the preset's instead of merging into it. */

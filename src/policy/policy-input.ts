@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { DETECTOR_IDS } from './detector-ids.js'
-import type { DetectorId } from './detector-ids.js'
+import { DETECTOR_IDS, PACK_IDS } from './detector-ids.js'
+import type { DetectorId, PackId } from './detector-ids.js'
 import { PRESET_NAMES } from './presets.js'
 import { policySchema } from './schema.js'
 
@@ -17,6 +17,12 @@ const detectorsInput = z
     >,
   )
   .describe(shape.scrub.shape.detectors.description ?? '')
+
+const packsInput = z
+  .strictObject(
+    Object.fromEntries(PACK_IDS.map((id) => [id, detectorSetting.optional()])) as Record<PackId, z.ZodOptional<typeof detectorSetting>>,
+  )
+  .describe(shape.scrub.shape.packs.description ?? '')
 
 /**
  * The zod schema of what a user writes: in a policy file or as the argument
@@ -53,7 +59,7 @@ export const policyInputSchema = z
       .optional()
       .describe('spans exported through OpenTelemetry'),
     scrub: shape.scrub
-      .extend({ detectors: detectorsInput })
+      .extend({ detectors: detectorsInput, packs: packsInput })
       .partial()
       .optional()
       .describe('how the scrubber finds and replaces sensitive text, in every channel that scrubs'),

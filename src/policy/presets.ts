@@ -1,6 +1,6 @@
 import { deepFreeze } from './deep-freeze.js'
-import { DETECTOR_IDS } from './detector-ids.js'
-import type { DetectorId } from './detector-ids.js'
+import { DETECTOR_IDS, PACK_IDS } from './detector-ids.js'
+import type { DetectorId, PackId } from './detector-ids.js'
 import type { Policy, ScrubPolicy } from './schema.js'
 
 /**
@@ -28,11 +28,16 @@ function everyDetector(on: boolean): Record<DetectorId, boolean> {
   return Object.fromEntries(DETECTOR_IDS.map((id) => [id, on])) as Record<DetectorId, boolean>
 }
 
+function everyPack(on: boolean): Record<PackId, boolean> {
+  return Object.fromEntries(PACK_IDS.map((id) => [id, on])) as Record<PackId, boolean>
+}
+
 /** What every preset shares: size limits that keep scrubbing bounded. */
 function scrubSection(detectorsOn: boolean): ScrubPolicy {
   return {
     action: 'redact',
     detectors: everyDetector(detectorsOn),
+    packs: everyPack(detectorsOn),
     patterns: [],
     sensitiveKeys: [],
     minSecretLength: 5,

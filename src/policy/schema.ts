@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { customPatternProblem } from './custom-pattern.js'
-import { DETECTOR_IDS } from './detector-ids.js'
+import { DETECTOR_IDS, PACK_IDS } from './detector-ids.js'
 import { parameterGlobProblem } from './parameter-rules.js'
 import { redactPathProblem } from './redact-paths.js'
 
@@ -182,7 +182,14 @@ const scrubSchema = z.strictObject({
   action: scrubActionSchema.describe('the action of a detector or pattern that names none'),
   detectors: z
     .partialRecord(z.enum(DETECTOR_IDS), detectorSettingSchema)
-    .describe('built-in detectors: false turns one off, true uses scrub.action, or name an action'),
+    .describe('built-in detectors: false turns one off, true uses scrub.action, or name an action; an id named here wins over its pack'),
+  packs: z
+    .partialRecord(z.enum(PACK_IDS), detectorSettingSchema)
+    .optional()
+    .describe(
+      'detector packs (credentials, pii, network): the setting of every detector of the pack that scrub.detectors does not name; ' +
+        'definePolicy writes the result into scrub.detectors',
+    ),
   patterns: customPatternsSchema.describe('custom patterns, compiled with RE2 at load time; an array replaces, never merges'),
   sensitiveKeys: z
     .array(z.string().min(1))

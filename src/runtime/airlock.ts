@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import { AirlockBoundary, BOUNDARY_OPTION_KEYS, type AirlockOptions } from '../boundary/airlock-boundary.js'
 import { Fingerprinter } from '../crypto/fingerprinter.js'
 import { AirlockError, InvalidArgumentError } from '../errors.js'
-import { createLogger, type CreateLoggerOptions } from '../logging/create-logger.js'
+import { assertLocalOutputOptions, createLogger, type CreateLoggerOptions } from '../logging/create-logger.js'
 import type { ShippedRecord } from '../logging/shipped-record.js'
 import { describeType } from '../internal/describe-type.js'
 import { assertKnownOptions } from '../internal/known-options.js'
@@ -126,16 +126,9 @@ export class Airlock extends AirlockBoundary {
   #shipFailureReported = false
 
   constructor(options: AirlockRuntimeOptions) {
+    // Every option is checked before the boundary opens anything: a bad one leaves no ledger half-open.
+    const { result, cacheStore, limiter, logger } = runtimeOptions(options)
     super(boundaryOptions(options))
-    const { result, cacheStore = new MemoryCacheStore(), concurrencyLimits = {}, logger } = options
-    if (result !== undefined && !(result instanceof Result)) {
-      throw new InvalidArgumentError(`Airlock option result must be a Result, such as a LocalResult, found ${describeType(result)}`)
-    }
-    if (typeof cacheStore?.get !== 'function' || typeof cacheStore.set !== 'function' || typeof cacheStore.shared !== 'boolean') {
-      throw new InvalidArgumentError(`Airlock option cacheStore must be a CacheStore (shared, get, set), found ${describeType(cacheStore)}`)
-    }
-    if (logger !== undefined) assertKnownOptions('Airlock option logger', logger, ['destination', 'level', 'base'])
-    const limiter = new ConcurrencyLimiter(concurrencyLimits)
     this.#defaults = { result, cacheStore, limiter }
     this.#runner = new TaskRunner(this, new Fingerprinter(options.keys), limiter, result)
     this.logger = createLogger({ ...logger, policy: this.policy, scrubber: this.scrubber, ship: this.#ship })
@@ -259,10 +252,31 @@ export class Airlock extends AirlockBoundary {
   }
 }
 
-// The boundary gets its own options only; the runtime's are checked here.
-function boundaryOptions(options: AirlockRuntimeOptions): AirlockOptions {
-  if (typeof options !== 'object' || options === null) return options
+// The runtime's options, checked (and the limiter built) before anything opens.
+function runtimeOptions(options: AirlockRuntimeOptions): {
+  result: Result | undefined
+  cacheStore: CacheStore
+  limiter: ConcurrencyLimiter
+  logger: AirlockRuntimeOptions['logger']
+} {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('Airlock needs an options object')
   assertKnownOptions('Airlock', options, [...BOUNDARY_OPTION_KEYS, ...RUNTIME_KEYS])
+  const { result, cacheStore = new MemoryCacheStore(), concurrencyLimits = {}, logger } = options
+  if (result !== undefined && !(result instanceof Result)) {
+    throw new InvalidArgumentError(`Airlock option result must be a Result, such as a LocalResult, found ${describeType(result)}`)
+  }
+  if (typeof cacheStore?.get !== 'function' || typeof cacheStore.set !== 'function' || typeof cacheStore.shared !== 'boolean') {
+    throw new InvalidArgumentError(`Airlock option cacheStore must be a CacheStore (shared, get, set), found ${describeType(cacheStore)}`)
+  }
+  if (logger !== undefined) {
+    assertKnownOptions('Airlock option logger', logger, ['destination', 'level', 'base'])
+    assertLocalOutputOptions(logger, 'Airlock option logger')
+  }
+  return { result, cacheStore, limiter: new ConcurrencyLimiter(concurrencyLimits), logger }
+}
+
+// The boundary gets its own options only; the runtime's are checked above.
+function boundaryOptions(options: AirlockRuntimeOptions): AirlockOptions {
   const boundary: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(options)) {
     if (!(RUNTIME_KEYS as readonly string[]).includes(key)) boundary[key] = value

@@ -1,4 +1,5 @@
 import { AhoCorasick, foldAsciiCase, type MatchSink } from './aho-corasick.js'
+import { ASSIGNMENT_EXTRA_KEYWORDS } from './assignment-detector.js'
 import type { Detector, DetectorContext } from './detectors.js'
 
 /**
@@ -61,7 +62,8 @@ export class DetectorGate {
     const keywords: { text: string; tag: number }[] = []
     let nextBit = 0
     for (const { detector, rule } of detectors) {
-      const words = detector.keywords === 'sensitive-keys' ? context.sensitiveKeys.spellings() : detector.keywords
+      const words =
+        detector.keywords === 'sensitive-keys' ? [...context.sensitiveKeys.spellings(), ...ASSIGNMENT_EXTRA_KEYWORDS] : detector.keywords
       const bit = words.length === 0 ? 0 : 1 << nextBit++
       for (const text of words) keywords.push({ text, tag: bit })
       entries.push({ detector, rule, bit, counted: detector.minDigits + detector.minDots + detector.minColons > 0 })

@@ -1,7 +1,21 @@
 import { isIPv6 } from 'node:net'
 import { DETECTOR_IDS, type DetectorId } from '../policy/detector-ids.js'
 import type { MatchSink } from './aho-corasick.js'
+import {
+  ASSIGNMENT_KEY,
+  ASSIGNMENT_TAG,
+  CONNECTION_PASSWORD,
+  CURL,
+  NETRC,
+  findAssignments,
+  findConnectionPasswords,
+  findCurlCredentials,
+  findNetrcPasswords,
+} from './assignment-detector.js'
+import { isBase64UrlJsonObject, isPlaceholder, startsLikeJsonObject, tokenChecksumValid } from './detector-checks.js'
+import { findPiiPatterns } from './pii-detectors.js'
 import type { SensitiveKeyMatcher } from './sensitive-keys.js'
+import * as tokens from './token-detectors.js'
 
 /**
  * What a detector may consult besides the text.
@@ -81,15 +95,20 @@ export interface Detector {
  */
 
 const AWS_KEY = /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])/g
-const GITHUB = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g
+// 36 characters after the prefix (30 random, 6 of checksum) today; a longer run is taken whole, so
+// no tail of a token in a future format is left behind.
+const GITHUB = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])/g
 const SLACK_TOKEN = /(?<![A-Za-z0-9])(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]{10,}/g
 const SLACK_WEBHOOK = /https?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{8,}/g
-const STRIPE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})/g
+const STRIPE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})(?![A-Za-z0-9_])/g
 const GOOGLE = /AIza[0-9A-Za-z_-]{35}/g
 const OPENAI = /(?<![A-Za-z0-9_-])sk-(?!ant-)[A-Za-z0-9_-]{20,}/g
 const ANTHROPIC = /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}/g
-const NPM = /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,}/g
-const GITLAB = /(?<![A-Za-z0-9_])gl(?:pat|dt|rt|ptt|ft|cbt|oas|soat|imt|agent)-[A-Za-z0-9_-]{20,}/g
+const NPM = /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/g
+// Routable tokens end in `.` + 9 characters, which belong to the token too. Runner registration
+// tokens carry the fixed prefix GR1348941.
+const GITLAB = /(?<![A-Za-z0-9_])(?:gl(?:pat|dt|rt|ptt|ft|cbt|oas|soat|imt|agent|ffct|wt)-[A-Za-z0-9_-]{20,}|GR1348941[A-Za-z0-9_-]{20,})(?![A-Za-z0-9_-])/g
+const GITLAB_ROUTING_SUFFIX = /\.[0-9a-z]{9}(?![A-Za-z0-9_-])/y
 // Cheap entry points for the hand-written scanners: 8 digits (optionally
 // split once) starting 2-6 for cards; two letters and two digits for IBANs.
 const CARD_CANDIDATE = /[2-6][0-9]{3}[ -]?[0-9]{4}/g
@@ -98,31 +117,23 @@ const IBAN_CANDIDATE = /[A-Za-z]{2}[0-9]{2}/g
 // An unterminated block is redacted to the end of the string: a truncated key is still key material.
 const PEM_BEGIN = /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g
 const PEM_END = /-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g
-// Like PEM blocks, a token cut short at the end of the string (header, or header and part of the
-// payload) is redacted to the end: its claims are still there, and a scrubber that scans only a
-// prefix of a long string must not half-leak a token straddling that prefix's end.
-const JWT =
-  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*|\.[A-Za-z0-9_-]*$|$)/g
+// A JWT's header; what follows it (`.payload.signature`) is read by hand. The header and the payload
+// must be base64url JSON objects: `eyJ…` alone, or parts that decode to anything else, are not a JWT.
+// Like PEM blocks, a token cut short at the end of the string (header, dot, part of the payload) is
+// redacted to the end: its claims are still there, and a scrubber that scans only a prefix of a
+// long string must not half-leak a token straddling that prefix's end.
+const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}(?![A-Za-z0-9_-])/g
+const JWT_PART = /[A-Za-z0-9_-]*/y
 // The characters a userinfo may hold, after '://' (sticky). The userinfo ends at the last '@' among them
 // or right after them: a password may hold an unescaped '@'.
 const URL_USERINFO_RUN = /[^\s/?#"'<>\\]{1,512}/y
 const IPV4 = /(?<![0-9A-Za-z.])[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9]|\.[0-9])/g
 // A segment starting with '[' is a marker already: stripping twice changes nothing.
 const HOME_PATH = /(?:\/home\/|\/Users\/|[A-Za-z]:(?:\\{1,2}|\/)Users(?:\\{1,2}|\/))([^/\\\s:"'<>|*?[][^/\\\s:"'<>|*?]*)/gi
-const AUTHORIZATION = /(?<![A-Za-z0-9])(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+([A-Za-z0-9._~+/-]{8,}=*)/g
-// An assignment is read in two steps, so a key that names no secret costs
-// only its own characters: `a=a=a=…` after a sensitive word must not read a
-// 1024-character value at every `=` (rule 4 above).
-// Step 1: a key, optionally quoted, then = or :, then blanks.
-const ASSIGNMENT_KEY = /(?<![A-Za-z0-9_.-])(\\?["']?)([A-Za-z_][A-Za-z0-9_.-]{0,63})\1[ \t]{0,8}[:=][ \t]{0,8}/g
-// Step 2, after a sensitive key only, right where step 1 ended: a
-// double-quoted, escaped-double-quoted, single-quoted or bare value.
-const ASSIGNMENT_VALUE =
-  /"((?:[^"\\\r\n]|\\.){1,1024})"|\\"((?:[^"\\\r\n]|\\[^"]){1,1024})\\"|'([^'\r\n]{1,1024})'|((?:[Bb]earer |[Bb]asic |[Tt]oken |[Dd]igest )?[^\s,;&"'<>{}[\]\\]{1,1024})/y
-
-// Values that say nothing secret: `password: null`, `auth=false`.
-const INERT_VALUES = new Set(['null', 'true', 'false', 'undefined', 'none', 'nil'])
-
+// A scheme word, then the credential. `Token` and the API-key schemes need a credential with a digit
+// (prose says "token expired"); every credential passes a placeholder gate (`Bearer XXXX`, `$API_KEY`).
+const AUTHORIZATION =
+  /(?<![A-Za-z0-9-])([Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken|TOKEN|[Aa]pi-?[Tt]oken|[Aa]pi-?[Kk]ey|API-?KEY|SSWS|[Dd]igest)[ \t]+([A-Za-z0-9._~+/$<>{}[\]*=:@-]{3,1024})/g
 function runRegex(re: RegExp, text: string, sink: MatchSink, rule: number): void {
   re.lastIndex = 0
   let m: RegExpExecArray | null
@@ -138,8 +149,17 @@ function findUrlCredentials(text: string, sink: MatchSink, rule: number): void {
     if (!run.test(text)) continue
     let at = run.lastIndex // the character after the run may be an '@' too
     while (at > start && text.charCodeAt(at) !== 64 /* @ */) at--
-    if (at > start) sink.add(start, at, rule)
+    if (at > start && !userinfoIsPlaceholder(text.slice(start, at))) sink.add(start, at, rule)
   }
+}
+
+// `https://user:${PASSWORD}@host`, `https://$TOKEN@host`, `ftp://<user>:<password>@host`: variables and
+// template slots, left whole. The password decides when there is one, else the user part.
+function userinfoIsPlaceholder(userinfo: string): boolean {
+  const colon = userinfo.indexOf(':')
+  if (colon === -1) return /[$<{[%]/.test(userinfo) && isPlaceholder(userinfo, false)
+  const password = userinfo.slice(colon + 1)
+  return password !== '' && isPlaceholder(password, false)
 }
 
 function findPemBlocks(text: string, sink: MatchSink, rule: number): void {
@@ -171,7 +191,7 @@ function findEmails(text: string, sink: MatchSink, rule: number): void {
     while (end > at + 1 && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--
     let dot = end - 1
     while (dot > at + 1 && text.charCodeAt(dot) !== 46) dot--
-    if (dot <= at + 1 || end - dot - 1 < 2 || end - dot - 1 > 24 || !lettersOnly(text, dot + 1, end)) continue
+    if (dot <= at + 1 || !topLevelDomain(text, dot + 1, end)) continue
     // Starts only grow (a local part holds no '@'), so the stops are found in one pass over the text.
     for (let k = Math.max(scanned, 2); k < start; k++) if (isUrlLookbackStop(text.charCodeAt(k))) lastStop = k
     scanned = start
@@ -186,6 +206,13 @@ function isLocalPart(c: number): boolean {
 
 function isDomainPart(c: number): boolean {
   return isAlnum(c) || c === 46 || c === 45
+}
+
+// 2-24 letters, or an internationalized one in punycode (`xn--p1ai`).
+function topLevelDomain(text: string, start: number, end: number): boolean {
+  const length = end - start
+  if (length >= 2 && length <= 24 && lettersOnly(text, start, end)) return true
+  return length >= 5 && length <= 63 && text.startsWith('xn--', start) && (text.charCodeAt(start) | 32) === 120
 }
 
 function lettersOnly(text: string, start: number, end: number): boolean {
@@ -271,12 +298,40 @@ function findAuthorization(text: string, sink: MatchSink, rule: number): void {
   re.lastIndex = 0
   let m: RegExpExecArray | null
   while ((m = re.exec(text)) !== null) {
-    const credential = m[1]!
-    const isBasic = m[0][1] === 'a' || m[0][1] === 'A' // Basic, not Bearer
-    if (isBasic ? looksLikeBasicCredential(credential) : looksLikeBearerToken(credential)) {
-      sink.add(m.index, m.index + m[0].length, rule)
+    const scheme = m[1]!.toLowerCase()
+    // `Token`, `Api-Key`, `SSWS` and `Digest` are schemes only in an Authorization header; elsewhere
+    // "token abc123" is prose, or a token another detector names better.
+    if (scheme !== 'bearer' && scheme !== 'basic' && !/authorization/i.test(text.slice(Math.max(0, m.index - 32), m.index))) continue
+    const credential = trimCredential(m[2]!)
+    if (credential === '' || isPlaceholder(credential, false)) continue
+    let accept: boolean
+    if (scheme === 'basic') accept = looksLikeBasicCredential(credential)
+    else if (scheme === 'bearer') accept = looksLikeBearerToken(credential)
+    else if (scheme === 'digest') accept = /response="?[0-9a-f]{32}/.test(text.slice(m.index, m.index + 1024))
+    else accept = credential.length >= 8 && /[0-9]/.test(credential) && looksLikeBearerToken(credential)
+    if (!accept) continue
+    if (scheme === 'digest') {
+      // Digest carries a response hash, not a reusable token: only the hash goes.
+      const at = text.indexOf('response=', m.index)
+      const start = at + 9 + (text.charCodeAt(at + 9) === 34 ? 1 : 0)
+      sink.add(start, start + 32, rule)
+      continue
     }
+    const start = m.index
+    sink.add(start, m.index + m[0].length - (m[2]!.length - credential.length), rule)
   }
+}
+
+// The credential without what closes the text around it: a quote, a bracket or a separator.
+function trimCredential(raw: string): string {
+  let end = raw.length
+  while (end > 0 && /[>\]})*,.:;]/.test(raw[end - 1]!)) {
+    const c = raw[end - 1]!
+    // A closing bracket the credential opened is its own: `${TOKEN}` stays whole for the placeholder gate.
+    if ((c === '}' && raw.includes('{')) || (c === ']' && raw.includes('[')) || (c === '>' && raw.includes('<'))) break
+    end--
+  }
+  return raw.slice(0, end)
 }
 
 // "bearer of bad news" is prose; a token has a digit or a symbol, or is long.
@@ -291,29 +346,135 @@ function looksLikeBasicCredential(value: string): boolean {
   return decoded.includes(':') && /^[\x20-\x7e]+$/.test(decoded)
 }
 
-// Step 1 reads each character a bounded number of times. Step 2 runs once
-// per sensitive key: a value it finds is skipped whole; a quoted value it
-// cannot close stops before the next quote of its kind (where it would have
-// closed), so failed reads of one quoting style never overlap: at most three
-// (", \" and ') cover any character.
-function findAssignments(text: string, sink: MatchSink, rule: number, context: DetectorContext): void {
-  const keys = ASSIGNMENT_KEY
-  const values = ASSIGNMENT_VALUE
-  keys.lastIndex = 0
+// A routable token's `.` + 9 characters belong to it: `glpat-….01abcdefg`.
+function findGitlabTokens(text: string, sink: MatchSink, rule: number): void {
+  const re = GITLAB
+  re.lastIndex = 0
   let m: RegExpExecArray | null
-  while ((m = keys.exec(text)) !== null) {
-    // Not a secret key: go on right after the `=`, where its value may hold one (`note=password=x`).
-    if (!context.sensitiveKeys.matches(m[2]!)) continue
-    values.lastIndex = keys.lastIndex
-    const v = values.exec(text)
-    if (v === null) continue
-    const value = v[1] ?? v[2] ?? v[3] ?? v[4]!
-    const closing = v[1] !== undefined || v[3] !== undefined ? 1 : v[2] !== undefined ? 2 : 0
-    const valueEnd = values.lastIndex - closing
-    const valueStart = valueEnd - value.length
-    if (!INERT_VALUES.has(value.toLowerCase())) sink.add(valueStart, valueEnd, rule)
-    keys.lastIndex = values.lastIndex
+  while ((m = re.exec(text)) !== null) {
+    let end = re.lastIndex
+    GITLAB_ROUTING_SUFFIX.lastIndex = end
+    if (GITLAB_ROUTING_SUFFIX.test(text)) end = GITLAB_ROUTING_SUFFIX.lastIndex
+    sink.add(m.index, end, rule)
+    re.lastIndex = end
   }
+}
+
+function headerNamesAlgorithm(header: string): boolean {
+  try {
+    return 'alg' in (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as object)
+  } catch {
+    return false
+  }
+}
+
+function findJwts(text: string, sink: MatchSink, rule: number): void {
+  const re = JWT
+  const part = JWT_PART
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) {
+    const headerEnd = re.lastIndex
+    if (text.charCodeAt(headerEnd) !== 46 /* . */ || !isBase64UrlJsonObject(m[0])) continue
+    part.lastIndex = headerEnd + 1
+    part.test(text)
+    const payloadEnd = part.lastIndex
+    const payload = text.slice(headerEnd + 1, payloadEnd)
+    // Cut short: a header that says `alg`, a dot, and whatever of the payload is left, to the end.
+    if (payloadEnd === text.length) {
+      if (startsLikeJsonObject(payload) || headerNamesAlgorithm(m[0])) sink.add(m.index, payloadEnd, rule)
+      continue
+    }
+    if (text.charCodeAt(payloadEnd) !== 46 || !isBase64UrlJsonObject(payload)) continue
+    part.lastIndex = payloadEnd + 1
+    part.test(text)
+    sink.add(m.index, part.lastIndex, rule)
+    re.lastIndex = part.lastIndex
+  }
+}
+
+// GitHub classic and npm tokens carry a CRC-32 of their random part. A valid checksum always
+// counts; an invalid one (a made-up token, a test suite's fixture) counts unless the body is a
+// placeholder (`ghp_xxxx…`, `ghp_<token>`): with a prefix this specific, a scrubber errs toward
+// redaction.
+function checksummedToken(re: RegExp, prefixLength: (token: string) => number): Detector['find'] {
+  return (text, sink, rule) => {
+    re.lastIndex = 0
+    let m: RegExpExecArray | null
+    while ((m = re.exec(text)) !== null) {
+      const token = m[0]
+      const prefix = prefixLength(token)
+      const valid = prefix > 0 && tokenChecksumValid(token, prefix)
+      // A fine-grained token has no public checksum: its prefix and length are the signal.
+      if (valid || prefix === 0 || !isPlaceholder(token.slice(prefix), true)) sink.add(m.index, m.index + token.length, rule)
+    }
+  }
+}
+
+const SERVICE_ACCOUNT_TYPE = /"type"[ \t\r\n]{0,8}:[ \t\r\n]{0,8}"service_account"/g
+const MAX_SERVICE_ACCOUNT = 65_536
+const MAX_TYPE_OFFSET = 4096
+const MAX_PARSE_FAILURES = 16
+
+/*
+ * GCP service-account key files: the JSON object holding
+ * `"type": "service_account"`, redacted whole when it parses (the format's
+ * validity check). The object opens at the nearest `{` before the type
+ * (a key file's first field, and its other values are strings) and closes
+ * at the brace that matches it, strings skipped. The forward reads share
+ * one budget of four times the text, so hostile text costs linear time at
+ * worst. An object that does not parse (cut short, a Python dict) is left
+ * to the other detectors: its private key is a PEM block, its key fields
+ * are sensitive names.
+ */
+function findServiceAccounts(text: string, sink: MatchSink, rule: number): void {
+  const re = SERVICE_ACCOUNT_TYPE
+  re.lastIndex = 0
+  let budget = 4 * text.length + MAX_SERVICE_ACCOUNT
+  let floor = 0
+  // The last `{` before the type, found by one forward sweep: types come in ascending order.
+  let swept = 0
+  let open = -1
+  let failures = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null && budget > 0 && failures < MAX_PARSE_FAILURES) {
+    for (; swept < m.index; swept++) if (text.charCodeAt(swept) === 123) open = swept
+    if (open < floor || m.index - open > MAX_TYPE_OFFSET) continue
+    const close = matchingBrace(text, open)
+    budget -= (close === -1 ? MAX_SERVICE_ACCOUNT : close - open) + (m.index - open)
+    if (close === -1) continue
+    // A key file holds its key and its account: without them there is nothing to parse for.
+    const body = text.slice(open, close + 1)
+    if (!body.includes('"private_key') && !body.includes('"client_email"')) continue
+    try {
+      const value: unknown = JSON.parse(body)
+      if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'service_account') {
+        sink.add(open, close + 1, rule)
+        floor = close + 1
+        re.lastIndex = floor
+      }
+    } catch {
+      // Not JSON: not this detector's. A failed parse costs a thrown error, so a string gets a few.
+      failures++
+    }
+  }
+}
+
+// The index of the `}` closing the object opened at `open`, strings skipped; -1 past the bound.
+function matchingBrace(text: string, open: number): number {
+  let depth = 0
+  let inString = false
+  const stop = Math.min(text.length, open + MAX_SERVICE_ACCOUNT)
+  for (let i = open; i < stop; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92) i++
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 123) depth++
+    else if (c === 125 && --depth === 0) return i
+  }
+  return -1
 }
 
 // Scratch space for the hand-written scanners; the scrubber is single-threaded.
@@ -423,7 +584,7 @@ function luhnValid(text: string, start: number, end: number): boolean {
 
 /**
  * IBANs: two letters, two check digits, then up to 30 letters and digits,
- * optionally in space-separated groups; 15-34 characters in all, valid under
+ * optionally in groups separated by single spaces or dashes; 15-34 characters in all, valid under
  * ISO 13616's mod-97 check (check digits 02-98).
  */
 function findIbans(text: string, sink: MatchSink, rule: number): void {
@@ -503,7 +664,8 @@ function findIbansInRun(text: string, i: number, sink: MatchSink, rule: number):
     endPos[slot] = j
     endValue[slot] = value
     endDigits[slot] = digits
-    if (!(j + 1 < n && text.charCodeAt(j) === 32 && isAlnum(text.charCodeAt(j + 1)))) break
+    // Groups are separated by single spaces or dashes (`DE89 3704 …`, `DE89-3704-…`).
+    if (!(j + 1 < n && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 45) && isAlnum(text.charCodeAt(j + 1)))) break
     j++
   }
   while (next < pending) hidden = checkIbanCandidate(next++ & (RING - 1), hidden, ends, sink, rule)
@@ -573,13 +735,18 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     description: 'AWS access key ids (AKIA…, ASIA…, 20 characters)',
     keywords: ['akia', 'asia', 'abia', 'acca', 'a3t'],
     patterns: [AWS_KEY],
-    find: regexFind(AWS_KEY),
+    // `AKIAXXXXXXXXXXXXXXXX` is documentation.
+    find: (text, sink, rule) => {
+      AWS_KEY.lastIndex = 0
+      let m: RegExpExecArray | null
+      while ((m = AWS_KEY.exec(text)) !== null) if (!isPlaceholder(m[0].slice(4), true)) sink.add(m.index, m.index + 20, rule)
+    },
   },
   'github-token': {
     description: 'GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_',
     keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
     patterns: [GITHUB],
-    find: regexFind(GITHUB),
+    find: checksummedToken(GITHUB, (token) => (token.startsWith('github_pat_') ? 0 : 4)),
   },
   'slack-token': {
     description: 'Slack tokens: xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-, xoxo-, xapp-',
@@ -594,8 +761,8 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     find: regexFind(SLACK_WEBHOOK),
   },
   'stripe-key': {
-    description: 'Stripe secret and restricted keys (sk_live_, sk_test_, rk_live_, rk_test_) and webhook secrets (whsec_)',
-    keywords: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'whsec_'],
+    description: 'Stripe secret and restricted keys (sk_live_, sk_test_, sk_prod_, rk_live_, rk_test_, rk_prod_) and webhook secrets (whsec_)',
+    keywords: ['sk_live_', 'sk_test_', 'sk_prod_', 'rk_live_', 'rk_test_', 'rk_prod_', 'whsec_'],
     patterns: [STRIPE],
     find: regexFind(STRIPE),
   },
@@ -621,13 +788,14 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     description: 'npm access tokens (npm_ + 36 characters)',
     keywords: ['npm_'],
     patterns: [NPM],
-    find: regexFind(NPM),
+    find: checksummedToken(NPM, () => 4),
   },
   'gitlab-token': {
-    description: 'GitLab tokens (glpat-, gldt-, glrt-, glptt-, glft-, glcbt-, gloas-, glsoat-, glimt-, glagent-)',
-    keywords: ['glpat-', 'gldt-', 'glrt-', 'glptt-', 'glft-', 'glcbt-', 'gloas-', 'glsoat-', 'glimt-', 'glagent-'],
-    patterns: [GITLAB],
-    find: regexFind(GITLAB),
+    description:
+      'GitLab tokens (glpat-, gldt-, glrt-, glptt-, glft-, glcbt-, gloas-, glsoat-, glimt-, glagent-, glffct-, glwt-, routable ones with their .suffix) and runner registration tokens (GR1348941…)',
+    keywords: ['glpat-', 'gldt-', 'glrt-', 'glptt-', 'glft-', 'glcbt-', 'gloas-', 'glsoat-', 'glimt-', 'glagent-', 'glffct-', 'glwt-', 'gr1348941'],
+    patterns: [GITLAB, GITLAB_ROUTING_SUFFIX],
+    find: findGitlabTokens,
   },
   'pem-private-key': {
     description: 'PEM and OpenSSH private key blocks, BEGIN to END (to the end of the string when END is missing)',
@@ -636,10 +804,10 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     find: findPemBlocks,
   },
   jwt: {
-    description: 'JSON Web Tokens (eyJ….….…), and a token cut short at the end of the string',
+    description: 'JSON Web Tokens (eyJ….eyJ….…) whose header and payload are base64url JSON objects, and a token cut short at the end of the string',
     keywords: ['eyj'],
-    patterns: [JWT],
-    find: regexFind(JWT),
+    patterns: [JWT, JWT_PART],
+    find: findJwts,
   },
   'url-credentials': {
     description: 'credentials in URLs (scheme://user:pass@host): the userinfo is replaced, the host kept',
@@ -686,16 +854,139 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     find: findHomePaths,
   },
   'authorization-header': {
-    description: 'Bearer and Basic credentials, scheme included',
-    keywords: ['bearer', 'basic'],
+    description: 'Authorization credentials after a scheme (Bearer, Basic, Token, Api-Token, Api-Key, SSWS; Digest responses), scheme included; placeholders left alone',
+    keywords: ['bearer', 'basic', 'token', 'api-key', 'apikey', 'ssws', 'digest'],
     patterns: [AUTHORIZATION],
     find: findAuthorization,
   },
   'secret-assignment': {
-    description: 'values assigned to sensitive key names in text: password=…, api_key: …, "token": "…"',
+    description:
+      'values given to names that say secret, in text: password=…, api_key: …, "token": "…", token := …, pass => …, @"…", the next line, {"$eq": …}, "…" == password; placeholders and variables left alone',
     keywords: 'sensitive-keys',
-    patterns: [ASSIGNMENT_KEY, ASSIGNMENT_VALUE],
-    find: findAssignments,
+    patterns: [ASSIGNMENT_KEY, ASSIGNMENT_TAG],
+    find: (text, sink, rule, context) => findAssignments(text, sink, rule, context.sensitiveKeys),
+  },
+  'aws-secret-access-key': {
+    description: 'AWS secret access keys: 40 random base64 characters within 200 characters after "aws" or "secret access key"',
+    keywords: ['aws', 'secret_access_key', 'secretaccesskey', 'secret-access-key', 'secret access key'],
+    patterns: [tokens.AWS_SECRET],
+    find: tokens.findAwsSecret,
+  },
+  'azure-storage-key': {
+    description: 'Azure storage account and Service Bus keys: AccountKey=, SharedAccessKey=, SharedSecretValue= values and bare 88-character keys',
+    keywords: ['accountkey', 'sharedaccesskey', 'sharedsecretvalue', '=='],
+    patterns: [tokens.AZURE_STORAGE_ASSIGNED, tokens.AZURE_STORAGE_BARE],
+    find: tokens.findAzureStorageKey,
+  },
+  'azure-client-secret': {
+    description: 'Azure AD (Entra ID) client secrets (…8Q~…, 40 characters)',
+    keywords: ['q~'],
+    patterns: [tokens.AZURE_CLIENT_SECRET],
+    find: tokens.findAzureClientSecret,
+  },
+  'azure-devops-token': {
+    description: 'Azure DevOps personal access tokens: 84 characters with AZDO, and legacy 52-character base32 ones after a context word',
+    keywords: ['azdo', 'azure', 'devops', 'ado_pat', 'personal_access', 'personalaccess', 'visualstudio', 'vsts', '$token'],
+    patterns: [tokens.AZURE_DEVOPS, tokens.AZURE_DEVOPS_LEGACY],
+    find: tokens.findAzureDevopsToken,
+  },
+  'google-oauth-token': {
+    description: 'Google OAuth access tokens (ya29.), client secrets (GOCSPX-) and refresh tokens (1//0…)',
+    keywords: ['ya29.', 'gocspx-', '1//0'],
+    patterns: [tokens.GOOGLE_OAUTH],
+    find: tokens.findGoogleOAuth,
+  },
+  'gcp-service-account': {
+    description: 'Google Cloud service-account key files: the whole JSON object holding "type": "service_account", when it parses',
+    keywords: ['service_account'],
+    patterns: [],
+    find: findServiceAccounts,
+  },
+  'twilio-key': {
+    description: 'Twilio API key SIDs (SK + 32 hex), and account SIDs and auth tokens after "twilio"',
+    keywords: ['sk', 'twilio'],
+    patterns: [tokens.TWILIO_KEY, tokens.TWILIO_CONTEXTUAL],
+    find: tokens.findTwilio,
+  },
+  'sendgrid-key': {
+    description: 'SendGrid API keys (SG.….…)',
+    keywords: ['sg.'],
+    patterns: [tokens.SENDGRID],
+    find: tokens.findSendgrid,
+  },
+  'discord-token': {
+    description: 'Discord bot tokens (whose first part decodes to the bot id) and webhook URL tokens',
+    keywords: ['discord'],
+    minDots: 2,
+    patterns: [tokens.DISCORD_BOT, tokens.DISCORD_WEBHOOK],
+    find: tokens.findDiscord,
+  },
+  'mailchimp-key': {
+    description: 'Mailchimp API keys (32 hex characters and a data center, -us1 … -us99)',
+    keywords: ['-us'],
+    patterns: [tokens.MAILCHIMP],
+    find: tokens.findMailchimp,
+  },
+  'pypi-token': {
+    description: 'PyPI upload tokens (pypi-AgE…)',
+    keywords: ['pypi-age'],
+    patterns: [tokens.PYPI],
+    find: tokens.findPypi,
+  },
+  'telegram-bot-token': {
+    description: 'Telegram bot tokens (bot id, a colon, 35 random characters)',
+    minDigits: 5,
+    minColons: 1,
+    patterns: [tokens.TELEGRAM],
+    find: tokens.findTelegram,
+  },
+  'age-secret-key': {
+    description: 'age secret keys (AGE-SECRET-KEY-1…, Bech32-checksummed)',
+    keywords: ['age-secret-key-1'],
+    patterns: [tokens.AGE_KEY],
+    find: tokens.findAgeKey,
+  },
+  'base64-private-key': {
+    description: 'PEM private keys wrapped in base64 (LS0tLS1CRUdJTi…): the whole run, when its head decodes to a PRIVATE KEY header',
+    keywords: ['ls0tls1crudjt'],
+    patterns: [tokens.BASE64_PEM],
+    find: tokens.findBase64PrivateKey,
+  },
+  'connection-string-password': {
+    description: 'passwords in connection strings (Password=…; Pwd=…;), spaces and braces included',
+    keywords: ['password', 'pwd', 'passwd'],
+    patterns: [CONNECTION_PASSWORD],
+    find: findConnectionPasswords,
+  },
+  'curl-credentials': {
+    description: 'credentials of curl -u / --user, in any quoting, across continuation lines',
+    keywords: ['curl'],
+    patterns: [CURL],
+    find: findCurlCredentials,
+  },
+  'netrc-password': {
+    description: '.netrc passwords (machine … login … password …)',
+    keywords: ['machine'],
+    patterns: [NETRC],
+    find: findNetrcPasswords,
+  },
+  'us-ssn': {
+    description: 'US social security numbers: 3-2-4 digits with one consistent separator and valid parts; 9 bare digits only after "ssn" or "social security"',
+    minDigits: 9,
+    patterns: [],
+    find: (text, sink, rule) => findPiiPatterns('us-ssn', text, sink, rule),
+  },
+  'phone-number': {
+    description: 'phone numbers: international (+CC …), North American ((415) 555-0132, 415-555-0132), national with a trunk 0 (090-1234-5678), and bare digits after "phone", "tel", "mobile"',
+    minDigits: 7,
+    patterns: [],
+    find: (text, sink, rule) => findPiiPatterns('phone-number', text, sink, rule),
+  },
+  'mac-address': {
+    description: 'MAC addresses (00:1A:2B:3C:4D:5E, 00-1A-…, Cisco 0012.3456.789A); not broadcast or all-zero',
+    keywords: [':', '-', '.'],
+    patterns: [],
+    find: (text, sink, rule) => findPiiPatterns('mac-address', text, sink, rule),
   },
 }
 
@@ -724,3 +1015,32 @@ export const DETECTORS: readonly Detector[] = DETECTOR_IDS.map((id) => {
     find: spec.find,
   })
 })
+
+// The detectors that read a value after a name: a vendor's own format is a better name for what
+// they find, so they lose ties (see DETECTORS_BY_PRECEDENCE).
+const NAME_VALUE_DETECTORS: readonly DetectorId[] = [
+  'authorization-header',
+  'connection-string-password',
+  'curl-credentials',
+  'netrc-password',
+  'secret-assignment',
+]
+
+/**
+ * The built-in detectors in the order that breaks ties between matches of
+ * the same span: `DETECTORS`' order, except that the detectors reading a
+ * value after a name (secret-assignment, authorization-header, connection
+ * strings, curl, .netrc) come last, so `aws_secret_access_key=<key>` is
+ * named `aws-secret-access-key`, not `secret-assignment`, although the
+ * newer id was added after it. Internal: the Scrubber numbers its rules in
+ * this order.
+ *
+ * @example
+ * ```ts
+ * DETECTORS_BY_PRECEDENCE.at(-1)!.id // 'secret-assignment'
+ * ```
+ */
+export const DETECTORS_BY_PRECEDENCE: readonly Detector[] = [
+  ...DETECTORS.filter((d) => !NAME_VALUE_DETECTORS.includes(d.id)),
+  ...NAME_VALUE_DETECTORS.map((id) => DETECTORS.find((d) => d.id === id)!),
+]

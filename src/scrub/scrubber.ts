@@ -270,6 +270,7 @@ export class Scrubber {
    * ```
    */
   scrub(value: unknown): ScrubResult {
+    if (typeof value === 'string') return this.#text(value, false)
     const { value: scrubbed, transforms } = this.walk(this.normalize(value))
     return { value: scrubbed, transforms }
   }
@@ -288,8 +289,22 @@ export class Scrubber {
    * ```
    */
   maskRegistered(value: unknown): ScrubResult {
+    if (typeof value === 'string') return this.#text(value, true)
     const { value: masked, transforms } = this.walk(this.normalize(value), MASK_ONLY)
     return { value: masked, transforms }
+  }
+
+  // A bare string needs no tree: the engine alone, as the walker would run it on a root string.
+  #text(text: string, secretsOnly: boolean): ScrubResult<string> {
+    const engine = this.#engine
+    const scrubbed = engine.scrubBounded(text, secretsOnly)
+    const transforms: ScrubTransform[] = []
+    for (let i = 0; i < engine.hitCount; i++) {
+      const rule = engine.hits[i]!
+      transforms.push({ path: '$', rule: engine.ruleIds[rule]!, action: engine.ruleActions[rule]! })
+    }
+    if (engine.truncated) transforms.push({ path: '$', rule: 'max-string-length', action: 'truncate' })
+    return { value: scrubbed, transforms }
   }
 
   /**

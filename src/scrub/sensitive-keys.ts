@@ -90,6 +90,8 @@ export class SensitiveKeyMatcher {
   // Linear passes and native searches: a key may be megabytes long.
   #compute(key: string): boolean {
     const joined = joinedWords(key)
+    // The shell's working directories (PWD, OLDPWD), not passwords: `pwd` names MYSQL_PWD's kind only.
+    if (joined === 'pwd' || joined === 'oldpwd') return false
     // Every match (a run of words, or the end of the joined key, equal to a name, its plural or
     // singular) contains a name's stem; most keys contain none.
     if (joined === '' || !includesAny(joined, this.#stems)) return false

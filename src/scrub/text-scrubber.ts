@@ -3,12 +3,12 @@ import { Fingerprinter } from '../crypto/fingerprinter.js'
 import type { KeyRing } from '../crypto/key-ring.js'
 import { PolicyError, UnsafePatternError, type PolicyIssue } from '../errors.js'
 import { compileCustomPattern } from '../policy/custom-pattern.js'
-import { DETECTOR_IDS } from '../policy/detector-ids.js'
+import { DETECTOR_IDS, packOf } from '../policy/detector-ids.js'
 import { policyIssuesFromZod } from '../policy/policy-issues.js'
 import { policySchema, type ScrubAction, type ScrubPolicy } from '../policy/schema.js'
 import type { MatchSink } from './aho-corasick.js'
 import { DetectorGate, type GatedDetector } from './detector-gate.js'
-import { DETECTORS, type DetectorContext } from './detectors.js'
+import { DETECTORS, DETECTORS_BY_PRECEDENCE, type DetectorContext } from './detectors.js'
 import { EscapeDecoder } from './escape-decoder.js'
 import { redactedMarker, truncatedMarker } from './markers.js'
 import { SecretMatcher } from './secret-matcher.js'
@@ -28,7 +28,7 @@ const DETECTOR_RULE_BASE = 1
  * ```
  */
 export const SENSITIVE_RULE = DETECTOR_RULE_BASE + DETECTOR_IDS.length
-const HOME_RULE = DETECTOR_RULE_BASE + DETECTOR_IDS.indexOf('home-path')
+const HOME_RULE = DETECTOR_RULE_BASE + DETECTORS_BY_PRECEDENCE.findIndex((d) => d.id === 'home-path')
 const HOME_DETECTOR = DETECTORS.find((d) => d.id === 'home-path')!
 
 const BUILT_IN_RULES = new Set<string>([REGISTERED_SECRET_RULE, SENSITIVE_KEY_RULE, ...DETECTOR_IDS])
@@ -134,9 +134,11 @@ export class TextScrubber {
     // Registered secrets are always redacted: masking would leak their length, hashing would let guesses be confirmed.
     const actions: ScrubAction[] = ['redact']
     const detectors: GatedDetector[] = []
-    for (const detector of DETECTORS) {
+    // Rule numbers break ties (the lowest wins): detectors get theirs in precedence order.
+    for (const detector of DETECTORS_BY_PRECEDENCE) {
       const rule = ids.length
-      const setting = scrub.detectors[detector.id] ?? true
+      // An id named in `detectors` wins over its pack; definePolicy names every id, a hand-made policy may not.
+      const setting = scrub.detectors[detector.id] ?? scrub.packs?.[packOf(detector.id)] ?? true
       ids.push(detector.id)
       actions.push(effective(setting === true || setting === false ? scrub.action : setting))
       if (setting !== false) detectors.push({ detector, rule })

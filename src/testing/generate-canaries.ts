@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto'
 import { AirlockError } from '../errors.js'
 import { DETECTOR_IDS, type DetectorId } from '../policy/detector-ids.js'
 import type { MatchSink } from '../scrub/aho-corasick.js'
+import { base62, bech32WithChecksum, crc32 } from '../scrub/detector-checks.js'
 import { DETECTORS } from '../scrub/detectors.js'
 import { SensitiveKeyMatcher } from '../scrub/sensitive-keys.js'
 import { REGISTERED_SECRET_RULE } from '../scrub/transform.js'
@@ -95,6 +96,24 @@ function ibanOf(country: string, bban: string): string {
 }
 
 const JWT_HEADER = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')
+const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'
+const BASE64 = ALNUM + '+/'
+
+/** `prefix` + 30 random base62 characters + their CRC-32 in base62, as GitHub and npm tokens are made. */
+function checksummed(prefix: string, random: string): string {
+  return `${prefix}${random}${base62(crc32(random), 6)}`
+}
+
+function randomBase64(bytes: number): string {
+  let out = ''
+  for (let i = 0; i < bytes; i++) out += String.fromCharCode(randomInt(256))
+  return Buffer.from(out, 'latin1').toString('base64')
+}
+
+/** A random number in [low, high]. */
+function between(low: number, high: number): number {
+  return low + randomInt(high - low + 1)
+}
 
 const MAKERS: Readonly<Record<DetectorId, () => Canary>> = {
   'aws-access-key-id': () => {
@@ -103,7 +122,7 @@ const MAKERS: Readonly<Record<DetectorId, () => Canary>> = {
   },
   'github-token': () => {
     const m = pick(ALNUM, MARKER_LENGTH)
-    return whole('github-token', `ghp_${m}${pick(ALNUM, 24)}`, m)
+    return whole('github-token', checksummed('ghp_', `${m}${pick(ALNUM, 18)}`), m)
   },
   'slack-token': () => {
     const m = pick(ALNUM, MARKER_LENGTH)
@@ -132,7 +151,7 @@ const MAKERS: Readonly<Record<DetectorId, () => Canary>> = {
   },
   'npm-token': () => {
     const m = pick(ALNUM, MARKER_LENGTH)
-    return whole('npm-token', `npm_${m}${pick(ALNUM, 24)}`, m)
+    return whole('npm-token', checksummed('npm_', `${m}${pick(ALNUM, 18)}`), m)
   },
   'gitlab-token': () => {
     const m = pick(ALNUM, MARKER_LENGTH)
@@ -188,6 +207,106 @@ const MAKERS: Readonly<Record<DetectorId, () => Canary>> = {
     const value = `${m}${pick(ALNUM, 8)}`
     return part('secret-assignment', `password=${value}`, value, m)
   },
+  'aws-secret-access-key': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const secret = `${m}${pick(BASE64, 28)}`
+    return part('aws-secret-access-key', `aws_access_key_id=AKIA${pick(UPPER + DIGITS, 16)} aws_secret_access_key=${secret}`, secret, m)
+  },
+  'azure-storage-key': () => {
+    const key = randomBase64(64)
+    const m = key.slice(0, MARKER_LENGTH)
+    return part('azure-storage-key', `DefaultEndpointsProtocol=https;AccountName=canary;AccountKey=${key};EndpointSuffix=core.windows.net`, key, m)
+  },
+  'azure-client-secret': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('azure-client-secret', `${pick(ALNUM, 3)}${pick(DIGITS, 1)}Q~${m}${pick(ALNUM + '_~.-', 22)}`, m)
+  },
+  'azure-devops-token': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('azure-devops-token', `${m}${pick(ALNUM, 64)}AZDO${pick(ALNUM, 4)}`, m)
+  },
+  'google-oauth-token': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('google-oauth-token', `ya29.${m}${pick(ALNUM + '_-', 60)}`, m)
+  },
+  'gcp-service-account': () => {
+    const m = pick(HEX, MARKER_LENGTH)
+    const keyId = `${m}${pick(HEX, 28)}`
+    const file = JSON.stringify({
+      type: 'service_account',
+      project_id: 'canary-project',
+      private_key_id: keyId,
+      client_email: 'canary@canary-project.iam.gserviceaccount.com',
+      client_id: pick(DIGITS, 21),
+    })
+    return part('gcp-service-account', file, keyId, m)
+  },
+  'twilio-key': () => {
+    const m = pick(HEX, MARKER_LENGTH)
+    return whole('twilio-key', `SK${m}${pick(HEX, 20)}`, m)
+  },
+  'sendgrid-key': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('sendgrid-key', `SG.${m}${pick(ALNUM + '_-', 10)}.${pick(ALNUM + '_-', 43)}`, m)
+  },
+  'discord-token': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const id = Buffer.from(`${between(1, 9)}${pick(DIGITS, 17)}`).toString('base64url')
+    return whole('discord-token', `${id}.${pick(ALNUM + '_-', 6)}.${m}${pick(ALNUM + '_-', 26)}`, m)
+  },
+  'mailchimp-key': () => {
+    const m = pick(HEX, MARKER_LENGTH)
+    return whole('mailchimp-key', `${m}${pick(HEX, 20)}-us${between(1, 21)}`, m)
+  },
+  'pypi-token': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('pypi-token', `pypi-AgEIcHlwaS5vcmc${m}${pick(ALNUM + '_-', 60)}`, m)
+  },
+  'telegram-bot-token': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    return whole('telegram-bot-token', `${between(1, 9)}${pick(DIGITS, 9)}:AA${m}${pick(ALNUM + '_-', 21)}`, m)
+  },
+  'age-secret-key': () => {
+    const m = pick(BECH32, MARKER_LENGTH)
+    const key = bech32WithChecksum('age-secret-key-', `${m}${pick(BECH32, 40)}`).toUpperCase()
+    return whole('age-secret-key', key, m.toUpperCase())
+  },
+  'base64-private-key': () => {
+    const body = `MIIE${pick(ALNUM, 60)}`
+    const wrapped = Buffer.from(`-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`).toString('base64')
+    return part('base64-private-key', `PRIVATE_KEY_B64=${wrapped}`, wrapped, wrapped.slice(44, 44 + MARKER_LENGTH))
+  },
+  'connection-string-password': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const password = `${m}${pick(ALNUM, 4)} ${pick(ALNUM, 4)}`
+    return part('connection-string-password', `Server=db.example.internal;Database=app;User Id=canary;Password=${password};`, password, m)
+  },
+  'curl-credentials': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const password = `${m}${pick(ALNUM, 6)}`
+    return part('curl-credentials', `curl -sS -u canary:${password} https://api.example.com/v1/status`, password, m)
+  },
+  'netrc-password': () => {
+    const m = pick(ALNUM, MARKER_LENGTH)
+    const password = `${m}${pick(ALNUM, 6)}`
+    return part('netrc-password', `machine api.example.com\n  login canary\n  password ${password}`, password, m)
+  },
+  // An SSN, a phone number and a MAC address hold 30 to 46 random bits: each is its own marker.
+  'us-ssn': () => {
+    let area = between(1, 899)
+    if (area === 666) area = 665
+    const ssn = `${String(area).padStart(3, '0')}-${String(between(1, 99)).padStart(2, '0')}-${String(between(1, 9999)).padStart(4, '0')}`
+    return whole('us-ssn', ssn, ssn)
+  },
+  'phone-number': () => {
+    const phone = `+1 ${between(2, 9)}${pick(DIGITS, 2)} ${between(2, 9)}${pick(DIGITS, 2)} ${pick(DIGITS, 4)}`
+    return whole('phone-number', phone, phone)
+  },
+  'mac-address': () => {
+    // Locally administered (second hex digit 2, 6, A or E), so it names no real vendor's device.
+    const mac = [`${pick(HEX, 1)}${pick('26ae', 1)}`, ...Array.from({ length: 5 }, () => pick(HEX, 2))].join(':')
+    return whole('mac-address', mac, mac)
+  },
 }
 
 function registered(marker: string, value: string): Canary {
@@ -227,14 +346,21 @@ function detected(canary: Canary): boolean {
  * OpenAI, Anthropic, npm and GitLab tokens, a Slack webhook, a PEM private
  * key block, a JWT, URL credentials, an email address, a Luhn-valid card
  * number, a mod-97-valid IBAN, an IPv4 and an IPv6 address, a home path, a
- * `Bearer` value and a `password=` assignment), then two `high-entropy`
+ * `Bearer` value and a `password=` assignment; then an AWS secret access
+ * key, Azure storage, client-secret and DevOps keys, a Google OAuth token,
+ * a GCP service-account file, Twilio, SendGrid, Discord, Mailchimp, PyPI
+ * and Telegram tokens, an age key with its Bech32 checksum, a
+ * base64-wrapped private key, a connection-string password, curl and
+ * .netrc credentials, an SSN, a phone number and a MAC address; GitHub and
+ * npm tokens carry their CRC-32 checksums), then two `high-entropy`
  * strings to register as secrets (one alphanumeric, one with punctuation,
  * quotes, a backslash and a non-ASCII letter, so its URL, JSON and base64
  * forms all differ).
  *
  * Each is checked against its detector before it is returned. Markers are 12
  * random characters (digits only for cards and IBANs; an IPv6 marker is four
- * hex groups); an IPv4 canary is its own marker, 24 random bits in 10.0.0.0/8.
+ * hex groups); an IPv4 canary is its own marker, 24 random bits in
+ * 10.0.0.0/8, and so are an SSN, a phone number and a MAC address.
  *
  * They look real to secret scanners too: keep generated values out of
  * commits. No test-framework import: works under vitest, jest and node:test.

@@ -7,7 +7,7 @@ import { generateLedgerSigningKey } from '../../src/audit/ledger-signing-key.js'
 import { Ledger, type LedgerEventInput } from '../../src/audit/ledger.js'
 import { GENESIS_HASH, parseLedgerLine, type LedgerEntry } from '../../src/audit/ledger-entry.js'
 import { verifyLedger } from '../../src/audit/verify-ledger.js'
-import { AirlockError, LedgerTamperedError } from '../../src/errors.js'
+import { AirlockError } from '../../src/errors.js'
 
 let dir: string
 beforeEach(async () => {
@@ -198,31 +198,50 @@ describe('Ledger', () => {
     await ledger.close()
   })
 
-  it('refuses to continue a torn last line, naming its seq', async () => {
+  it('drops a torn last line (never synced, so never sent), says so, and continues from the entry before', async () => {
     const path = join(dir, 'ledger.ndjson')
     const ledger = await Ledger.open({ path })
     for (let i = 0; i < 4; i++) await ledger.append(sample(i))
     await ledger.close()
     const { size } = await stat(path)
     await truncate(path, size - 20)
-
-    const err = await rejection(Ledger.open({ path }))
-    expect(err).toBeInstanceOf(LedgerTamperedError)
-    expect(err.code).toBe('ERR_LEDGER_TAMPERED')
-    expect((err as LedgerTamperedError).seq).toBe(4)
-    // the refusal released the path, and left the file as it was
-    expect((await stat(path)).size).toBe(size - 20)
+    const warnings = captureWarnings()
+    const resumed = await Ledger.open({ path })
+    warnings.stop()
+    expect(resumed.openedAt.seq).toBe(3)
+    expect(warnings.codes).toContain('AIRLOCK_LEDGER_REPAIRED')
+    expect((await resumed.append(sample(9))).seq).toBe(4)
+    await resumed.close()
+    expect(await verifyLedger(path)).toMatchObject({ ok: true, entries: 4 })
   })
 
-  it('refuses a newline-terminated last line that does not parse (e.g. zeros after a crash)', async () => {
+  it('drops newline-terminated lines a crash left broken at the end (e.g. zeros), and nothing before them', async () => {
     const path = join(dir, 'ledger.ndjson')
     const ledger = await Ledger.open({ path })
     for (let i = 0; i < 3; i++) await ledger.append(sample(i))
     await ledger.close()
-    await appendFile(path, Buffer.from([0, 0, 0, 0, 0x0a]))
-    const err = await rejection(Ledger.open({ path }))
-    expect(err.code).toBe('ERR_LEDGER_TAMPERED')
-    expect((err as LedgerTamperedError).seq).toBe(4)
+    const { size } = await stat(path)
+    await appendFile(path, Buffer.from([0, 0, 0, 0, 0x0a, 0, 0, 0x0a, 0, 0]))
+    const resumed = await Ledger.open({ path })
+    expect(resumed.openedAt).toMatchObject({ seq: 3, end: size })
+    await resumed.close()
+    expect((await stat(path)).size).toBe(size)
+  })
+
+  it('never drops damage that has an intact entry after it: that is not a torn write, and verify names it', async () => {
+    const path = join(dir, 'ledger.ndjson')
+    const ledger = await Ledger.open({ path })
+    for (let i = 0; i < 4; i++) await ledger.append(sample(i))
+    await ledger.close()
+    const lines = (await readFile(path, 'utf8')).split('\n')
+    lines[2] = '{"not":"an entry"}'
+    await writeFile(path, lines.join('\n'))
+    const { size } = await stat(path)
+    const reopened = await Ledger.open({ path })
+    expect(reopened.openedAt.seq).toBe(4)
+    await reopened.close()
+    expect((await stat(path)).size).toBe(size)
+    expect(await verifyLedger(path)).toMatchObject({ ok: false, firstBadSeq: 3 })
   })
 
   it('reads a last line longer than one tail chunk', async () => {
@@ -245,3 +264,12 @@ describe('Ledger', () => {
     await ledger.close()
   })
 })
+
+function captureWarnings(): { codes: string[]; stop: () => void } {
+  const codes: string[] = []
+  const listener = (warning: Error & { code?: string }): void => {
+    if (warning.code !== undefined) codes.push(warning.code)
+  }
+  process.on('warning', listener)
+  return { codes, stop: () => process.off('warning', listener) }
+}

@@ -415,7 +415,6 @@ describe('AirlockBoundary.emit', () => {
       const controlPlane = new HttpControlPlane({
         url: server.url,
         token: 'tok_boundary_test',
-        spillDir: join(dir, 'spill'),
         retry: { baseMs: 5, maxMs: 20 },
       })
       const { airlock, ledgerPath } = boundary({ controlPlane })

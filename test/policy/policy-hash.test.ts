@@ -28,10 +28,11 @@ describe('policyHash', () => {
   })
 
   it('keeps the hash of every preset, pinned: a change here is a new ph prefix, never a silent one', () => {
-    // Pinned again when the presets gained the payloads and telemetry sections (their content changed, not the canonical form).
-    expect(policyHash(presets.balanced)).toBe('ph1.kcswsYIjMPdbK3LzDzStOBMhjjO6P4JDZ7a9X9XaJG4')
-    expect(policyHash(presets.permissive)).toBe('ph1.KZzeC8OWQj9I0rJXLCwa6CsNI3rQ2ojPUT2ghDJQNKY')
-    expect(policyHash(presets.strict)).toBe('ph1.r8gXAM6gfP_79N3-vyRF36TFSYAepZemn4BL1H8LgdE')
+    // Pinned again when the presets gained the payloads and telemetry sections, and again when they
+    // gained the detectors of issue 18 and scrub.packs (their content changed, not the canonical form).
+    expect(policyHash(presets.balanced)).toBe('ph1._6HolyejjMcx9IZhtG_IQ76SFwt3pG-IiZ4uGF0ZMUA')
+    expect(policyHash(presets.permissive)).toBe('ph1.06aHFrq1S6y8GY4bID5LbkZo4o9C_1s3l6bjQVEQ6fY')
+    expect(policyHash(presets.strict)).toBe('ph1.YWs-PZSLeIR4w8lfnNnFuZ4MY_SCOfNdIBiGNTVAmJc')
     const custom = definePolicy(
       {
         preset: 'strict',
@@ -41,7 +42,7 @@ describe('policyHash', () => {
       },
       noEnv,
     )
-    expect(custom.hash).toBe('ph1.u4Zwex0uZ2m1SE7zQVbnI9kzNfZF9N37ZH_tQsCBrsc')
+    expect(custom.hash).toBe('ph1.bjq0P195cO9SnzJpDhU1I98fmLYMHjgshFe9ofCsKVo')
   })
 
   it('refuses a hand-built policy holding something that is not JSON, naming its path', () => {

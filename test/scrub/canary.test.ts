@@ -100,9 +100,50 @@ function detectorCanaries(): Canary[] {
     { rule: 'home-path', planted: `/home/${user}/projects/etl.py`, secret: user },
     { rule: 'authorization-header', planted: `Authorization: Bearer ${bearer}`, secret: bearer },
     { rule: 'secret-assignment', planted: `db password=${assigned}`, secret: assigned },
+    ...newerDetectorCanaries(),
   ]
   expect(new Set(list.map((c) => c.rule))).toEqual(new Set(DETECTOR_IDS))
   return list
+}
+
+// The detectors added with the packs (issue 18), one planted value each.
+function newerDetectorCanaries(): Canary[] {
+  const whole = (rule: string, planted: string): Canary => ({ rule, planted, secret: planted })
+  const hex = (n: number): string => pick('0123456789abcdef', n)
+  const awsSecret = `${pick(ALNUM, 36)}/${pick(ALNUM, 3)}`
+  const storageKey = Buffer.from(pick(ALNUM, 64)).toString('base64').slice(0, 86) + '=='
+  const keyId = hex(40)
+  const connection = `${pick(ALNUM, 10)} ${pick(ALNUM, 6)}`
+  const curl = pick(ALNUM, 16)
+  const netrc = pick(ALNUM, 16)
+  const wrappedKey = Buffer.from(`-----BEGIN RSA PRIVATE KEY-----\n${pick(ALNUM, 64)}\n-----END RSA PRIVATE KEY-----\n`).toString('base64')
+  const botId = Buffer.from(`1${pick(DIGITS, 17)}`).toString('base64url')
+  return [
+    { rule: 'aws-secret-access-key', planted: `export AWS_SECRET_ACCESS_KEY=${awsSecret}`, secret: awsSecret },
+    { rule: 'azure-storage-key', planted: `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${storageKey};EndpointSuffix=core.windows.net`, secret: storageKey },
+    whole('azure-client-secret', `${pick(ALNUM, 3)}8Q~${pick(ALNUM, 34)}`),
+    whole('azure-devops-token', `${pick(ALNUM, 76)}AZDO${pick(ALNUM, 4)}`),
+    whole('google-oauth-token', `ya29.${pick(ALNUM, 70)}`),
+    {
+      rule: 'gcp-service-account',
+      planted: JSON.stringify({ type: 'service_account', project_id: 'p', private_key_id: keyId, client_email: 'x@p.iam.gserviceaccount.com' }),
+      secret: keyId,
+    },
+    whole('twilio-key', `SK${hex(32)}`),
+    whole('sendgrid-key', `SG.${pick(ALNUM, 22)}.${pick(ALNUM, 43)}`),
+    whole('discord-token', `${botId}.${pick(ALNUM, 6)}.${pick(ALNUM, 27)}`),
+    whole('mailchimp-key', `${hex(32)}-us14`),
+    whole('pypi-token', `pypi-AgEIcHlwaS5vcmc${pick(ALNUM, 70)}`),
+    whole('telegram-bot-token', `${pick('123456789', 1)}${pick(DIGITS, 9)}:AA${pick(ALNUM, 33)}`),
+    whole('age-secret-key', `AGE-SECRET-KEY-1${pick('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 58)}`),
+    { rule: 'base64-private-key', planted: `TLS_KEY=${wrappedKey}`, secret: wrappedKey },
+    { rule: 'connection-string-password', planted: `Server=db;Database=app;User Id=app;Password=${connection};`, secret: connection },
+    { rule: 'curl-credentials', planted: `curl -u app:${curl} https://api.example.com`, secret: curl },
+    { rule: 'netrc-password', planted: `machine api.example.com login app password ${netrc}`, secret: netrc },
+    whole('us-ssn', `${pick('12345678', 1)}${pick(DIGITS, 2)}-${pick('123456789', 2)}-${pick('123456789', 4)}`),
+    whole('phone-number', `+1 ${pick('23456789', 1)}${pick(DIGITS, 2)} ${pick('23456789', 1)}${pick(DIGITS, 2)} ${pick(DIGITS, 4)}`),
+    whole('mac-address', Array.from({ length: 6 }, () => pick('0123456789abcdef', 2)).join(':').replace(/^../, '02')),
+  ]
 }
 
 const REGISTERED = `Rg!${pick(ALNUM, 20)}/+= "q"\\é!`

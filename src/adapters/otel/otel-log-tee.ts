@@ -1,5 +1,5 @@
 import { logs, SeverityNumber, type Logger, type LogAttributes } from '@opentelemetry/api-logs'
-import type { ControlPlane, DeliveryListener } from '../../boundary/control-plane.js'
+import type { ControlPlane, DeliveryBatch, DeliveryOutcome, DeliveryRetry } from '../../boundary/control-plane.js'
 import type { OutboundEvent } from '../../boundary/events.js'
 import { InvalidArgumentError } from '../../errors.js'
 import { describeType } from '../../internal/describe-type.js'
@@ -74,14 +74,16 @@ const TEE_WARNING = 'AIRLOCK_OTEL_LOG_TEE'
  * ```
  */
 export class OtelLogTee implements ControlPlane {
+  /** Set when the wrapped control plane delivers synchronously (memory): the tee does too. */
+  readonly deliverNow?: (batch: DeliveryBatch) => DeliveryOutcome
   readonly #inner: ControlPlane
   readonly #logger: Logger
   #warned = false
 
   constructor(controlPlane: ControlPlane, options: OtelLogTeeOptions = {}) {
     const candidate = controlPlane as Partial<ControlPlane> | null | undefined
-    if (typeof candidate?.send !== 'function' || typeof candidate.flush !== 'function' || typeof candidate.close !== 'function') {
-      throw new InvalidArgumentError(`OtelLogTee wraps a control plane (send, flush, close), got ${describeType(controlPlane)}`)
+    if (typeof candidate?.deliver !== 'function' || typeof candidate.close !== 'function') {
+      throw new InvalidArgumentError(`OtelLogTee wraps a control plane (deliver, close), got ${describeType(controlPlane)}`)
     }
     assertKnownOptions('OtelLogTee', options, ['logger'])
     if (options.logger !== undefined && typeof (options.logger as Partial<Logger> | null)?.emit !== 'function') {
@@ -89,24 +91,40 @@ export class OtelLogTee implements ControlPlane {
     }
     this.#inner = controlPlane
     this.#logger = options.logger ?? logs.getLogger('airlock-sdk')
+    if (typeof controlPlane.deliverNow === 'function') {
+      this.deliverNow = (batch) => {
+        this.#emitLogs(batch)
+        return controlPlane.deliverNow!(batch)
+      }
+    }
   }
 
-  /** Emits each `log` event to OpenTelemetry, then hands the batch to the wrapped control plane. */
-  send(batch: readonly OutboundEvent[]): Promise<void> {
-    for (const event of batch) if (event.kind === 'log') this.#emit(event)
-    return this.#inner.send(batch)
+  /** The wrapped control plane's batch size. */
+  get maxBatch(): number | undefined {
+    return this.#inner.maxBatch
   }
 
-  flush(): Promise<void> {
-    return this.#inner.flush()
+  /** The wrapped control plane's close timeout. */
+  get closeTimeoutMs(): number | undefined {
+    return this.#inner.closeTimeoutMs
+  }
+
+  /**
+   * Emits each `log` event of the batch to OpenTelemetry, then has the
+   * wrapped control plane deliver the batch. A batch the outbox sends again
+   * (after a crash) is emitted again: at least once, as delivery is.
+   */
+  deliver(batch: DeliveryBatch, onRetry: (retry: DeliveryRetry) => void): Promise<DeliveryOutcome> {
+    this.#emitLogs(batch)
+    return this.#inner.deliver(batch, onRetry)
   }
 
   close(): Promise<void> {
     return this.#inner.close()
   }
 
-  onDelivery(listener: DeliveryListener): void {
-    this.#inner.onDelivery?.(listener)
+  #emitLogs(batch: DeliveryBatch): void {
+    for (const event of batch.events) if (event.kind === 'log') this.#emit(event)
   }
 
   #emit(event: LogEvent): void {
