@@ -54,8 +54,14 @@ export interface AirlockStats {
   readonly actions: Readonly<Partial<Record<Channel, Readonly<Record<string, number>>>>>
   /** Events replaced by a `withheld` event, per channel of the original. */
   readonly withheld: Readonly<Partial<Record<Channel, number>>>
-  /** Log records the policy did not ship (level below threshold, or shipping off). */
+  /** Log records the policy did not ship (level below threshold, or shipping off), from the logger and from engine adapters. */
   readonly suppressedLogs: number
+  /**
+   * Items the policy kept back by design, per channel: log records as in
+   * `suppressedLogs`, and what engine adapters did not hand over (spans
+   * under `telemetry.spans: false`).
+   */
+  readonly suppressed: Readonly<Partial<Record<Channel, number>>>
   /** Batches the control plane rejected for good. */
   readonly deliveryFailures: number
   /** Events not sent because the ledger could not record them. */
@@ -155,7 +161,7 @@ export class AirlockBoundary {
     events: new Map<Channel, number>(),
     actions: new Map<Channel, Map<string, number>>(),
     withheld: new Map<Channel, number>(),
-    suppressedLogs: 0,
+    suppressed: new Map<Channel, number>(),
     deliveryFailures: 0,
     ledgerFailures: 0,
   }
@@ -175,7 +181,14 @@ export class AirlockBoundary {
     this.#stopWatchingSecrets = onEverySecret(this.#registerSecret)
     this.#controlPlane = options.controlPlane ?? new FileControlPlane({ path: '.airlock/control-plane.ndjson' })
     this.#applier = new PolicyApplier(this.policy, this.scrubber, this.#keys)
-    this.outbound = new OutboundDoor({ applier: this.#applier, scrubber: this.scrubber, keys: this.#keys, record: this.#recordOutbound })
+    this.outbound = new OutboundDoor({
+      applier: this.#applier,
+      scrubber: this.scrubber,
+      keys: this.#keys,
+      record: this.#recordOutbound,
+      suppress: this.#suppress,
+      failed: this.#failedOutbound,
+    })
     keyRings.set(this, this.#keys)
     this.#door = this.#open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
     this.#ledger = this.#door.then((door) => (this.#openLedger = door.ledger))
@@ -254,7 +267,8 @@ export class AirlockBoundary {
       events: Object.fromEntries(this.#stats.events),
       actions,
       withheld: Object.fromEntries(this.#stats.withheld),
-      suppressedLogs: this.#stats.suppressedLogs,
+      suppressedLogs: this.#stats.suppressed.get('logs') ?? 0,
+      suppressed: Object.fromEntries(this.#stats.suppressed),
       deliveryFailures: this.#stats.deliveryFailures,
       ledgerFailures: this.#stats.ledgerFailures,
       ledger: this.#openLedger?.stats() ?? { entries: 0, commits: 0 },
@@ -417,6 +431,7 @@ export class AirlockBoundary {
       () => {
         this.#outboundRecords.delete(recorded)
         this.#countSent(record.channel, transforms)
+        if (record.withheld !== undefined && record.withheld > 0) this.#countWithheld(record.channel, record.withheld)
       },
       () => {
         this.#outboundRecords.delete(recorded)
@@ -426,11 +441,26 @@ export class AirlockBoundary {
     return recorded.then(() => id)
   }
 
+  readonly #suppress = (channel: Channel, count: number): void => {
+    const suppressed = this.#stats.suppressed
+    suppressed.set(channel, (suppressed.get(channel) ?? 0) + count)
+  }
+
+  readonly #failedOutbound = (ids: readonly string[], reason: string): void => {
+    this.#stats.deliveryFailures++
+    this.#recordDelivery({ eventIds: [...ids], status: 'failed', error: { code: reason } })
+  }
+
+  #countWithheld(channel: Channel, count: number): void {
+    const withheld = this.#stats.withheld
+    withheld.set(channel, (withheld.get(channel) ?? 0) + count)
+  }
+
   // Bound once, so emit passes the same function to every then().
   readonly #append = async (prepared: Prepared): Promise<{ done: Promise<OutboundEvent | undefined> }> => {
     const { event, channel, transforms } = prepared
     if (event === undefined) {
-      if (channel === 'logs') this.#stats.suppressedLogs++
+      if (channel === 'logs') this.#suppress('logs', 1)
       return { done: Promise.resolve(undefined) }
     }
     let door: Door
@@ -471,8 +501,7 @@ export class AirlockBoundary {
   }
 
   #count(event: OutboundEvent, channel: Channel, transforms: readonly ChannelTransform[]): void {
-    const stats = this.#stats
-    if (event.kind === 'withheld') stats.withheld.set(channel, (stats.withheld.get(channel) ?? 0) + 1)
+    if (event.kind === 'withheld') this.#countWithheld(channel, 1)
     else this.#countSent(channel, transforms)
   }
 

@@ -43,6 +43,29 @@ export interface OutboundRecord {
   readonly engine: string
   readonly sent: JsonObject
   readonly transforms?: readonly { readonly path: string; readonly rule: string; readonly action: string }[]
+  /**
+   * How many items of this hand-over the adapter withheld because the
+   * policy threw for them (name each in `sent`, with its reason class): they
+   * count in `stats().withheld` under `channel` once the record is durable.
+   */
+  readonly withheld?: number
+}
+
+/**
+ * Options of {@link OutboundDoor.name}.
+ *
+ * @example
+ * ```ts
+ * airlock.outbound.name('GET /users/ada@example.com', { detectors: true } satisfies NameOptions).value   // 'GET /users/[REDACTED:email]'
+ * ```
+ */
+export interface NameOptions {
+  /**
+   * The name may be built from data (a span name holding a URL route, a
+   * log event name): where the names rule lets it pass, the detectors scrub
+   * it as well, not registered secrets only.
+   */
+  readonly detectors?: boolean
 }
 
 /** What the door needs of the boundary that owns it. */
@@ -52,9 +75,15 @@ export interface OutboundHost {
   readonly keys: KeyRing
   /** Ledgers and counts an engine-bound record; resolves with its id once durable. */
   record(record: OutboundRecord): Promise<string>
+  /** Counts items the policy kept from an engine by design. */
+  suppress(channel: Channel, count: number): void
+  /** Ledgers and counts a failed hand-over of recorded entries. */
+  failed(ids: readonly string[], reason: string): void
 }
 
 const ENGINE = /^[a-z][a-z0-9-]{0,31}$/
+const REASON = /^[a-z][a-z0-9-]{0,63}$/
+const ENTRY_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/
 const CHANNELS: ReadonlySet<string> = new Set<Channel>(['parameters', 'logs', 'exceptions', 'locations', 'inline values', 'states', 'payloads', 'telemetry'])
 
 /**
@@ -98,11 +127,15 @@ export class OutboundDoor {
     return this.#host.applier.value(this.#host.scrubber.normalize(value), channel, '', transforms).then((out) => ({ value: out, transforms }))
   }
 
-  /** A name (a workflow type, a span, a step) as the names rule lets it out: a fingerprint under `states.names: hash`. */
-  name(name: string): Transformed<string> {
+  /**
+   * A name (a workflow type, a span, a step) as the names rule lets it out:
+   * a fingerprint under `states.names: hash`; otherwise registered secrets
+   * masked, and with `{ detectors: true }` scrubbed like text.
+   */
+  name(name: string, options?: NameOptions): Transformed<string> {
     if (typeof name !== 'string') throw new InvalidArgumentError(`outbound.name expects a string, got ${describeType(name)}`)
     const transforms: ChannelTransform[] = []
-    return { value: this.#host.applier.name(name, '$', transforms), transforms }
+    return { value: this.#host.applier.name(name, '$', transforms, options?.detectors === true), transforms }
   }
 
   /** Free text (a log body, a status message) scrubbed as the channel's strings are. */
@@ -121,6 +154,39 @@ export class OutboundDoor {
   /** Whether the policy ships a log record of this level at all. */
   shipsLevel(level: LogLevel): boolean {
     return this.#host.applier.shipsLevel(level)
+  }
+
+  /**
+   * Counts items the policy kept from an engine by design, never handed
+   * over nor ledgered (log records below `logs.level`, spans under
+   * `telemetry.spans: false`): `stats().suppressed[channel]`, and for `logs`
+   * `stats().suppressedLogs` too. Items the policy failed on are withheld
+   * instead: see {@link OutboundRecord.withheld}.
+   *
+   * @throws InvalidArgumentError for an unknown channel or a count that is not a non-negative integer.
+   */
+  suppress(channel: Channel, count = 1): void {
+    if (!CHANNELS.has(channel)) throw new InvalidArgumentError(`outbound.suppress: unknown channel ${JSON.stringify(channel)}`)
+    if (!Number.isSafeInteger(count) || count < 0) throw new InvalidArgumentError(`outbound.suppress expects a count >= 0, got ${describeType(count)}`)
+    if (count > 0) this.#host.suppress(channel, count)
+  }
+
+  /**
+   * Records that what {@link OutboundDoor.record} ledgered did not reach the
+   * engine after all (its client or exporter failed for good): a ledgered
+   * delivery failure naming those entries, with `reason` as its class (a
+   * word such as `export-failed`, never a message), counted in
+   * `stats().deliveryFailures`. The ledger then shows what was handed over
+   * and what of it was lost (DESIGN.md, invariant 5).
+   *
+   * @throws InvalidArgumentError for ids that are not entry ids or a reason that is not a lowercase word.
+   */
+  failed(ids: readonly string[], reason: string): void {
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string' && ENTRY_ID.test(id))) {
+      throw new InvalidArgumentError('outbound.failed expects the ids that outbound.record resolved with')
+    }
+    if (typeof reason !== 'string' || !REASON.test(reason)) throw new InvalidArgumentError('outbound.failed expects a reason class of lowercase letters, digits and dashes')
+    this.#host.failed(ids, reason)
   }
 
   /**
@@ -150,6 +216,9 @@ export class OutboundDoor {
     }
     if (typeof record.sent !== 'object' || record.sent === null || Array.isArray(record.sent)) {
       return Promise.reject(new InvalidArgumentError(`outbound.record expects sent to be a JSON object, got ${describeType(record.sent)}`))
+    }
+    if (record.withheld !== undefined && (!Number.isSafeInteger(record.withheld) || record.withheld < 0)) {
+      return Promise.reject(new InvalidArgumentError(`outbound.record expects withheld to be a count >= 0, got ${describeType(record.withheld)}`))
     }
     return this.#host.record(record)
   }

@@ -4,8 +4,9 @@ import { LocationCipher } from '../crypto/location-cipher.js'
 import { ValueCipher } from '../crypto/value-cipher.js'
 import { InvalidArgumentError, TokenBindingError } from '../errors.js'
 import { LEVEL_VALUES } from '../policy/log-levels.js'
-import { parameterRuleSet } from '../policy/parameter-rules.js'
+import { parameterRuleSet, type ParameterPolicy } from '../policy/parameter-rules.js'
 import { redactPathRuleSet } from '../policy/redact-paths.js'
+import type { PathRuleSet } from '../policy/path-rule-set.js'
 import type { LogLevel, Policy } from '../policy/schema.js'
 import { presentError, type ScrubbedErrorNode } from '../scrub/scrub-error.js'
 import type { Scrubber } from '../scrub/scrubber.js'
@@ -65,6 +66,8 @@ export class PolicyApplier {
   readonly #minLogRank: number
   readonly #parameterWalk: WalkOptions
   readonly #fieldWalk: WalkOptions
+  // An engine's log attributes are dotted keys (OpenTelemetry's `http.request.header.cookie`).
+  readonly #engineFieldWalk: WalkOptions
   readonly #attributeWalk: WalkOptions
   // Reused by #scrubText; emptied after each call.
   readonly #textTransforms: ScrubTransform[] = []
@@ -77,29 +80,37 @@ export class PolicyApplier {
     this.#values = new ValueCipher(keys)
     this.#locations = new LocationCipher(keys)
     this.#minLogRank = LEVEL_VALUES[policy.logs.level]
-    this.#parameterWalk = { rules: parameterRuleSet(policy.parameters), defer: true }
+    this.#parameterWalk = { rules: pathRules(policy.parameters, false), defer: true }
     this.#fieldWalk = {
       rules: policy.logs.redactPaths.length === 0 ? undefined : redactPathRuleSet(policy.logs.redactPaths),
       defer: true,
     }
-    this.#attributeWalk = { rules: parameterRuleSet(policy.telemetry.attributes, { dottedKeys: true }), defer: true }
+    this.#engineFieldWalk = {
+      rules: policy.logs.redactPaths.length === 0 ? undefined : redactPathRuleSet(policy.logs.redactPaths, { dottedKeys: true }),
+      defer: true,
+    }
+    this.#attributeWalk = { rules: pathRules(policy.telemetry.attributes, true), defer: true }
   }
 
   // ---------------------------------------------------------------- building blocks for engine adapters
 
   /**
    * A normalized value through a channel's rules: `parameters` (parameter
-   * rules), `logs` (redact paths) or `telemetry` (attribute rules), then the
-   * exceptions and locations policies and scrubbing, as for an event.
+   * rules), `logs` (redact paths, over dotted keys as engines write them) or
+   * `telemetry` (attribute rules), then the exceptions and locations
+   * policies and scrubbing, as for an event.
    */
   value(tree: Normalized, channel: 'parameters' | 'logs' | 'telemetry', prefix: string, transforms: ChannelTransform[]): Promise<unknown> {
-    const options = channel === 'parameters' ? this.#parameterWalk : channel === 'logs' ? this.#fieldWalk : this.#attributeWalk
+    const options = channel === 'parameters' ? this.#parameterWalk : channel === 'logs' ? this.#engineFieldWalk : this.#attributeWalk
     return this.#tree(tree, options, channel, prefix, transforms)
   }
 
-  /** A name (flow, task, span, workflow type) as the names rule lets it out. */
-  name(name: string, path: string, transforms: ChannelTransform[]): string {
-    return this.#name(name, path, transforms)
+  /**
+   * A name (flow, task, span, workflow type) as the names rule lets it out;
+   * with `detectors`, a name the rule lets pass is scrubbed as text too.
+   */
+  name(name: string, path: string, transforms: ChannelTransform[], detectors = false): string {
+    return this.#name(name, path, transforms, detectors)
   }
 
   /** Free text (a message) scrubbed as the channel's strings are. */
@@ -214,13 +225,13 @@ export class PolicyApplier {
     if (input.tags !== undefined) event.tags = input.tags.map((tag, i) => this.#name(tag, `tags[${i}]`, transforms))
   }
 
-  #name(name: string, path: string, transforms: ChannelTransform[]): string {
+  #name(name: string, path: string, transforms: ChannelTransform[], detectors = false): string {
     if (this.#policy.states.names === 'hash') {
       transforms.push({ channel: 'states', path, rule: 'states.names', action: 'hash' })
       return this.#fingerprints.fingerprint(name)
     }
-    // Names pass, but never a registered secret.
-    return this.#scrubText(name, false, path, 'states', transforms)
+    // Names pass, but never a registered secret (nor, for names built from data, what a detector finds).
+    return this.#scrubText(name, detectors, path, 'states', transforms)
   }
 
   // The names of one event, when the names rule hides them: any text the
@@ -397,6 +408,13 @@ export class PolicyApplier {
     for (const t of result.transforms) transforms.push({ channel, path: joinTransformPath(path, t.path), rule: t.rule, action: t.action })
     return typeof result.value === 'string' ? result.value : String(result.value)
   }
+}
+
+// Rules that could only ever say `scrub` (none, over a `scrub` default) are no rules: the walk scrubs anyway, and
+// asking them at every node is most of the cost of a small value.
+function pathRules(section: ParameterPolicy, dottedKeys: boolean): PathRuleSet | undefined {
+  if (section.default === 'scrub' && Object.keys(section.rules).length === 0) return undefined
+  return parameterRuleSet(section, { dottedKeys })
 }
 
 // Every occurrence of `word` not glued to a letter, digit or `_` on either side.

@@ -54,7 +54,32 @@ export class CanonicalText {
  * ```
  */
 export function canonicalJson(value: unknown, what = 'value'): string {
+  // A value already in canonical order (every object's keys sorted, only JSON in it) is what JSON.stringify
+  // writes natively, byte for byte: one check, then the native writer. Anything else takes the path below.
+  if (inCanonicalOrder(value, 0)) return JSON.stringify(value)
   return write(value, [what])
+}
+
+// Whether JSON.stringify would write `value` exactly as `write` does: plain objects (no toJSON, no prototype but
+// Object's or none) with keys in sorted order, arrays without holes or undefined, finite numbers, no CanonicalText.
+function inCanonicalOrder(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object') return isScalar(value, false)
+  if (value === null) return true
+  if (depth >= MAX_JSON_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i], depth + 1)) return false
+    return true
+  }
+  const proto = Object.getPrototypeOf(value) as unknown
+  if (proto !== Object.prototype && proto !== null) return false
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && keys[i - 1]! > keys[i]!) return false
+    const member = record[keys[i]!]
+    if (member !== undefined && !inCanonicalOrder(member, depth + 1)) return false
+  }
+  return true
 }
 
 // `trail` is the path from the root, kept as a stack so the success path
@@ -78,11 +103,14 @@ function write(value: unknown, trail: (string | number)[]): string {
   if (trail.length > MAX_JSON_DEPTH) throw notJson(trail, `nesting deeper than ${MAX_JSON_DEPTH} levels`)
   let out: string
   if (Array.isArray(value)) {
+    // An array of plain scalars is written by JSON.stringify exactly as below, natively.
+    if (allScalars(value)) return JSON.stringify(value)
     out = '['
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ','
       trail.push(i)
-      out += write(value[i], trail)
+      const item: unknown = value[i]
+      out += typeof item === 'object' && inCanonicalOrder(item, trail.length) ? JSON.stringify(item) : write(item, trail)
       trail.pop()
     }
     return out + ']'
@@ -90,17 +118,60 @@ function write(value: unknown, trail: (string | number)[]): string {
   const proto = Object.getPrototypeOf(value) as unknown
   if (proto !== Object.prototype && proto !== null) throw notJson(trail, 'an object that is not a plain object')
   const record = value as Record<string, unknown>
-  const keys = Object.keys(record).sort()
+  const keys = Object.keys(record)
+  let sorted = true
+  let scalars = true
+  for (let i = 0; i < keys.length; i++) {
+    if (sorted && i > 0 && keys[i - 1]! > keys[i]!) sorted = false
+    if (scalars && !isScalar(record[keys[i]!], true)) scalars = false
+  }
+  // Members that are all scalars, in sorted order, are what JSON.stringify writes natively: a fast path with the
+  // same bytes. Unsorted, a null-prototype copy in sorted order does the same, unless an array-index key (which
+  // every engine enumerates first) would reorder it.
+  if (scalars && sorted) return JSON.stringify(record)
+  if (!sorted) keys.sort()
+  if (scalars && !keys.some(isArrayIndex)) {
+    const copy = Object.create(null) as Record<string, unknown>
+    for (const key of keys) copy[key] = record[key]
+    return JSON.stringify(copy)
+  }
   out = '{'
   for (const key of keys) {
     const member = record[key]
     if (member === undefined) continue
     if (out.length > 1) out += ','
     trail.push(key)
-    out += JSON.stringify(key) + ':' + write(member, trail)
+    out += JSON.stringify(key) + ':' + (typeof member === 'object' && inCanonicalOrder(member, trail.length) ? JSON.stringify(member) : write(member, trail))
     trail.pop()
   }
   return out + '}'
+}
+
+// What canonical JSON and JSON.stringify write alike: a string, a boolean, a finite number, null (and, as an
+// object member, undefined, which both leave out).
+function isScalar(value: unknown, member: boolean): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value)
+    case 'undefined':
+      return member
+    default:
+      return value === null
+  }
+}
+
+function allScalars(values: readonly unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) if (!isScalar(values[i], false)) return false
+  return true
+}
+
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/
+
+function isArrayIndex(key: string): boolean {
+  return ARRAY_INDEX.test(key) && Number(key) < 4294967295
 }
 
 function notJson(trail: readonly (string | number)[], found: string): InvalidArgumentError {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js'
-import type { PathRuleDecision, PathRuleSet } from './path-rule-set.js'
+import { splitDottedKeys, type PathRuleDecision, type PathRuleSet } from './path-rule-set.js'
 import type { ParameterAction, Policy } from './schema.js'
 
 /** The `parameters` section of a policy. */
@@ -122,23 +122,13 @@ export function parameterRuleSet(parameters: ParameterPolicy, options: { readonl
   const dotted = options.dottedKeys === true
   return {
     decide(keys: readonly (string | number)[], leaf: boolean): PathRuleDecision | undefined {
-      const path = dotted ? splitDots(keys) : keys
+      const path = dotted ? splitDottedKeys(keys) : keys
       const index = firstMatch(compiled.rules, path)
       if (index === -1) return leaf ? compiled.defaultDecision : undefined
       if (!leaf && earlierRuleBelow(compiled.rules, index, path)) return undefined
       return compiled.rules[index]!.decision
     },
   }
-}
-
-// OpenTelemetry attribute keys are dotted paths in one key (`http.request.method`).
-function splitDots(keys: readonly (string | number)[]): (string | number)[] {
-  const out: (string | number)[] = []
-  for (const key of keys) {
-    if (typeof key === 'string' && key.includes('.')) out.push(...key.split('.'))
-    else out.push(key)
-  }
-  return out
 }
 
 /** The rule id a leaf that no rule names is recorded under. */

@@ -39,3 +39,24 @@ export interface PathRuleDecision {
 export interface PathRuleSet {
   decide(path: readonly (string | number)[], leaf: boolean): PathRuleDecision | undefined
 }
+
+/**
+ * A path's keys with every key that holds dots split at them:
+ * OpenTelemetry attribute keys are dotted paths in one key
+ * (`http.request.header.cookie`), and rules over them name those segments.
+ *
+ * @example
+ * ```ts
+ * splitDottedKeys(['http.request.method', 0]) // ['http', 'request', 'method', 0]
+ * ```
+ */
+export function splitDottedKeys(keys: readonly (string | number)[]): readonly (string | number)[] {
+  // Most paths hold no dotted key: those are returned as they are, without a copy.
+  if (!keys.some((key) => typeof key === 'string' && key.includes('.'))) return keys
+  const out: (string | number)[] = []
+  for (const key of keys) {
+    if (typeof key === 'string' && key.includes('.')) out.push(...key.split('.'))
+    else out.push(key)
+  }
+  return out
+}

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js'
-import type { PathRuleDecision, PathRuleSet } from './path-rule-set.js'
+import { splitDottedKeys, type PathRuleDecision, type PathRuleSet } from './path-rule-set.js'
 
 /** The rule id of a value a redact path replaced. */
 const REDACT_PATH_RULE = 'redact-path'
@@ -42,23 +42,42 @@ export function redactPathProblem(path: string): string | undefined {
  * rules.decide(['user', 'ssn'], true)   // { action: 'redact', rule: 'redact-path' }
  * rules.decide(['user'], false)         // undefined
  * ```
+ *
+ * With `dottedKeys`, for records whose keys are dotted paths in one key
+ * (OpenTelemetry attributes): a key holding dots counts as that many
+ * segments, and a path also names every key below the node it names, so
+ * `http.request.header` redacts the flat key `http.request.header.cookie`
+ * as it would a nested `cookie`. Either reading only ever redacts more.
  */
-export function redactPathRuleSet(paths: readonly string[]): PathRuleSet {
+export function redactPathRuleSet(paths: readonly string[], options: { readonly dottedKeys?: boolean } = {}): PathRuleSet {
   const compiled = paths.map((path) => {
     const parsed = parse(path)
     if (typeof parsed === 'string') throw new InvalidArgumentError(`logs.redactPaths entry ${JSON.stringify(path.slice(0, 80))}: ${parsed}`)
     return parsed
   })
+  if (options.dottedKeys === true) {
+    return {
+      decide(path: readonly (string | number)[]): PathRuleDecision | undefined {
+        // A nested container a path names is decided where it stands; below it, only flat dotted keys reach a prefix match.
+        for (const steps of compiled) if (matches(steps, path, false)) return DECISION
+        const split = splitDottedKeys(path)
+        if (split.length === path.length) return undefined
+        for (const steps of compiled) if (matches(steps, split, true)) return DECISION
+        return undefined
+      },
+    }
+  }
   return {
     decide(path: readonly (string | number)[]): PathRuleDecision | undefined {
-      for (const steps of compiled) if (matches(steps, path)) return DECISION
+      for (const steps of compiled) if (matches(steps, path, false)) return DECISION
       return undefined
     },
   }
 }
 
-function matches(steps: readonly Step[], path: readonly (string | number)[]): boolean {
-  if (steps.length !== path.length) return false
+// Whether `steps` name `path` (or, with `prefix`, a node `path` lies under).
+function matches(steps: readonly Step[], path: readonly (string | number)[], prefix: boolean): boolean {
+  if (prefix ? steps.length > path.length : steps.length !== path.length) return false
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!
     if (step.any) continue

@@ -87,6 +87,42 @@ describe('the outbound door for engine adapters', () => {
     await expect(airlock.outbound.record({ channel: 'payloads', engine: 'temporal', sent: {} })).rejects.toMatchObject({ code: 'ERR_CLOSED' })
   })
 
+  it('holds engine log attributes to the redact paths over dotted keys, and scrubs names built from data when asked', async () => {
+    const { airlock } = boundary({ logs: { redactPaths: ['http.request.header'] } })
+    const { value } = await airlock.outbound.value({ 'http.request.header.cookie': 'sid=1', 'http.request.method': 'GET' }, 'logs')
+    expect(value).toEqual({ 'http.request.header.cookie': '[REDACTED:redact-path]', 'http.request.method': 'GET' })
+    expect(airlock.outbound.name(`GET /users/${EMAIL}`).value).toBe(`GET /users/${EMAIL}`)
+    expect(airlock.outbound.name(`GET /users/${EMAIL}`, { detectors: true }).value).toBe('GET /users/[REDACTED:email]')
+    const hashing = boundary({ states: { names: 'hash' } }).airlock
+    expect(hashing.outbound.name(`GET /users/${EMAIL}`, { detectors: true }).value).toMatch(/^fp1\./)
+  })
+
+  it('counts what an adapter suppressed by design and what it withheld, the latter once ledgered', async () => {
+    const { airlock, ledgerPath } = boundary()
+    airlock.outbound.suppress('logs', 2)
+    airlock.outbound.suppress('telemetry')
+    expect(() => airlock.outbound.suppress('nope' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    expect(() => airlock.outbound.suppress('logs', -1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    await airlock.outbound.record({ channel: 'telemetry', engine: 'otel', sent: { spans: [], withheld: [{ index: 0, reason: 'policy:ERR_INTERNAL' }] }, withheld: 1 })
+    await expect(airlock.outbound.record({ channel: 'telemetry', engine: 'otel', sent: {}, withheld: 1.5 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    expect(airlock.stats()).toMatchObject({ suppressedLogs: 2, suppressed: { logs: 2, telemetry: 1 }, withheld: { telemetry: 1 }, events: { telemetry: 1 } })
+    await airlock.close()
+    const [entry] = (await readFile(ledgerPath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(entry).toMatchObject({ channel: 'telemetry', event: { sent: { withheld: [{ index: 0, reason: 'policy:ERR_INTERNAL' }] } } })
+  })
+
+  it('ledgers a failed hand-over of recorded entries, and refuses a reason that is not a class', async () => {
+    const { airlock, ledgerPath } = boundary()
+    const id = await airlock.outbound.record({ channel: 'telemetry', engine: 'otel', sent: { spans: [] } })
+    expect(() => airlock.outbound.failed([id], 'Connection refused to 10.0.0.7')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    expect(() => airlock.outbound.failed([], 'export-failed')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    airlock.outbound.failed([id], 'export-failed')
+    expect(airlock.stats().deliveryFailures).toBe(1)
+    await airlock.close()
+    const lines = (await readFile(ledgerPath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(lines[1]).toMatchObject({ kind: 'delivery', status: 'failed', eventIds: [id], error: { code: 'export-failed' } })
+  })
+
   it('gives adapters in this package the key ring, and nothing else', () => {
     const { airlock, keys } = boundary()
     expect(keyRingOf(airlock)).toBe(keys)

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CanonicalText, canonicalJson, MAX_JSON_DEPTH } from '../../src/internal/canonical-json.js'
 import { AirlockError } from '../../src/errors.js'
@@ -53,5 +54,37 @@ describe('canonicalJson', () => {
     const cycle: Record<string, unknown> = {}
     cycle.self = cycle
     expect(thrown(() => canonicalJson(cycle)).message).toMatch(/nesting deeper/)
+  })
+
+  it('writes the same bytes on its native fast paths as the member-by-member definition, whatever the key order', () => {
+    // The definition, written out: sorted keys, JSON.stringify for each scalar.
+    const reference = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`
+      if (typeof value === 'object' && value !== null) {
+        const record = value as Record<string, unknown>
+        const members = Object.keys(record)
+          .sort()
+          .filter((key) => record[key] !== undefined)
+          .map((key) => `${JSON.stringify(key)}:${reference(record[key])}`)
+        return `{${members.join(',')}}`
+      }
+      return JSON.stringify(value)
+    }
+    const key = fc.oneof(fc.string(), fc.constantFrom('0', '7', '10', '4294967294', '4294967295', '01', '__proto__', 'b', 'a', 'é', '\ud800'))
+    const scalar = fc.oneof(fc.string(), fc.boolean(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(null), fc.constant(-0))
+    const tree = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 4 }), tie('object')),
+      object: fc.dictionary(key, fc.oneof(tie('value'), fc.constant(undefined)), { maxKeys: 6 }).map((entries) => {
+        const out = Object.create(null) as Record<string, unknown>
+        for (const [k, v] of Object.entries(entries)) out[k] = v
+        return out
+      }),
+    }))
+    fc.assert(
+      fc.property(tree.value, (value) => {
+        expect(canonicalJson(value)).toBe(reference(value))
+      }),
+      { numRuns: 500 },
+    )
   })
 })

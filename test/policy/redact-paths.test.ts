@@ -22,6 +22,19 @@ describe('redact paths', () => {
     expect(rules.decide(['other', 'ssn'], true)).toBeUndefined()
   })
 
+  it('with dottedKeys, names flat dotted keys as the segments they spell, and every key below the node a path names', () => {
+    const rules = redactPathRuleSet(['http.request.header', 'user.ssn', 'a["b.c"]'], { dottedKeys: true })
+    const hit = { action: 'redact', rule: 'redact-path' }
+    expect(rules.decide(['http.request.header.cookie'], true)).toEqual(hit)
+    expect(rules.decide(['http.request', 'header.authorization'], true)).toEqual(hit)
+    expect(rules.decide(['http', 'request', 'header'], false)).toEqual(hit)
+    expect(rules.decide(['user.ssn'], true)).toEqual(hit)
+    expect(rules.decide(['a', 'b.c'], true)).toEqual(hit)
+    expect(rules.decide(['http.request.method'], true)).toBeUndefined()
+    expect(rules.decide(['user'], false)).toBeUndefined()
+    expect(rules.decide(['users.ssn'], true)).toBeUndefined()
+  })
+
   it('rejects a malformed path with what was expected, in the policy and when compiled', () => {
     for (const bad of ['', 'a..b', 'a.', '.a', 'a[', 'a]', 'a["b]', 'a[]', 'a[b]c', 'a[[b]]']) {
       expect(redactPathProblem(bad), bad).toEqual(expect.any(String))
