@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as otel from '../../src/adapters/otel/index.js'
 import * as restate from '../../src/adapters/restate/index.js'
 import * as temporal from '../../src/adapters/temporal/index.js'
 import { EngineFixture } from '../support/engine-fixture.js'
@@ -24,7 +25,7 @@ afterEach(async () => {
 })
 
 describe('engine adapter subpaths', () => {
-  it.each(['./temporal', './temporal/failure-converter', './restate'])('%s is exported from dist, built from a source that exists', (subpath) => {
+  it.each(['./temporal', './temporal/failure-converter', './restate', './otel'])('%s is exported from dist, built from a source that exists', (subpath) => {
     const entry = manifest.exports[subpath]!
     const target = entry.import ?? entry.default!
     expect(target).toMatch(/^\.\/dist\/adapters\//)
@@ -34,7 +35,9 @@ describe('engine adapter subpaths', () => {
   })
 
   it('keeps the engine packages optional peers', () => {
-    for (const name of ['@temporalio/common', '@temporalio/proto', '@temporalio/worker', '@restatedev/restate-sdk', '@restatedev/restate-sdk-clients']) {
+    const engines = ['@temporalio/common', '@temporalio/proto', '@temporalio/worker', '@restatedev/restate-sdk', '@restatedev/restate-sdk-clients']
+    const telemetry = ['@opentelemetry/api', '@opentelemetry/api-logs', '@opentelemetry/core', '@opentelemetry/resources', '@opentelemetry/sdk-logs', '@opentelemetry/sdk-trace-base']
+    for (const name of [...engines, ...telemetry]) {
       expect(manifest.peerDependencies[name], name).toBeDefined()
       expect(manifest.peerDependenciesMeta[name]?.optional, name).toBe(true)
     }
@@ -49,5 +52,6 @@ describe('engine adapter subpaths', () => {
     expect(dataConverter.payloadCodecs[0]).toBeInstanceOf(temporal.AirlockPayloadCodec)
     expect(existsSync(dataConverter.failureConverterPath)).toBe(true)
     for (const name of ['AirlockJournalCodec', 'airlockSerde', 'airlockHooks', 'airlockEndpoint', 'airlockIngressOptions']) expect(restate, name).toHaveProperty(name)
+    for (const name of ['AirlockLogRecordExporter', 'AirlockSpanExporter']) expect(otel, name).toHaveProperty(name)
   })
 })

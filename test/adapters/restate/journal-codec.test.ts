@@ -206,7 +206,9 @@ describe('airlockHooks', () => {
     expect(retry).toBeInstanceOf(RetryableError)
     expect(retry.retryAfter).toBe(1500)
     expect(retry.stack).toBe('')
-    expect(retry.message).toMatch(/^RetryableError: rate limited .* \[alkv1\.[^\]]+\]$/)
+    // The scrubbed message (the canary text spans lines: a netrc), then the sealed whole error at the very end.
+    expect(retry.message).toMatch(/^RetryableError: rate limited .* \[alkv1\.[A-Za-z0-9_.-]+\]$/s)
+    expect(leaksIn(retry.message, secrets.forbidden)).toEqual([])
     class DbError extends Error {}
     const db = await thrownBy(hooks.handler!(() => Promise.reject(new DbError(`connect to pg://app:${secrets.registered}@db failed`))))
     expect(db).toBeInstanceOf(DbError)
