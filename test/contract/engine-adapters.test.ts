@@ -25,7 +25,7 @@ afterEach(async () => {
 })
 
 describe('engine adapter subpaths', () => {
-  it.each(['./temporal', './temporal/failure-converter', './restate', './otel'])('%s is exported from dist, built from a source that exists', (subpath) => {
+  it.each(['./temporal', './temporal/failure-converter', './temporal/failure-converter-clear-types', './restate', './otel'])('%s is exported from dist, built from a source that exists', (subpath) => {
     const entry = manifest.exports[subpath]!
     const target = entry.import ?? entry.default!
     expect(target).toMatch(/^\.\/dist\/adapters\//)
