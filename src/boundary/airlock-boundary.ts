@@ -5,7 +5,7 @@ import { Ledger, type LedgerAppendResult, type LedgerDeliveryInput, type LedgerE
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
-import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError } from '../errors.js'
+import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError, StorageError } from '../errors.js'
 import { assertKnownOptions } from '../internal/known-options.js'
 import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
 import { Scrubber } from '../scrub/scrubber.js'
@@ -151,6 +151,8 @@ export class AirlockBoundary {
   readonly #applier: PolicyApplier
   #appendTail: Promise<unknown> = Promise.resolve()
   #closed = false
+  // Why the ledger refuses every append, once known: it never opened, or a write failed (it then refuses what follows).
+  #ledgerRefusal: AirlockError | undefined
   #inFlight = 0
   readonly #idleWaiters: (() => void)[] = []
   readonly #deliveryRecords = new Set<Promise<void>>()
@@ -186,6 +188,7 @@ export class AirlockBoundary {
       scrubber: this.scrubber,
       keys: this.#keys,
       record: this.#recordOutbound,
+      refusal: () => (this.#closed ? new ClosedError('Airlock is closed; an adapter cannot hand anything to its engine after close()') : this.#ledgerRefusal),
       suppress: this.#suppress,
       failed: this.#failedOutbound,
     })
@@ -194,7 +197,7 @@ export class AirlockBoundary {
     this.#ledger = this.#door.then((door) => (this.#openLedger = door.ledger))
     // An unhandled rejection here would crash the process before the first
     // emit could report it; emit and close surface it instead.
-    this.#ledger.catch(noop)
+    this.#ledger.catch((err: unknown) => this.#ledgerRefuses(err))
   }
 
   // The ledger, then the outbox over it: delivery resumes where the cursor
@@ -433,9 +436,10 @@ export class AirlockBoundary {
         this.#countSent(record.channel, transforms)
         if (record.withheld !== undefined && record.withheld > 0) this.#countWithheld(record.channel, record.withheld)
       },
-      () => {
+      (err: unknown) => {
         this.#outboundRecords.delete(recorded)
         this.#stats.ledgerFailures++
+        this.#ledgerRefuses(err)
       },
     )
     return recorded.then(() => id)
@@ -515,7 +519,16 @@ export class AirlockBoundary {
     }
   }
 
+  // A ledger that failed (closed, a write that failed, never opened) refuses every append after: remembered, so a
+  // synchronous engine interface can refuse before it sends (OutboundDoor.assertOpen).
+  // (An entry refused for what it holds, InvalidArgumentError, says nothing of the next one.)
+  #ledgerRefuses(err: unknown): void {
+    if (err instanceof InvalidArgumentError) return
+    this.#ledgerRefusal ??= err instanceof AirlockError ? err : new StorageError('the ledger failed; it records nothing more', { cause: err })
+  }
+
   #ledgerFailed(err: unknown): undefined {
+    this.#ledgerRefuses(err)
     this.#stats.ledgerFailures++
     const code = err instanceof AirlockError ? err.code : ((err as NodeJS.ErrnoException)?.code ?? 'ERR_INTERNAL')
     process.emitWarning(`airlock ledger could not record an event (${code}); it was not sent`, { code: 'AIRLOCK_LEDGER' })

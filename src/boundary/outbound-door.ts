@@ -1,6 +1,6 @@
 import { Fingerprinter } from '../crypto/fingerprinter.js'
 import type { KeyRing } from '../crypto/key-ring.js'
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, type AirlockError } from '../errors.js'
 import type { JsonObject } from '../internal/canonical-json.js'
 import { describeType } from '../internal/describe-type.js'
 import type { LogLevel } from '../policy/schema.js'
@@ -75,6 +75,8 @@ export interface OutboundHost {
   readonly keys: KeyRing
   /** Ledgers and counts an engine-bound record; resolves with its id once durable. */
   record(record: OutboundRecord): Promise<string>
+  /** Why `record` would refuse now, known synchronously (closed, or a ledger that failed), or undefined. */
+  refusal(): AirlockError | undefined
   /** Counts items the policy kept from an engine by design. */
   suppress(channel: Channel, count: number): void
   /** Ledgers and counts a failed hand-over of recorded entries. */
@@ -200,6 +202,18 @@ export class OutboundDoor {
   }
 
   /**
+   * What {@link OutboundDoor.record} would refuse with, known now, or
+   * `undefined`: a `ClosedError` after `close()`, or the error the ledger
+   * failed with (a `StorageError` for a write that failed; it then records
+   * nothing more). For an engine interface that must decide synchronously
+   * whether to send at all (Restate's journal value codec and serdes):
+   * refuse, and send nothing that could not be recorded.
+   */
+  refusal(): AirlockError | undefined {
+    return this.#host.refusal()
+  }
+
+  /**
    * Ledgers what the adapter is about to hand its engine; resolves with the
    * entry's id once it is durable (appends made together share one sync).
    *
@@ -207,6 +221,8 @@ export class OutboundDoor {
    * @throws ClosedError after `close()`; StorageError when the ledger cannot record: refuse to send.
    */
   record(record: OutboundRecord): Promise<string> {
+    const refusal = this.#host.refusal()
+    if (refusal !== undefined) return Promise.reject(refusal)
     if (typeof record !== 'object' || record === null) {
       return Promise.reject(new InvalidArgumentError(`outbound.record expects { channel, engine, sent }, got ${describeType(record)}`))
     }

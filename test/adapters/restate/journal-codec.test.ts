@@ -6,7 +6,10 @@ import { AirlockJournalCodec } from '../../../src/adapters/restate/airlock-journ
 import { airlockHooks, SEALED_ERROR_METADATA } from '../../../src/adapters/restate/airlock-hooks.js'
 import { airlockSerde } from '../../../src/adapters/restate/airlock-serde.js'
 import { pendingFor } from '../../../src/adapters/restate/restate-payloads.js'
+import { AirlockBoundary } from '../../../src/boundary/airlock-boundary.js'
+import { MemoryControlPlane } from '../../../src/boundary/memory-control-plane.js'
 import { KeyRing } from '../../../src/crypto/key-ring.js'
+import { definePolicy } from '../../../src/policy/define-policy.js'
 import { ValueCipher } from '../../../src/crypto/value-cipher.js'
 import type { Airlock } from '../../../src/runtime/airlock.js'
 import { LocalResult } from '../../../src/results/local-result.js'
@@ -117,6 +120,38 @@ describe('AirlockJournalCodec', () => {
     await pendingFor(airlock).settled()
     await airlock.close()
     expect((await records(ledgerPath)).map((r) => r.rule)).toEqual(['restate.ingress-inline', 'payloads.offloadAbove'])
+  })
+
+  it('on an ingress client, sends nothing once the ledger failed, and a call\'s output waits for its input\'s record', async () => {
+    const { airlock: service, keys } = setup()
+    const output = (await AirlockJournalCodec.create({ airlock: service })).encode(utf8('{"receipt":1}'))
+    // A directory where the client's ledger file should be: its ledger cannot open, so nothing it sends can be recorded.
+    const broken = new AirlockBoundary({ keys, controlPlane: new MemoryControlPlane(), ledger: { path: fixture.dir }, policy: definePolicy({}, { env: {} }) })
+    const client = await AirlockJournalCodec.forIngress({ airlock: broken })
+    // Restate's client encodes and sends at once: a value encoded before the failure is known leaves (the write-ahead exception)...
+    let early: unknown
+    try {
+      client.encode(utf8('{"order":1}'))
+    } catch (err) {
+      early = err
+    }
+    await broken.emit({ kind: 'flow-run-state', runId: 'r-1', flowName: 'etl', state: 'Running' })
+    // ...but its call fails when the output comes back, and every later call fails before it is made.
+    const refused = { code: 'ERR_STORAGE', message: expect.stringMatching(/\(ERR_STORAGE\)$/) }
+    await expect(client.decode(output)).rejects.toMatchObject(refused)
+    await expect(client.decode(output)).rejects.toMatchObject(refused)
+    expect(() => client.encode(utf8('{"order":2}'))).toThrow(expect.objectContaining(refused))
+    if (early !== undefined) expect(early).toMatchObject(refused)
+    await broken.close().catch(() => undefined)
+
+    const { airlock } = setup()
+    const open = await AirlockJournalCodec.forIngress({ airlock })
+    open.encode(utf8('{"order":3}'))
+    await open.settled()
+    await airlock.close()
+    expect(() => open.encode(utf8('{"order":4}'))).toThrow(expect.objectContaining({ code: 'ERR_CLOSED', message: expect.stringMatching(/\(ERR_CLOSED\)$/) }))
+    const serde = airlockSerde({ airlock, name: 'restate:Orders/checkout/input' })
+    expect(() => serde.serialize({ order: 5 })).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
   })
 
   it('fails with typed errors naming their code: tampered, another key, unsealed when refused', async () => {
