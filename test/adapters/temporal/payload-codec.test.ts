@@ -90,6 +90,19 @@ describe('AirlockPayloadCodec through Temporal\'s own converter pipeline', () =>
     expect(scan.findings).toEqual([])
   })
 
+  it('ledgers concurrent encodes with shared syncs: the ledger\'s group commit, not one fsync per payload', async () => {
+    const { airlock, secrets } = converterFor()
+    const codec = new AirlockPayloadCodec({ airlock })
+    const before = airlock.stats().ledger
+    const encoded = await Promise.all(Array.from({ length: 40 }, (_, i) => codec.encode([defaultPayloadConverter.toPayload({ i, note: secrets.text })])))
+    expect(encoded.flat()).toHaveLength(40)
+    const { entries, commits } = airlock.stats().ledger
+    // Every payload's entry is durable once its encode resolved (write-ahead)...
+    expect(entries - before.entries).toBe(40)
+    // ...and encodes in flight together shared their syncs.
+    expect(commits - before.commits).toBeLessThan(entries - before.entries)
+  })
+
   it('keeps a failure\'s messages and stacks, causes included, sealed; the readable message is what exceptions.mode allows', async () => {
     const { airlock, ledgerPath, secrets, converter } = converterFor({ exceptions: { mode: 'scrubbed' } })
     const root = new TypeError(`connection to ${secrets.text} refused`)
