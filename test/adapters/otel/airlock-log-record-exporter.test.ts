@@ -260,7 +260,7 @@ describe('AirlockLogRecordExporter', () => {
     const exporter = new AirlockLogRecordExporter(inner, { airlock })
     // Real SDK records, each handed to its own export at once (what several processors, or a busy batch processor, do).
     const records: ReadableLogRecord[] = []
-    const provider = new LoggerProvider({ processors: [{ onEmit: (record) => void records.push(record as unknown as ReadableLogRecord), forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() }] })
+    const provider = new LoggerProvider({ processors: [{ onEmit: (record) => void records.push(record), forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() }] })
     open.push({ airlock, provider })
     for (let i = 0; i < 30; i++) provider.getLogger('concurrent').emit({ severityNumber: SeverityNumber.INFO, body: `row ${i} for ada${i}@example.com` })
     const before = airlock.stats().ledger
