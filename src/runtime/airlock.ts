@@ -170,6 +170,7 @@ export class Airlock extends AirlockBoundary {
    *
    * @throws {InvalidArgumentError} for bad options, now, not at the first call.
    * @throws {NoResultConfiguredError} when `target`, a shared cache or `persistInputs` has no result.
+   * @throws {ClosedError} after `close()`: a task defined then could never run.
    *
    * @example
    * ```ts
@@ -178,6 +179,7 @@ export class Airlock extends AirlockBoundary {
    * ```
    */
   task<A extends unknown[], R>(fn: (...args: A) => Promise<R>, options?: TaskOptions): Task<A, R> {
+    this.#runner.assertOpen()
     const definition = defineTask(fn, options, this.#defaults)
     const runner = this.#runner
     const task = function (this: unknown, ...args: A): Promise<R> {
@@ -201,6 +203,7 @@ export class Airlock extends AirlockBoundary {
    * with the parameters; the tasks it calls join the run.
    *
    * @throws {InvalidArgumentError} for a bad name, function or option.
+   * @throws {ClosedError} after `close()`.
    *
    * @example
    * ```ts
@@ -209,6 +212,7 @@ export class Airlock extends AirlockBoundary {
    * ```
    */
   flow<P extends Record<string, unknown>, R>(name: string, fn: (parameters: P) => Promise<R>, options?: FlowOptions): Flow<P, R> {
+    this.#runner.assertOpen()
     return defineFlow<P, R>(this.#runner, name, fn, options)
   }
 

@@ -31,6 +31,14 @@ describe('Airlock runtime options', () => {
     expect(String(airlock)).toMatch(/^Airlock\(policy ph1\..+, keys \[airlock:redacted\]\)$/)
   })
 
+  it('refuses to define a task or a flow once closed (issue 14, item 10)', async () => {
+    const { airlock } = airlockIn(ws)
+    await airlock.close()
+    expect(() => airlock.task(async () => 1, { name: 'late' })).toThrow(ClosedError)
+    expect(() => airlock.task(async () => 1, { name: 'late' })).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+    expect(() => airlock.flow('late', async () => 1)).toThrow(ClosedError)
+  })
+
   it('refuses new task runs once closed, and a run under way reports the close', async () => {
     const { airlock, controlPlane } = airlockIn(ws)
     const hold = gate()
