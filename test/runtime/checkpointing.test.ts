@@ -56,6 +56,25 @@ describe('checkpointing', () => {
     expect(await filesUnder(join(ws.dir, 'flow-wide'))).toHaveLength(1)
   })
 
+  it('checkpoints a Buffer and a class instance with the default serializer: the run ends Success (issue 14, item 2)', async () => {
+    class Charge {
+      constructor(readonly id: string, readonly receipt: Buffer) {}
+    }
+    const { airlock, controlPlane } = airlockIn(ws)
+    const result = localResult(ws, '{flowName}/{taskName}/{taskRunId}.json', 'values')
+    const charge = airlock.task(async () => new Charge('ch_1', Buffer.from('receipt-bytes')), { name: 'charge', result })
+    const pdf = airlock.task(async () => Buffer.from('%PDF'), { name: 'pdf', result })
+    const run = await airlock.flow('billing', async () => [await charge(), await pdf()]).run({})
+    expect(run.state).toBe('Success')
+    const charged = taskEvents(controlPlane, 'charge').at(-1)!
+    expect(charged.state).toBe('Success')
+    const stored = (await result.read(charged.result!.location)).value as { id: string; receipt: Buffer }
+    expect(stored.id).toBe('ch_1')
+    expect(stored.receipt.toString()).toBe('receipt-bytes')
+    const bytes = (await result.read(taskEvents(controlPlane, 'pdf').at(-1)!.result!.location)).value
+    expect(Buffer.isBuffer(bytes) && bytes.toString()).toBe('%PDF')
+  })
+
   it('is turned off by the policy, AIRLOCK_CHECKPOINTING=false and checkpoint: false', async () => {
     const policyOff = airlockIn(ws, { policy: definePolicy({ checkpointing: false }, { env: {} }) })
     expect(await runOnce(policyOff.airlock, undefined, 'policy-off')).toEqual({ written: [], successHasResult: false })
