@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import type { DestinationStream, Logger, LoggerOptions } from 'pino'
 import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { LogLevel } from '../policy/schema.js'
 import { AirlockDestination } from './airlock-destination.js'
@@ -70,6 +71,7 @@ const LEVEL_OPTIONS: readonly string[] = [...Object.keys(LEVEL_VALUES), 'silent'
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const { logs, scrubber, ship } = resolveLogging(options, 'createLogger')
+  assertKnownOptions('createLogger', options, ['policy', 'scrubber', 'ship', 'destination', 'level', 'base'])
   assertLocalOutputOptions(options, 'createLogger')
   const { destination, level, base } = options
   const pinoOptions: LoggerOptions = {
