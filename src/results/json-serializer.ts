@@ -226,7 +226,7 @@ function encode(value: unknown, path: PathSegment[], seen: Map<object, number>, 
   } else if (types.isRegExp(value)) {
     out.push('{"$alk":"regexp","v":[', JSON.stringify(value.source), ',', JSON.stringify(value.flags), ']}')
   } else if (types.isNativeError(value) || value instanceof Error) {
-    encodeError(value as Error, path, seen, out)
+    encodeError(value, path, seen, out)
   } else if (types.isBoxedPrimitive(value)) {
     if (types.isSymbolObject(value)) throw refuse(path, 'a Symbol object')
     out.push('{"$alk":"boxed","v":')

@@ -230,6 +230,8 @@ export class Airlock extends AirlockBoundary {
     // The boundary closes now (nothing is emitted after this call); the logger's scrubbing thread
     // writes what was logged before it, then stops.
     const closing = super.close()
+    // Awaited below, after the logger: a ledger that never opened rejects it in the meantime.
+    closing.catch(() => {})
     await closeLogger(this.logger)
     await closing
   }

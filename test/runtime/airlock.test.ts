@@ -1,4 +1,6 @@
 /* eslint-disable @typescript-eslint/require-await -- the tasks under test are async functions as users write them, many with nothing to await */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ClosedError } from '../../src/errors.js'
 import { PendingEmits } from '../../src/runtime/pending-emits.js'
@@ -29,6 +31,19 @@ describe('Airlock runtime options', () => {
   it('still prints as the boundary does, without keys', () => {
     const { airlock } = airlockIn(ws)
     expect(String(airlock)).toMatch(/^Airlock\(policy ph1\..+, keys \[airlock:redacted\]\)$/)
+  })
+
+  it('fails a flow run loudly when its ledger cannot open, instead of a Success nothing reached (issue 14, item 3)', async () => {
+    expect(() => airlockIn(ws, { ledger: { pth: 'x' } as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    expect(() => airlockIn(ws, { ledger: { path: ws.dir } })).toThrow(expect.objectContaining({ message: expect.stringContaining('is a directory') }))
+    const blocker = join(ws.dir, 'blocker')
+    await writeFile(blocker, '')
+    const { airlock, controlPlane } = airlockIn(ws, { ledger: { path: join(blocker, 'ledger.ndjson') } })
+    const load = airlock.task(async () => 1, { name: 'load' })
+    await expect(airlock.flow('etl', async () => load()).run({})).rejects.toMatchObject({ code: 'ERR_STORAGE' })
+    expect(controlPlane.events).toEqual([])
+    ws.airlocks.splice(ws.airlocks.indexOf(airlock), 1)
+    await expect(airlock.close()).rejects.toMatchObject({ code: 'ERR_STORAGE' })
   })
 
   it('refuses to define a task or a flow once closed (issue 14, item 10)', async () => {
