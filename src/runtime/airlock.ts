@@ -43,7 +43,11 @@ export interface AirlockRuntimeOptions extends AirlockOptions {
    * is Queued until a slot frees.
    */
   concurrencyLimits?: Readonly<Record<string, number>>
-  /** Local output of `airlock.logger` (default: stdout, level `info`). */
+  /**
+   * Local output of `airlock.logger` (default: stdout, level `info`). Its
+   * `level` is the local output's only: what ships is what the policy's
+   * `logs.level` lets through, whatever this level hides locally.
+   */
   logger?: Pick<CreateLoggerOptions, 'destination' | 'level' | 'base'>
 }
 
