@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
 import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
-import { Ledger, type LedgerAppendResult, type LedgerDeliveryInput, type LedgerEventInput, type LedgerOptions, type LedgerStats } from '../audit/ledger.js'
+import { Ledger, checkLedgerOptions, type LedgerAppendResult, type LedgerDeliveryInput, type LedgerEventInput, type LedgerOptions, type LedgerStats } from '../audit/ledger.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
@@ -175,6 +175,8 @@ export class AirlockBoundary {
     if (!isKeyRing(options.keys)) {
       throw new InvalidArgumentError('Airlock needs { keys: KeyRing }: KeyRing.generate(), KeyRing.fromEnv() or KeyRing.fromFile()')
     }
+    // Checked now: a misspelt key or a directory must fail here, not turn into warnings while nothing is sent.
+    if (options.ledger !== undefined) checkLedgerOptions(options.ledger, 'Airlock option ledger')
     this.#keys = options.keys
     this.policy = isResolvedPolicy(options.policy) ? options.policy : definePolicy(options.policy ?? {})
     this.policyHash = this.policy.hash
@@ -231,7 +233,13 @@ export class AirlockBoundary {
    * cannot lose it) with the event as it goes over the wire (or the
    * `withheld` event that took its place), or `undefined` when the policy
    * suppressed it (a log below the shipped level) or the ledger could not
-   * record it. Delivery follows, in ledger order; `flush()` waits for it.
+   * record it (counted in `ledgerFailures`, with a warning). Delivery
+   * follows, in ledger order; `flush()` waits for it.
+   *
+   * @throws {ClosedError} (as a rejection) after `close()`.
+   * @throws {StorageError} (as a rejection) when the ledger could not be opened
+   *   (`LedgerTamperedError` or `LedgerUnsignedTailError` when it refused what
+   *   it found): nothing can be sent, so every emit says why.
    *
    * @example
    * ```ts
@@ -471,7 +479,9 @@ export class AirlockBoundary {
     try {
       door = await this.#door
     } catch (err) {
-      return { done: Promise.resolve(this.#ledgerFailed(err)) }
+      // The ledger never opened, so nothing can ever be sent: the caller hears why (a flow run rejects with it).
+      this.#stats.ledgerFailures++
+      throw err
     }
     let sent = event
     let text = prepared.text ?? canonicalJson(event, 'event')

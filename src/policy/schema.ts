@@ -223,7 +223,7 @@ export const policySchema = z.strictObject({
   payloads: payloadsSchema,
   telemetry: telemetrySchema,
   scrub: scrubSchema,
-  checkpointing: z.boolean().describe('persist every successful task result (AIRLOCK_CHECKPOINTING)'),
+  checkpointing: z.boolean().describe('persist the value of every successful task that has a result, on the task, its flow or the Airlock (AIRLOCK_CHECKPOINTING); on in every preset'),
 })
 
 /**

@@ -66,6 +66,19 @@ describe('LocalResult', () => {
     expect(await filesUnder(dir)).toEqual(['load/2026-11-21.json'])
   })
 
+  it('writes a Buffer and a class instance with the default serializer, and reads them back (issue 14, item 2)', async () => {
+    class Receipt {
+      constructor(readonly card: string, readonly amount: number, readonly at: Date) {}
+    }
+    const r = new LocalResult({ dir, locationCipher: KeyRing.generate() })
+    const bytes = await r.write(Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]))
+    const back = (await r.read(bytes.location)).value
+    expect(Buffer.isBuffer(back)).toBe(true)
+    expect([...(back as Buffer)]).toEqual([0x25, 0x50, 0x44, 0x46, 0x00, 0xff])
+    const receipt = await r.write(new Receipt('tok_visa', 1250, new Date('2026-11-21T09:00:00.000Z')))
+    expect((await r.read(receipt.location)).value).toEqual({ card: 'tok_visa', amount: 1250, at: new Date('2026-11-21T09:00:00.000Z') })
+  })
+
   it('returns new results of the same class and leaves the configured one empty', async () => {
     const r = new LocalResult({ dir, location: 'a.json' })
     const written = await r.write(1)

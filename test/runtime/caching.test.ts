@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { MemoryControlPlane } from '../../src/boundary/memory-control-plane.js'
 import { KeyRing } from '../../src/crypto/key-ring.js'
+import { definePolicy } from '../../src/policy/define-policy.js'
 import { JSONResult } from '../../src/results/json-result.js'
 import { LocalResult } from '../../src/results/local-result.js'
 import type { CacheEntry } from '../../src/runtime/cache-store.js'
@@ -135,7 +136,11 @@ describe('cache validators', () => {
   })
 
   it('neverUse: every call runs, and nothing is stored', async () => {
-    const { airlock, controlPlane } = airlockIn(ws, { cacheStore: indexStore(), result: localResult(ws) })
+    const { airlock, controlPlane } = airlockIn(ws, {
+      cacheStore: indexStore(),
+      result: localResult(ws),
+      policy: definePolicy({ checkpointing: false }, { env: {} }),
+    })
     let calls = 0
     const fresh = airlock.task(
       async () => {
