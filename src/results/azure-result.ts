@@ -148,7 +148,7 @@ export class AzureResult<T = unknown> extends Result<T> {
     this.#connectionString = typeof connectionString === 'string' ? new Secret(connectionString) : connectionString
     this.#accountUrl = accountUrl
     this.#credential = credential as Parameters<typeof AzureBlob.newPipeline>[0]
-    this.#clientOptions = clientOptions as AzureBlob.StoragePipelineOptions | undefined
+    this.#clientOptions = clientOptions
     this.#overwrite = overwrite
   }
 

@@ -119,7 +119,7 @@ export class GCSResult<T = unknown> extends Result<T> {
     }
     this.#bucketName = bucket
     this.#storage = storage as CloudStorage.Storage | undefined
-    this.#storageOptions = storageOptions as CloudStorage.StorageOptions | undefined
+    this.#storageOptions = storageOptions
   }
 
   get type(): 'gcs' {

@@ -161,7 +161,7 @@ export class S3Result<T = unknown> extends Result<T> {
     }
     this.#bucket = bucket
     this.#client = client as ClientS3.S3Client | undefined
-    this.#clientConfig = clientConfig as ClientS3.S3ClientConfig | undefined
+    this.#clientConfig = clientConfig
     this.#uploadOptions = { ...uploadOptions } as Pick<ClientS3.PutObjectCommandInput, (typeof UPLOAD_OPTION_KEYS)[number]>
   }
 
