@@ -232,11 +232,11 @@ export class TextScrubber {
   // Scrubbing its own output again must change nothing: `Password=[REDACTED:…];`
   // read by the assignment detector would otherwise become
   // `Password=[[REDACTED:secret-assignment]];`, and a leak scan would then
-  // flag what the scrubber wrote. Only this scrubber's exact output is spared:
-  // a marker naming one of its own rules, a fingerprint under a kid its ring
-  // holds. `[REDACTED:hunter2]` names no rule, so it is scanned as any text
-  // is; a match reaching past a marker is kept whole; registered secrets are
-  // never spared.
+  // flag what the scrubber wrote. Only a match made wholly of this scrubber's
+  // exact output is spared: markers naming one of its own rules,
+  // fingerprints under a kid its ring holds. `[REDACTED:hunter2]` names no
+  // rule, so it is scanned as any text is; a match reaching past its output
+  // is kept whole; registered secrets are never spared.
   #spareOwnOutput(text: string): void {
     const own = this.#ownOutputSpans(text)
     if (own === undefined) return
@@ -246,7 +246,7 @@ export class TextScrubber {
       const start = spans.start[i]!
       const end = spans.end[i]!
       const rule = spans.rule[i]!
-      if (rule !== SECRET_RULE && insideAny(own, start, end)) continue
+      if (rule !== SECRET_RULE && coveredBy(own, start, end)) continue
       spans.start[kept] = start
       spans.end[kept] = end
       spans.rule[kept] = rule
@@ -265,14 +265,14 @@ export class TextScrubber {
       ;(own ??= []).push(at, close + 1)
     }
     const ring = this.#keys
-    if (ring !== undefined && text.includes(FINGERPRINT_PREFIX)) {
-      FINGERPRINT.lastIndex = 0
-      let m: RegExpExecArray | null
-      while ((m = FINGERPRINT.exec(text)) !== null) {
-        if (ring.has(m[1]!)) (own ??= []).push(m.index, m.index + m[0].length)
-      }
+    if (ring === undefined || !text.includes(FINGERPRINT_PREFIX)) return own
+    const markers = own?.length ?? 0
+    FINGERPRINT.lastIndex = 0
+    let m: RegExpExecArray | null
+    while ((m = FINGERPRINT.exec(text)) !== null) {
+      if (ring.has(m[1]!)) (own ??= []).push(m.index, m.index + m[0].length)
     }
-    return own
+    return own !== undefined && markers > 0 && own.length > markers ? sortPairs(own) : own
   }
 
   // Detectors, then custom patterns.
@@ -371,10 +371,27 @@ const REDACTED_OPEN = '[REDACTED:'
 // `[REDACTED:` + the longest rule id a policy accepts + `]`, with room to spare; past it, not a marker.
 const MAX_MARKER_LENGTH = 140
 // `fp1.<kid>.<base64url HMAC-SHA256>`, as the Fingerprinter writes it.
-const FINGERPRINT = /(?<![A-Za-z0-9_-])fp1\.([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g
+// No lookarounds: two fingerprints written side by side are both found, and
+// a match reaching past one is not spared anyway (see coveredBy).
+const FINGERPRINT = /fp1\.([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}/g
 
-// Whether [start, end) lies inside one of `own`'s [start, end) pairs.
-function insideAny(own: readonly number[], start: number, end: number): boolean {
-  for (let k = 0; k < own.length; k += 2) if (own[k]! <= start && end <= own[k + 1]!) return true
+// Whether every character of [start, end) lies in `own`'s [start, end) pairs
+// (sorted by start): one marker, or output written side by side.
+function coveredBy(own: readonly number[], start: number, end: number): boolean {
+  let at = start
+  for (let k = 0; k < own.length && own[k]! <= at; k += 2) {
+    if (own[k + 1]! > at) at = own[k + 1]!
+    if (at >= end) return true
+  }
   return false
+}
+
+// [start, end) pairs, sorted by start.
+function sortPairs(pairs: number[]): number[] {
+  const order: number[] = []
+  for (let k = 0; k < pairs.length; k += 2) order.push(k)
+  order.sort((a, b) => pairs[a]! - pairs[b]!)
+  const sorted: number[] = []
+  for (const k of order) sorted.push(pairs[k]!, pairs[k + 1]!)
+  return sorted
 }

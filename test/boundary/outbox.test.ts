@@ -67,9 +67,10 @@ describe('the ledger as the outbox', () => {
     expect(sent.every((e) => e?.kind === 'task-run-state')).toBe(true)
     const ledgered = (await ledgerEntries(join(dir, 'ledger.ndjson'))).filter((e) => e.kind === 'event')
     expect(ledgered.map((e) => e.eventId)).toEqual(idsOf(sent))
-    // Delivery runs behind emit: let it fail at least once (and ledger that) before the control plane comes back.
+    // Back only once delivery has failed against it at least once (and said so in the ledger).
     await vi.waitFor(async () => expect((await ledgerEntries(join(dir, 'ledger.ndjson'))).some((e) => e.kind === 'delivery')).toBe(true), {
       timeout: 10_000,
+      interval: 20,
     })
     await server.restart()
     await airlock.flush()
