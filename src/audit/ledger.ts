@@ -159,7 +159,7 @@ const openPaths = new Set<string>()
 
 /**
  * The append-only, hash-chained NDJSON ledger of everything sent to the
- * control plane (DESIGN.md, invariant 3). Line format: {@link LedgerEntry}.
+ * control plane (docs/design.md, invariant 3). Line format: {@link LedgerEntry}.
  *
  * Appends are totally ordered by call order: `seq` is assigned when `append`
  * is called. Writes use group commit: an append resolves once its line is

@@ -102,7 +102,7 @@ const ERROR_CODE_SHAPE = /^ERR_[A-Z0-9_]{1,60}$/
 const RUN_ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/
 
 /**
- * The one door (DESIGN.md, invariant 1): the only code that hands data to a
+ * The one door (docs/design.md, invariant 1): the only code that hands data to a
  * control-plane transport. `emit(input)`:
  * 1. validates the raw event;
  * 2. applies the policy (scrub, hash, encrypt, drop);

@@ -92,7 +92,7 @@ const CHANNELS: ReadonlySet<string> = new Set<Channel>(['parameters', 'logs', 'e
  * The door for engine adapters (`airlock-sdk/temporal`, `/restate`,
  * `/otel`): an engine is a control plane too, and what an adapter hands it
  * goes through the same policy, scrubber, ciphers and ledger as an event
- * (DESIGN.md, invariant 1). An adapter transforms with these methods, then
+ * (docs/design.md, invariant 1). An adapter transforms with these methods, then
  * ledgers with {@link OutboundDoor.record} and hands the data over only once
  * that resolves (write-ahead); if it rejects, the adapter refuses, never
  * passing the original through (invariant 2).
@@ -179,7 +179,7 @@ export class OutboundDoor {
    * delivery failure naming those entries, with `reason` as its class (a
    * word such as `export-failed`, never a message), counted in
    * `stats().deliveryFailures`. The ledger then shows what was handed over
-   * and what of it was lost (DESIGN.md, invariant 5).
+   * and what of it was lost (docs/design.md, invariant 5).
    *
    * @throws InvalidArgumentError for ids that are not entry ids or a reason that is not a lowercase word.
    */

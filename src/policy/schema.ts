@@ -6,7 +6,7 @@ import { redactPathProblem } from './redact-paths.js'
 
 /**
  * The policy: which metadata may reach the control plane, and in what form.
- * One schema covers every channel in DESIGN.md's table. Objects are strict:
+ * One schema covers every channel in docs/design.md's table. Objects are strict:
  * an unknown or misspelled key is an error, never silently ignored, because
  * a typo in a redaction policy must not quietly widen what leaves.
  *

@@ -1,4 +1,4 @@
-// DESIGN.md's engine adapters: subpath exports whose engine packages are
+// docs/design.md's engine adapters: subpath exports whose engine packages are
 // optional peer dependencies, and the names other code relies on.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -43,7 +43,7 @@ describe('engine adapter subpaths', () => {
     }
   })
 
-  it('has DESIGN.md\'s names: new AirlockPayloadCodec({ airlock }) with encode and decode, and a data converter with the failure converter path', () => {
+  it('has docs/design.md\'s names: new AirlockPayloadCodec({ airlock }) with encode and decode, and a data converter with the failure converter path', () => {
     const { airlock } = fixture.airlock()
     const codec = new temporal.AirlockPayloadCodec({ airlock })
     expect(typeof codec.encode).toBe('function')

@@ -50,7 +50,7 @@ async function rejection(pending: Promise<unknown>): Promise<Error & { code: str
 }
 
 describe('LocalResult', () => {
-  it('works exactly as the DESIGN.md example says', async () => {
+  it('works exactly as the docs/design.md example says', async () => {
     const keys = KeyRing.generate()
     const value = { customer: 'needle-value-ada@example.com', rows: [1, 2, 3] }
     const r = new LocalResult({ dir, location: '{taskName}/{date}.json', locationCipher: keys })

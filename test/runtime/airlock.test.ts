@@ -78,14 +78,21 @@ describe('Airlock runtime options', () => {
   it('refuses new task runs once closed, and a run under way reports the close', async () => {
     const { airlock, controlPlane } = airlockIn(ws)
     const hold = gate()
-    const slow = airlock.task(async () => hold.promise.then(() => 'done'), { name: 'slow' })
+    const started = gate()
+    const slow = airlock.task(
+      async () => {
+        started.open()
+        return hold.promise.then(() => 'done')
+      },
+      { name: 'slow' },
+    )
     const after = airlock.task(async () => 'never', { name: 'after' })
     const etl = airlock.flow('etl', async () => {
       await slow()
       return after()
     })
     const running = etl.run({})
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    await started.promise
     const closing = airlock.close()
     hold.open()
     // The Airlock closed under the run: its later events cannot be sent, and the run says so.

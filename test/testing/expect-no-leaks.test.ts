@@ -138,7 +138,7 @@ test('a leak throws ERR_CANARY_LEAKED', () => {
 })
 `,
     )
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--test', script], { cwd: join(import.meta.dirname, '../..') })
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', script], { cwd: join(import.meta.dirname, '../..') })
     expect(stdout).toMatch(/# pass 2/)
     expect(stdout).toMatch(/# fail 0/)
   })

@@ -1,0 +1,13 @@
+// airlock-sdk/audit: the ledger, its verification, reports and the leak
+// scan. The root export keeps verifyLedger.
+
+export { Ledger, type LedgerOptions, type LedgerEventInput, type LedgerDeliveryInput, type LedgerAppendResult, type LedgerStats } from './ledger.js'
+export { verifyLedger, type VerifyLedgerOptions, type VerifyLedgerResult } from './verify-ledger.js'
+export type { LedgerAdoption } from './ledger-checkpoint.js'
+export { buildLedgerReport, formatReportText, type LedgerReport, type LedgerReportOptions } from './ledger-report.js'
+export { mergeLedgerReports, formatFleetReportText, type FleetReport, type FleetLedger } from './fleet-report.js'
+export { formatReportHtml, type HtmlReportOptions, type ReportFinding, type ReportScan } from './html-report.js'
+export type { LedgerTimeline } from './ledger-timeline.js'
+export { scanLedger, LedgerLeakScanner, type LeakFinding, type LedgerScanResult } from './scan-ledger.js'
+export { generateLedgerSigningKey, type LedgerSigningKeyPair, type LedgerKeyInput } from './ledger-signing-key.js'
+export type { LedgerEntry } from './ledger-entry.js'
