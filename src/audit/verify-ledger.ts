@@ -1,7 +1,9 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import { StorageError } from '../errors.js'
 import { GENESIS_HASH, MAX_LINE_BYTES, checkLedgerLine, type LedgerEntry } from './ledger-entry.js'
-import { checkCheckpoint, type CheckpointVerifier, type LedgerAdoption } from './ledger-checkpoint.js'
+import { ledgerOrigin } from './checkpoint-note.js'
+import { checkCheckpoint, type CheckpointTree, type CheckpointVerifier, type LedgerAdoption } from './ledger-checkpoint.js'
+import { MerkleRange, ledgerLeafHash } from './merkle-tree.js'
 import { ledgerKeyId, toVerifyKey, type LedgerKeyInput } from './ledger-signing-key.js'
 import { LineHashWorker } from './line-hash-worker.js'
 
@@ -185,6 +187,14 @@ export interface ChainStart {
   readonly offset: number
   readonly seq: number
   readonly head: string
+  /**
+   * The Merkle tree of the entries before `seq` and the ledger's origin, when
+   * known (always, from the file's start); without it, v2 checkpoints are
+   * checked for their form, position and signature, not their root.
+   */
+  readonly tree?: CheckpointTree | undefined
+  /** The format version of the entry before `seq` (1 from the file's start). */
+  readonly version?: number
 }
 
 /**
@@ -208,6 +218,10 @@ export type ChainResult =
       lastCheckpoint: { seq: number; final: boolean; verified: boolean } | undefined
       adopted: LedgerAdoption[]
       adoptions: number
+      /** The Merkle tree of every entry and the ledger's origin; undefined when the start had no tree. */
+      tree: CheckpointTree | undefined
+      /** The root of the tree at each size asked for in `rootsAt` that the ledger reached. */
+      roots: Map<number, Buffer>
     }
   | { ok: false; firstBadSeq: number; reason: string; entries: number }
 
@@ -231,11 +245,18 @@ export async function checkChain(
     verifier?: CheckpointVerifier | undefined
     onEntry?: ((entry: LedgerEntry) => void) | undefined
     onProgress?: ((entriesSoFar: number) => void) | undefined
+    /** Tree sizes whose roots to return (a witness's heads). */
+    rootsAt?: ReadonlySet<number> | undefined
   },
 ): Promise<ChainResult> {
-  const { start = { offset: 0, seq: 1, head: GENESIS_HASH }, verifier, onEntry, onProgress } = options
+  const { start = { offset: 0, seq: 1, head: GENESIS_HASH }, verifier, onEntry, onProgress, rootsAt } = options
   let expected = start.seq
   let head = start.head
+  // From the file's start the tree is built here; from elsewhere, only when the caller knows it.
+  const range = start.seq === 1 ? new MerkleRange() : start.tree?.range.clone()
+  let tree: CheckpointTree | undefined = start.seq === 1 ? undefined : start.tree && { range: range!, origin: start.tree.origin }
+  let version = start.version ?? 1
+  const roots = new Map<number, Buffer>()
   let checkpoints = 0
   let lastCheckpoint: { seq: number; final: boolean; verified: boolean } | undefined
   const adopted: LedgerAdoption[] = []
@@ -262,8 +283,11 @@ export async function checkChain(
               : `prev does not match the hash of seq ${expected - 1}: that entry or an earlier one was changed or replaced`,
           )
         }
+        if (entry.v < version) return fail(`a v${entry.v} entry after a v${version} one: the format never goes back`)
+        version = entry.v
         if (entry.kind === 'checkpoint') {
-          const checked = await checkCheckpoint(entry, verifier)
+          if (entry.v === 2 && range !== undefined && tree === undefined) return fail('a checkpoint first: a v2 checkpoint signs the entries before it, and there are none')
+          const checked = await checkCheckpoint(entry, verifier, tree)
           if (typeof checked === 'string') return fail(checked)
           const { payload, verified } = checked
           if (payload.v === 2) {
@@ -279,6 +303,11 @@ export async function checkChain(
           lastCheckpoint = { seq: entry.seq, final: payload.final, verified }
         }
         head = entry.hash
+        if (range !== undefined) {
+          range.push(ledgerLeafHash(head))
+          tree ??= { range, origin: ledgerOrigin(head) }
+          if (rootsAt?.has(range.size) === true) roots.set(range.size, range.root())
+        }
         onEntry?.(entry)
         if (expected % PROGRESS_EVERY === 0) onProgress?.(expected)
         expected++
@@ -289,7 +318,7 @@ export async function checkChain(
   } finally {
     await chunks.close()
   }
-  return { ok: true, entries: expected - 1, head, checkpoints, lastCheckpoint, adopted, adoptions }
+  return { ok: true, entries: expected - 1, head, checkpoints, lastCheckpoint, adopted, adoptions, tree, roots }
 }
 
 const TOO_LONG = Symbol('line too long')
