@@ -497,7 +497,7 @@ export class Ledger {
   close(): Promise<void> {
     if (this.#closing === undefined) {
       // A checkpoint over no entries would vouch for nothing, and name no ledger.
-      if (this.#signer !== undefined && this.#failure === undefined && this.#seq > 0) this.#enqueueCheckpoint(true)
+      if (this.#signer !== undefined && this.#failure === undefined && this.#seq > 0) this.#enqueueCheckpoint(true).catch(() => {})
       this.#closing = this.#finish()
     }
     return this.#closing
