@@ -97,7 +97,21 @@ export { createShippingDestination, type ShippingDestinationOptions } from './lo
 export type { ShippedRecord, ShipRecord } from './logging/shipped-record.js'
 
 // audit
-export { Ledger, type LedgerOptions, type LedgerEventInput, type LedgerDeliveryInput, type LedgerAppendResult, type LedgerStats } from './audit/ledger.js'
+export {
+  Ledger,
+  LEDGER_CHANNEL,
+  type LedgerOptions,
+  type LedgerEventInput,
+  type LedgerDeliveryInput,
+  type LedgerAppendResult,
+  type LedgerStats,
+  type LedgerCheckpointHead,
+} from './audit/ledger.js'
+export { proveLedgerInclusion, type ProveLedgerInclusionOptions } from './audit/prove-ledger-inclusion.js'
+export { proveLedgerConsistency, type ProveLedgerConsistencyOptions } from './audit/prove-ledger-consistency.js'
+export { verifyLedgerProof, type VerifyLedgerProofResult } from './audit/verify-ledger-proof.js'
+export { ledgerInclusionProofSchema, ledgerConsistencyProofSchema, type LedgerInclusionProof, type LedgerConsistencyProof } from './audit/ledger-proof.js'
+export { parseCheckpointNote, ledgerVerifierKey, type LedgerCheckpointBody, type ParsedCheckpointNote } from './audit/checkpoint-note.js'
 export { verifyLedger, ADOPTED_LIST_LIMIT, type VerifyLedgerOptions, type VerifyLedgerResult } from './audit/verify-ledger.js'
 export type { LedgerAdoption } from './audit/ledger-checkpoint.js'
 export { buildLedgerReport, formatReportText, type LedgerReport, type LedgerReportOptions } from './audit/ledger-report.js'
