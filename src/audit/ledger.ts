@@ -503,6 +503,11 @@ export class Ledger {
     return this.#closing
   }
 
+  /** Whether this writer signs checkpoints (it was given a signing key). */
+  get signs(): boolean {
+    return this.#signer !== undefined
+  }
+
   /** Path and whether it signs; never the key. */
   toString(): string {
     return `Ledger(${this.path}, signing: ${this.#signer === undefined ? 'off' : REDACTED})`

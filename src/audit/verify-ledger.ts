@@ -1,9 +1,10 @@
 import { open, type FileHandle } from 'node:fs/promises'
-import { StorageError } from '../errors.js'
+import { InvalidArgumentError, StorageError } from '../errors.js'
 import { GENESIS_HASH, MAX_LINE_BYTES, checkLedgerLine, type LedgerEntry } from './ledger-entry.js'
 import { ledgerOrigin } from './checkpoint-note.js'
 import { checkCheckpoint, type CheckpointTree, type CheckpointVerifier, type LedgerAdoption } from './ledger-checkpoint.js'
-import { MerkleRange, ledgerLeafHash } from './merkle-tree.js'
+import type { LedgerWitness } from './ledger-witness.js'
+import { EMPTY_TREE_ROOT, MerkleRange, ledgerLeafHash } from './merkle-tree.js'
 import { ledgerKeyId, toVerifyKey, type LedgerKeyInput } from './ledger-signing-key.js'
 import { LineHashWorker } from './line-hash-worker.js'
 
@@ -24,6 +25,13 @@ export interface VerifyLedgerOptions {
    * be detected, nor a ledger rewritten with fresh hashes.
    */
   publicKey?: LedgerKeyInput
+  /**
+   * The heads the control plane received (`readLedgerWitness`). With it, the
+   * ledger must hold every head of its origin: each one's tree size reached
+   * and its root matched. A ledger the witness holds no head of fails too.
+   * Needs `publicKey`.
+   */
+  witness?: LedgerWitness
   /** Called with the number of entries checked so far, every {@link PROGRESS_EVERY} entries. */
   onProgress?: (entriesSoFar: number) => void
   /**
@@ -68,6 +76,12 @@ export type VerifyLedgerResult =
       adopted: LedgerAdoption[]
       /** Number of adopting checkpoints: at least `adopted.length`. */
       adoptions: number
+      /** The ledger's origin (what its checkpoints name), once it has an entry. */
+      origin?: string | undefined
+      /** The RFC 9162 root of all its entries, hex. */
+      root?: string
+      /** With a witness: how many of its heads the ledger was checked against. */
+      witnessed?: number | undefined
     }
   | {
       ok: false
@@ -150,9 +164,12 @@ export async function verifyLedger(path: string, options: VerifyLedgerOptions = 
   const publicKey = options.publicKey === undefined ? undefined : toVerifyKey(options.publicKey)
   const verifier: CheckpointVerifier | undefined =
     publicKey === undefined ? undefined : { key: publicKey, kid: await ledgerKeyId(publicKey), otherKeys: 'fail' }
-  const chain = await checkChain(path, { verifier, onEntry: options.onEntry, onProgress: options.onProgress })
+  const { witness } = options
+  if (witness !== undefined && verifier === undefined) throw new InvalidArgumentError('a witness needs the publicKey its heads are signed with')
+  const rootsAt = witness === undefined ? undefined : new Set([...witness.heads.values()].flatMap((heads) => heads.map((h) => h.size)))
+  const chain = await checkChain(path, { verifier, onEntry: options.onEntry, onProgress: options.onProgress, rootsAt })
   if (!chain.ok) return { ...chain, empty: false }
-  const { entries, head, checkpoints, lastCheckpoint, adopted, adoptions } = chain
+  const { entries, head, checkpoints, lastCheckpoint, adopted, adoptions, tree, roots } = chain
   const fail = (reason: string): VerifyLedgerResult => ({ ok: false, empty: false, firstBadSeq: entries + 1, reason, entries })
   if (entries === 0) return { ok: false, empty: true, firstBadSeq: 1, reason: EMPTY_REASON, entries: 0 }
   if (verifier !== undefined) {
@@ -170,7 +187,25 @@ export async function verifyLedger(path: string, options: VerifyLedgerOptions = 
       return fail(`the last entry is a periodic checkpoint, not the closing one: entries after seq ${entries} may have been cut off (or the writer crashed)`)
     }
   }
-  return { ok: true, entries, head, checkpoints, signaturesChecked: verifier !== undefined, adopted, adoptions }
+  let witnessed: number | undefined
+  if (witness !== undefined) {
+    const heads = witness.heads.get(tree!.origin) ?? []
+    if (heads.length === 0) {
+      return fail(`the witness holds no head of this ledger (${tree!.origin}): the control plane never saw its checkpoints, so nothing vouches that it is the ledger that was written`)
+    }
+    for (const { size, root } of heads) {
+      if (size > entries) {
+        return fail(`the witness saw this ledger at ${size} entries, and it has only ${entries}: it was cut short, or the runs that wrote entries after seq ${entries} are missing`)
+      }
+      if (!roots.get(size)!.equals(root)) {
+        const reason = `the first ${size} entries do not hash to the root the witness saw at that size: the ledger was rewritten`
+        return { ok: false, empty: false, firstBadSeq: size, reason, entries }
+      }
+    }
+    witnessed = heads.length
+  }
+  const root = (tree?.range.root() ?? EMPTY_TREE_ROOT).toString('hex')
+  return { ok: true, entries, head, checkpoints, signaturesChecked: verifier !== undefined, adopted, adoptions, origin: tree?.origin, root, witnessed }
 }
 
 /**
