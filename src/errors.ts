@@ -348,7 +348,7 @@ export class SecretNotFoundError extends AirlockError {
  *
  * @example
  * ```ts
- * new HttpControlPlane({ url, spillDir })   // a spilled backlog line that is not an outbound event: throws EventInvalidError (ERR_EVENT_INVALID)
+ * const sent = await airlock.emit({ kind: 'nope' } as never)   // not an emit input: withheld, reason 'validate:ERR_EVENT_INVALID'
  * // through airlock.emit, an event over the size cap is withheld instead, with reason 'serialize:ERR_EVENT_INVALID'
  * ```
  */

@@ -10,7 +10,7 @@
  * stays linear (the LINEAR-TIME RULE of detectors.ts). Internal to src/scrub.
  */
 import type { MatchSink } from './aho-corasick.js'
-import { isPlaceholder } from './detector-checks.js'
+import { isPlaceholder, looksRandom } from './detector-checks.js'
 import type { SensitiveKeyMatcher } from './sensitive-keys.js'
 import { splitWords } from './sensitive-keys.js'
 
@@ -20,7 +20,8 @@ const MAX_NESTING = 3
 
 // Step 1: a key, optionally quoted (also as `\"key\"` inside a JSON string), optionally `$key`
 // (PHP, Perl, shell). What follows it is read by hand. A key is at most 64 characters.
-export const ASSIGNMENT_KEY = /(?<![A-Za-z0-9_.$-])(\\?["'`]?)\$?([A-Za-z_][A-Za-z0-9_.-]{0,63})\1/g
+// A name starts a token, or follows the dashes of a command-line option (`--password=…`, `-token=…`).
+export const ASSIGNMENT_KEY = /(?:(?<![A-Za-z0-9_.$-])|(?<=(?:^|[^A-Za-z0-9_.$-])--?))(\\?["'`]?)\$?([A-Za-z_][A-Za-z0-9_.-]{0,63})\1/g
 // An XML element named like a secret: <password>…</password>.
 export const ASSIGNMENT_TAG = /<([A-Za-z_][A-Za-z0-9_.:-]{0,63})>/g
 
@@ -301,7 +302,7 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
   const quoted = readQuoted(text, i)
   if (quoted !== null) {
     const value = text.slice(quoted.start, quoted.end)
-    if (!isPlaceholder(value, true) && !schemeOnlyPlaceholder(value)) sink.add(quoted.start, quoted.end, rule)
+    if (!isPlaceholder(value, true) && !schemeOnlyPlaceholder(value) && !isCredentialFreeUrl(value)) sink.add(quoted.start, quoted.end, rule)
     return quoted.next
   }
   const bare = readBare(text, i)
@@ -332,8 +333,28 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
       value = text.slice(bare.start, end)
     }
   }
-  if (!isPlaceholder(value, false)) sink.add(bare.start, end, rule)
+  if (!isPlaceholder(value, false) && !isCredentialFreeUrl(value)) sink.add(bare.start, end, rule)
   return next
+}
+
+// `scheme://host[:port][/path]` and nothing else: no userinfo, query or fragment.
+const PLAIN_URL = /^[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[A-Za-z0-9.:[\]_-]{1,255}(?:\/[A-Za-z0-9._~%/-]{0,1024})?$/
+
+/**
+ * Whether a value is a URL that carries no credential: no userinfo (url-credentials reads that), no
+ * query or fragment (a `token=` there is an assignment of its own), and no path segment that looks
+ * random (a capability URL: `/hooks/8f3kQ…`). `MONGO_NO_AUTH = "mongodb://localhost:27017/db"`
+ * names an address, not a secret.
+ */
+function isCredentialFreeUrl(value: string): boolean {
+  if (value.length > 1300 || !PLAIN_URL.test(value)) return false
+  const authority = value.indexOf('://') + 3
+  const path = value.indexOf('/', authority)
+  if (path === -1) return true
+  for (const segment of value.slice(path + 1).split('/')) {
+    if (segment.length >= 16 && looksRandom(segment, 0, segment.length, 3.5)) return false
+  }
+  return true
 }
 
 // `Bearer XXXX`, `Token ${T}` inside quotes: a scheme, a space and a placeholder.
@@ -462,10 +483,15 @@ function readAfterKey(text: string, keyEnd: number, callArgument: boolean, sink:
     const token = readBare(text, j)
     // A line that is itself `name:` or `name =` is the next key, not this one's value.
     if (token !== null && (text.charCodeAt(token.end) === 58 || text.charCodeAt(skipBlanks(text, token.next)) === 61)) return -1
+    // So is `NEXT_KEY=` or `next.key=value` (an env or properties file whose value above was empty).
+    if (token !== null && NEXT_ASSIGNMENT.test(text.slice(token.start, token.end))) return -1
     if (text.charCodeAt(j) === 45 /* - */ && isBlank(text.charCodeAt(j + 1))) j = skipBlanks(text, j + 1)
   }
   return readValue(text, j, sink, rule, 0, op === '=' || op === ':' || op === ':=' || op === '=>')
 }
+
+// A name with a separator in it (`API_KEY`, `jdbc.url`), then `=`: base64 padding (`c2VjcmV0cw=`) has no separator.
+const NEXT_ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9]{0,63}[_.][A-Za-z0-9_.-]{0,63}=/
 
 // `"…" == password`, `if ("…" !== my_password)`: a quoted value before a comparison, within reach.
 function valueBefore(text: string, keyStart: number, floor: number, sink: MatchSink, rule: number): boolean {

@@ -12,7 +12,7 @@ import {
   findCurlCredentials,
   findNetrcPasswords,
 } from './assignment-detector.js'
-import { isBase64UrlJsonObject, isPlaceholder, startsLikeJsonObject, tokenChecksumValid } from './detector-checks.js'
+import { isBase64UrlJsonObject, isPlaceholder, looksRandom, startsLikeJsonObject, tokenChecksumValid } from './detector-checks.js'
 import { findPiiPatterns } from './pii-detectors.js'
 import type { SensitiveKeyMatcher } from './sensitive-keys.js'
 import * as tokens from './token-detectors.js'
@@ -98,10 +98,13 @@ const AWS_KEY = /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}
 // 36 characters after the prefix (30 random, 6 of checksum) today; a longer run is taken whole, so
 // no tail of a token in a future format is left behind.
 const GITHUB = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])/g
+// Server-to-server tokens in GitHub's newer form: the installation id, then a JWT (`ghs_12345_eyJ….….…`).
+const GITHUB_JWT_TOKEN = /(?<![A-Za-z0-9_])gh[su]_[0-9]{1,20}_eyJ[A-Za-z0-9_-]{8,4096}\.[A-Za-z0-9_-]{8,4096}\.[A-Za-z0-9_-]{0,1024}/g
 const SLACK_TOKEN = /(?<![A-Za-z0-9])(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]{10,}/g
 const SLACK_WEBHOOK = /https?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{8,}/g
 const STRIPE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})(?![A-Za-z0-9_])/g
-const GOOGLE = /AIza[0-9A-Za-z_-]{35}/g
+// Exactly 39 characters: a longer run that holds `AIza` is something else (base64 text, a hash).
+const GOOGLE = /(?<![0-9A-Za-z_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g
 const OPENAI = /(?<![A-Za-z0-9_-])sk-(?!ant-)[A-Za-z0-9_-]{20,}/g
 const ANTHROPIC = /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}/g
 const NPM = /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/g
@@ -122,7 +125,8 @@ const PEM_END = /-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g
 // Like PEM blocks, a token cut short at the end of the string (header, dot, part of the payload) is
 // redacted to the end: its claims are still there, and a scrubber that scans only a prefix of a
 // long string must not half-leak a token straddling that prefix's end.
-const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}(?![A-Za-z0-9_-])/g
+// A header serialized with whitespace after its brace (`{\n  "alg"…`, `{ "alg"…`) starts ewo, ew0, ewk or eyA.
+const JWT = /(?<![A-Za-z0-9_-])(?:eyJ|ewo|ew0|ewk|eyA)[A-Za-z0-9_-]{8,}(?![A-Za-z0-9_-])/g
 const JWT_PART = /[A-Za-z0-9_-]*/y
 // The characters a userinfo may hold, after '://' (sticky). The userinfo ends at the last '@' among them
 // or right after them: a password may hold an unescaped '@'.
@@ -169,9 +173,34 @@ function findPemBlocks(text: string, sink: MatchSink, rule: number): void {
   let m: RegExpExecArray | null
   while ((m = begin.exec(text)) !== null) {
     end.lastIndex = begin.lastIndex
-    const stop = end.test(text) ? end.lastIndex : text.length
-    sink.add(m.index, stop, rule)
+    const closing = end.exec(text)
+    const stop = closing !== null ? end.lastIndex : text.length
+    // `-----BEGIN PRIVATE KEY-----\n...\n-----END…`, `***`, `xxx`, nothing: documentation, not a key.
+    // An unterminated block is redacted whatever it holds.
+    if (closing === null || !isPlaceholderBody(text.slice(begin.lastIndex, closing.index))) sink.add(m.index, stop, rule)
     begin.lastIndex = stop
+  }
+}
+
+// A block body with no key material: blanks, escaped newlines (`\n` in JSON) and a placeholder.
+function isPlaceholderBody(body: string): boolean {
+  const bare = body.replace(/\\[nr]|\s/g, '')
+  return bare === '' || (bare.length <= 64 && isPlaceholder(bare, true))
+}
+
+// A Slack token whose body is a placeholder (`xoxb-xxxxxxxxx-…`), or cut short before a mask
+// (`xoxp-5723…-####`): documentation. The ids left visible are workspace and user ids, not the secret.
+function findSlackTokens(text: string, sink: MatchSink, rule: number): void {
+  const re = SLACK_TOKEN
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) {
+    const after = text.charCodeAt(re.lastIndex)
+    const masked = m[0].endsWith('-') && (after === 35 /* # */ || after === 42 /* * */)
+    const body = m[0].slice(m[0].indexOf('-') + 1).replace(/-/g, '')
+    // A random body that happens to spell a placeholder word (`…1lFaKe`) is still a token.
+    const placeholder = isPlaceholder(body, true) && !looksRandom(body, 0, body.length, 3)
+    if (!masked && !placeholder) sink.add(m.index, re.lastIndex, rule)
   }
 }
 
@@ -730,6 +759,8 @@ function regexFind(re: RegExp): Detector['find'] {
   return (text, sink, rule) => runRegex(re, text, sink, rule)
 }
 
+const checksummedGithub = checksummedToken(GITHUB, (token) => (token.startsWith('github_pat_') ? 0 : 4))
+
 const SPECS: Record<DetectorId, DetectorSpec> = {
   'aws-access-key-id': {
     description: 'AWS access key ids (AKIA…, ASIA…, 20 characters)',
@@ -743,16 +774,19 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     },
   },
   'github-token': {
-    description: 'GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_',
+    description: 'GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_, fine-grained github_pat_, and ghs_<id>_<JWT> installation tokens',
     keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
-    patterns: [GITHUB],
-    find: checksummedToken(GITHUB, (token) => (token.startsWith('github_pat_') ? 0 : 4)),
+    patterns: [GITHUB, GITHUB_JWT_TOKEN],
+    find: (text, sink, rule, context) => {
+      checksummedGithub(text, sink, rule, context)
+      runRegex(GITHUB_JWT_TOKEN, text, sink, rule)
+    },
   },
   'slack-token': {
-    description: 'Slack tokens: xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-, xoxo-, xapp-',
+    description: 'Slack tokens: xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-, xoxo-, xapp-; placeholders (xoxb-xxxx…, a body masked with ####) left alone',
     keywords: ['xoxa-', 'xoxb-', 'xoxe-', 'xoxo-', 'xoxp-', 'xoxr-', 'xoxs-', 'xapp-'],
     patterns: [SLACK_TOKEN],
-    find: regexFind(SLACK_TOKEN),
+    find: findSlackTokens,
   },
   'slack-webhook': {
     description: 'Slack incoming-webhook and workflow URLs (hooks.slack.com/services/…)',
@@ -767,10 +801,15 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     find: regexFind(STRIPE),
   },
   'google-api-key': {
-    description: 'Google API keys (AIza + 35 characters)',
+    description: 'Google API keys (AIza + 35 characters, a whole token, not a placeholder)',
     keywords: ['aiza'],
     patterns: [GOOGLE],
-    find: regexFind(GOOGLE),
+    // `AIzaaaaa…` is a placeholder.
+    find: (text, sink, rule) => {
+      GOOGLE.lastIndex = 0
+      let m: RegExpExecArray | null
+      while ((m = GOOGLE.exec(text)) !== null) if (looksRandom(m[0], 4, 39, 3.5)) sink.add(m.index, m.index + 39, rule)
+    },
   },
   'openai-key': {
     description: 'OpenAI API keys (sk-…, sk-proj-…, sk-svcacct-…)',
@@ -798,14 +837,14 @@ const SPECS: Record<DetectorId, DetectorSpec> = {
     find: findGitlabTokens,
   },
   'pem-private-key': {
-    description: 'PEM and OpenSSH private key blocks, BEGIN to END (to the end of the string when END is missing)',
+    description: 'PEM and OpenSSH private key blocks, BEGIN to END (to the end of the string when END is missing); a closed block whose body is empty or a placeholder (..., ***, xxx) left alone',
     keywords: ['-----begin'],
     patterns: [PEM_BEGIN, PEM_END],
     find: findPemBlocks,
   },
   jwt: {
-    description: 'JSON Web Tokens (eyJ….eyJ….…) whose header and payload are base64url JSON objects, and a token cut short at the end of the string',
-    keywords: ['eyj'],
+    description: 'JSON Web Tokens (eyJ….eyJ….…, and headers serialized with whitespace: ewo…, eyA…) whose header and payload are base64url JSON objects, and a token cut short at the end of the string',
+    keywords: ['eyj', 'ewo', 'ew0', 'ewk', 'eya'],
     patterns: [JWT, JWT_PART],
     find: findJwts,
   },

@@ -1,5 +1,5 @@
 import type { RE2JS } from 're2js'
-import { Fingerprinter } from '../crypto/fingerprinter.js'
+import { FINGERPRINT_PREFIX, Fingerprinter } from '../crypto/fingerprinter.js'
 import type { KeyRing } from '../crypto/key-ring.js'
 import { PolicyError, UnsafePatternError, type PolicyIssue } from '../errors.js'
 import { compileCustomPattern } from '../policy/custom-pattern.js'
@@ -111,6 +111,8 @@ export class TextScrubber {
   readonly #spans = new SpanList()
   readonly #decoder = new EscapeDecoder()
   readonly #fingerprinter: Fingerprinter | null
+  readonly #keys: KeyRing | undefined
+  readonly #ownRuleIds: ReadonlySet<string>
   readonly #context: DetectorContext
   readonly #seen: Uint32Array
   #epoch = 0
@@ -123,6 +125,7 @@ export class TextScrubber {
     }
     const scrub = parsed.data
     this.#fingerprinter = keys === undefined ? null : new Fingerprinter(keys)
+    this.#keys = keys
     const effective = (action: ScrubAction): ScrubAction => (action === 'hash' && this.#fingerprinter === null ? 'redact' : action)
 
     this.sensitiveKeys = new SensitiveKeyMatcher(scrub.sensitiveKeys)
@@ -168,6 +171,7 @@ export class TextScrubber {
     if (issues.length > 0) throw new PolicyError(issues)
 
     this.ruleIds = ids
+    this.#ownRuleIds = new Set(ids)
     this.ruleActions = actions
     this.#markers = ids.map(redactedMarker)
     this.#detectors = new DetectorGate(detectors, this.#context)
@@ -220,7 +224,55 @@ export class TextScrubber {
       if (decoder.separated !== decoder.decoded) this.#findPatterns(decoder.separated!, mapped)
     }
     if (spans.count === 0) return text
+    this.#spareOwnOutput(text)
+    if (spans.count === 0) return text
     return this.#apply(text)
+  }
+
+  // Scrubbing its own output again must change nothing: `Password=[REDACTED:…];`
+  // read by the assignment detector would otherwise become
+  // `Password=[[REDACTED:secret-assignment]];`, and a leak scan would then
+  // flag what the scrubber wrote. Only a match made wholly of this scrubber's
+  // exact output is spared: markers naming one of its own rules,
+  // fingerprints under a kid its ring holds. `[REDACTED:hunter2]` names no
+  // rule, so it is scanned as any text is; a match reaching past its output
+  // is kept whole; registered secrets are never spared.
+  #spareOwnOutput(text: string): void {
+    const own = this.#ownOutputSpans(text)
+    if (own === undefined) return
+    const spans = this.#spans
+    let kept = 0
+    for (let i = 0; i < spans.count; i++) {
+      const start = spans.start[i]!
+      const end = spans.end[i]!
+      const rule = spans.rule[i]!
+      if (rule !== SECRET_RULE && coveredBy(own, start, end)) continue
+      spans.start[kept] = start
+      spans.end[kept] = end
+      spans.rule[kept] = rule
+      kept++
+    }
+    spans.count = kept
+  }
+
+  // [start, end) pairs of this scrubber's own markers and fingerprints in `text`, in order; undefined when none.
+  #ownOutputSpans(text: string): number[] | undefined {
+    let own: number[] | undefined
+    for (let at = text.indexOf(REDACTED_OPEN); at !== -1; at = text.indexOf(REDACTED_OPEN, at + 1)) {
+      const close = text.indexOf(']', at + REDACTED_OPEN.length)
+      if (close === -1) break
+      if (close - at > MAX_MARKER_LENGTH || !this.#ownRuleIds.has(text.slice(at + REDACTED_OPEN.length, close))) continue
+      ;(own ??= []).push(at, close + 1)
+    }
+    const ring = this.#keys
+    if (ring === undefined || !text.includes(FINGERPRINT_PREFIX)) return own
+    const markers = own?.length ?? 0
+    FINGERPRINT.lastIndex = 0
+    let m: RegExpExecArray | null
+    while ((m = FINGERPRINT.exec(text)) !== null) {
+      if (ring.has(m[1]!)) (own ??= []).push(m.index, m.index + m[0].length)
+    }
+    return own !== undefined && markers > 0 && own.length > markers ? sortPairs(own) : own
   }
 
   // Detectors, then custom patterns.
@@ -313,4 +365,33 @@ export class TextScrubber {
         return this.#markers[rule]!
     }
   }
+}
+
+const REDACTED_OPEN = '[REDACTED:'
+// `[REDACTED:` + the longest rule id a policy accepts + `]`, with room to spare; past it, not a marker.
+const MAX_MARKER_LENGTH = 140
+// `fp1.<kid>.<base64url HMAC-SHA256>`, as the Fingerprinter writes it.
+// No lookarounds: two fingerprints written side by side are both found, and
+// a match reaching past one is not spared anyway (see coveredBy).
+const FINGERPRINT = /fp1\.([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{43}/g
+
+// Whether every character of [start, end) lies in `own`'s [start, end) pairs
+// (sorted by start): one marker, or output written side by side.
+function coveredBy(own: readonly number[], start: number, end: number): boolean {
+  let at = start
+  for (let k = 0; k < own.length && own[k]! <= at; k += 2) {
+    if (own[k + 1]! > at) at = own[k + 1]!
+    if (at >= end) return true
+  }
+  return false
+}
+
+// [start, end) pairs, sorted by start.
+function sortPairs(pairs: number[]): number[] {
+  const order: number[] = []
+  for (let k = 0; k < pairs.length; k += 2) order.push(k)
+  order.sort((a, b) => pairs[a]! - pairs[b]!)
+  const sorted: number[] = []
+  for (const k of order) sorted.push(pairs[k]!, pairs[k + 1]!)
+  return sorted
 }

@@ -110,7 +110,15 @@ export const findAzureStorageKey: Find = (text, sink, rule) => {
     if (ok) named.add(m.index + m[0].length - m[1]!.length)
     return ok
   }, 1)
-  if (text.includes('==')) findChecked(AZURE_STORAGE_BARE, text, sink, rule, (m) => !named.has(m.index) && Buffer.from(m[0], 'base64').length === 64 && looksRandom(m[0], 0, 86, 4.5))
+  if (text.includes('==')) {
+    findChecked(AZURE_STORAGE_BARE, text, sink, rule, (m) => !named.has(m.index) && !isSubresourceDigest(text, m.index) && Buffer.from(m[0], 'base64').length === 64 && looksRandom(m[0], 0, 86, 4.5))
+  }
+}
+
+// A SHA-512 digest in base64 is 88 characters ending `==` too: lockfiles and Subresource Integrity
+// write it after its algorithm (`sha512-…`), which no key carries.
+function isSubresourceDigest(text: string, start: number): boolean {
+  return /sha(?:256|384|512)-$/i.test(text.slice(Math.max(0, start - 7), start))
 }
 
 // Azure AD client secrets: three characters, a digit, `Q~`, then 31-34 more.

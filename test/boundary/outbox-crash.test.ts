@@ -21,6 +21,8 @@ import { ControlPlaneServer } from '../support/control-plane-server.js'
 // AIRLOCK_CRASH_ROUNDS sets the kills (default 50); bench/outbox-crash.ts runs more.
 
 const ROUNDS = Number(process.env.AIRLOCK_CRASH_ROUNDS ?? 50)
+// A generous bound per kill: a child starts, emits, dies, and a new one drains.
+const TIMEOUT_MS = Math.max(600_000, ROUNDS * 10_000)
 const TOKEN = 'tok_crash_test_9d2e7a'
 
 let dir: string
@@ -99,7 +101,7 @@ function expectDeliveredOnceInOrder(server: ControlPlaneServer, ledgered: readon
 }
 
 describe('the outbox across SIGKILL', () => {
-  it(`loses nothing and sends nothing twice under another key, over ${ROUNDS} kills`, { timeout: 600_000 }, async () => {
+  it(`loses nothing and sends nothing twice under another key, over ${ROUNDS} kills`, { timeout: TIMEOUT_MS }, async () => {
     const server = await ControlPlaneServer.start({ token: TOKEN })
     const ledgerPath = join(dir, 'live.ndjson')
     try {
@@ -116,7 +118,7 @@ describe('the outbox across SIGKILL', () => {
     }
   })
 
-  it('with the control plane down through the kills, delivers the whole backlog once it is back', { timeout: 600_000 }, async () => {
+  it('with the control plane down through the kills, delivers the whole backlog once it is back', { timeout: TIMEOUT_MS }, async () => {
     const server = await ControlPlaneServer.start({ token: TOKEN })
     const ledgerPath = join(dir, 'down.ndjson')
     try {

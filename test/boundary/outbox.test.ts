@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { GENESIS_HASH, type LedgerEntry } from '../../src/audit/ledger-entry.js'
 import { Ledger } from '../../src/audit/ledger.js'
 import { verifyLedger } from '../../src/audit/verify-ledger.js'
@@ -67,6 +67,11 @@ describe('the ledger as the outbox', () => {
     expect(sent.every((e) => e?.kind === 'task-run-state')).toBe(true)
     const ledgered = (await ledgerEntries(join(dir, 'ledger.ndjson'))).filter((e) => e.kind === 'event')
     expect(ledgered.map((e) => e.eventId)).toEqual(idsOf(sent))
+    // Back only once delivery has failed against it at least once (and said so in the ledger).
+    await vi.waitFor(async () => expect((await ledgerEntries(join(dir, 'ledger.ndjson'))).some((e) => e.kind === 'delivery')).toBe(true), {
+      timeout: 10_000,
+      interval: 20,
+    })
     await server.restart()
     await airlock.flush()
     await airlock.close()
