@@ -158,6 +158,10 @@ async function writeLedger(path: string, entries: number, signingKey: KeyObject)
       prev = sha256Hex(canonicalJson(body))
       lines.push(`{"hash":"${prev}",${canonicalJson(body).slice(1)}\n`)
       tree.push(ledgerLeafHash(prev))
+      if (seq === entries) {
+        if (!out.write(lines.join(''))) await once(out, 'drain')
+        lines = []
+      }
       continue
     }
     // Canonical order: members sorted by key; `hash` sits between the members before and after it.
