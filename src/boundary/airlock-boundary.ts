@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
 import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
-import { Ledger, checkLedgerOptions, type LedgerAppendResult, type LedgerDeliveryInput, type LedgerEventInput, type LedgerOptions, type LedgerStats } from '../audit/ledger.js'
+import {
+  LEDGER_CHANNEL,
+  Ledger,
+  checkLedgerOptions,
+  type LedgerAppendResult,
+  type LedgerCheckpointHead,
+  type LedgerDeliveryInput,
+  type LedgerEventInput,
+  type LedgerOptions,
+  type LedgerStats,
+} from '../audit/ledger.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
@@ -205,7 +215,14 @@ export class AirlockBoundary {
   // The ledger, then the outbox over it: delivery resumes where the cursor
   // next to the ledger says the last process stopped.
   async #open(options: LedgerOptions): Promise<Door> {
-    const ledger = await Ledger.open(options)
+    // Every signed head also leaves through the door: the control plane witnesses them all.
+    const theirs = options.onCheckpoint
+    const onCheckpoint = (head: LedgerCheckpointHead): void => {
+      theirs?.(head)
+      // The closing checkpoint is the ledger's last entry: nothing can be ledgered, so nothing sent, after it.
+      if (!head.final) this.#sendCheckpoint(head)
+    }
+    const ledger = await Ledger.open(options.signingKey === undefined ? options : { ...options, onCheckpoint })
     try {
       const { seq, hash, end } = ledger.openedAt
       const { cursor, created } = await DeliveryCursor.open(`${ledger.path}.cursor`, { delivered: seq, offset: end, hash, inflight: null })
@@ -330,6 +347,12 @@ export class AirlockBoundary {
       await this.#controlPlane.close()
       throw err
     }
+    // A signed head of everything so far goes out before the transport closes, so the
+    // control plane holds this run's last head (the closing checkpoint covers only it).
+    if (door.ledger.signs) {
+      await door.ledger.checkpoint().catch(noop)
+      await this.#idle()
+    }
     // Delivery first: its last reports still go to the ledger.
     await door.outbox.close(this.#controlPlane.closeTimeoutMs ?? Infinity)
     await Promise.all(this.#deliveryRecords)
@@ -391,6 +414,28 @@ export class AirlockBoundary {
     } catch (err) {
       return { channel, event: this.#withheld(input.runId, channel, stage, err), transforms: [] }
     }
+  }
+
+  // A checkpoint's trip to the control plane: built here, not from input, so no policy
+  // applies (it carries no event content), ledgered and delivered like any event.
+  #sendCheckpoint(head: LedgerCheckpointHead): void {
+    const event: OutboundEvent = {
+      v: 1,
+      kind: 'ledger-checkpoint',
+      id: randomUUID(),
+      runId: LEDGER_CHANNEL,
+      time: new Date().toISOString(),
+      policyHash: this.policyHash,
+      origin: head.origin,
+      treeSize: head.size,
+      rootHash: head.root,
+      checkpoint: head.note,
+    }
+    const prepared: Prepared = { channel: LEDGER_CHANNEL, event, text: canonicalJson(event, 'event'), transforms: [] }
+    const appended = this.#appendTail.then(() => prepared).then(this.#append)
+    this.#appendTail = appended.then(noop, noop)
+    this.#inFlight++
+    appended.then(unwrapDone).then(this.#settled, this.#settled)
   }
 
   #withheld(runId: unknown, channel: Channel, stage: string, err: unknown): OutboundEvent {

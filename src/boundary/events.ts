@@ -166,6 +166,23 @@ export const withheldEventSchema = z.strictObject({
 })
 
 /**
+ * A signed head of the ledger, sent so the control plane witnesses every
+ * head the ledger had: the ledger's `origin`, the entries its Merkle tree
+ * covers (`treeSize`), the RFC 9162 root (`rootHash`, hex) and the C2SP
+ * signed note that says all three (`checkpoint`). No event content: the
+ * control plane learns how many entries the ledger had, nothing of them.
+ * `runId` is always `ledger`.
+ */
+export const ledgerCheckpointEventSchema = z.strictObject({
+  ...common,
+  kind: z.literal('ledger-checkpoint'),
+  origin: z.string().min(1),
+  treeSize: z.number().int().min(1),
+  rootHash: z.string().regex(/^[0-9a-f]{64}$/),
+  checkpoint: z.string().min(1),
+})
+
+/**
  * Every outbound event, discriminated by `kind`.
  *
  * @example
@@ -180,6 +197,7 @@ export const outboundEventSchema = z.discriminatedUnion('kind', [
   logEventSchema,
   parametersEventSchema,
   withheldEventSchema,
+  ledgerCheckpointEventSchema,
 ])
 
 /**

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { AirlockError, UsageError } from '../errors.js'
+import { auditCheckProof } from './audit-check-proof.js'
+import { auditProve } from './audit-prove.js'
 import { auditReport } from './audit-report.js'
 import { auditScan } from './audit-scan.js'
 import { auditVerify } from './audit-verify.js'
@@ -13,6 +15,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'audit verify': auditVerify,
   'audit report': auditReport,
   'audit scan': auditScan,
+  'audit prove': auditProve,
+  'audit check-proof': auditCheckProof,
   'keys generate': keysGenerate,
   'policy check': policyCheck,
   'errors open': errorsOpen,
