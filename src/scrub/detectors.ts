@@ -612,9 +612,12 @@ function luhnValid(text: string, start: number, end: number): boolean {
 }
 
 /**
- * IBANs: two letters, two check digits, then up to 30 letters and digits,
- * optionally in groups separated by single spaces or dashes; 15-34 characters in all, valid under
- * ISO 13616's mod-97 check (check digits 02-98).
+ * IBANs: a country code of the IBAN registry, two check digits, then letters
+ * and digits to that country's fixed length, optionally in groups separated
+ * by single spaces or dashes; valid under ISO 13616's mod-97 check (check
+ * digits 02-98). The country and its length matter: on the mod-97 check
+ * alone, one random token in 97 that starts with two letters and two digits
+ * (`SK78d5a2…`, `Kt52rZTW…`) would pass for an IBAN.
  */
 function findIbans(text: string, sink: MatchSink, rule: number): void {
   const candidates = IBAN_CANDIDATE
@@ -630,6 +633,7 @@ function findIbans(text: string, sink: MatchSink, rule: number): void {
 // most 34 alphanumerics, so a candidate or group end is never needed after 64 more of either.
 const RING = 64
 const candidateCount = new Int32Array(RING) // alphanumerics before it in the run
+const candidateLength = new Int32Array(RING) // the length its country's IBANs have
 const candidatePos = new Int32Array(RING)
 const candidateLead = new Int32Array(RING) // its first four characters' remainder mod 97
 const candidateBbanValue = new Int32Array(RING) // the run's remainder up to its BBAN
@@ -666,8 +670,10 @@ function findIbansInRun(text: string, i: number, sink: MatchSink, rule: number):
   let hidden = 0 // candidates before this count are inside a match
   let j = i
   for (;;) {
-    if (isIbanLead(text, j)) {
+    const length = ibanLength(text, j)
+    if (length !== 0) {
       const slot = pending++ & (RING - 1)
+      candidateLength[slot] = length
       let lead = 0
       for (let k = j; k < j + 4; k++) lead = mod97Step(lead, text.charCodeAt(k))
       candidateCount[slot] = count
@@ -701,25 +707,44 @@ function findIbansInRun(text: string, i: number, sink: MatchSink, rule: number):
   return j
 }
 
-function isIbanLead(text: string, j: number): boolean {
-  if (j + 3 >= text.length || !isLetter(text.charCodeAt(j)) || !isLetter(text.charCodeAt(j + 1))) return false
+// The length of the IBANs of the country whose code starts at `j`, when check digits 02-98
+// follow it; 0 when no IBAN starts there.
+function ibanLength(text: string, j: number): number {
+  if (j + 3 >= text.length || !isLetter(text.charCodeAt(j)) || !isLetter(text.charCodeAt(j + 1))) return 0
   const d1 = text.charCodeAt(j + 2)
   const d2 = text.charCodeAt(j + 3)
-  if (!isDigit(d1) || !isDigit(d2)) return false
+  if (!isDigit(d1) || !isDigit(d2)) return 0
   const check = (d1 - 48) * 10 + (d2 - 48)
-  return check >= 2 && check <= 98
+  if (check < 2 || check > 98) return 0
+  return IBAN_LENGTHS[((text.charCodeAt(j) | 32) - 97) * 26 + ((text.charCodeAt(j + 1) | 32) - 97)]!
 }
+
+// IBAN length by country code (index: first letter * 26 + second), from the
+// SWIFT IBAN registry and the countries that use IBANs outside it (much of
+// Africa, Iran); 0 for a code with no IBAN.
+const IBAN_LENGTHS = (() => {
+  const lengths = new Uint8Array(26 * 26)
+  const byCountry =
+    'AD24 AE23 AL28 AO25 AT20 AZ28 BA20 BE16 BF28 BG22 BH22 BI27 BJ28 BR29 BY28 CF27 CG27 CH21 CI28 CM27 CR22 CV25 CY28 CZ24 ' +
+    'DE22 DJ27 DK18 DO28 DZ26 EE20 EG29 ES24 FI18 FK18 FO18 FR27 GA27 GB22 GE22 GI23 GL18 GQ27 GR27 GT28 GW25 HN28 HR21 HU28 ' +
+    'IE22 IL23 IQ23 IR26 IS26 IT27 JO30 KM27 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MA28 MC27 MD24 ME22 MG27 MK19 ML28 ' +
+    'MN20 MR27 MT31 MU30 MZ25 NE28 NI28 NL18 NO15 OM23 PK24 PL28 PS29 PT25 QA29 RO24 RS22 RU33 SA24 SC31 SD18 SE24 SI19 SK24 ' +
+    'SM27 SN28 SO23 ST25 SV28 TD27 TG28 TL23 TN24 TR26 UA29 VA22 VG24 XK20 YE30'
+  for (const entry of byCountry.split(' ')) lengths[(entry.charCodeAt(0) - 65) * 26 + (entry.charCodeAt(1) - 65)] = Number(entry.slice(2))
+  return lengths
+})()
 
 // Checks the candidate in ring slot `c` against the group ends 15-34 alphanumerics after it,
 // longest first; reports a match, and returns the count up to which later candidates are hidden.
 function checkIbanCandidate(c: number, hidden: number, ends: number, sink: MatchSink, rule: number): number {
   const a = candidateCount[c]!
   if (a < hidden) return hidden
+  const wanted = candidateLength[c]!
   for (let k = ends - 1; k >= 0 && k >= ends - RING; k--) {
     const e = k & (RING - 1)
     const length = endCount[e]! - a
-    if (length > 34) continue
-    if (length < 15) break
+    if (length > wanted) continue
+    if (length < wanted) break
     // The first four characters move to the end: BBAN, then country code and check digits.
     const bban = mod97(endValue[e]! - candidateBbanValue[c]! * POW10_MOD97[endDigits[e]! - candidateBbanDigits[c]!]!)
     if ((bban * POW10_MOD97[6]! + candidateLead[c]!) % 97 === 1) {

@@ -336,11 +336,15 @@ function rng(seed: number): () => number {
   }
 }
 
+// The registry lengths of the countries the random texts above use (`AB` is no country).
+const REFERENCE_IBAN_LENGTHS: Readonly<Record<string, number>> = { DE: 22, GB: 22 }
+
 /**
  * IBANs the straightforward way: at each group start (not glued to a letter
- * or digit) with two letters and check digits 02-98, walk up to 34 letters
- * and digits across single spaces or dashes, and take the longest group end of 15 or
- * more whose mod-97 remainder is 1; go on after a match, else one further.
+ * or digit) with a country code and check digits 02-98, walk up to 34 letters
+ * and digits across single spaces or dashes, and take the group end at the
+ * country's IBAN length whose mod-97 remainder is 1; go on after a match,
+ * else one further.
  */
 function referenceIbans(text: string): string[] {
   const alnum = (i: number): boolean => i >= 0 && i < text.length && /[A-Za-z0-9]/.test(text[i]!)
@@ -348,7 +352,8 @@ function referenceIbans(text: string): string[] {
   for (let i = 0; i < text.length; i++) {
     if (alnum(i - 1) || !/^[A-Za-z]{2}[0-9]{2}/.test(text.slice(i, i + 4))) continue
     const check = Number(text.slice(i + 2, i + 4))
-    if (check < 2 || check > 98) continue
+    const wanted = REFERENCE_IBAN_LENGTHS[text.slice(i, i + 2).toUpperCase()]
+    if (check < 2 || check > 98 || wanted === undefined) continue
     const ends: { count: number; end: number }[] = []
     let count = 0
     let j = i
@@ -362,7 +367,7 @@ function referenceIbans(text: string): string[] {
       } else break
     }
     if (!alnum(j)) ends.push({ count, end: j })
-    const match = ends.reverse().find(({ count: length }) => length >= 15 && mod97(text.slice(i, j).replace(/[ -]/g, '').slice(0, length)) === 1)
+    const match = ends.reverse().find(({ count: length }) => length === wanted && mod97(text.slice(i, j).replace(/[ -]/g, '').slice(0, length)) === 1)
     if (match !== undefined) {
       out.push(`${i}-${match.end}`)
       i = match.end - 1
@@ -574,3 +579,23 @@ function nestedQuantifiers(source: string): number[] {
   }
   return found
 }
+
+describe('iban: a country of the registry, at its length', () => {
+  const scrubber = new Scrubber()
+  // Check digits that make `bban` under `country` pass mod-97, as a bank computes them.
+  const withCheckDigits = (country: string, bban: string): string => {
+    const check = 98 - mod97(`${country}00${bban}`)
+    return `${country}${String(check).padStart(2, '0')}${bban}`
+  }
+
+  it('redacts a valid IBAN of its country length, and leaves a token that only passes mod-97', () => {
+    const real = withCheckDigits('SK', '12000000198742637541')
+    expect(real).toHaveLength(24)
+    expect(scrubber.scrubString(`to ${real} today`)).toBe('to [REDACTED:iban] today')
+    // The shapes random API keys take: mod-97 valid, but a length SK does not have, or no country at all.
+    for (const token of [withCheckDigits('SK', 'd5a2f7c0d9c4802fca7150563cb586'), withCheckDigits('KT', 'rZTW7qhRGNKEMpcD0000'), withCheckDigits('SK', '1200000019874263754')]) {
+      expect(mod97(token)).toBe(1)
+      expect(scrubber.scrubString(`key ${token} (200)`)).not.toContain('[REDACTED:iban]')
+    }
+  })
+})
