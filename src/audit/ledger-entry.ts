@@ -46,7 +46,7 @@ const MAX_DELIVERY_EVENT_IDS = 10_000
 // writer validates with, and by the verifier's hand-written check
 // (`isLedgerEntry`), which must accept exactly what the schemas accept.
 const HEX64 = /^[0-9a-f]{64}$/
-// DESIGN.md names the channels; one of them is `inline values`, hence the space.
+// docs/design.md names the channels; one of them is `inline values`, hence the space.
 const CHANNEL = /^[A-Za-z][A-Za-z0-9_. -]{0,63}$/
 const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/
 const POLICY_HASH = /^[A-Za-z0-9][A-Za-z0-9_.:+/=-]{0,127}$/

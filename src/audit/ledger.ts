@@ -1,5 +1,6 @@
+import { statSync, type Stats } from 'node:fs'
 import { open as openFile, mkdir, type FileHandle } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { inspect } from 'node:util'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { KeyObject } from 'node:crypto'
@@ -207,7 +208,7 @@ const openPaths = new Set<string>()
 
 /**
  * The append-only, hash-chained NDJSON ledger of everything sent to the
- * control plane (DESIGN.md, invariant 3). Line format: {@link LedgerEntry}.
+ * control plane (docs/design.md, invariant 3). Line format: {@link LedgerEntry}.
  *
  * Appends are totally ordered by call order: `seq` is assigned when `append`
  * is called. Writes use group commit: an append resolves once its line is
@@ -356,20 +357,9 @@ export class Ledger {
    * ```
    */
   static async open(options: LedgerOptions): Promise<Ledger> {
-    const parsed = optionsSchema.safeParse(options)
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      throw new InvalidArgumentError(`Ledger.open options are invalid: ${problems.join('; ')}`)
-    }
-    const { checkpointEvery, adoptUnsignedTail = false } = parsed.data
-    if (checkpointEvery !== undefined && options.signingKey === undefined) {
-      throw new InvalidArgumentError('checkpointEvery needs a signingKey: unsigned checkpoints would prove nothing')
-    }
-    if (adoptUnsignedTail && options.signingKey === undefined) {
-      throw new InvalidArgumentError('adoptUnsignedTail needs a signingKey: adopting entries means signing a checkpoint over them')
-    }
+    const { checkpointEvery, adoptUnsignedTail = false, path: given } = checkLedgerOptions(options, 'Ledger.open')
     const signer = options.signingKey === undefined ? undefined : await toSigningKey(options.signingKey)
-    const path = resolve(parsed.data.path)
+    const path = resolve(given)
     if (openPaths.has(path)) throw new InvalidArgumentError(`the ledger ${path} is already open in this process`)
     openPaths.add(path)
     let fd: FileHandle | undefined
@@ -701,6 +691,44 @@ function invalidInput(method: string, error: z.ZodError): InvalidArgumentError {
   // Paths and expectations only: zod issues do not quote the input.
   const problems = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
   return new InvalidArgumentError(`Ledger.${method} input is invalid: ${problems.join('; ')}`)
+}
+
+/**
+ * Checks ledger options now, synchronously: their shape (no unknown key), the
+ * options that need a signing key, and a path that is a directory or other
+ * non-file. `new Airlock` calls it, so a misspelt `pth` or a directory fails
+ * there, not later as a warning. Internal to airlock-sdk.
+ *
+ * @throws {InvalidArgumentError} naming each problem.
+ *
+ * @example
+ * ```ts
+ * checkLedgerOptions({ pth: 'audit/ledger.ndjson' }, 'Airlock option ledger')   // throws: unknown key "pth"
+ * ```
+ */
+export function checkLedgerOptions(options: unknown, owner: string): z.infer<typeof optionsSchema> {
+  const parsed = optionsSchema.safeParse(options)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    throw new InvalidArgumentError(`${owner} is invalid: ${problems.join('; ')}; its options are ${Object.keys(optionsSchema.shape).join(', ')}`)
+  }
+  const { checkpointEvery, adoptUnsignedTail, signingKey, path } = parsed.data
+  if (checkpointEvery !== undefined && signingKey === undefined) {
+    throw new InvalidArgumentError('checkpointEvery needs a signingKey: unsigned checkpoints would prove nothing')
+  }
+  if (adoptUnsignedTail === true && signingKey === undefined) {
+    throw new InvalidArgumentError('adoptUnsignedTail needs a signingKey: adopting entries means signing a checkpoint over them')
+  }
+  let found: Stats | undefined
+  try {
+    found = statSync(path)
+  } catch {
+    // Absent (created on open) or unreadable (open says why).
+  }
+  if (found !== undefined && !found.isFile()) {
+    throw new InvalidArgumentError(`${owner} path ${path} is ${found.isDirectory() ? 'a directory' : 'not a regular file'}; give the path of a file, such as ${join(path, 'ledger.ndjson')}`)
+  }
+  return parsed.data
 }
 
 function ioError(message: string, err: unknown): StorageError {

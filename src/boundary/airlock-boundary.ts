@@ -4,6 +4,7 @@ import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canon
 import {
   LEDGER_CHANNEL,
   Ledger,
+  checkLedgerOptions,
   type LedgerAppendResult,
   type LedgerCheckpointHead,
   type LedgerDeliveryInput,
@@ -14,7 +15,7 @@ import {
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
-import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError } from '../errors.js'
+import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError, StorageError } from '../errors.js'
 import { assertKnownOptions } from '../internal/known-options.js'
 import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
 import { Scrubber } from '../scrub/scrubber.js'
@@ -111,7 +112,7 @@ const ERROR_CODE_SHAPE = /^ERR_[A-Z0-9_]{1,60}$/
 const RUN_ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/
 
 /**
- * The one door (DESIGN.md, invariant 1): the only code that hands data to a
+ * The one door (docs/design.md, invariant 1): the only code that hands data to a
  * control-plane transport. `emit(input)`:
  * 1. validates the raw event;
  * 2. applies the policy (scrub, hash, encrypt, drop);
@@ -160,6 +161,8 @@ export class AirlockBoundary {
   readonly #applier: PolicyApplier
   #appendTail: Promise<unknown> = Promise.resolve()
   #closed = false
+  // Why the ledger refuses every append, once known: it never opened, or a write failed (it then refuses what follows).
+  #ledgerRefusal: AirlockError | undefined
   #inFlight = 0
   readonly #idleWaiters: (() => void)[] = []
   readonly #deliveryRecords = new Set<Promise<void>>()
@@ -182,6 +185,8 @@ export class AirlockBoundary {
     if (!isKeyRing(options.keys)) {
       throw new InvalidArgumentError('Airlock needs { keys: KeyRing }: KeyRing.generate(), KeyRing.fromEnv() or KeyRing.fromFile()')
     }
+    // Checked now: a misspelt key or a directory must fail here, not turn into warnings while nothing is sent.
+    if (options.ledger !== undefined) checkLedgerOptions(options.ledger, 'Airlock option ledger')
     this.#keys = options.keys
     this.policy = isResolvedPolicy(options.policy) ? options.policy : definePolicy(options.policy ?? {})
     this.policyHash = this.policy.hash
@@ -195,6 +200,7 @@ export class AirlockBoundary {
       scrubber: this.scrubber,
       keys: this.#keys,
       record: this.#recordOutbound,
+      refusal: () => (this.#closed ? new ClosedError('Airlock is closed; an adapter cannot hand anything to its engine after close()') : this.#ledgerRefusal),
       suppress: this.#suppress,
       failed: this.#failedOutbound,
     })
@@ -203,7 +209,7 @@ export class AirlockBoundary {
     this.#ledger = this.#door.then((door) => (this.#openLedger = door.ledger))
     // An unhandled rejection here would crash the process before the first
     // emit could report it; emit and close surface it instead.
-    this.#ledger.catch(noop)
+    this.#ledger.catch((err: unknown) => this.#ledgerRefuses(err))
   }
 
   // The ledger, then the outbox over it: delivery resumes where the cursor
@@ -244,7 +250,13 @@ export class AirlockBoundary {
    * cannot lose it) with the event as it goes over the wire (or the
    * `withheld` event that took its place), or `undefined` when the policy
    * suppressed it (a log below the shipped level) or the ledger could not
-   * record it. Delivery follows, in ledger order; `flush()` waits for it.
+   * record it (counted in `ledgerFailures`, with a warning). Delivery
+   * follows, in ledger order; `flush()` waits for it.
+   *
+   * @throws {ClosedError} (as a rejection) after `close()`.
+   * @throws {StorageError} (as a rejection) when the ledger could not be opened
+   *   (`LedgerTamperedError` or `LedgerUnsignedTailError` when it refused what
+   *   it found): nothing can be sent, so every emit says why.
    *
    * @example
    * ```ts
@@ -477,9 +489,10 @@ export class AirlockBoundary {
         this.#countSent(record.channel, transforms)
         if (record.withheld !== undefined && record.withheld > 0) this.#countWithheld(record.channel, record.withheld)
       },
-      () => {
+      (err: unknown) => {
         this.#outboundRecords.delete(recorded)
         this.#stats.ledgerFailures++
+        this.#ledgerRefuses(err)
       },
     )
     return recorded.then(() => id)
@@ -511,7 +524,9 @@ export class AirlockBoundary {
     try {
       door = await this.#door
     } catch (err) {
-      return { done: Promise.resolve(this.#ledgerFailed(err)) }
+      // The ledger never opened, so nothing can ever be sent: the caller hears why (a flow run rejects with it).
+      this.#stats.ledgerFailures++
+      throw err
     }
     let sent = event
     let text = prepared.text ?? canonicalJson(event, 'event')
@@ -559,7 +574,16 @@ export class AirlockBoundary {
     }
   }
 
+  // A ledger that failed (closed, a write that failed, never opened) refuses every append after: remembered, so a
+  // synchronous engine interface can refuse before it sends (OutboundDoor.assertOpen).
+  // (An entry refused for what it holds, InvalidArgumentError, says nothing of the next one.)
+  #ledgerRefuses(err: unknown): void {
+    if (err instanceof InvalidArgumentError) return
+    this.#ledgerRefusal ??= err instanceof AirlockError ? err : new StorageError('the ledger failed; it records nothing more', { cause: err })
+  }
+
   #ledgerFailed(err: unknown): undefined {
+    this.#ledgerRefuses(err)
     this.#stats.ledgerFailures++
     const code = err instanceof AirlockError ? err.code : ((err as NodeJS.ErrnoException)?.code ?? 'ERR_INTERNAL')
     process.emitWarning(`airlock ledger could not record an event (${code}); it was not sent`, { code: 'AIRLOCK_LEDGER' })

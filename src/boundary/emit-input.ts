@@ -74,7 +74,7 @@ export type EmitInput =
     }
 
 /**
- * The channel an input's event is counted and ledgered under (DESIGN.md's table).
+ * The channel an input's event is counted and ledgered under (docs/design.md's table).
  *
  * @example
  * ```ts

@@ -24,7 +24,7 @@ const common = {
 }
 
 /**
- * The run states of DESIGN.md, in no particular order.
+ * The run states of docs/design.md, in no particular order.
  *
  * @example
  * ```ts
@@ -155,7 +155,7 @@ export const parametersEventSchema = z.strictObject({
 
 /**
  * What replaces an event whose policy, scrubbing or serialization threw
- * (DESIGN.md, invariant 2). It names the channel and the reason class and
+ * (docs/design.md, invariant 2). It names the channel and the reason class and
  * carries no payload.
  */
 export const withheldEventSchema = z.strictObject({

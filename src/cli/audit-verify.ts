@@ -1,8 +1,10 @@
+import { openSync, readSync, closeSync } from 'node:fs'
 import { describeAdoption } from '../audit/ledger-checkpoint.js'
+import { toVerifyKey } from '../audit/ledger-signing-key.js'
 import { PROGRESS_EVERY, verifyLedger } from '../audit/verify-ledger.js'
 import { escapeControl } from '../audit/ledger-entry.js'
 import { readLedgerWitness, type LedgerWitness } from '../audit/ledger-witness.js'
-import { StorageError, UsageError } from '../errors.js'
+import { InvalidArgumentError, StorageError, UsageError } from '../errors.js'
 import { ledgerPaths } from './ledger-paths.js'
 import { help, parseJsonFile, readNamedFile, type CliIo, type Command } from './cli-io.js'
 import { parseFlags, stringFlag } from './parse-flags.js'
@@ -27,7 +29,8 @@ damage is found: the hash chain uses no secret, so whoever can write the file
 can edit it and recompute every hash. Entries a writer adopted (its
 predecessor stopped without closing the ledger) are listed.
 
-  --public-key FILE   the ledger signing public key (a JWK, from keys generate --ledger)
+  --public-key FILE   the ledger signing public key: the FILE.pub.json that
+                      airlock keys generate --ledger-key FILE writes (a JWK)
   --witness FILE      what the control plane received (a FileControlPlane file,
                       or an export in the same NDJSON form): every signed
                       ledger-checkpoint head in it must be matched by a given
@@ -84,10 +87,10 @@ async function verifyOne(
   const where = escapeControl(path)
   if (result.ok) {
     const signed = result.signaturesChecked
-      ? `, ${result.checkpoints} signed checkpoints verified`
+      ? `, ${plural(result.checkpoints, 'signed checkpoint')} verified`
       : ', signatures not checked (no --public-key): only accidental damage is detected'
-    const witnessed = result.witnessed === undefined ? '' : `, ${result.witnessed} heads the witness holds matched`
-    io.stdout.write(`ledger ${where} is intact: ${result.entries} entries${signed}${witnessed}\n`)
+    const witnessed = result.witnessed === undefined ? '' : `, ${plural(result.witnessed, 'head the witness holds', 'heads the witness holds')} matched`
+    io.stdout.write(`ledger ${where} is intact: ${plural(result.entries, 'entry', 'entries')}${signed}${witnessed}\n`)
     for (const adoption of result.adopted) io.stdout.write(`  adopted: ${describeAdoption(adoption)}\n`)
     if (result.adoptions > result.adopted.length) io.stdout.write(`  … and ${result.adoptions - result.adopted.length} more adoptions\n`)
     return { ok: true, entries: result.entries, origin: result.origin }
@@ -96,8 +99,42 @@ async function verifyOne(
     io.stdout.write(`ledger ${where} is empty: it holds no entries, so it shows nothing about what was sent\n`)
     return { ok: false, entries: 0 }
   }
+  const foreign = result.firstBadSeq === 1 ? notALedger(path) : undefined
+  if (foreign !== undefined) {
+    io.stdout.write(`${where} is not a ledger: ${foreign}\n`)
+    return { ok: false, entries: 0 }
+  }
   io.stdout.write(`ledger ${where} is NOT intact: first bad entry is seq ${result.firstBadSeq}: ${escapeControl(result.reason)}\n`)
   return { ok: false, entries: result.entries }
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`
+}
+
+// Why a file whose very first line fails is no ledger at all (another airlock file, or not JSON lines),
+// or undefined when its first line looks like a ledger entry that was damaged.
+function notALedger(path: string): string | undefined {
+  let first: unknown
+  try {
+    const fd = openSync(path, 'r')
+    try {
+      const buffer = Buffer.alloc(64 * 1024)
+      const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8')
+      first = JSON.parse(text.split('\n', 1)[0] ?? '')
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return 'its first line is not JSON (a ledger holds one JSON entry per line; if this is one, its first line is damaged)'
+  }
+  if (typeof first !== 'object' || first === null || Array.isArray(first)) return 'its first line is not a JSON object; a ledger holds one entry per line'
+  const line = first as Record<string, unknown>
+  if ('seq' in line && 'hash' in line && 'prev' in line) return undefined
+  if (typeof line.kind === 'string' && 'policyHash' in line) {
+    return 'it holds events as a control plane received them (a FileControlPlane file?), not ledger entries with seq, prev and hash; pass the ledger (default .airlock/ledger.ndjson)'
+  }
+  return 'its first line has no seq, prev and hash; pass a ledger written by airlock (default .airlock/ledger.ndjson)'
 }
 
 /** Reads a witness file; a missing or unreadable one is a usage error. */
@@ -124,8 +161,16 @@ export function witnessFindings(witness: LedgerWitness, origins: ReadonlySet<str
 /** Reads a ledger public key (a JWK file), refusing a private key by mistake. */
 export function readPublicKey(path: string | undefined): object | undefined {
   if (path === undefined) return undefined
-  const key = parseJsonFile(readNamedFile(path, 'public key'), path, 'public key')
-  if (typeof key !== 'object' || key === null) throw new UsageError(`public key ${path} is not a JWK object`)
-  if ('d' in key) throw new UsageError(`public key ${path} holds a private key; pass the public half`)
+  const flag = `--public-key ${path}`
+  const key = parseJsonFile(readNamedFile(path, '--public-key'), path, '--public-key')
+  if (typeof key !== 'object' || key === null) throw new UsageError(`${flag} is not a JWK object`)
+  if ('d' in key) throw new UsageError(`${flag} holds a private key; pass the public half (the .pub.json file)`)
+  try {
+    toVerifyKey(key, flag)
+  } catch (err) {
+    // A key the flag names that is no Ed25519 public key is bad input, not a finding: exit 2.
+    if (err instanceof InvalidArgumentError) throw new UsageError(`${err.message} (expected the .pub.json that airlock keys generate --ledger-key writes)`)
+    throw err
+  }
   return key
 }

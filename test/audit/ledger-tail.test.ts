@@ -446,7 +446,9 @@ describe('an Airlock takes adoptUnsignedTail through its ledger option', () => {
 
     const refusedPlane = new MemoryControlPlane()
     const refusing = new AirlockBoundary({ keys: KeyRing.generate(), controlPlane: refusedPlane, ledger: { path, signingKey: keys.privateKey } })
-    await refusing.emit({ kind: 'flow-run-state', runId: 'r1', flowName: 'etl', state: 'Running' })
+    await expect(refusing.emit({ kind: 'flow-run-state', runId: 'r1', flowName: 'etl', state: 'Running' })).rejects.toMatchObject({
+      code: 'ERR_LEDGER_UNSIGNED_TAIL',
+    })
     expect(refusedPlane.events).toHaveLength(0)
     expect(refusing.stats().ledgerFailures).toBe(1)
     await expect(refusing.close()).rejects.toMatchObject({ code: 'ERR_LEDGER_UNSIGNED_TAIL', seq: 1 })
