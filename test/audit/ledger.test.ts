@@ -71,6 +71,9 @@ describe('Ledger', () => {
       signaturesChecked: false,
       adopted: [],
       adoptions: 0,
+      origin: `airlock.ledger/${written[0]!.hash}`,
+      root: expect.stringMatching(/^[0-9a-f]{64}$/),
+      witnessed: undefined,
     })
   })
 

@@ -25,7 +25,7 @@ describe('npm run demo (examples/quickstart.ts)', () => {
   it('runs the flow and prints where the ledger and the audit report went', () => {
     expect(stdout).toMatch(/flow run [0-9a-f-]{36}: Failed/)
     // 16 events, and the closing checkpoint the ledger signs.
-    expect(stdout).toMatch(/intact, 17 entries, 1 signed checkpoint\(s\) verified with \S*ledger\.pub\.json/)
+    expect(stdout).toMatch(/intact, 19 entries, 2 signed checkpoint\(s\) verified with \S*ledger\.pub\.json/) // with the head sent at close and its event
     expect(stdout).toContain(`audit report: `)
     // The text report itself is printed too, between the ledger line and its path.
     expect(stdout).toMatch(/intact, 17 entries[\s\S]*signatures: +1 checkpoint verified[\s\S]*parameters[\s\S]*audit report: /)
@@ -40,7 +40,7 @@ describe('npm run demo (examples/quickstart.ts)', () => {
     expect(wire).toContain('alk1.')
     const publicKey = JSON.parse(await readFile(join(dir, 'ledger.pub.json'), 'utf8')) as object
     expect(publicKey).not.toHaveProperty('d')
-    expect(await verifyLedger(join(dir, 'ledger.ndjson'), { publicKey })).toMatchObject({ ok: true, signaturesChecked: true, checkpoints: 1 })
+    expect(await verifyLedger(join(dir, 'ledger.ndjson'), { publicKey })).toMatchObject({ ok: true, signaturesChecked: true, checkpoints: 2 }) // the head sent as the Airlock closes, then the closing one
     expect(await readFile(join(dir, 'report.txt'), 'utf8')).toContain('parameters')
   })
 })
