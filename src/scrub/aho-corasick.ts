@@ -161,8 +161,10 @@ export class AhoCorasick {
   readonly #childStart: Int32Array
   readonly #childClass: Uint16Array
   readonly #childTarget: Int32Array
-  /** Tag words of each state: bits 0-31 at `2 * state`, bits 32-63 at `2 * state + 1`. */
+  /** Bits 0-31 of the tags of the patterns ending at each state. */
   readonly #outTag: Int32Array
+  /** Bits 32-63. */
+  readonly #outHighTag: Int32Array
   /** Gram length of the prefilter; 0 when findLongest runs the automaton over all the text. */
   readonly #gram: number
   readonly #gramCodes: Uint8Array
@@ -184,6 +186,7 @@ export class AhoCorasick {
     childClass: Uint16Array
     childTarget: Int32Array
     outTag: Int32Array
+    outHighTag: Int32Array
     gram: number
     gramCodes: Uint8Array
     bloom: Int32Array
@@ -203,6 +206,7 @@ export class AhoCorasick {
     this.#childClass = parts.childClass
     this.#childTarget = parts.childTarget
     this.#outTag = parts.outTag
+    this.#outHighTag = parts.outHighTag
     this.#gram = parts.gram
     this.#gramCodes = parts.gramCodes
     this.#bloom = parts.bloom
@@ -295,14 +299,15 @@ export class AhoCorasick {
     const bfsParent = new Int32Array(count)
     const bfsClass = new Uint16Array(count)
     const outLength = new Int32Array(count)
-    const outTag = new Int32Array(2 * count)
+    const outTag = new Int32Array(count)
+    const outHighTag = new Int32Array(count)
     for (let node = 0; node < count; node++) {
       const id = renumbered[node]!
       bfsParent[id] = node === 0 ? 0 : renumbered[parent[node]!]!
       bfsClass[id] = node === 0 ? 0 : classOfUnit.get(unit[node]!)!
       outLength[id] = ownLength[node]!
-      outTag[2 * id] = ownTag[2 * node]!
-      outTag[2 * id + 1] = ownTag[2 * node + 1]!
+      outTag[id] = ownTag[2 * node]!
+      outHighTag[id] = ownTag[2 * node + 1]!
     }
 
     // 5. Children as compressed rows: childStart[s] .. childStart[s + 1].
@@ -348,8 +353,8 @@ export class AhoCorasick {
         const target = s === 0 ? 0 : step(fail[s]!, childClass[j]!)
         fail[child] = target
         if (outLength[child] === 0) outLength[child] = outLength[target]!
-        outTag[2 * child]! |= outTag[2 * target]!
-        outTag[2 * child + 1]! |= outTag[2 * target + 1]!
+        outTag[child]! |= outTag[target]!
+        outHighTag[child]! |= outHighTag[target]!
       }
       if (s < denseCount) {
         const row = s * alphabet
@@ -413,6 +418,7 @@ export class AhoCorasick {
       childClass,
       childTarget,
       outTag,
+      outHighTag,
     })
   }
 
@@ -559,22 +565,36 @@ export class AhoCorasick {
     const classes = this.#classes
     const delta = this.#delta
     const outTag = this.#outTag
+    const outHighTag = this.#outHighTag
     const alphabet = this.#alphabet
     const denseCount = this.#denseCount
     let state = 0
     let tags = 0
     let highTags = 0
-    for (let i = 0, n = text.length; i < n; i++) {
-      const unit = text.charCodeAt(i)
-      if (kinds !== null && counts !== null && unit < 128) counts[kinds[unit]!]!++
-      const cls = classes[unit]!
-      if (cls === 0) {
-        state = 0
-        continue
+    if (kinds !== null && counts !== null) {
+      for (let i = 0, n = text.length; i < n; i++) {
+        const unit = text.charCodeAt(i)
+        if (unit < 128) counts[kinds[unit]!]!++
+        const cls = classes[unit]!
+        if (cls === 0) {
+          state = 0
+          continue
+        }
+        state = state < denseCount ? delta[state * alphabet + cls]! : this.#sparseStep(state, cls)
+        tags |= outTag[state]!
+        highTags |= outHighTag[state]!
       }
-      state = state < denseCount ? delta[state * alphabet + cls]! : this.#sparseStep(state, cls)
-      tags |= outTag[2 * state]!
-      highTags |= outTag[2 * state + 1]!
+    } else {
+      for (let i = 0, n = text.length; i < n; i++) {
+        const cls = classes[text.charCodeAt(i)]!
+        if (cls === 0) {
+          state = 0
+          continue
+        }
+        state = state < denseCount ? delta[state * alphabet + cls]! : this.#sparseStep(state, cls)
+        tags |= outTag[state]!
+        highTags |= outHighTag[state]!
+      }
     }
     if (high !== null) high[0] = highTags
     return tags
