@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import boundaries from 'eslint-plugin-boundaries'
 import tseslint from 'typescript-eslint'
 
-// DESIGN.md's folder table: which part of the architecture may import which.
+// docs/design.md's folder table: which part of the architecture may import which.
 // A wrong import fails `npm run lint`, so fails CI.
 const LAYERS = {
   internal: ['errors'],

@@ -14,6 +14,11 @@
  * - `line count` (baseline): stream the file, count `\n`;
  * - `verifyLedger`: the chain check alone (every line parsed, validated and
  *   hashed; the hashing on a second thread, so CPU time can exceed wall time);
+ * - `verifyLedger, signed`: the same with the public key: every entry also a
+ *   leaf of the RFC 9162 Merkle tree, and every checkpoint (a signed note
+ *   every 10,000 entries and a closing one, as `Ledger` writes them) checked
+ *   for its root and signature. The issue's goal is this row within 2x the
+ *   line count (`target verify-vs-line-count`);
  * - `buildLedgerReport`: verification plus every tally and the timeline;
  * - `report + leak scan`: the same pass feeding a `LedgerLeakScanner` too,
  *   as `airlock audit report --format html` does;
@@ -39,7 +44,11 @@ import { once } from 'node:events'
 import { pathToFileURL } from 'node:url'
 import { canonicalJson, type JsonObject } from '../src/internal/canonical-json.js'
 import { formatReportHtml } from '../src/audit/html-report.js'
+import { ledgerOrigin, signCheckpointNote } from '../src/audit/checkpoint-note.js'
 import { GENESIS_HASH, LEDGER_FORMAT_VERSION, sha256Hex } from '../src/audit/ledger-entry.js'
+import { generateLedgerSigningKey } from '../src/audit/ledger-signing-key.js'
+import { MerkleRange, ledgerLeafHash } from '../src/audit/merkle-tree.js'
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { buildLedgerReport } from '../src/audit/ledger-report.js'
 import { LedgerLeakScanner } from '../src/audit/scan-ledger.js'
 import { verifyLedger } from '../src/audit/verify-ledger.js'
@@ -49,6 +58,9 @@ const START_MS = Date.parse('2026-11-21T00:00:00.000Z')
 // One day of activity: an entry every 86.4 ms.
 const SPAN_MS = 86_400_000
 const POLICY_HASH = 'ph1.5b0e6f1c2d3a4b5c'
+const CHECKPOINT_EVERY = 10_000
+/** The issue's goal: verifying with the key (Merkle roots and signed notes included) within 2x the line count. */
+const VERIFY_GOAL = 2
 
 /** One row of the results. */
 export interface ReportBenchRow {
@@ -130,13 +142,28 @@ function eventFor(i: number, time: string): { channel: string; event: JsonObject
  * `hash`. Members are spliced in canonical (sorted) order by hand, so each
  * event is serialized once; `run` verifies the file before timing anything.
  */
-async function writeLedger(path: string, entries: number): Promise<void> {
+async function writeLedger(path: string, entries: number, signingKey: KeyObject): Promise<void> {
   const out = createWriteStream(path, { highWaterMark: 1 << 20 })
   let prev = GENESIS_HASH
   let lines: string[] = []
   let pendingIds: string[] = []
+  const tree = new MerkleRange()
+  let origin = ''
   for (let seq = 1; seq <= entries; seq++) {
     const time = new Date(START_MS + Math.floor(((seq - 1) * SPAN_MS) / entries)).toISOString()
+    if (seq > 1 && (seq % CHECKPOINT_EVERY === 0 || seq === entries)) {
+      // A signed checkpoint, as Ledger writes one: every 10,000 entries, and the closing one last.
+      const note = signCheckpointNote(signingKey, { origin, size: tree.size, root: tree.root(), final: seq === entries, adopted: undefined })
+      const body = { kind: 'checkpoint', note, prev, range: tree.peaks.map((peak) => peak.toString('hex')), seq, time, v: LEDGER_FORMAT_VERSION }
+      prev = sha256Hex(canonicalJson(body))
+      lines.push(`{"hash":"${prev}",${canonicalJson(body).slice(1)}\n`)
+      tree.push(ledgerLeafHash(prev))
+      if (seq === entries) {
+        if (!out.write(lines.join(''))) await once(out, 'drain')
+        lines = []
+      }
+      continue
+    }
     // Canonical order: members sorted by key; `hash` sits between the members before and after it.
     let before: string
     let after: string
@@ -153,6 +180,8 @@ async function writeLedger(path: string, entries: number): Promise<void> {
     }
     prev = sha256Hex(before + after)
     lines.push(`${before}"hash":"${prev}",${after}\n`)
+    if (seq === 1) origin = ledgerOrigin(prev)
+    tree.push(ledgerLeafHash(prev))
     if (lines.length === 10_000 || seq === entries) {
       if (!out.write(lines.join(''))) await once(out, 'drain')
       lines = []
@@ -197,13 +226,16 @@ export async function run(entries = DEFAULT_ENTRIES): Promise<ReportBenchResult>
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-report-'))
   try {
     const path = join(dir, 'ledger.ndjson')
-    const written = await timed(() => writeLedger(path, entries))
+    const keys = await generateLedgerSigningKey()
+    const written = await timed(() => writeLedger(path, entries, createPrivateKey({ key: keys.privateKey as JsonWebKey, format: 'jwk' })))
     const fileBytes = (await stat(path)).size
 
     const lineCount = await timed(() => countLines(path))
     if (lineCount.value !== entries) throw new Error(`expected ${entries} lines, counted ${lineCount.value}`)
     const verify = await timed(() => verifyLedger(path))
     if (!verify.value.ok) throw new Error(`the generated ledger does not verify: ${verify.value.reason}`)
+    const signed = await timed(() => verifyLedger(path, { publicKey: keys.publicKey }))
+    if (!signed.value.ok || !signed.value.signaturesChecked) throw new Error('the generated ledger does not verify with its key')
 
     const report = await timed(() => buildLedgerReport(path))
     if (report.value.entries.total !== entries) throw new Error(`the report counted ${report.value.entries.total} entries`)
@@ -235,6 +267,7 @@ export async function run(entries = DEFAULT_ENTRIES): Promise<ReportBenchResult>
       rows: [
         row('line count (baseline)', lineCount),
         row('verifyLedger', verify),
+        row('verifyLedger, signed', signed),
         row('buildLedgerReport', report),
         row('report + leak scan', scanned),
         row('formatReportHtml', html),
@@ -259,5 +292,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     const perSecond = Math.round(r.entriesPerSecond).toLocaleString('en-US')
     console.log(`${r.name.padEnd(24)}${r.seconds.toFixed(3).padStart(9)}${r.cpuSeconds.toFixed(3).padStart(9)}${perSecond.padStart(13)}${r.vsLineCount.toFixed(1).padStart(14)}`)
   }
+  const signed = result.rows.find((r) => r.name === 'verifyLedger, signed')!
+  console.log(`\ntarget verify-vs-line-count: ${signed.vsLineCount.toFixed(2)} (goal <= ${VERIFY_GOAL}): ${signed.vsLineCount <= VERIFY_GOAL ? 'met' : 'NOT met'}`)
   console.log(`\nhtml: ${(result.htmlBytes / 1024).toFixed(0)} KB; peak RSS while reporting: ${mb(result.reportPeakRss)}; process maxRSS: ${mb(result.maxRss)}`)
 }

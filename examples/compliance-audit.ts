@@ -14,13 +14,10 @@ import {
   Airlock,
   FileControlPlane,
   KeyRing,
-  buildLedgerReport,
   definePolicy,
-  formatReportHtml,
-  generateLedgerSigningKey,
-  scanLedger,
   verifyLedger,
 } from '../src/index.js'
+import { buildLedgerReport, formatReportHtml, generateLedgerSigningKey, scanLedger } from '../src/audit/index.js'
 import { generateCanaries } from '../src/testing/index.js'
 
 const home = process.env.AIRLOCK_EXAMPLE_DIR ?? join('.airlock', 'compliance-audit')

@@ -13,13 +13,11 @@ import {
   FileControlPlane,
   KeyRing,
   LocalResult,
-  buildLedgerReport,
   cacheValidators,
   definePolicy,
-  formatReportText,
-  generateLedgerSigningKey,
   verifyLedger,
 } from '../src/index.js'
+import { buildLedgerReport, formatReportText, generateLedgerSigningKey } from '../src/audit/index.js'
 
 const home = process.env.AIRLOCK_DEMO_DIR ?? join('.airlock', 'demo')
 await rm(home, { recursive: true, force: true })

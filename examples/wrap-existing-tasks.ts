@@ -19,8 +19,8 @@ import {
   cacheValidators,
   definePolicy,
   type Result,
-  type TaskRunStateEvent,
 } from '../src/index.js'
+import type { TaskRunStateEvent } from '../src/boundary/index.js'
 
 // ---------------------------------------------------------------- the existing job
 // Three plain async functions, as they were before airlock. Nothing below

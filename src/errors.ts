@@ -529,7 +529,7 @@ export interface CanaryLeak {
   readonly kind: string
   /** The canary's marker, masked. */
   readonly marker: string
-  /** The canary's index in the list given. */
+  /** The canary's 0-based index in the list given; messages number it from 1 (`#1` is `canaries[0]`), as `airlock audit scan` does. */
   readonly canary: number
   /** The ledger seq of the event, or its 1-based position among the control plane's events. */
   readonly seq: number
@@ -557,7 +557,8 @@ export class CanaryLeakError extends AirlockError {
   constructor(leaks: readonly CanaryLeak[], total: number, where: string) {
     const shown = 20
     const lines = leaks.slice(0, shown).map(
-      (l) => `  - ${l.kind} canary #${l.canary} (marker ${l.marker}) in event ${l.seq} (${l.eventKind || 'no kind'}, id ${l.eventId}) at ${l.path}: ${l.preview}`,
+      // `#N`: the canary's 1-based position in the list, as `airlock audit scan` numbers it (`leaks[i].canary` is its 0-based index).
+      (l) => `  - ${l.kind} canary #${l.canary + 1} (marker ${l.marker}) in event ${l.seq} (${l.eventKind || 'no kind'}, id ${l.eventId}) at ${l.path}: ${l.preview}`,
     )
     if (total > lines.length) lines.push(`  … and ${total - lines.length} more`)
     super(`${total} canary ${total === 1 ? 'leak' : 'leaks'} in ${where}; expected none:\n${lines.join('\n')}`)

@@ -16,15 +16,12 @@ import {
   LocalResult,
   MemoryControlPlane,
   loadPolicy,
-  matchParameterRule,
   verifyLedger,
-  type FlowRunStateEvent,
-  type LedgerEntry,
-  type LogEvent,
   type OutboundEvent,
-  type ParametersEvent,
-  type TaskRunStateEvent,
 } from '../../src/index.js'
+import type { LedgerEntry } from '../../src/audit/index.js'
+import type { FlowRunStateEvent, LogEvent, ParametersEvent, TaskRunStateEvent } from '../../src/boundary/index.js'
+import { matchParameterRule } from '../../src/policy/index.js'
 
 const home = process.env.AIRLOCK_EXAMPLE_DIR ?? join('.airlock', 'redaction-policy')
 await rm(home, { recursive: true, force: true })

@@ -57,6 +57,13 @@ export interface ReportScan {
 export interface HtmlReportOptions {
   /** A leak scan of the same ledger. Absent: the report says the scan was not run. */
   scan?: ReportScan
+  /**
+   * The witness check across the ledgers reported (`airlock audit report
+   * --witness`): the signed heads the control plane holds, and what in it no
+   * ledger given accounts for (a missing ledger, an unsigned head). Each
+   * ledger's own check against its heads is in its verification.
+   */
+  witness?: { readonly heads: number; readonly findings: readonly string[] }
   /** When the report was made, shown in its header. Absent: not shown, and the output depends on `report` alone. */
   generatedAt?: Date
 }
@@ -110,6 +117,7 @@ export function formatReportHtml(report: LedgerReport, options: HtmlReportOption
     `<title>${esc(title)}</title>\n<style>${STYLE}</style>\n</head>\n<body>\n<main>\n`,
     header(report, options.generatedAt),
     verification(report),
+    witnessCheck(report, options.witness),
     summary(report, options.scan),
     timelineSection(report),
     transformsSection(report),
@@ -158,6 +166,29 @@ function verification(report: LedgerReport): string {
     // Built by hand, a report from before adoptions existed has none.
     adoptions(v.adopted ?? [], v.adoptions ?? 0) +
     `</section>\n`
+  )
+}
+
+function witnessCheck(report: LedgerReport, witness: HtmlReportOptions['witness']): string {
+  const v = report.verified
+  if (witness === undefined) {
+    return (
+      `<section id="witness" class="note warn" data-testid="witness" data-checked="false"><h2>Witness not checked</h2>` +
+      `<p>No witness was given: a ledger cut short, rewritten by someone holding the signing key, or missing the runs of later processes is not detected. Pass <code>--witness</code> with what the control plane received (its <code>ledger-checkpoint</code> events) to check every head it saw.</p></section>\n`
+    )
+  }
+  if (witness.findings.length > 0 || !v.ok) {
+    const items = witness.findings.map((finding) => `<li>${esc(finding)}</li>`).join('')
+    return (
+      `<section id="witness" class="banner bad" data-testid="witness" data-checked="true" data-ok="false" role="alert"><h2>Witness check FAILED</h2>` +
+      `<p>The control plane holds <span data-testid="witness-heads">${witness.heads}</span> signed heads.${v.ok ? '' : ' The ledger verification above says where the ledger departs from them, or what else failed.'}</p>` +
+      (items === '' ? '' : `<ul data-testid="witness-findings">${items}</ul>`) +
+      `</section>\n`
+    )
+  }
+  return (
+    `<section id="witness" class="banner ok" data-testid="witness" data-checked="true" data-ok="true"><h2>Witness check passed</h2>` +
+    `<p>Every one of the <span data-testid="witness-heads">${witness.heads}</span> signed heads the control plane received is matched: each ledger reaches the size it saw, with the same Merkle root. The ledger was not cut short, rewritten or stripped of later runs since the control plane saw it.</p></section>\n`
   )
 }
 

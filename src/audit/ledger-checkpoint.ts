@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto'
-import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose'
+import { compactVerify, decodeProtectedHeader } from 'jose'
 import { z } from 'zod'
-import { canonicalJson } from '../internal/canonical-json.js'
-import { CHECKPOINT_TYP, escapeControl, type LedgerCheckpointEntry } from './ledger-entry.js'
+import { noteSignedBy, parseCheckpointNote } from './checkpoint-note.js'
+import { CHECKPOINT_TYP, escapeControl, type LedgerCheckpointEntry, type LedgerJwsCheckpointEntry, type LedgerNoteCheckpointEntry } from './ledger-entry.js'
+import type { MerkleRange } from './merkle-tree.js'
 
 /**
  * A stretch of entries no checkpoint of their writer's key covered (the
@@ -102,28 +103,6 @@ export interface CheckedCheckpoint {
 }
 
 /**
- * Signs a checkpoint over the chain up to entry `seq` (hash `head`): a
- * compact JWS, `alg: EdDSA`, `typ: airlock-ledger-checkpoint`, `kid` the
- * key's thumbprint. Payload v1, or v2 when `adopted` is given. Internal to
- * src/audit: only `Ledger` signs.
- *
- * @example
- * ```ts
- * const jws = await signCheckpoint(signer, { seq: 41, head, final: true, adopted: undefined })
- * ```
- */
-export function signCheckpoint(
-  signer: { readonly key: KeyObject; readonly kid: string },
-  at: { seq: number; head: string; final: boolean; adopted: { from: number; to: number } | undefined },
-): Promise<string> {
-  const { seq, head, final, adopted } = at
-  const payload = adopted === undefined ? { final, head, seq, v: 1 } : { adopted: { from: adopted.from, to: adopted.to }, final, head, seq, v: 2 }
-  return new CompactSign(Buffer.from(canonicalJson(payload), 'utf8'))
-    .setProtectedHeader({ alg: 'EdDSA', typ: CHECKPOINT_TYP, kid: signer.kid })
-    .sign(signer.key)
-}
-
-/**
  * Checks a checkpoint entry: its payload must be well formed and name the
  * entry before it (`seq - 1`, and `prev` as `head`), and an adopted range
  * must end there. With a verifier, its signature is checked: a checkpoint
@@ -137,7 +116,12 @@ export function signCheckpoint(
  * if (typeof checked === 'string') console.error(checked)
  * ```
  */
-export async function checkCheckpoint(entry: LedgerCheckpointEntry, verifier: CheckpointVerifier | undefined): Promise<CheckedCheckpoint | string> {
+export async function checkCheckpoint(
+  entry: LedgerCheckpointEntry,
+  verifier: CheckpointVerifier | undefined,
+  tree: CheckpointTree | undefined,
+): Promise<CheckedCheckpoint | string> {
+  if (entry.v === 2) return checkNoteCheckpoint(entry, verifier, tree)
   const payload = decodeCheckpoint(entry)
   if (payload === undefined) return 'the checkpoint JWS is malformed'
   if (payload.seq !== entry.seq - 1 || payload.head !== entry.prev) {
@@ -170,10 +154,58 @@ export async function checkCheckpoint(entry: LedgerCheckpointEntry, verifier: Ch
   return { payload, verified: true }
 }
 
+/**
+ * The Merkle tree of the entries before a checkpoint, and the ledger's
+ * origin, as a reader that went over them knows it: what a v2 checkpoint
+ * must sign. `undefined` for a reader that does not keep the tree (one
+ * continuing after a v1 checkpoint); then only the note's own form and
+ * position are checked. Internal to src/audit.
+ *
+ * @example
+ * ```ts
+ * const tree: CheckpointTree = { range, origin: ledgerOrigin(first.hash) }
+ * ```
+ */
+export interface CheckpointTree {
+  readonly range: MerkleRange
+  readonly origin: string
+}
+
+function checkNoteCheckpoint(entry: LedgerNoteCheckpointEntry, verifier: CheckpointVerifier | undefined, tree: CheckpointTree | undefined): CheckedCheckpoint | string {
+  const note = parseCheckpointNote(entry.note)
+  if (typeof note === 'string') return note
+  if (note.size !== entry.seq - 1 || note.size === 0) return 'the checkpoint signs another position in the ledger: it was moved or copied'
+  if (note.adopted !== undefined && (note.adopted.to !== note.size || note.adopted.from > note.adopted.to || note.adopted.from < 1)) {
+    return 'the checkpoint adopts a range that does not end at the entry before it'
+  }
+  if (tree !== undefined) {
+    if (note.origin !== tree.origin) return `the checkpoint names another ledger (${escapeControl(note.origin)}): it was copied from elsewhere, or the first entry changed`
+    if (tree.range.size !== note.size) return 'the checkpoint signs another position in the ledger: it was moved or copied'
+    if (!tree.range.root().equals(note.root)) {
+      return 'the checkpoint signs another Merkle root than the entries before it hash to: an entry before it was changed, inserted or removed'
+    }
+    const peaks = tree.range.peaks
+    if (entry.range.length !== peaks.length || entry.range.some((hex, i) => hex !== peaks[i]!.toString('hex'))) {
+      return "the checkpoint's range is not the tree of the entries before it"
+    }
+  }
+  const payload: CheckpointPayload =
+    note.adopted === undefined
+      ? { v: 1, seq: note.size, head: entry.prev, final: note.final }
+      : { v: 2, seq: note.size, head: entry.prev, final: note.final, adopted: { from: note.adopted.from, to: note.adopted.to } }
+  if (verifier === undefined) return { payload, verified: false }
+  const signed = noteSignedBy(note, verifier.key)
+  if (signed === 'verified') return { payload, verified: true }
+  if (signed === 'invalid') return `the checkpoint names key ${verifier.kid}, but its signature does not verify with that key: it was forged or altered`
+  if (verifier.otherKeys === 'unsigned') return { payload, verified: false }
+  const ids = note.signatures.map((signature) => signature.keyId.toString('hex')).join(', ')
+  return `the checkpoint was signed by key ID ${ids}, not by the given public key ${verifier.kid}`
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** The checkpoint's payload, read without checking the signature. */
-function decodeCheckpoint(entry: LedgerCheckpointEntry): CheckpointPayload | undefined {
+function decodeCheckpoint(entry: LedgerJwsCheckpointEntry): CheckpointPayload | undefined {
   try {
     const encoded = entry.jws.split('.')[1]!
     const parsed = payloadSchema.safeParse(JSON.parse(utf8.decode(Buffer.from(encoded, 'base64url'))))

@@ -1,9 +1,18 @@
 import { createHash, type Hash } from 'node:crypto'
 import { z } from 'zod'
 import { CanonicalText, MAX_JSON_DEPTH, canonicalJson, type JsonObject, type JsonValue } from '../internal/canonical-json.js'
+import { MAX_NOTE_LENGTH } from './checkpoint-note.js'
 
-/** The ledger line format version written in every entry's `v`. */
-export const LEDGER_FORMAT_VERSION = 1
+/**
+ * The ledger line format version the writer puts in every entry's `v`. v2
+ * checkpoints are C2SP signed notes over the ledger's RFC 9162 Merkle tree;
+ * v1 checkpoints (a JWS over the hash chain's head) are still read, and a
+ * file may go from v1 entries to v2 ones, never back.
+ */
+export const LEDGER_FORMAT_VERSION = 2
+
+/** Every format version a reader accepts. */
+const FORMAT_VERSIONS = z.union([z.literal(1), z.literal(2)])
 
 /** The `typ` header of every checkpoint JWS. */
 export const CHECKPOINT_TYP = 'airlock-ledger-checkpoint'
@@ -37,7 +46,7 @@ const MAX_DELIVERY_EVENT_IDS = 10_000
 // writer validates with, and by the verifier's hand-written check
 // (`isLedgerEntry`), which must accept exactly what the schemas accept.
 const HEX64 = /^[0-9a-f]{64}$/
-// DESIGN.md names the channels; one of them is `inline values`, hence the space.
+// docs/design.md names the channels; one of them is `inline values`, hence the space.
 const CHANNEL = /^[A-Za-z][A-Za-z0-9_. -]{0,63}$/
 const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/
 const POLICY_HASH = /^[A-Za-z0-9][A-Za-z0-9_.:+/=-]{0,127}$/
@@ -59,14 +68,16 @@ const MAX_JWS_LENGTH = 4096
  * if (line.length <= MAX_CHECKPOINT_LINE_BYTES) checkLedgerLine(line)
  * ```
  */
-export const MAX_CHECKPOINT_LINE_BYTES = MAX_JWS_LENGTH + 1024
+export const MAX_CHECKPOINT_LINE_BYTES = 8192
+/** A v2 checkpoint's `range`: one peak per set bit of a tree size below 2^53. */
+const MAX_RANGE_PEAKS = 53
 const isoDateTime = z.iso.datetime()
 // zod checks an ISO datetime with this one pattern; the hand-written check uses it too.
 const ISO_DATETIME = isoDateTime.def.pattern!
 
 const hex64 = z.string().regex(HEX64, 'expected 64 lowercase hex characters')
 const common = {
-  v: z.literal(LEDGER_FORMAT_VERSION),
+  v: FORMAT_VERSIONS,
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   time: isoDateTime,
   prev: hex64,
@@ -135,12 +146,30 @@ export const ledgerDeliveryEntrySchema = z.strictObject({
   error: ledgerDeliveryErrorSchema.optional(),
 })
 
-/** A signed statement that the chain up to `prev` is as written. */
-const ledgerCheckpointEntrySchema = z.strictObject({
+/** v1: a signed statement (a JWS) that the chain up to `prev` is as written. */
+const ledgerJwsCheckpointEntrySchema = z.strictObject({
   ...common,
+  v: z.literal(1),
   kind: z.literal('checkpoint'),
   jws: z.string().max(MAX_JWS_LENGTH).regex(COMPACT_JWS, 'expected a compact JWS'),
 })
+
+/**
+ * v2: a C2SP signed note over the RFC 9162 root of the entries before it,
+ * and `range`, the roots of the perfect subtrees that tree is made of
+ * (largest first), so the next writer can go on growing the tree without
+ * reading the ledger again. `range` is not signed; readers check that it
+ * hashes to the signed root.
+ */
+const ledgerNoteCheckpointEntrySchema = z.strictObject({
+  ...common,
+  v: z.literal(2),
+  kind: z.literal('checkpoint'),
+  note: z.string().min(1).max(MAX_NOTE_LENGTH),
+  range: z.array(hex64).max(MAX_RANGE_PEAKS),
+})
+
+const ledgerCheckpointEntrySchema = z.discriminatedUnion('v', [ledgerJwsCheckpointEntrySchema, ledgerNoteCheckpointEntrySchema])
 
 /**
  * The zod schema of one ledger line, shared by the writer, the verifier and
@@ -164,19 +193,24 @@ export type LedgerEventEntry = z.infer<typeof ledgerEventEntrySchema>
 export type LedgerDeliveryEntry = z.infer<typeof ledgerDeliveryEntrySchema>
 /** See {@link LedgerEntry}. */
 export type LedgerCheckpointEntry = z.infer<typeof ledgerCheckpointEntrySchema>
+/** A v1 checkpoint: a JWS over the chain's head. See {@link LedgerEntry}. */
+export type LedgerJwsCheckpointEntry = z.infer<typeof ledgerJwsCheckpointEntrySchema>
+/** A v2 checkpoint: a C2SP signed note over the Merkle tree. See {@link LedgerEntry}. */
+export type LedgerNoteCheckpointEntry = z.infer<typeof ledgerNoteCheckpointEntrySchema>
 /** One transform: `{path, rule, action}`. */
 export type LedgerTransform = z.infer<typeof ledgerTransformSchema>
 /** Why a delivery failed: `{code, status?}`. */
 export type LedgerDeliveryError = z.infer<typeof ledgerDeliveryErrorSchema>
 
 /**
- * One line of a ledger file, wire format v1.
+ * One line of a ledger file, wire format v2 (v1 lines are read too).
  *
  * A ledger is UTF-8 text, one entry per line, each line ending in `\n`
  * (never `\r\n`). Each line is exactly the {@link canonicalJson} of its entry,
  * so any byte edit, even whitespace, is detectable. Every entry has:
  *
- * - `v`: `1`;
+ * - `v`: `2` (`1` in files written before the Merkle tree; a file may
+ *   switch from 1 to 2 once, when a newer writer continues it, never back);
  * - `kind`: `'event'`, `'delivery'` or `'checkpoint'`;
  * - `seq`: 1-based and contiguous, so entry `seq` n is line n of the file;
  * - `time`: ISO 8601 UTC (`toISOString()`), taken when `append` was called;
@@ -189,7 +223,18 @@ export type LedgerDeliveryError = z.infer<typeof ledgerDeliveryErrorSchema>
  * (`sent | queued | failed | withheld`) and, optionally, `error`
  * (`{code, status?}`). A `delivery` entry adds `eventIds` (the events of one
  * transport batch), `status` (`sent | retrying | failed`) and optionally
- * `error`. A `checkpoint` entry adds `jws`, a compact JWS (`alg: EdDSA`, `typ: airlock-ledger-checkpoint`, `kid`:
+ * `error`.
+ *
+ * A v2 `checkpoint` entry adds `note`, a C2SP signed note in the C2SP
+ * checkpoint format (origin `airlock.ledger/<hash of entry 1>`, the tree
+ * size `seq - 1`, the RFC 9162 root of entries 1 to `seq - 1` with each leaf
+ * the 32 bytes of an entry's `hash`, the extension line `airlock-final` on
+ * the checkpoint `close()` writes, `airlock-adopted <from> <to>` on one that
+ * adopts entries, then an Ed25519 signature line); and `range`, the hex roots
+ * of the perfect subtrees of that tree, largest first (unsigned: readers
+ * check it against the root). See `checkpoint-note.ts`.
+ *
+ * A v1 `checkpoint` entry adds `jws`, a compact JWS (`alg: EdDSA`, `typ: airlock-ledger-checkpoint`, `kid`:
  * the RFC 7638 thumbprint of the public key) whose payload is the canonical
  * JSON `{"final":bool,"head":<prev>,"seq":<seq - 1>,"v":1}`: it signs the
  * chain up to the entry before it. `final` is true for the checkpoint
@@ -303,6 +348,7 @@ const HASH_MEMBER = Buffer.from(',"hash":"')
 const AFTER_HASH = Buffer.from('","kind":"')
 const CHECKPOINT_HASH_MEMBER = Buffer.from('{"hash":"')
 const CHECKPOINT_AFTER_HASH = Buffer.from('","jws":"')
+const NOTE_CHECKPOINT_AFTER_HASH = Buffer.from('","kind":"')
 const HASH_HEX = 64
 const HASH_CUT = HASH_MEMBER.length + HASH_HEX + 1
 
@@ -345,7 +391,8 @@ const HASH_CUT = HASH_MEMBER.length + HASH_HEX + 1
 function hashMemberAt(line: Buffer, entry: LedgerEntry, cut: number): boolean {
   let hex: number
   if (entry.kind === 'checkpoint') {
-    if (cut !== 1 || !bytesAt(line, 0, CHECKPOINT_HASH_MEMBER) || !bytesAt(line, CHECKPOINT_HASH_MEMBER.length + HASH_HEX, CHECKPOINT_AFTER_HASH)) {
+    const after = entry.v === 1 ? CHECKPOINT_AFTER_HASH : NOTE_CHECKPOINT_AFTER_HASH
+    if (cut !== 1 || !bytesAt(line, 0, CHECKPOINT_HASH_MEMBER) || !bytesAt(line, CHECKPOINT_HASH_MEMBER.length + HASH_HEX, after)) {
       return false
     }
     hex = CHECKPOINT_HASH_MEMBER.length
@@ -469,7 +516,7 @@ function nestsWithin(value: JsonValue, depth: number): boolean {
  */
 function isLedgerEntry(value: unknown, head: string | undefined): value is LedgerEntry {
   if (!isRecord(value)) return false
-  if (value.v !== LEDGER_FORMAT_VERSION || !isSeq(value.seq) || !matches(value.time, ISO_DATETIME)) return false
+  if ((value.v !== 1 && value.v !== 2) || !isSeq(value.seq) || !matches(value.time, ISO_DATETIME)) return false
   const { prev, hash } = value
   if (typeof prev !== 'string' || (prev !== head && !HEX64.test(prev))) return false
   if (typeof hash !== 'string' || hash.length !== HASH_HEX) return false
@@ -494,7 +541,8 @@ function isLedgerEntry(value: unknown, head: string | undefined): value is Ledge
         (value.status === 'sent' || value.status === 'retrying' || value.status === 'failed')
       )
     case 'checkpoint':
-      return keyCount(value) === 7 && typeof value.jws === 'string' && value.jws.length <= MAX_JWS_LENGTH && COMPACT_JWS.test(value.jws)
+      if (value.v === 1) return keyCount(value) === 7 && typeof value.jws === 'string' && value.jws.length <= MAX_JWS_LENGTH && COMPACT_JWS.test(value.jws)
+      return keyCount(value) === 8 && typeof value.note === 'string' && value.note.length >= 1 && value.note.length <= MAX_NOTE_LENGTH && isRange(value.range)
     default:
       return false
   }
@@ -588,6 +636,12 @@ function isTransforms(value: unknown): boolean {
     const path = t.path
     if (typeof path !== 'string' || path.length > MAX_PATH_LENGTH || !isRule.test(t.rule) || !isAction.test(t.action)) return false
   }
+  return true
+}
+
+function isRange(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length > MAX_RANGE_PEAKS) return false
+  for (let i = 0; i < value.length; i++) if (!matches(value[i], HEX64)) return false
   return true
 }
 

@@ -92,7 +92,7 @@ export interface LedgerReport {
  * const report = await buildLedgerReport('audit/ledger.ndjson', options)
  * ```
  */
-export type LedgerReportOptions = Pick<VerifyLedgerOptions, 'publicKey' | 'onProgress' | 'onEntry'>
+export type LedgerReportOptions = Pick<VerifyLedgerOptions, 'publicKey' | 'onProgress' | 'onEntry' | 'witness'>
 
 /**
  * Reads a ledger once, streaming, verifying it and tallying what reached the

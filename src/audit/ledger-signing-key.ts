@@ -82,12 +82,13 @@ export async function toSigningKey(input: unknown): Promise<{ key: KeyObject; ki
  * @example
  * ```ts
  * const key = toVerifyKey(publicJwk)
+ * toVerifyKey({ kty: 'oct' }, '--public-key pub.json')   // throws: --public-key pub.json is not a valid JWK
  * ```
  */
-export function toVerifyKey(input: unknown): KeyObject {
-  const key = toKeyObject(input, 'publicKey')
+export function toVerifyKey(input: unknown, name = 'publicKey'): KeyObject {
+  const key = toKeyObject(input, name)
   if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') {
-    throw new InvalidArgumentError(`publicKey must be an Ed25519 public key, found ${describe(key)}`)
+    throw new InvalidArgumentError(`${name} must be an Ed25519 public key, found ${describe(key)}`)
   }
   return key
 }

@@ -1,8 +1,18 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import { LedgerTamperedError, StorageError } from '../errors.js'
-import { checkCheckpoint, type CheckpointVerifier } from './ledger-checkpoint.js'
-import { GENESIS_HASH, MAX_CHECKPOINT_LINE_BYTES, MAX_LINE_BYTES, checkLedgerLine, mayBeCheckpoint, type LedgerCheckpointEntry } from './ledger-entry.js'
+import { parseCheckpointNote } from './checkpoint-note.js'
+import { checkCheckpoint, type CheckpointTree, type CheckpointVerifier } from './ledger-checkpoint.js'
+import {
+  GENESIS_HASH,
+  MAX_CHECKPOINT_LINE_BYTES,
+  MAX_LINE_BYTES,
+  checkLedgerLine,
+  mayBeCheckpoint,
+  type LedgerCheckpointEntry,
+  type LedgerNoteCheckpointEntry,
+} from './ledger-entry.js'
+import { MerkleRange, ledgerLeafHash } from './merkle-tree.js'
 import { checkChain, type ChainStart } from './verify-ledger.js'
 
 /**
@@ -34,6 +44,8 @@ export interface LedgerTail {
 export interface SignedLedgerTail extends LedgerTail {
   readonly signedThrough: number
   readonly unsigned: { readonly from: number; readonly to: number } | undefined
+  /** The Merkle tree of every entry, and the origin; undefined for an empty file. */
+  readonly tree: CheckpointTree | undefined
 }
 
 /** Bytes read at a time from the end of the file. */
@@ -107,7 +119,7 @@ export async function readTail(fd: FileHandle, path: string): Promise<LedgerTail
  */
 export async function readSignedTail(fd: FileHandle, path: string, signer: { readonly key: KeyObject; readonly kid: string }): Promise<SignedLedgerTail> {
   const { size } = await fd.stat()
-  if (size === 0) return { seq: 0, hash: GENESIS_HASH, signedThrough: 0, unsigned: undefined }
+  if (size === 0) return { seq: 0, hash: GENESIS_HASH, signedThrough: 0, unsigned: undefined, tree: undefined }
   const verifier: CheckpointVerifier = { key: createPublicKey(signer.key), kid: signer.kid, otherKeys: 'unsigned' }
 
   let anchor: { entry: LedgerCheckpointEntry; end: number } | undefined
@@ -119,7 +131,7 @@ export async function readSignedTail(fd: FileHandle, path: string, signer: { rea
       if (span.bytes === undefined || span.end === size || !mayBeCheckpoint(span.bytes)) continue
       const entry = checkLedgerLine(span.bytes)
       if (typeof entry === 'string' || entry.kind !== 'checkpoint') continue
-      const checked = await checkCheckpoint(entry, verifier)
+      const checked = await checkCheckpoint(entry, verifier, undefined)
       if (typeof checked === 'string' || !checked.verified) continue
       if (!(await followsLineBefore(fd, entry, span.start, lines))) {
         throw await firstBreak(path, () => entry.seq, 'the checkpoint does not follow the line before it')
@@ -131,16 +143,40 @@ export async function readSignedTail(fd: FileHandle, path: string, signer: { rea
     await lines.return(undefined)
   }
 
+  // A v2 anchor carries its tree; after a v1 anchor (or none) the tree is built from the file's start, once.
+  const tree = anchor?.entry.v === 2 ? treeAfter(anchor.entry) : undefined
   const start: ChainStart =
-    anchor === undefined ? { offset: 0, seq: 1, head: GENESIS_HASH } : { offset: anchor.end + 1, seq: anchor.entry.seq + 1, head: anchor.entry.hash }
-  if (start.offset === size) return { seq: start.seq - 1, hash: start.head, signedThrough: start.seq - 1, unsigned: undefined }
+    anchor === undefined || tree === undefined
+      ? { offset: 0, seq: 1, head: GENESIS_HASH }
+      : { offset: anchor.end + 1, seq: anchor.entry.seq + 1, head: anchor.entry.hash, tree, version: 2 }
+  const anchored = anchor?.entry.seq ?? 0
+  if (start.offset === size) return { seq: start.seq - 1, hash: start.head, signedThrough: start.seq - 1, unsigned: undefined, tree }
   const chain = await checkChain(path, { start, verifier })
   if (!chain.ok) {
     throw new LedgerTamperedError(chain.firstBadSeq, `${chain.reason} (a broken chain cannot be adopted: nothing is signed over it)`)
   }
-  const signedThrough = chain.lastCheckpoint?.verified === true ? chain.lastCheckpoint.seq : start.seq - 1
+  const signedThrough = Math.max(anchored, chain.lastCheckpoint?.verified === true ? chain.lastCheckpoint.seq : 0)
   const unsigned = chain.entries > signedThrough ? { from: signedThrough + 1, to: chain.entries } : undefined
-  return { seq: chain.entries, hash: chain.head, signedThrough, unsigned }
+  return { seq: chain.entries, hash: chain.head, signedThrough, unsigned, tree: chain.tree }
+}
+
+/**
+ * The tree of a v2 checkpoint's entries and the checkpoint itself, from its
+ * `range`, when that range hashes to the root the note signs; else undefined
+ * (the tree is then built from the file).
+ */
+function treeAfter(entry: LedgerNoteCheckpointEntry): CheckpointTree | undefined {
+  const note = parseCheckpointNote(entry.note)
+  if (typeof note === 'string') return undefined
+  let range: MerkleRange
+  try {
+    range = new MerkleRange(note.size, entry.range.map((hex) => Buffer.from(hex, 'hex')))
+  } catch {
+    return undefined
+  }
+  if (!range.root().equals(note.root)) return undefined
+  range.push(ledgerLeafHash(entry.hash))
+  return { range, origin: note.origin }
 }
 
 /**

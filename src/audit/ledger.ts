@@ -1,5 +1,6 @@
+import { statSync, type Stats } from 'node:fs'
 import { open as openFile, mkdir, type FileHandle } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { inspect } from 'node:util'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { KeyObject } from 'node:crypto'
@@ -8,7 +9,9 @@ import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canon
 import { REDACTED } from '../crypto/redacted.js'
 import { syncDirectory } from '../internal/durable-file.js'
 import { ClosedError, InvalidArgumentError, LedgerTamperedError, LedgerUnsignedTailError, StorageError } from '../errors.js'
-import { signCheckpoint, type LedgerAdoption } from './ledger-checkpoint.js'
+import { ledgerOrigin, signCheckpointNote } from './checkpoint-note.js'
+import type { CheckpointTree, LedgerAdoption } from './ledger-checkpoint.js'
+import { MerkleRange, ledgerLeafHash } from './merkle-tree.js'
 import {
   LEDGER_FORMAT_VERSION,
   MAX_EVENT_BYTES,
@@ -39,8 +42,19 @@ export interface LedgerOptions {
   path: string
   /** An Ed25519 private key. With it, checkpoints are signed every `checkpointEvery` entries and at `close()`. */
   signingKey?: LedgerKeyInput
-  /** Sign a checkpoint after this many entries. Needs `signingKey`. Without it, only `close()` signs. */
+  /**
+   * Sign a checkpoint after this many events. Needs `signingKey`. Without it,
+   * only `close()` (and {@link Ledger.checkpoint}) signs. Delivery news and
+   * events on the {@link LEDGER_CHANNEL} (the checkpoints' own trip to the
+   * control plane) do not count, so sending checkpoints never calls for more.
+   */
   checkpointEvery?: number
+  /**
+   * Called with each checkpoint once it is on disk: how the control plane
+   * comes to witness every head (`AirlockBoundary` sends each one as a
+   * `ledger-checkpoint` event). A throw is ignored: the checkpoint stands.
+   */
+  onCheckpoint?: (checkpoint: LedgerCheckpointHead) => void
   /**
    * What to do with entries at the end of the file that no checkpoint of
    * `signingKey` covers: left by a writer that stopped without `close()`, or
@@ -119,8 +133,43 @@ export interface LedgerAppendResult {
 const eventInputSchema = ledgerEventEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
 const deliveryInputSchema = ledgerDeliveryEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
 
+/**
+ * The channel of the events that carry the ledger's checkpoints to the
+ * control plane: they do not count toward `checkpointEvery`.
+ *
+ * @example
+ * ```ts
+ * await ledger.append({ channel: LEDGER_CHANNEL, eventId: event.id, policyHash, event, transforms: [], status: 'queued' })
+ * ```
+ */
+export const LEDGER_CHANNEL = 'ledger'
+
+/**
+ * A signed checkpoint as it left the writer: the entry's seq, and the C2SP
+ * signed note with what it says (origin, tree size, root).
+ *
+ * @example
+ * ```ts
+ * const head: LedgerCheckpointHead = await ledger.checkpoint()
+ * console.log(`${head.origin} has ${head.size} entries under root ${head.root}`)
+ * ```
+ */
+export interface LedgerCheckpointHead {
+  /** The seq of the checkpoint entry: `size + 1`. */
+  readonly seq: number
+  readonly origin: string
+  /** The entries the tree covers. */
+  readonly size: number
+  /** The RFC 9162 root, 64 hex digits. */
+  readonly root: string
+  readonly final: boolean
+  /** The signed note, verbatim. */
+  readonly note: string
+}
+
 const optionsSchema = z.strictObject({
   path: z.string().min(1),
+  onCheckpoint: z.custom<(checkpoint: LedgerCheckpointHead) => void>((value) => typeof value === 'function', 'expected a function').optional(),
   signingKey: z.unknown().optional(),
   checkpointEvery: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   adoptUnsignedTail: z.boolean().optional(),
@@ -145,6 +194,7 @@ export interface LedgerStats {
 interface Pending {
   seq: number
   body: Record<string, unknown>
+  /** For a checkpoint: true when `close()` signs it. */
   final: boolean
   /** For an adopting checkpoint: the entries it adopts. */
   adopted: { from: number; to: number } | undefined
@@ -158,7 +208,7 @@ const openPaths = new Set<string>()
 
 /**
  * The append-only, hash-chained NDJSON ledger of everything sent to the
- * control plane (DESIGN.md, invariant 3). Line format: {@link LedgerEntry}.
+ * control plane (docs/design.md, invariant 3). Line format: {@link LedgerEntry}.
  *
  * Appends are totally ordered by call order: `seq` is assigned when `append`
  * is called. Writes use group commit: an append resolves once its line is
@@ -225,6 +275,9 @@ export class Ledger {
   readonly #fd: FileHandle
   readonly #signer: { key: KeyObject; kid: string } | undefined
   readonly #checkpointEvery: number | undefined
+  readonly #onCheckpoint: ((checkpoint: LedgerCheckpointHead) => void) | undefined
+  /** The Merkle tree of every entry committed, and the origin: kept only by a writer that signs. */
+  #tree: CheckpointTree | undefined
   #seq: number
   #head: string
   /** Bytes written and synced: the offset where the next commit starts. */
@@ -260,7 +313,11 @@ export class Ledger {
     signer: { key: KeyObject; kid: string } | undefined,
     checkpointEvery: number | undefined,
     adopting: { from: number; to: number } | undefined,
+    tree: CheckpointTree | undefined,
+    onCheckpoint: ((checkpoint: LedgerCheckpointHead) => void) | undefined,
   ) {
+    this.#tree = tree
+    this.#onCheckpoint = onCheckpoint
     this.path = path
     this.#fd = fd
     this.#size = size
@@ -300,20 +357,9 @@ export class Ledger {
    * ```
    */
   static async open(options: LedgerOptions): Promise<Ledger> {
-    const parsed = optionsSchema.safeParse(options)
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      throw new InvalidArgumentError(`Ledger.open options are invalid: ${problems.join('; ')}`)
-    }
-    const { checkpointEvery, adoptUnsignedTail = false } = parsed.data
-    if (checkpointEvery !== undefined && options.signingKey === undefined) {
-      throw new InvalidArgumentError('checkpointEvery needs a signingKey: unsigned checkpoints would prove nothing')
-    }
-    if (adoptUnsignedTail && options.signingKey === undefined) {
-      throw new InvalidArgumentError('adoptUnsignedTail needs a signingKey: adopting entries means signing a checkpoint over them')
-    }
+    const { checkpointEvery, adoptUnsignedTail = false, path: given } = checkLedgerOptions(options, 'Ledger.open')
     const signer = options.signingKey === undefined ? undefined : await toSigningKey(options.signingKey)
-    const path = resolve(parsed.data.path)
+    const path = resolve(given)
     if (openPaths.has(path)) throw new InvalidArgumentError(`the ledger ${path} is already open in this process`)
     openPaths.add(path)
     let fd: FileHandle | undefined
@@ -329,10 +375,10 @@ export class Ledger {
         })
       }
       const { size } = await fd.stat()
-      if (signer === undefined) return new Ledger(path, fd, size, await readTail(fd, path), undefined, checkpointEvery, undefined)
+      if (signer === undefined) return new Ledger(path, fd, size, await readTail(fd, path), undefined, checkpointEvery, undefined, undefined, undefined)
       const tail = await readSignedTail(fd, path, signer)
       if (tail.unsigned !== undefined && !adoptUnsignedTail) throw new LedgerUnsignedTailError(path, tail.unsigned, tail.signedThrough)
-      const ledger = new Ledger(path, fd, size, tail, signer, checkpointEvery, tail.unsigned)
+      const ledger = new Ledger(path, fd, size, tail, signer, checkpointEvery, tail.unsigned, tail.tree, options.onCheckpoint)
       if (ledger.adopted !== undefined) await ledger.#adopt(ledger.adopted)
       return ledger
     } catch (err) {
@@ -440,10 +486,16 @@ export class Ledger {
    */
   close(): Promise<void> {
     if (this.#closing === undefined) {
-      if (this.#signer !== undefined && this.#failure === undefined) this.#enqueueCheckpoint(true)
+      // A checkpoint over no entries would vouch for nothing, and name no ledger.
+      if (this.#signer !== undefined && this.#failure === undefined && this.#seq > 0) this.#enqueueCheckpoint(true).catch(() => {})
       this.#closing = this.#finish()
     }
     return this.#closing
+  }
+
+  /** Whether this writer signs checkpoints (it was given a signing key). */
+  get signs(): boolean {
+    return this.#signer !== undefined
   }
 
   /** Path and whether it signs; never the key. */
@@ -465,18 +517,47 @@ export class Ledger {
     if (this.#failure !== undefined) throw this.#failure
   }
 
+  /**
+   * Signs a checkpoint over every entry so far, now, and resolves once it is
+   * on disk. `close()` signs the closing one; this is for a head to hand out
+   * before then (the boundary sends one to the control plane as it closes).
+   *
+   * @throws {InvalidArgumentError} without a signing key.
+   * @throws {ClosedError}, {StorageError}: as for {@link Ledger.append}.
+   * @example
+   * ```ts
+   * const { origin, size, root, note } = await ledger.checkpoint()
+   * ```
+   */
+  async checkpoint(): Promise<LedgerCheckpointHead> {
+    this.#checkOpen()
+    if (this.#signer === undefined) throw new InvalidArgumentError('checkpoint needs a signingKey: an unsigned checkpoint would prove nothing')
+    if (this.#seq === 0) throw new InvalidArgumentError('the ledger is empty: a checkpoint over no entries would vouch for nothing')
+    return this.#enqueueCheckpoint(false)
+  }
+
   #enqueue(body: Record<string, unknown>): Promise<LedgerAppendResult> {
     const promise = this.#push(body, false, undefined)
-    if (this.#signer !== undefined && this.#checkpointEvery !== undefined) {
-      if (++this.#sinceCheckpoint >= this.#checkpointEvery) this.#enqueueCheckpoint(false)
+    if (this.#signer !== undefined && this.#checkpointEvery !== undefined && body.kind === 'event' && body.channel !== LEDGER_CHANNEL) {
+      if (++this.#sinceCheckpoint >= this.#checkpointEvery) this.#enqueueCheckpoint(false).catch(() => {})
     }
     return promise
   }
 
-  #enqueueCheckpoint(final: boolean): void {
+  #enqueueCheckpoint(final: boolean, adopted?: { from: number; to: number }): Promise<LedgerCheckpointHead> {
     this.#sinceCheckpoint = 0
-    // Nobody awaits a checkpoint; if it fails, #failure rejects what follows.
-    this.#push({ kind: 'checkpoint' }, final, undefined).catch(() => {})
+    const body: Record<string, unknown> = { kind: 'checkpoint' }
+    // If it fails, #failure rejects what follows.
+    return this.#push(body, final, adopted).then(({ seq }) => {
+      const note = body.note as string
+      const head = { seq, origin: this.#tree!.origin, size: seq - 1, root: headRoot(note), final, note }
+      try {
+        this.#onCheckpoint?.(head)
+      } catch {
+        // The checkpoint is on disk whatever a listener does.
+      }
+      return head
+    })
   }
 
   /**
@@ -485,7 +566,7 @@ export class Ledger {
    * record. A process warning says so too, for whoever reads the logs.
    */
   async #adopt({ from, to, bySeq }: LedgerAdoption): Promise<void> {
-    await this.#push({ kind: 'checkpoint' }, false, { from, to })
+    await this.#enqueueCheckpoint(false, { from, to })
     const which = from === to ? `entry ${from}` : `entries ${from} to ${to}`
     process.emitWarning(
       `airlock ledger ${this.path}: adopted ${which}, which no checkpoint of this signing key covered, in the signed checkpoint at seq ${bySeq}`,
@@ -533,13 +614,12 @@ export class Ledger {
     for (const item of batch) {
       const body = item.body
       body.prev = this.#head
-      if (body.kind === 'checkpoint') {
-        body.jws = await signCheckpoint(this.#signer!, { seq: item.seq - 1, head: this.#head, final: item.final, adopted: item.adopted })
-      }
+      if (body.kind === 'checkpoint') this.#sign(body, item)
       const line = entryLine(body)
       text += line
       end += Buffer.byteLength(line)
       this.#head = body.hash as string
+      this.#grow(this.#head)
       results.push({ seq: item.seq, hash: this.#head, end })
     }
     const bytes = Buffer.from(text, 'utf8')
@@ -553,6 +633,20 @@ export class Ledger {
     this.#commits++
     this.#committedEntries += batch.length
     for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
+  }
+
+  /** Adds an entry to the Merkle tree, when this writer signs. The first entry names the ledger. */
+  #grow(hash: string): void {
+    if (this.#signer === undefined) return
+    if (this.#tree === undefined) this.#tree = { range: new MerkleRange(), origin: ledgerOrigin(hash) }
+    this.#tree.range.push(ledgerLeafHash(hash))
+  }
+
+  /** Fills a checkpoint's `note` and `range`: the signed head of the tree of every entry before it. */
+  #sign(body: Record<string, unknown>, item: Pending): void {
+    const { range, origin } = this.#tree!
+    body.note = signCheckpointNote(this.#signer!.key, { origin, size: range.size, root: range.root(), final: item.final, adopted: item.adopted })
+    body.range = range.peaks.map((peak) => peak.toString('hex'))
   }
 
   async #finish(): Promise<void> {
@@ -588,10 +682,53 @@ function entryLine(body: Record<string, unknown>): string {
   return `{${members.join(',')}}\n`
 }
 
+/** The root a note signs, as hex. */
+function headRoot(note: string): string {
+  return Buffer.from(note.split('\n')[2]!, 'base64').toString('hex')
+}
+
 function invalidInput(method: string, error: z.ZodError): InvalidArgumentError {
   // Paths and expectations only: zod issues do not quote the input.
   const problems = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
   return new InvalidArgumentError(`Ledger.${method} input is invalid: ${problems.join('; ')}`)
+}
+
+/**
+ * Checks ledger options now, synchronously: their shape (no unknown key), the
+ * options that need a signing key, and a path that is a directory or other
+ * non-file. `new Airlock` calls it, so a misspelt `pth` or a directory fails
+ * there, not later as a warning. Internal to airlock-sdk.
+ *
+ * @throws {InvalidArgumentError} naming each problem.
+ *
+ * @example
+ * ```ts
+ * checkLedgerOptions({ pth: 'audit/ledger.ndjson' }, 'Airlock option ledger')   // throws: unknown key "pth"
+ * ```
+ */
+export function checkLedgerOptions(options: unknown, owner: string): z.infer<typeof optionsSchema> {
+  const parsed = optionsSchema.safeParse(options)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    throw new InvalidArgumentError(`${owner} is invalid: ${problems.join('; ')}; its options are ${Object.keys(optionsSchema.shape).join(', ')}`)
+  }
+  const { checkpointEvery, adoptUnsignedTail, signingKey, path } = parsed.data
+  if (checkpointEvery !== undefined && signingKey === undefined) {
+    throw new InvalidArgumentError('checkpointEvery needs a signingKey: unsigned checkpoints would prove nothing')
+  }
+  if (adoptUnsignedTail === true && signingKey === undefined) {
+    throw new InvalidArgumentError('adoptUnsignedTail needs a signingKey: adopting entries means signing a checkpoint over them')
+  }
+  let found: Stats | undefined
+  try {
+    found = statSync(path)
+  } catch {
+    // Absent (created on open) or unreadable (open says why).
+  }
+  if (found !== undefined && !found.isFile()) {
+    throw new InvalidArgumentError(`${owner} path ${path} is ${found.isDirectory() ? 'a directory' : 'not a regular file'}; give the path of a file, such as ${join(path, 'ledger.ndjson')}`)
+  }
+  return parsed.data
 }
 
 function ioError(message: string, err: unknown): StorageError {

@@ -1,5 +1,5 @@
 /*
- * IMPORT RULE DIVERGENCE (DESIGN.md lets src/audit import only src/crypto).
+ * IMPORT RULE DIVERGENCE (docs/design.md lets src/audit import only src/crypto).
  * This file, and only this one in src/audit, imports src/scrub: the pure,
  * I/O-free leak matcher (`scan-text`, `scan-event`, `scan-preview`, which
  * import nothing of the Scrubber's policy machinery). The split that bends
@@ -9,7 +9,7 @@
  *   next to them, and never touches a file or the ledger format;
  * - walking a ledger is the audit's business: it streams through
  *   `verifyLedger`, so only intact entries are scanned;
- * - the CLI then imports src/audit only, as DESIGN.md says, and the testing
+ * - the CLI then imports src/audit only, as docs/design.md says, and the testing
  *   kit and the HTML report reach the scan without importing the CLI (which
  *   nothing may import). Putting the walk in src/cli instead would have made
  *   src/cli import src/scrub, and left the kit no way to scan a ledger.
@@ -45,7 +45,7 @@ export const SCAN_FINDING_LIMIT = 10_000
  * has `field: 'transforms'`, and its `path` names the member that matched:
  * `transforms[3].path` or `transforms[3].rule`. Those never reached the
  * control plane, but the ledger must not hold an original value anywhere
- * (DESIGN.md, invariant 3), and a transform path is built from the event's
+ * (docs/design.md, invariant 3), and a transform path is built from the event's
  * keys, which can themselves be sensitive (an email used as a map key).
  *
  * @example

@@ -1,7 +1,10 @@
 import { open, type FileHandle } from 'node:fs/promises'
-import { StorageError } from '../errors.js'
+import { InvalidArgumentError, StorageError } from '../errors.js'
 import { GENESIS_HASH, MAX_LINE_BYTES, checkLedgerLine, type LedgerEntry } from './ledger-entry.js'
-import { checkCheckpoint, type CheckpointVerifier, type LedgerAdoption } from './ledger-checkpoint.js'
+import { ledgerOrigin } from './checkpoint-note.js'
+import { checkCheckpoint, type CheckpointTree, type CheckpointVerifier, type LedgerAdoption } from './ledger-checkpoint.js'
+import type { LedgerWitness } from './ledger-witness.js'
+import { EMPTY_TREE_ROOT, MerkleRange, ledgerLeafHash } from './merkle-tree.js'
 import { ledgerKeyId, toVerifyKey, type LedgerKeyInput } from './ledger-signing-key.js'
 import { LineHashWorker } from './line-hash-worker.js'
 
@@ -22,6 +25,13 @@ export interface VerifyLedgerOptions {
    * be detected, nor a ledger rewritten with fresh hashes.
    */
   publicKey?: LedgerKeyInput
+  /**
+   * The heads the control plane received (`readLedgerWitness`). With it, the
+   * ledger must hold every head of its origin: each one's tree size reached
+   * and its root matched. A ledger the witness holds no head of fails too.
+   * Needs `publicKey`.
+   */
+  witness?: LedgerWitness
   /** Called with the number of entries checked so far, every {@link PROGRESS_EVERY} entries. */
   onProgress?: (entriesSoFar: number) => void
   /**
@@ -66,6 +76,12 @@ export type VerifyLedgerResult =
       adopted: LedgerAdoption[]
       /** Number of adopting checkpoints: at least `adopted.length`. */
       adoptions: number
+      /** The ledger's origin (what its checkpoints name), once it has an entry. */
+      origin?: string | undefined
+      /** The RFC 9162 root of all its entries, hex. */
+      root?: string
+      /** With a witness: how many of its heads the ledger was checked against. */
+      witnessed?: number | undefined
     }
   | {
       ok: false
@@ -148,9 +164,12 @@ export async function verifyLedger(path: string, options: VerifyLedgerOptions = 
   const publicKey = options.publicKey === undefined ? undefined : toVerifyKey(options.publicKey)
   const verifier: CheckpointVerifier | undefined =
     publicKey === undefined ? undefined : { key: publicKey, kid: await ledgerKeyId(publicKey), otherKeys: 'fail' }
-  const chain = await checkChain(path, { verifier, onEntry: options.onEntry, onProgress: options.onProgress })
+  const { witness } = options
+  if (witness !== undefined && verifier === undefined) throw new InvalidArgumentError('a witness needs the publicKey its heads are signed with')
+  const rootsAt = witness === undefined ? undefined : new Set([...witness.heads.values()].flatMap((heads) => heads.map((h) => h.size)))
+  const chain = await checkChain(path, { verifier, onEntry: options.onEntry, onProgress: options.onProgress, rootsAt })
   if (!chain.ok) return { ...chain, empty: false }
-  const { entries, head, checkpoints, lastCheckpoint, adopted, adoptions } = chain
+  const { entries, head, checkpoints, lastCheckpoint, adopted, adoptions, tree, roots } = chain
   const fail = (reason: string): VerifyLedgerResult => ({ ok: false, empty: false, firstBadSeq: entries + 1, reason, entries })
   if (entries === 0) return { ok: false, empty: true, firstBadSeq: 1, reason: EMPTY_REASON, entries: 0 }
   if (verifier !== undefined) {
@@ -168,7 +187,25 @@ export async function verifyLedger(path: string, options: VerifyLedgerOptions = 
       return fail(`the last entry is a periodic checkpoint, not the closing one: entries after seq ${entries} may have been cut off (or the writer crashed)`)
     }
   }
-  return { ok: true, entries, head, checkpoints, signaturesChecked: verifier !== undefined, adopted, adoptions }
+  let witnessed: number | undefined
+  if (witness !== undefined) {
+    const heads = witness.heads.get(tree!.origin) ?? []
+    if (heads.length === 0) {
+      return fail(`the witness holds no head of this ledger (${tree!.origin}): the control plane never saw its checkpoints, so nothing vouches that it is the ledger that was written`)
+    }
+    for (const { size, root } of heads) {
+      if (size > entries) {
+        return fail(`the witness saw this ledger at ${size} entries, and it has only ${entries}: it was cut short, or the runs that wrote entries after seq ${entries} are missing`)
+      }
+      if (!roots.get(size)!.equals(root)) {
+        const reason = `the first ${size} entries do not hash to the root the witness saw at that size: the ledger was rewritten`
+        return { ok: false, empty: false, firstBadSeq: size, reason, entries }
+      }
+    }
+    witnessed = heads.length
+  }
+  const root = (tree?.range.root() ?? EMPTY_TREE_ROOT).toString('hex')
+  return { ok: true, entries, head, checkpoints, signaturesChecked: verifier !== undefined, adopted, adoptions, origin: tree?.origin, root, witnessed }
 }
 
 /**
@@ -185,6 +222,14 @@ export interface ChainStart {
   readonly offset: number
   readonly seq: number
   readonly head: string
+  /**
+   * The Merkle tree of the entries before `seq` and the ledger's origin, when
+   * known (always, from the file's start); without it, v2 checkpoints are
+   * checked for their form, position and signature, not their root.
+   */
+  readonly tree?: CheckpointTree | undefined
+  /** The format version of the entry before `seq` (1 from the file's start). */
+  readonly version?: number
 }
 
 /**
@@ -208,6 +253,10 @@ export type ChainResult =
       lastCheckpoint: { seq: number; final: boolean; verified: boolean } | undefined
       adopted: LedgerAdoption[]
       adoptions: number
+      /** The Merkle tree of every entry and the ledger's origin; undefined when the start had no tree. */
+      tree: CheckpointTree | undefined
+      /** The root of the tree at each size asked for in `rootsAt` that the ledger reached. */
+      roots: Map<number, Buffer>
     }
   | { ok: false; firstBadSeq: number; reason: string; entries: number }
 
@@ -231,11 +280,18 @@ export async function checkChain(
     verifier?: CheckpointVerifier | undefined
     onEntry?: ((entry: LedgerEntry) => void) | undefined
     onProgress?: ((entriesSoFar: number) => void) | undefined
+    /** Tree sizes whose roots to return (a witness's heads). */
+    rootsAt?: ReadonlySet<number> | undefined
   },
 ): Promise<ChainResult> {
-  const { start = { offset: 0, seq: 1, head: GENESIS_HASH }, verifier, onEntry, onProgress } = options
+  const { start = { offset: 0, seq: 1, head: GENESIS_HASH }, verifier, onEntry, onProgress, rootsAt } = options
   let expected = start.seq
   let head = start.head
+  // From the file's start the tree is built here; from elsewhere, only when the caller knows it.
+  const range = start.seq === 1 ? new MerkleRange() : start.tree?.range.clone()
+  let tree: CheckpointTree | undefined = start.seq === 1 ? undefined : start.tree && { range: range!, origin: start.tree.origin }
+  let version = start.version ?? 1
+  const roots = new Map<number, Buffer>()
   let checkpoints = 0
   let lastCheckpoint: { seq: number; final: boolean; verified: boolean } | undefined
   const adopted: LedgerAdoption[] = []
@@ -262,8 +318,11 @@ export async function checkChain(
               : `prev does not match the hash of seq ${expected - 1}: that entry or an earlier one was changed or replaced`,
           )
         }
+        if (entry.v < version) return fail(`a v${entry.v} entry after a v${version} one: the format never goes back`)
+        version = entry.v
         if (entry.kind === 'checkpoint') {
-          const checked = await checkCheckpoint(entry, verifier)
+          if (entry.v === 2 && range !== undefined && tree === undefined) return fail('a checkpoint first: a v2 checkpoint signs the entries before it, and there are none')
+          const checked = await checkCheckpoint(entry, verifier, tree)
           if (typeof checked === 'string') return fail(checked)
           const { payload, verified } = checked
           if (payload.v === 2) {
@@ -279,6 +338,11 @@ export async function checkChain(
           lastCheckpoint = { seq: entry.seq, final: payload.final, verified }
         }
         head = entry.hash
+        if (range !== undefined) {
+          range.push(ledgerLeafHash(head))
+          tree ??= { range, origin: ledgerOrigin(head) }
+          if (rootsAt?.has(range.size) === true) roots.set(range.size, range.root())
+        }
         onEntry?.(entry)
         if (expected % PROGRESS_EVERY === 0) onProgress?.(expected)
         expected++
@@ -289,7 +353,7 @@ export async function checkChain(
   } finally {
     await chunks.close()
   }
-  return { ok: true, entries: expected - 1, head, checkpoints, lastCheckpoint, adopted, adoptions }
+  return { ok: true, entries: expected - 1, head, checkpoints, lastCheckpoint, adopted, adoptions, tree, roots }
 }
 
 const TOO_LONG = Symbol('line too long')

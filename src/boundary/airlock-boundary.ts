@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
 import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
-import { Ledger, type LedgerAppendResult, type LedgerDeliveryInput, type LedgerEventInput, type LedgerOptions, type LedgerStats } from '../audit/ledger.js'
+import {
+  LEDGER_CHANNEL,
+  Ledger,
+  checkLedgerOptions,
+  type LedgerAppendResult,
+  type LedgerCheckpointHead,
+  type LedgerDeliveryInput,
+  type LedgerEventInput,
+  type LedgerOptions,
+  type LedgerStats,
+} from '../audit/ledger.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
-import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError } from '../errors.js'
+import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError, StorageError } from '../errors.js'
 import { assertKnownOptions } from '../internal/known-options.js'
 import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
 import { Scrubber } from '../scrub/scrubber.js'
@@ -102,7 +112,7 @@ const ERROR_CODE_SHAPE = /^ERR_[A-Z0-9_]{1,60}$/
 const RUN_ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/
 
 /**
- * The one door (DESIGN.md, invariant 1): the only code that hands data to a
+ * The one door (docs/design.md, invariant 1): the only code that hands data to a
  * control-plane transport. `emit(input)`:
  * 1. validates the raw event;
  * 2. applies the policy (scrub, hash, encrypt, drop);
@@ -151,6 +161,8 @@ export class AirlockBoundary {
   readonly #applier: PolicyApplier
   #appendTail: Promise<unknown> = Promise.resolve()
   #closed = false
+  // Why the ledger refuses every append, once known: it never opened, or a write failed (it then refuses what follows).
+  #ledgerRefusal: AirlockError | undefined
   #inFlight = 0
   readonly #idleWaiters: (() => void)[] = []
   readonly #deliveryRecords = new Set<Promise<void>>()
@@ -173,6 +185,8 @@ export class AirlockBoundary {
     if (!isKeyRing(options.keys)) {
       throw new InvalidArgumentError('Airlock needs { keys: KeyRing }: KeyRing.generate(), KeyRing.fromEnv() or KeyRing.fromFile()')
     }
+    // Checked now: a misspelt key or a directory must fail here, not turn into warnings while nothing is sent.
+    if (options.ledger !== undefined) checkLedgerOptions(options.ledger, 'Airlock option ledger')
     this.#keys = options.keys
     this.policy = isResolvedPolicy(options.policy) ? options.policy : definePolicy(options.policy ?? {})
     this.policyHash = this.policy.hash
@@ -186,6 +200,7 @@ export class AirlockBoundary {
       scrubber: this.scrubber,
       keys: this.#keys,
       record: this.#recordOutbound,
+      refusal: () => (this.#closed ? new ClosedError('Airlock is closed; an adapter cannot hand anything to its engine after close()') : this.#ledgerRefusal),
       suppress: this.#suppress,
       failed: this.#failedOutbound,
     })
@@ -194,13 +209,20 @@ export class AirlockBoundary {
     this.#ledger = this.#door.then((door) => (this.#openLedger = door.ledger))
     // An unhandled rejection here would crash the process before the first
     // emit could report it; emit and close surface it instead.
-    this.#ledger.catch(noop)
+    this.#ledger.catch((err: unknown) => this.#ledgerRefuses(err))
   }
 
   // The ledger, then the outbox over it: delivery resumes where the cursor
   // next to the ledger says the last process stopped.
   async #open(options: LedgerOptions): Promise<Door> {
-    const ledger = await Ledger.open(options)
+    // Every signed head also leaves through the door: the control plane witnesses them all.
+    const theirs = options.onCheckpoint
+    const onCheckpoint = (head: LedgerCheckpointHead): void => {
+      theirs?.(head)
+      // The closing checkpoint is the ledger's last entry: nothing can be ledgered, so nothing sent, after it.
+      if (!head.final) this.#sendCheckpoint(head)
+    }
+    const ledger = await Ledger.open(options.signingKey === undefined ? options : { ...options, onCheckpoint })
     try {
       const { seq, hash, end } = ledger.openedAt
       const { cursor, created } = await DeliveryCursor.open(`${ledger.path}.cursor`, { delivered: seq, offset: end, hash, inflight: null })
@@ -228,7 +250,13 @@ export class AirlockBoundary {
    * cannot lose it) with the event as it goes over the wire (or the
    * `withheld` event that took its place), or `undefined` when the policy
    * suppressed it (a log below the shipped level) or the ledger could not
-   * record it. Delivery follows, in ledger order; `flush()` waits for it.
+   * record it (counted in `ledgerFailures`, with a warning). Delivery
+   * follows, in ledger order; `flush()` waits for it.
+   *
+   * @throws {ClosedError} (as a rejection) after `close()`.
+   * @throws {StorageError} (as a rejection) when the ledger could not be opened
+   *   (`LedgerTamperedError` or `LedgerUnsignedTailError` when it refused what
+   *   it found): nothing can be sent, so every emit says why.
    *
    * @example
    * ```ts
@@ -319,6 +347,12 @@ export class AirlockBoundary {
       await this.#controlPlane.close()
       throw err
     }
+    // A signed head of everything so far goes out before the transport closes, so the
+    // control plane holds this run's last head (the closing checkpoint covers only it).
+    if (door.ledger.signs) {
+      await door.ledger.checkpoint().catch(noop)
+      await this.#idle()
+    }
     // Delivery first: its last reports still go to the ledger.
     await door.outbox.close(this.#controlPlane.closeTimeoutMs ?? Infinity)
     await Promise.all(this.#deliveryRecords)
@@ -382,6 +416,28 @@ export class AirlockBoundary {
     }
   }
 
+  // A checkpoint's trip to the control plane: built here, not from input, so no policy
+  // applies (it carries no event content), ledgered and delivered like any event.
+  #sendCheckpoint(head: LedgerCheckpointHead): void {
+    const event: OutboundEvent = {
+      v: 1,
+      kind: 'ledger-checkpoint',
+      id: randomUUID(),
+      runId: LEDGER_CHANNEL,
+      time: new Date().toISOString(),
+      policyHash: this.policyHash,
+      origin: head.origin,
+      treeSize: head.size,
+      rootHash: head.root,
+      checkpoint: head.note,
+    }
+    const prepared: Prepared = { channel: LEDGER_CHANNEL, event, text: canonicalJson(event, 'event'), transforms: [] }
+    const appended = this.#appendTail.then(() => prepared).then(this.#append)
+    this.#appendTail = appended.then(noop, noop)
+    this.#inFlight++
+    appended.then(unwrapDone).then(this.#settled, this.#settled)
+  }
+
   #withheld(runId: unknown, channel: Channel, stage: string, err: unknown): OutboundEvent {
     // The reason is a class, never a message: messages can quote the data.
     // And only a code shaped like ours: a subclass could carry anything there.
@@ -433,9 +489,10 @@ export class AirlockBoundary {
         this.#countSent(record.channel, transforms)
         if (record.withheld !== undefined && record.withheld > 0) this.#countWithheld(record.channel, record.withheld)
       },
-      () => {
+      (err: unknown) => {
         this.#outboundRecords.delete(recorded)
         this.#stats.ledgerFailures++
+        this.#ledgerRefuses(err)
       },
     )
     return recorded.then(() => id)
@@ -467,7 +524,9 @@ export class AirlockBoundary {
     try {
       door = await this.#door
     } catch (err) {
-      return { done: Promise.resolve(this.#ledgerFailed(err)) }
+      // The ledger never opened, so nothing can ever be sent: the caller hears why (a flow run rejects with it).
+      this.#stats.ledgerFailures++
+      throw err
     }
     let sent = event
     let text = prepared.text ?? canonicalJson(event, 'event')
@@ -515,7 +574,16 @@ export class AirlockBoundary {
     }
   }
 
+  // A ledger that failed (closed, a write that failed, never opened) refuses every append after: remembered, so a
+  // synchronous engine interface can refuse before it sends (OutboundDoor.assertOpen).
+  // (An entry refused for what it holds, InvalidArgumentError, says nothing of the next one.)
+  #ledgerRefuses(err: unknown): void {
+    if (err instanceof InvalidArgumentError) return
+    this.#ledgerRefusal ??= err instanceof AirlockError ? err : new StorageError('the ledger failed; it records nothing more', { cause: err })
+  }
+
   #ledgerFailed(err: unknown): undefined {
+    this.#ledgerRefuses(err)
     this.#stats.ledgerFailures++
     const code = err instanceof AirlockError ? err.code : ((err as NodeJS.ErrnoException)?.code ?? 'ERR_INTERNAL')
     process.emitWarning(`airlock ledger could not record an event (${code}); it was not sent`, { code: 'AIRLOCK_LEDGER' })

@@ -74,7 +74,7 @@ export type EmitInput =
     }
 
 /**
- * The channel an input's event is counted and ledgered under (DESIGN.md's table).
+ * The channel an input's event is counted and ledgered under (docs/design.md's table).
  *
  * @example
  * ```ts
@@ -82,7 +82,7 @@ export type EmitInput =
  * const shipped = airlock.stats().events[channel] ?? 0
  * ```
  */
-export type Channel = 'parameters' | 'logs' | 'exceptions' | 'locations' | 'inline values' | 'states' | 'payloads' | 'telemetry'
+export type Channel = 'parameters' | 'logs' | 'exceptions' | 'locations' | 'inline values' | 'states' | 'payloads' | 'telemetry' | 'ledger'
 
 const runId = z.string().min(1).max(200)
 const name = z.string().min(1).max(500)

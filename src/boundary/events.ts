@@ -24,7 +24,7 @@ const common = {
 }
 
 /**
- * The run states of DESIGN.md, in no particular order.
+ * The run states of docs/design.md, in no particular order.
  *
  * @example
  * ```ts
@@ -155,7 +155,7 @@ export const parametersEventSchema = z.strictObject({
 
 /**
  * What replaces an event whose policy, scrubbing or serialization threw
- * (DESIGN.md, invariant 2). It names the channel and the reason class and
+ * (docs/design.md, invariant 2). It names the channel and the reason class and
  * carries no payload.
  */
 export const withheldEventSchema = z.strictObject({
@@ -163,6 +163,23 @@ export const withheldEventSchema = z.strictObject({
   kind: z.literal('withheld'),
   channel: z.string(),
   reason: z.string(),
+})
+
+/**
+ * A signed head of the ledger, sent so the control plane witnesses every
+ * head the ledger had: the ledger's `origin`, the entries its Merkle tree
+ * covers (`treeSize`), the RFC 9162 root (`rootHash`, hex) and the C2SP
+ * signed note that says all three (`checkpoint`). No event content: the
+ * control plane learns how many entries the ledger had, nothing of them.
+ * `runId` is always `ledger`.
+ */
+export const ledgerCheckpointEventSchema = z.strictObject({
+  ...common,
+  kind: z.literal('ledger-checkpoint'),
+  origin: z.string().min(1),
+  treeSize: z.number().int().min(1),
+  rootHash: z.string().regex(/^[0-9a-f]{64}$/),
+  checkpoint: z.string().min(1),
 })
 
 /**
@@ -180,6 +197,7 @@ export const outboundEventSchema = z.discriminatedUnion('kind', [
   logEventSchema,
   parametersEventSchema,
   withheldEventSchema,
+  ledgerCheckpointEventSchema,
 ])
 
 /**

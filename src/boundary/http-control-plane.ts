@@ -73,7 +73,7 @@ const LOOPBACK_HOSTS = new Set(['localhost', '[::1]'])
 
 /**
  * A control plane reached over HTTP. It holds no queue of its own: the
- * Airlock's ledger is the outbox (DESIGN.md, invariants 5 and 8), which hands
+ * Airlock's ledger is the outbox (docs/design.md, invariants 5 and 8), which hands
  * it one batch at a time, in ledger order, and records how far delivery got,
  * so a control plane that is down, or a process that dies, delays events and
  * loses none.

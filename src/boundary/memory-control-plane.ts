@@ -1,4 +1,5 @@
 import { ClosedError } from '../errors.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import type { ControlPlane, DeliveryBatch, DeliveryOutcome } from './control-plane.js'
 import type { OutboundEvent } from './events.js'
 
@@ -19,6 +20,11 @@ import type { OutboundEvent } from './events.js'
 export class MemoryControlPlane implements ControlPlane {
   readonly #events: OutboundEvent[] = []
   #closed = false
+
+  /** @throws {InvalidArgumentError} for any option: it takes none, and a misplaced one (`new MemoryControlPlane({ url })`) is a mistake. */
+  constructor(options: Readonly<Record<string, never>> = {}) {
+    assertKnownOptions('MemoryControlPlane', options, [])
+  }
 
   /** Every event delivered so far, in order. Each is parsed from its wire JSON. */
   get events(): readonly OutboundEvent[] {

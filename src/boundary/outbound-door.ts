@@ -1,6 +1,6 @@
 import { Fingerprinter } from '../crypto/fingerprinter.js'
 import type { KeyRing } from '../crypto/key-ring.js'
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, type AirlockError } from '../errors.js'
 import type { JsonObject } from '../internal/canonical-json.js'
 import { describeType } from '../internal/describe-type.js'
 import type { LogLevel } from '../policy/schema.js'
@@ -75,6 +75,8 @@ export interface OutboundHost {
   readonly keys: KeyRing
   /** Ledgers and counts an engine-bound record; resolves with its id once durable. */
   record(record: OutboundRecord): Promise<string>
+  /** Why `record` would refuse now, known synchronously (closed, or a ledger that failed), or undefined. */
+  refusal(): AirlockError | undefined
   /** Counts items the policy kept from an engine by design. */
   suppress(channel: Channel, count: number): void
   /** Ledgers and counts a failed hand-over of recorded entries. */
@@ -90,7 +92,7 @@ const CHANNELS: ReadonlySet<string> = new Set<Channel>(['parameters', 'logs', 'e
  * The door for engine adapters (`airlock-sdk/temporal`, `/restate`,
  * `/otel`): an engine is a control plane too, and what an adapter hands it
  * goes through the same policy, scrubber, ciphers and ledger as an event
- * (DESIGN.md, invariant 1). An adapter transforms with these methods, then
+ * (docs/design.md, invariant 1). An adapter transforms with these methods, then
  * ledgers with {@link OutboundDoor.record} and hands the data over only once
  * that resolves (write-ahead); if it rejects, the adapter refuses, never
  * passing the original through (invariant 2).
@@ -177,7 +179,7 @@ export class OutboundDoor {
    * delivery failure naming those entries, with `reason` as its class (a
    * word such as `export-failed`, never a message), counted in
    * `stats().deliveryFailures`. The ledger then shows what was handed over
-   * and what of it was lost (DESIGN.md, invariant 5).
+   * and what of it was lost (docs/design.md, invariant 5).
    *
    * @throws InvalidArgumentError for ids that are not entry ids or a reason that is not a lowercase word.
    */
@@ -200,6 +202,18 @@ export class OutboundDoor {
   }
 
   /**
+   * What {@link OutboundDoor.record} would refuse with, known now, or
+   * `undefined`: a `ClosedError` after `close()`, or the error the ledger
+   * failed with (a `StorageError` for a write that failed; it then records
+   * nothing more). For an engine interface that must decide synchronously
+   * whether to send at all (Restate's journal value codec and serdes):
+   * refuse, and send nothing that could not be recorded.
+   */
+  refusal(): AirlockError | undefined {
+    return this.#host.refusal()
+  }
+
+  /**
    * Ledgers what the adapter is about to hand its engine; resolves with the
    * entry's id once it is durable (appends made together share one sync).
    *
@@ -207,6 +221,8 @@ export class OutboundDoor {
    * @throws ClosedError after `close()`; StorageError when the ledger cannot record: refuse to send.
    */
   record(record: OutboundRecord): Promise<string> {
+    const refusal = this.#host.refusal()
+    if (refusal !== undefined) return Promise.reject(refusal)
     if (typeof record !== 'object' || record === null) {
       return Promise.reject(new InvalidArgumentError(`outbound.record expects { channel, engine, sent }, got ${describeType(record)}`))
     }

@@ -66,7 +66,7 @@ const DEFAULT_MAX_IN_MEMORY = 10_000
 const ACK_WRITE_DELAY_MS = 200
 
 /**
- * The ledger as the outbox (DESIGN.md, invariants 5 and 8). Events arrive
+ * The ledger as the outbox (docs/design.md, invariants 5 and 8). Events arrive
  * here only once their ledger entry is synced (write-ahead), and leave in
  * ledger order, one batch at a time, through the control plane's `deliver`.
  * How far delivery got lives in the {@link DeliveryCursor} next to the

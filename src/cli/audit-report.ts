@@ -1,11 +1,12 @@
 import { writeFile } from 'node:fs/promises'
 import { formatFleetReportText, mergeLedgerReports, type FleetReport } from '../audit/fleet-report.js'
-import { formatReportHtml } from '../audit/html-report.js'
+import { formatReportHtml, type HtmlReportOptions } from '../audit/html-report.js'
+import { escapeControl } from '../audit/ledger-entry.js'
 import { TimelineTally } from '../audit/ledger-timeline.js'
 import { buildLedgerReport, formatReportText, type LedgerReport, type LedgerReportOptions } from '../audit/ledger-report.js'
 import { LedgerLeakScanner } from '../audit/scan-ledger.js'
 import { UsageError } from '../errors.js'
-import { readPublicKey } from './audit-verify.js'
+import { readPublicKey, readWitness, witnessFindings } from './audit-verify.js'
 import { help, type Command } from './cli-io.js'
 import { ledgerPaths } from './ledger-paths.js'
 import { parseFlags, stringFlag } from './parse-flags.js'
@@ -20,7 +21,7 @@ const FORMATS = ['text', 'json', 'html'] as const
  */
 export const auditReport: Command = {
   summary: 'report what reached the control plane, per channel, rule and field path',
-  usage: `usage: airlock audit report <ledger…> [--format text|json|html] [--out FILE] [--public-key FILE]
+  usage: `usage: airlock audit report <ledger…> [--format text|json|html] [--out FILE] [--public-key FILE] [--witness FILE]
 
 <ledger…> is one or more ledger files, or directories of them (their *.ndjson
 files: a fleet of workers keeps one ledger each). Reads each ledger in one
@@ -40,11 +41,14 @@ gives one page of the merged totals, with every ledger's verification.
   --format text|json|html   output format (default: text)
   --out FILE                write the report to FILE instead of stdout
   --public-key FILE         verify signed checkpoints too
+  --witness FILE            check every ledger against the signed heads the
+                            control plane received (needs --public-key); the
+                            HTML report shows the witness check
 
 Exit 0 when every ledger verified, 1 when one did not (the report still covers
 the intact entries) or is empty, 2 on bad usage.`,
   async run(args, io) {
-    const flags = parseFlags(args, { format: { type: 'string' }, out: { type: 'string' }, 'public-key': { type: 'string' } }, verb)
+    const flags = parseFlags(args, { format: { type: 'string' }, out: { type: 'string' }, 'public-key': { type: 'string' }, witness: { type: 'string' } }, verb)
     if (flags.help) return help(io, this.usage)
     const format = stringFlag(flags, 'format') ?? 'text'
     if (!(FORMATS as readonly string[]).includes(format)) {
@@ -52,14 +56,20 @@ the intact entries) or is empty, 2 on bad usage.`,
     }
     const paths = ledgerPaths(flags, verb)
     const publicKey = readPublicKey(stringFlag(flags, 'public-key'))
+    const witnessFile = stringFlag(flags, 'witness')
+    if (witnessFile !== undefined && publicKey === undefined) throw new UsageError(`airlock ${verb}: --witness needs --public-key: the heads it holds are signed`)
+    const witness = witnessFile === undefined ? undefined : await readWitness(witnessFile, publicKey!)
     const scanner = format === 'html' ? new LedgerLeakScanner() : undefined
     const reports: LedgerReport[] = []
     for (const path of paths) {
-      const options: LedgerReportOptions = publicKey === undefined ? {} : { publicKey }
+      const options: LedgerReportOptions = publicKey === undefined ? {} : { publicKey, ...(witness === undefined ? {} : { witness }) }
       if (scanner !== undefined) options.onEntry = (entry) => scanner.add(entry)
       reports.push(await buildLedgerReport(path, options))
     }
-    const text = reports.length === 1 ? render(reports[0]!, format, scanner) : renderFleet(reports, mergeLedgerReports(reports), format, scanner)
+    const origins = new Set(reports.flatMap((r) => (r.verified.ok && r.verified.origin !== undefined ? [r.verified.origin] : [])))
+    const witnessed = witness === undefined ? undefined : { heads: witness.count, findings: witnessFindings(witness, origins) }
+    const text =
+      reports.length === 1 ? render(reports[0]!, format, scanner, witnessed) : renderFleet(reports, mergeLedgerReports(reports), format, scanner, witnessed)
     const out = stringFlag(flags, 'out')
     if (out === undefined) {
       io.stdout.write(text)
@@ -67,25 +77,34 @@ the intact entries) or is empty, 2 on bad usage.`,
       await writeFile(out, text, { mode: 0o600 })
       io.stdout.write(`report written to ${out}\n`)
     }
-    return reports.every((r) => r.verified.ok) ? 0 : 1
+    return reports.every((r) => r.verified.ok) && (witnessed?.findings.length ?? 0) === 0 ? 0 : 1
   },
 }
 
 const SCAN_SCOPE =
   'every built-in detector, and values under sensitive key names; no canaries or registered secrets (airlock audit scan --canaries/--registered checks those)'
 
-function render(report: LedgerReport, format: string, scanner: LedgerLeakScanner | undefined): string {
-  if (format === 'json') return JSON.stringify(report, null, 2) + '\n'
+type WitnessCheck = HtmlReportOptions['witness']
+
+function render(report: LedgerReport, format: string, scanner: LedgerLeakScanner | undefined, witness: WitnessCheck): string {
+  if (format === 'json') return JSON.stringify(witness === undefined ? report : { ...report, witness }, null, 2) + '\n'
   if (scanner !== undefined) {
-    return formatReportHtml(report, { scan: { ...scanner.result(report.verified), scope: SCAN_SCOPE }, generatedAt: new Date() })
+    const scan = { ...scanner.result(report.verified), scope: SCAN_SCOPE }
+    return formatReportHtml(report, { scan, generatedAt: new Date(), ...(witness === undefined ? {} : { witness }) })
   }
-  return formatReportText(report)
+  return formatReportText(report) + witnessText(witness)
 }
 
-function renderFleet(reports: readonly LedgerReport[], fleet: FleetReport, format: string, scanner: LedgerLeakScanner | undefined): string {
-  if (format === 'json') return JSON.stringify({ ...fleet, reports }, null, 2) + '\n'
-  if (format === 'text') return reports.map(formatReportText).join('\n') + '\n' + formatFleetReportText(fleet)
-  return render(fleetAsReport(reports, fleet), format, scanner)
+function renderFleet(reports: readonly LedgerReport[], fleet: FleetReport, format: string, scanner: LedgerLeakScanner | undefined, witness: WitnessCheck): string {
+  if (format === 'json') return JSON.stringify({ ...fleet, reports, ...(witness === undefined ? {} : { witness }) }, null, 2) + '\n'
+  if (format === 'text') return reports.map(formatReportText).join('\n') + '\n' + formatFleetReportText(fleet) + witnessText(witness)
+  return render(fleetAsReport(reports, fleet), format, scanner, witness)
+}
+
+function witnessText(witness: WitnessCheck): string {
+  if (witness === undefined) return ''
+  if (witness.findings.length === 0) return `witness: ${witness.heads} signed heads, every one matched by the ledgers given\n`
+  return witness.findings.map((finding) => `witness: ${escapeControl(finding)}\n`).join('')
 }
 
 // The merged totals in the shape of one ledger's report, for the HTML page:

@@ -6,9 +6,11 @@ import {
   maskPreview,
   scanLedger,
   type LeakFinding,
+  type LeakMatcherOptions,
   type ScanCanary,
 } from '../audit/scan-ledger.js'
-import { UsageError } from '../errors.js'
+import { PolicyError, UsageError } from '../errors.js'
+import { loadPolicy } from '../policy/load-policy.js'
 import { help, readNamedFile, type CliIo, type Command } from './cli-io.js'
 import { ledgerPaths } from './ledger-paths.js'
 import { parseFlags, stringFlag } from './parse-flags.js'
@@ -16,19 +18,20 @@ import { parseFlags, stringFlag } from './parse-flags.js'
 const verb = 'audit scan'
 
 /**
- * `airlock audit scan <ledger…> [--canaries FILE] [--registered FILE]`: runs
- * every detector, the canaries and the registered secrets over every event
+ * `airlock audit scan <ledger…> [--canaries FILE] [--registered FILE] [--policy FILE]`:
+ * runs every detector (but those the policy turns off), the canaries and the registered secrets over every event
  * the ledgers recorded; exit 1 on any finding in any of them. Prints masked
  * previews only; with several ledgers, each one's findings and the totals.
  */
 export const auditScan: Command = {
   summary: 'scan every emitted event for secrets, canaries and registered values',
-  usage: `usage: airlock audit scan <ledger…> [--canaries FILE] [--registered FILE]
+  usage: `usage: airlock audit scan <ledger…> [--canaries FILE] [--registered FILE] [--policy FILE]
 
 <ledger…> is one or more ledger files, or directories of them (their *.ndjson
 files: a fleet of workers keeps one ledger each). Scans every key and string
 value of every event each ledger recorded as
-emitted, with every built-in detector (whatever the policy said), values under
+emitted, with every built-in detector (with --policy, every one the policy does
+not turn off), values under
 sensitive key names (password, token, api_key, ...), and the canaries and
 registered secrets given; and the path and rule of every transform recorded
 with an event (a key can be sensitive too, and the ledger must hold no original
@@ -41,6 +44,10 @@ transforms[i].rule, marked (transform record). It never prints a full value.
                       text with one canary per line
   --registered FILE   known secrets, one per line; also found base64 and behind
                       any URL, form or JSON escaping, as the scrubber masks them
+  --policy FILE       the policy the workers ran (JSON or YAML, as loadPolicy
+                      reads it): a detector it turns off (scrub.detectors
+                      { ipv4: false }, or a pack) is not run, so what the policy
+                      lets out by design is no finding
 
 Not flagged: what the SDK wrote in place of a value ([REDACTED:...],
 [airlock:...], alk1./alkv1. tokens, fp1. fingerprints, *** masks) and the
@@ -51,9 +58,10 @@ Exit 0 when nothing was found and every ledger verified; 1 on any finding, when
 a ledger does not verify (entries from the first bad one are not scanned), or
 when one is empty (there is nothing to vouch for); 2 on bad usage.`,
   async run(args, io) {
-    const flags = parseFlags(args, { canaries: { type: 'string' }, registered: { type: 'string' } }, verb)
+    const flags = parseFlags(args, { canaries: { type: 'string' }, registered: { type: 'string' }, policy: { type: 'string' } }, verb)
     if (flags.help) return help(io, this.usage)
     const paths = ledgerPaths(flags, verb)
+    const detectors = policyDetectors(stringFlag(flags, 'policy'), io)
     const canariesPath = stringFlag(flags, 'canaries')
     const registeredPath = stringFlag(flags, 'registered')
     const canaries = canariesPath === undefined ? [] : readCanaries(canariesPath)
@@ -62,7 +70,7 @@ when one is empty (there is nothing to vouch for); 2 on bad usage.`,
     let events = 0
     let failing = 0
     for (const path of paths) {
-      const scanned = await scanOne(path, canaries, registered, io)
+      const scanned = await scanOne(path, canaries, registered, detectors, io)
       findings += scanned.findings
       events += scanned.events
       if (!scanned.intact) failing++
@@ -80,9 +88,10 @@ async function scanOne(
   path: string,
   canaries: readonly ScanCanary[],
   registered: readonly string[],
+  detectors: LeakMatcherOptions['detectors'],
   io: CliIo,
 ): Promise<{ findings: number; events: number; intact: boolean }> {
-  const scan = await scanLedger(path, { canaries, registered })
+  const scan = await scanLedger(path, { canaries, registered, detectors })
   const where = escapeControl(path)
   io.stdout.write(
     `ledger ${where}: ${scan.total} ${scan.total === 1 ? 'finding' : 'findings'} in ${scan.events} events` +
@@ -170,5 +179,20 @@ function checkedLines(text: string, path: string, what: string): string[] {
 function checkLength(value: string, where: string): void {
   if (value.length < MIN_SCAN_SECRET_LENGTH) {
     throw new UsageError(`${where}: a canary or secret must be at least ${MIN_SCAN_SECRET_LENGTH} characters (shorter ones match ordinary text)`)
+  }
+}
+
+// The detector switches of the policy --policy names; every detector when none is given.
+function policyDetectors(path: string | undefined, io: CliIo): LeakMatcherOptions['detectors'] {
+  if (path === undefined) return true
+  try {
+    const policy = loadPolicy(path, { env: io.env })
+    const off = Object.entries(policy.scrub.detectors).filter(([, setting]) => setting === false).map(([id]) => id)
+    io.stdout.write(`policy ${escapeControl(path)} (${policy.hash}): ${off.length === 0 ? 'every detector on' : `detectors off: ${off.join(', ')}`}\n`)
+    return policy.scrub.detectors
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err
+    const problems = err.issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ')
+    throw new UsageError(`airlock ${verb}: --policy ${path} is not a valid policy: ${problems}; see airlock policy check`)
   }
 }

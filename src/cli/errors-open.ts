@@ -1,6 +1,6 @@
 import { KeyRing } from '../crypto/key-ring.js'
 import { ValueCipher } from '../crypto/value-cipher.js'
-import { UsageError } from '../errors.js'
+import { KeySetError, UsageError } from '../errors.js'
 import { help, type Command } from './cli-io.js'
 import { onePositional, parseFlags, stringFlag } from './parse-flags.js'
 
@@ -26,7 +26,17 @@ Exit 0 when the token opened; 1 when it did not (wrong key, tampered);
     const token = onePositional(flags, verb, 'token')
     if (!ValueCipher.isToken(token)) throw new UsageError(`airlock ${verb}: expected a token starting with alkv1.`)
     const keysFile = stringFlag(flags, 'keys')
-    const keys = keysFile === undefined ? KeyRing.fromEnv('AIRLOCK_KEYS', io.env) : KeyRing.fromFile(keysFile)
+    if (keysFile === undefined && (io.env.AIRLOCK_KEYS ?? '') === '') {
+      throw new UsageError(`airlock ${verb}: no keys: pass --keys FILE (a key set, from airlock keys generate --out FILE) or set AIRLOCK_KEYS`)
+    }
+    let keys: KeyRing
+    try {
+      keys = keysFile === undefined ? KeyRing.fromEnv('AIRLOCK_KEYS', io.env) : KeyRing.fromFile(keysFile)
+    } catch (err) {
+      // The keys are input the user names: a bad key file is a usage error (exit 2), not a token that failed to open.
+      if (err instanceof KeySetError) throw new UsageError(`airlock ${verb}: ${keysFile === undefined ? 'AIRLOCK_KEYS' : `--keys ${keysFile}`}: ${err.message}`)
+      throw err
+    }
     const text = await new ValueCipher(keys).decrypt(token)
     try {
       io.stdout.write(JSON.stringify(JSON.parse(text), null, 2) + '\n')

@@ -1,6 +1,6 @@
 /**
  * What keys, ciphers and secret values print as, under `toString`, `toJSON`
- * and `util.inspect` (DESIGN.md, invariant 4).
+ * and `util.inspect` (docs/design.md, invariant 4).
  *
  * @example
  * ```ts

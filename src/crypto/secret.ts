@@ -171,6 +171,23 @@ export function everyResolvedSecret(): Iterable<Secret<string>> {
 }
 
 /**
+ * Makes a secret known to the whole process, as a {@link SecretProvider}
+ * does with each it resolves: every open `Airlock` (every listener of
+ * {@link onEverySecret}) registers it now, and every `Scrubber` built later
+ * starts with it. Internal to airlock-sdk: providers call it, and so does
+ * `generateCanaries` for the canaries that stand for such secrets.
+ * @example
+ * ```ts
+ * announceSecret(new Secret(value, 'canary'))   // masked by every Airlock of the process from now on
+ * ```
+ */
+export function announceSecret(secret: Secret<string>): void {
+  // Kept before anyone hears of it: a scrubber built by a listener still finds it.
+  resolvedSecrets.add(secret)
+  for (const listener of everyProvider) listener(secret)
+}
+
+/**
  * Calls `listener` with every secret any {@link SecretProvider} resolves from
  * now on, whichever provider it is. Returns a function that removes it.
  * `Airlock` subscribes its scrubber here at construction and unsubscribes at
@@ -215,9 +232,7 @@ export abstract class SecretProvider {
   async get(name: string): Promise<Secret<string>> {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('a secret name must be a non-empty string')
     const secret = new Secret(await this.lookup(name), name)
-    // Kept before anyone hears of it: a scrubber built by a listener still finds it.
-    resolvedSecrets.add(secret)
-    for (const listener of everyProvider) listener(secret)
+    announceSecret(secret)
     for (const listener of this.#listeners) listener(secret)
     return secret
   }

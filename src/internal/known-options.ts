@@ -20,7 +20,8 @@ export function assertKnownOptions(owner: string, options: unknown, known: reado
   }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new InvalidArgumentError(`${owner} has no option ${JSON.stringify(key)}; its options are ${known.join(', ')}`)
+      const options = known.length === 0 ? 'it takes none' : `its options are ${known.join(', ')}`
+      throw new InvalidArgumentError(`${owner} has no option ${JSON.stringify(key)}; ${options}`)
     }
   }
 }

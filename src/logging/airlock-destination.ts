@@ -93,6 +93,12 @@ export interface AirlockDestinationOptions {
   readonly ship: ShipRecord
   /** The logger's message key (`msg` unless configured otherwise). */
   readonly messageKey: string
+  /**
+   * Records below this pino level are shipped (when the policy ships them)
+   * but not written locally: the local level never caps what the policy
+   * ships. Default: every record is written.
+   */
+  readonly minLocalLevel?: number
 }
 
 /**
@@ -158,6 +164,7 @@ export class AirlockDestination implements Metadata {
   readonly #originals: WeakMap<object, LogFormatter | null>
   readonly #shipper: RecordShipper | undefined
   readonly #minShipLevel: number
+  readonly #minLocalLevel: number
   readonly #messageKey: string
   readonly #states = new WeakMap<object, BindingsState>()
   #lastLogger: object | undefined
@@ -170,6 +177,7 @@ export class AirlockDestination implements Metadata {
     this.#originals = options.originals
     this.#shipper = options.logs.ship ? new RecordShipper(options.ship) : undefined
     this.#minShipLevel = LEVEL_VALUES[options.logs.level]
+    this.#minLocalLevel = options.minLocalLevel ?? 0
     this.#messageKey = options.messageKey
   }
 
@@ -181,7 +189,9 @@ export class AirlockDestination implements Metadata {
   write(line: string): void {
     const logger = this.lastLogger as unknown as PinoInternals
     const local = this.#local
-    if (local !== undefined) {
+    if (this.lastLevel < this.#minLocalLevel) {
+      // Below the local level: shipped only (pino's level let it through for the policy's sake).
+    } else if (local !== undefined) {
       // Where pino put the level and time, then the bindings: the scrubbing thread keeps the
       // bindings apart from the fields (a key may be in both, as pino writes it).
       const chindings = logger[chindingsSym]

@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import type { DestinationStream, Logger, LoggerOptions } from 'pino'
 import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { LogLevel } from '../policy/schema.js'
 import { AirlockDestination } from './airlock-destination.js'
@@ -24,9 +25,11 @@ export interface CreateLoggerOptions extends LoggingOptions {
    */
   readonly destination?: DestinationStream | string | number
   /**
-   * The logger's own level. A record below it is neither written nor
-   * shipped. Default: `info`, or `policy.logs.level` when that is lower, so
-   * whatever the policy ships is logged.
+   * The level of local output. A record below it is not written locally;
+   * it still ships when the policy's `logs.level` lets it (the policy, not
+   * this level, decides what ships). Default: `info`, or `policy.logs.level`
+   * when that is lower. The pino logger's own `level` is the lower of the
+   * two, so `logger.isLevelEnabled` answers for either.
    */
   readonly level?: LogLevel | 'silent'
   /** pino's `base`: bindings of every record. Default `{ pid, hostname }`; `null` for none. */
@@ -70,23 +73,26 @@ const LEVEL_OPTIONS: readonly string[] = [...Object.keys(LEVEL_VALUES), 'silent'
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const { logs, scrubber, ship } = resolveLogging(options, 'createLogger')
+  assertKnownOptions('createLogger', options, ['policy', 'scrubber', 'ship', 'destination', 'level', 'base'])
   assertLocalOutputOptions(options, 'createLogger')
   const { destination, level, base } = options
-  const pinoOptions: LoggerOptions = {
-    level: level ?? (LEVEL_VALUES[logs.level] < LEVEL_VALUES.info ? logs.level : 'info'),
-  }
+  const localLevel = level ?? (LEVEL_VALUES[logs.level] < LEVEL_VALUES.info ? logs.level : 'info')
+  // Records the policy ships must reach the destination even when local output hides them.
+  const shipsBelowLocal = logs.ship && levelValue(logs.level) < levelValue(localLevel)
+  const pinoOptions: LoggerOptions = { level: shipsBelowLocal ? logs.level : localLevel }
   if (base !== undefined) pinoOptions.base = base
   if (!logs.ship && !logs.scrubLocal) return pino(pinoOptions, localDestination(destination))
+  const minLocalLevel = levelValue(localLevel)
 
   if (!logs.scrubLocal) {
-    const airlock = new AirlockDestination({ inner: localDestination(destination), logs, local: undefined, originals: new WeakMap(), ship, messageKey: 'msg' })
+    const airlock = new AirlockDestination({ inner: localDestination(destination), logs, local: undefined, originals: new WeakMap(), ship, messageKey: 'msg', minLocalLevel })
     return pino(pinoOptions, airlock)
   }
   // Scrubbed local output: pino serializes on this thread, a scrubbing thread scrubs and writes.
   const output = new LocalOutput(scrubber)
   pinoOptions.formatters = { log: output.formatter(undefined) }
   const local = new ScrubThread(scrubber, logs.redactPaths, scrubDestination(destination))
-  const airlock = new AirlockDestination({ inner: undefined, logs, local, originals: output.originals, ship, messageKey: 'msg' })
+  const airlock = new AirlockDestination({ inner: undefined, logs, local, originals: output.originals, ship, messageKey: 'msg', minLocalLevel })
   const logger = pino(pinoOptions, airlock)
   output.install(logger)
   return logger
@@ -137,4 +143,8 @@ function localDestination(destination: CreateLoggerOptions['destination']): Dest
   throw new InvalidArgumentError(
     `createLogger expects options.destination to be a stream with write(string), a file path or a file descriptor, got ${describeType(destination)}`,
   )
+}
+
+function levelValue(level: LogLevel | 'silent'): number {
+  return level === 'silent' ? Number.POSITIVE_INFINITY : LEVEL_VALUES[level]
 }

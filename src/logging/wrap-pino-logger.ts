@@ -29,7 +29,10 @@ interface PinoInternals {
  * through it, and through its children:
  *
  * - records at or above `policy.logs.level` are handed to `ship`,
- *   unscrubbed (the boundary applies the policy);
+ *   unscrubbed (the boundary applies the policy), as long as your logger's
+ *   own level lets pino make them: a wrapped logger keeps its level, so
+ *   set it at or below the policy's if everything the policy ships should
+ *   ship (`createLogger` and `airlock.logger` do this themselves);
  * - with `policy.logs.scrubLocal`, its local output is scrubbed by the same
  *   scrubber: fields, message, `err`, bindings inherited from `existing`.
  *   Your serializers, `formatters.log`, `redact` paths, levels and

@@ -1,4 +1,5 @@
 import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { PolicyError } from '../errors.js'
 import type { PolicyIssue } from '../errors.js'
 import { deepFreeze } from './deep-freeze.js'
@@ -57,6 +58,7 @@ export interface DefinePolicyOptions {
  * splicing two rule sets would make their order a guess. A field set to
  * `undefined` counts as not given.
  *
+ * @throws InvalidArgumentError for an options object with a key other than `env`.
  * @throws PolicyError listing every problem at once, each with its dotted
  *   path (`exceptions.mode`) or environment variable, what was expected and
  *   what was found.
@@ -76,6 +78,7 @@ export interface DefinePolicyOptions {
  * ```
  */
 export function definePolicy(input?: PolicyInput, options?: DefinePolicyOptions): ResolvedPolicy {
+  if (options !== undefined) assertKnownOptions('definePolicy', options, ['env'])
   return resolvePolicy(input === undefined ? {} : input, options?.env ?? process.env, undefined)
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { PolicyError } from '../errors.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { definePolicy, resolvePolicy } from './define-policy.js'
 import type { DefinePolicyOptions, ResolvedPolicy } from './define-policy.js'
 
@@ -16,6 +17,7 @@ import type { DefinePolicyOptions, ResolvedPolicy } from './define-policy.js'
  * so `yes` and `on` are strings, not booleans). The read is synchronous,
  * because a policy is loaded once at startup, before anything is emitted.
  *
+ * @throws InvalidArgumentError for an options object with a key other than `env`.
  * @throws PolicyError naming the file: unreadable, an unknown extension, a
  *   syntax error (with line and column for YAML), or every invalid field.
  * @example
@@ -31,6 +33,7 @@ import type { DefinePolicyOptions, ResolvedPolicy } from './define-policy.js'
  * ```
  */
 export function loadPolicy(path?: string, options?: DefinePolicyOptions): ResolvedPolicy {
+  if (options !== undefined) assertKnownOptions('loadPolicy', options, ['env'])
   const env = options?.env ?? process.env
   const file = path ?? env.AIRLOCK_POLICY
   if (file === undefined) return definePolicy(undefined, { env })

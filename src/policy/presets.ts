@@ -58,7 +58,7 @@ const permissive: Policy = {
   payloads: { default: 'clear', rules: {}, offloadAbove: 1_048_576 },
   telemetry: { spans: true, attributes: { default: 'allow', rules: {} } },
   scrub: scrubSection(false),
-  checkpointing: false,
+  checkpointing: true,
 }
 
 const balanced: Policy = {
@@ -72,7 +72,7 @@ const balanced: Policy = {
   payloads: { default: 'encrypt', rules: {}, offloadAbove: 262_144 },
   telemetry: { spans: true, attributes: { default: 'scrub', rules: {} } },
   scrub: scrubSection(true),
-  checkpointing: false,
+  checkpointing: true,
 }
 
 const strict: Policy = {
@@ -86,7 +86,7 @@ const strict: Policy = {
   payloads: { default: 'encrypt', rules: {}, offloadAbove: 65_536 },
   telemetry: { spans: true, attributes: { default: 'hash', rules: {} } },
   scrub: scrubSection(true),
-  checkpointing: false,
+  checkpointing: true,
 }
 
 /**

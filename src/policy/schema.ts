@@ -6,7 +6,7 @@ import { redactPathProblem } from './redact-paths.js'
 
 /**
  * The policy: which metadata may reach the control plane, and in what form.
- * One schema covers every channel in DESIGN.md's table. Objects are strict:
+ * One schema covers every channel in docs/design.md's table. Objects are strict:
  * an unknown or misspelled key is an error, never silently ignored, because
  * a typo in a redaction policy must not quietly widen what leaves.
  *
@@ -223,7 +223,7 @@ export const policySchema = z.strictObject({
   payloads: payloadsSchema,
   telemetry: telemetrySchema,
   scrub: scrubSchema,
-  checkpointing: z.boolean().describe('persist every successful task result (AIRLOCK_CHECKPOINTING)'),
+  checkpointing: z.boolean().describe('persist the value of every successful task that has a result, on the task, its flow or the Airlock (AIRLOCK_CHECKPOINTING); on in every preset'),
 })
 
 /**

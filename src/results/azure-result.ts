@@ -31,9 +31,9 @@ export interface AzureResultOptions<T = unknown> extends ResultOptions<T> {
   /** The account's blob endpoint, `https://<account>.blob.core.windows.net`; a SAS in it is a credential too. Not with `connectionString`. */
   accountUrl?: string
   /** With `accountUrl`: a `TokenCredential` (such as `@azure/identity`'s), a `StorageSharedKeyCredential` or an `AnonymousCredential`. */
-  credential?: Parameters<typeof AzureBlob.newPipeline>[0]
-  /** Options of the client's pipeline, such as `retryOptions`. */
-  clientOptions?: AzureBlob.StoragePipelineOptions
+  credential?: object
+  /** The client's `StoragePipelineOptions`, such as `retryOptions`. */
+  clientOptions?: object
   /**
    * What a write does when a blob is already stored at its location: `true`
    * (the default) replaces it, as every other backend does; `false` makes
@@ -114,7 +114,7 @@ export class AzureResult<T = unknown> extends Result<T> {
   readonly #containerName: string
   readonly #connectionString: Secret<string> | undefined
   readonly #accountUrl: string | undefined
-  readonly #credential: AzureResultOptions['credential']
+  readonly #credential: Parameters<typeof AzureBlob.newPipeline>[0]
   readonly #clientOptions: AzureBlob.StoragePipelineOptions | undefined
   readonly #overwrite: boolean
   #container: AzureBlob.ContainerClient | undefined
@@ -147,7 +147,7 @@ export class AzureResult<T = unknown> extends Result<T> {
     this.#containerName = container
     this.#connectionString = typeof connectionString === 'string' ? new Secret(connectionString) : connectionString
     this.#accountUrl = accountUrl
-    this.#credential = credential
+    this.#credential = credential as Parameters<typeof AzureBlob.newPipeline>[0]
     this.#clientOptions = clientOptions
     this.#overwrite = overwrite
   }

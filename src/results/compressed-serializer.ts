@@ -8,6 +8,7 @@ import {
 } from 'node:zlib'
 import { InvalidArgumentError, PayloadFormatError } from '../errors.js'
 import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { PayloadFrame } from './payload-frame.js'
 import type { Serializer } from './serializer.js'
 
@@ -54,6 +55,7 @@ export class CompressedSerializer<T = unknown> implements Serializer<T> {
     if (typeof inner?.serialize !== 'function' || typeof inner.deserialize !== 'function') {
       throw new InvalidArgumentError(`CompressedSerializer wraps a Serializer, found ${describeType(inner)}`)
     }
+    assertKnownOptions('CompressedSerializer', options, ['format'])
     const format = options.format ?? 'gzip'
     if (!Object.hasOwn(codecs, format)) {
       throw new InvalidArgumentError(`CompressedSerializer format must be gzip, brotli or deflate, found ${JSON.stringify(format)}`)

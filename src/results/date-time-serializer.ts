@@ -29,8 +29,10 @@ export class DateTimeSerializer implements Serializer<Date> {
   readonly format = frame.format
 
   serialize(value: Date): Uint8Array {
-    if (!(value instanceof Date)) throw new SerializationError(`DateTimeSerializer encodes a Date, found ${describeType(value)}`)
-    if (Number.isNaN(value.getTime())) throw new SerializationError('DateTimeSerializer encodes a valid Date, found an invalid Date')
+    if (!(value instanceof Date)) {
+      throw new SerializationError(`DateTimeSerializer encodes a Date, found ${describeType(value)}; JSONSerializer (the default) stores any value structuredClone can clone`)
+    }
+    if (Number.isNaN(value.getTime())) throw new SerializationError('DateTimeSerializer encodes a valid Date, found an invalid Date; JSONSerializer (the default) stores an invalid Date too')
     return frame.wrap(encoder.encode(value.toISOString()))
   }
 

@@ -24,14 +24,17 @@ import { Result, type ResultOptions } from './result.js'
 export interface GCSResultOptions<T = unknown> extends ResultOptions<T> {
   /** The bucket every location is an object name in. */
   bucket: string
-  /** A client to use as it is. Not with `storageOptions`. */
-  storage?: CloudStorage.Storage
+  /**
+   * A `Storage` client of `@google-cloud/storage` to use as it is. Not with `storageOptions`.
+   * (Typed by the one method used, so that compiling against airlock-sdk never needs the client's types.)
+   */
+  storage?: { bucket(name: string): unknown }
   /**
    * The options of the client to make at first use: `apiEndpoint` for a
    * private endpoint, `projectId`, `credentials` or `keyFilename`,
    * `retryOptions`. Not with `storage`.
    */
-  storageOptions?: CloudStorage.StorageOptions
+  storageOptions?: object
 }
 
 /** Bodies above this go up as a resumable upload; below, in one multipart request. Streams are always resumable. */
@@ -115,7 +118,7 @@ export class GCSResult<T = unknown> extends Result<T> {
       throw new InvalidArgumentError(`GCSResult storageOptions must be a StorageOptions object, found ${describeType(storageOptions)}`)
     }
     this.#bucketName = bucket
-    this.#storage = storage
+    this.#storage = storage as CloudStorage.Storage | undefined
     this.#storageOptions = storageOptions
   }
 

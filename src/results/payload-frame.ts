@@ -113,11 +113,26 @@ export class PayloadFrame {
     if (!startsWith(bytes, this.#header)) {
       const found = String.fromCharCode(...bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + nameLength))
       // A foreign header is untrusted: name its format only when it looks like one.
-      const what = FORMAT_NAME.test(found) ? `a ${found} payload` : 'an unreadable format name'
+      const what = FORMAT_NAME.test(found) ? `a ${found} payload${readBy(found)}` : 'an unreadable format name'
       throw new PayloadFormatError(`expected a ${this.format} payload, found ${what}`)
     }
     return bytes.subarray(this.#header.length)
   }
+}
+
+// The built-in serializer that reads a format, for the message of a reader that cannot.
+const READERS: Readonly<Record<string, string>> = {
+  json: 'JSONSerializer',
+  v8: 'StructuredSerializer',
+  datetime: 'DateTimeSerializer',
+  gzip: 'CompressedSerializer',
+  brotli: 'CompressedSerializer',
+  deflate: 'CompressedSerializer',
+}
+
+function readBy(format: string): string {
+  const reader = Object.hasOwn(READERS, format) ? READERS[format] : undefined
+  return reader === undefined ? '' : ` (written by ${reader}: read it with one)`
 }
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {

@@ -543,7 +543,10 @@ export abstract class Result<T = unknown> {
     } catch (err) {
       if (err instanceof AirlockError) throw err
       // A foreign serializer's message may quote the value.
-      throw new SerializationError(`the ${this.#serializer.format} serializer could not encode the value: ${(err as Error)?.name ?? 'error'}`)
+      throw new SerializationError(
+        `the ${this.#serializer.format} serializer could not encode the value: ${(err as Error)?.name ?? 'error'}; ` +
+          'JSONSerializer (the default) stores any value structuredClone can clone',
+      )
     }
     if (!(bytes instanceof Uint8Array)) {
       throw new SerializationError(`the ${this.#serializer.format} serializer returned ${describeType(bytes)}, expected a Uint8Array`)

@@ -20,7 +20,14 @@ import { Result, type ResultOptions } from './result.js'
  * }
  * ```
  */
-export type S3UploadOptions = Pick<ClientS3.PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId' | 'StorageClass'>
+export interface S3UploadOptions {
+  /** `'AES256'`, `'aws:kms'` or `'aws:kms:dsse'`. */
+  ServerSideEncryption?: string
+  /** The KMS key of `'aws:kms'` encryption. */
+  SSEKMSKeyId?: string
+  /** `'STANDARD'`, `'STANDARD_IA'`, `'GLACIER_IR'`, ... */
+  StorageClass?: string
+}
 
 /**
  * Options of an {@link S3Result}: the bucket, and either a client or the
@@ -42,10 +49,13 @@ export type S3UploadOptions = Pick<ClientS3.PutObjectCommandInput, 'ServerSideEn
 export interface S3ResultOptions<T = unknown> extends ResultOptions<T> {
   /** The bucket every location is a key in. */
   bucket: string
-  /** A client to use as it is. Not with `clientConfig`. */
-  client?: ClientS3.S3Client
-  /** The configuration of the client to make at first use. Not with `client`. */
-  clientConfig?: ClientS3.S3ClientConfig
+  /**
+   * An `S3Client` of `@aws-sdk/client-s3` to use as it is. Not with `clientConfig`.
+   * (Typed by the one method used, so that compiling against airlock-sdk never needs the AWS SDK's types.)
+   */
+  client?: { send(command: never, options?: never): Promise<unknown> }
+  /** The `S3ClientConfig` of the client to make at first use. Not with `client`. */
+  clientConfig?: object
   /** Server-side encryption, KMS key and storage class of every upload. */
   uploadOptions?: S3UploadOptions
 }
@@ -123,7 +133,7 @@ function loadSdk(): Promise<S3Sdk> {
  */
 export class S3Result<T = unknown> extends Result<T> {
   readonly #bucket: string
-  readonly #uploadOptions: S3UploadOptions
+  readonly #uploadOptions: Pick<ClientS3.PutObjectCommandInput, (typeof UPLOAD_OPTION_KEYS)[number]>
   readonly #clientConfig: ClientS3.S3ClientConfig | undefined
   #client: ClientS3.S3Client | undefined
 
@@ -150,9 +160,9 @@ export class S3Result<T = unknown> extends Result<T> {
       }
     }
     this.#bucket = bucket
-    this.#client = client
+    this.#client = client as ClientS3.S3Client | undefined
     this.#clientConfig = clientConfig
-    this.#uploadOptions = { ...uploadOptions }
+    this.#uploadOptions = { ...uploadOptions } as Pick<ClientS3.PutObjectCommandInput, (typeof UPLOAD_OPTION_KEYS)[number]>
   }
 
   get type(): 's3' {

@@ -40,7 +40,10 @@ export class StructuredSerializer<T = unknown> implements Serializer<T> {
       body = serialize(value)
     } catch {
       // V8's message quotes the offending value (a function's source text): leave it out.
-      throw new SerializationError('StructuredSerializer cannot encode the value: it holds a function, a symbol or another value V8 cannot clone')
+      throw new SerializationError(
+        'StructuredSerializer cannot encode the value: it holds a function, a symbol or another value V8 cannot clone; ' +
+          'JSONSerializer (the default) stores the data of class instances and names the path of what no serializer stores',
+      )
     }
     return frame.wrap(body)
   }

@@ -43,7 +43,11 @@ export interface AirlockRuntimeOptions extends AirlockOptions {
    * is Queued until a slot frees.
    */
   concurrencyLimits?: Readonly<Record<string, number>>
-  /** Local output of `airlock.logger` (default: stdout, level `info`). */
+  /**
+   * Local output of `airlock.logger` (default: stdout, level `info`). Its
+   * `level` is the local output's only: what ships is what the policy's
+   * `logs.level` lets through, whatever this level hides locally.
+   */
   logger?: Pick<CreateLoggerOptions, 'destination' | 'level' | 'base'>
 }
 
@@ -170,6 +174,7 @@ export class Airlock extends AirlockBoundary {
    *
    * @throws {InvalidArgumentError} for bad options, now, not at the first call.
    * @throws {NoResultConfiguredError} when `target`, a shared cache or `persistInputs` has no result.
+   * @throws {ClosedError} after `close()`: a task defined then could never run.
    *
    * @example
    * ```ts
@@ -178,6 +183,7 @@ export class Airlock extends AirlockBoundary {
    * ```
    */
   task<A extends unknown[], R>(fn: (...args: A) => Promise<R>, options?: TaskOptions): Task<A, R> {
+    this.#runner.assertOpen()
     const definition = defineTask(fn, options, this.#defaults)
     const runner = this.#runner
     const task = function (this: unknown, ...args: A): Promise<R> {
@@ -201,6 +207,7 @@ export class Airlock extends AirlockBoundary {
    * with the parameters; the tasks it calls join the run.
    *
    * @throws {InvalidArgumentError} for a bad name, function or option.
+   * @throws {ClosedError} after `close()`.
    *
    * @example
    * ```ts
@@ -209,6 +216,7 @@ export class Airlock extends AirlockBoundary {
    * ```
    */
   flow<P extends Record<string, unknown>, R>(name: string, fn: (parameters: P) => Promise<R>, options?: FlowOptions): Flow<P, R> {
+    this.#runner.assertOpen()
     return defineFlow<P, R>(this.#runner, name, fn, options)
   }
 
@@ -226,6 +234,8 @@ export class Airlock extends AirlockBoundary {
     // The boundary closes now (nothing is emitted after this call); the logger's scrubbing thread
     // writes what was logged before it, then stops.
     const closing = super.close()
+    // Awaited below, after the logger: a ledger that never opened rejects it in the meantime.
+    closing.catch(() => {})
     await closeLogger(this.logger)
     await closing
   }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
 import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import type { CacheEntry, CacheStore } from './cache-store.js'
 
 /**
@@ -23,6 +24,7 @@ export class MemoryCacheStore implements CacheStore {
   readonly #maxEntries: number
 
   constructor(options: { maxEntries?: number } = {}) {
+    assertKnownOptions('MemoryCacheStore', options, ['maxEntries'])
     const max = options.maxEntries ?? 10_000
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new InvalidArgumentError(`MemoryCacheStore maxEntries must be a positive integer, found ${describeType(max)} ${String(max)}`)

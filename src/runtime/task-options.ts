@@ -48,10 +48,12 @@ export interface TaskOptions {
   /** Where the task's value (and, before a retry or when Queued, its inputs) is persisted. */
   readonly result?: Result
   /**
-   * `true`: write the value to the result on success whatever the global
-   * setting; `false`: never, whatever the global setting (and then `target`
-   * and a shared cache are refused). Default: the policy's `checkpointing`
-   * (`AIRLOCK_CHECKPOINTING`).
+   * Whether the value is written to the result on success. Default: the
+   * policy's `checkpointing` (`AIRLOCK_CHECKPOINTING`), which is on in every
+   * preset, so a task that has a result (its own, its flow's or the
+   * Airlock's) persists its value. `true`: written whatever the policy says;
+   * `false`: never, whatever the policy says (and then `target` and a shared
+   * cache are refused).
    */
   readonly checkpoint?: boolean
   /** Turns output caching on: how long a cached value may be used. */

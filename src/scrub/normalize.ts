@@ -38,7 +38,7 @@ const ERROR_OWN_FIELDS = new Set(['name', 'message', 'stack', 'code', 'cause', '
 
 /**
  * Turns any value a channel is handed into the one value model
- * (DESIGN.md, invariant 7), once, before any rule runs: path rules, the
+ * (docs/design.md, invariant 7), once, before any rule runs: path rules, the
  * exceptions and locations policies and the scrubber then all see the same
  * tree, and no shape of value takes a side road around them.
  *

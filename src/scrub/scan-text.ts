@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
+import { describeType } from '../internal/describe-type.js'
+import { DETECTOR_IDS, type DetectorId } from '../policy/detector-ids.js'
 import { AhoCorasick } from './aho-corasick.js'
 import { DetectorGate } from './detector-gate.js'
 import { DETECTORS } from './detectors.js'
@@ -69,9 +71,12 @@ export interface LeakMatcherOptions {
   readonly registered?: readonly string[]
   /**
    * Whether the built-in detectors and sensitive key names run (default
-   * `true`). `false` looks for canaries and registered secrets only.
+   * `true`). `false` looks for canaries and registered secrets only. Or a
+   * policy's `scrub.detectors` (`{ ipv4: false, email: 'mask' }`): a
+   * detector set to `false` there does not run, every other one does, so
+   * the scan follows the policy's switches (`airlock audit scan --policy`).
    */
-  readonly detectors?: boolean
+  readonly detectors?: boolean | Readonly<Partial<Record<DetectorId, boolean | string>>>
 }
 
 /**
@@ -101,8 +106,9 @@ const NO_MATCHES: readonly LeakMatch[] = Object.freeze([])
 
 /**
  * The text matcher of the leak scan (`airlock audit scan`, `scanLedger`,
- * `expectNoLeaks`). Unlike the Scrubber, it answers to no policy: it runs
- * every built-in detector, always, plus the canaries and registered secrets
+ * `expectNoLeaks`). Unlike the Scrubber, it applies no actions: it runs
+ * every built-in detector (but those a policy's `scrub.detectors` map given
+ * as `detectors` switches off), plus the canaries and registered secrets
  * it was given, and reports every match of every rule (overlaps included),
  * so each rule that would have fired is named.
  *
@@ -138,6 +144,8 @@ export class LeakMatcher {
   readonly sensitiveKeys = new SensitiveKeyMatcher()
   /** Whether detectors and sensitive key names run. */
   readonly detectors: boolean
+  /** The built-in detectors switched off by the `detectors` option's map, by id. */
+  readonly off: readonly DetectorId[]
   readonly #gate: DetectorGate
   readonly #patterns: AhoCorasick | null
   readonly #entries = new Map<string, PatternEntry>()
@@ -152,10 +160,12 @@ export class LeakMatcher {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidArgumentError('LeakMatcher expects an options object: { canaries?, registered?, detectors? }')
     }
-    this.detectors = options.detectors ?? true
+    const switches = detectorSwitches(options.detectors)
+    this.detectors = switches !== false
+    this.off = switches === false || switches === true ? [] : DETECTOR_IDS.filter((id) => switches[id] === false)
     // Rule numbers are indexes in DETECTORS, which `scan` maps back to ids.
     this.#gate = new DetectorGate(
-      DETECTORS.map((detector, rule) => ({ detector, rule })),
+      DETECTORS.map((detector, rule) => ({ detector, rule })).filter(({ detector }) => !this.off.includes(detector.id)),
       { sensitiveKeys: this.sensitiveKeys },
     )
 
@@ -303,4 +313,17 @@ function checkedSecret(value: unknown, where: string): string {
     throw new InvalidArgumentError(`LeakMatcher expects ${where} to be at least ${MIN_SCAN_SECRET_LENGTH} characters, got ${value.length}`)
   }
   return value
+}
+
+function detectorSwitches(option: unknown): boolean | Readonly<Record<string, unknown>> {
+  if (option === undefined) return true
+  if (typeof option === 'boolean') return option
+  if (typeof option !== 'object' || option === null || Array.isArray(option)) {
+    throw new InvalidArgumentError(`LeakMatcher option detectors must be a boolean or a policy's scrub.detectors map, found ${describeType(option)}`)
+  }
+  const known: ReadonlySet<string> = new Set(DETECTOR_IDS)
+  for (const id of Object.keys(option)) {
+    if (!known.has(id)) throw new InvalidArgumentError(`LeakMatcher option detectors names no built-in detector ${JSON.stringify(id)}`)
+  }
+  return option as Readonly<Record<string, unknown>>
 }

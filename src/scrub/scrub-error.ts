@@ -349,7 +349,8 @@ function present(
       out.stack = scrubber.stripHomePaths(scrubber.scrubString(raw.stack, transforms, stackPath), transforms, stackPath)
     } else if (stackMode === 'frames') {
       out.stack = frames(raw.stack, scrubber, transforms, stackPath)
-      transforms.push({ path: stackPath, rule: 'exception-stack', action: 'remove' })
+      // What happened: the stack was cut down to its frames' function names, not removed.
+      transforms.push({ path: stackPath, rule: 'exception-stack', action: 'frames' })
     } else {
       transforms.push({ path: stackPath, rule: 'exception-stack', action: 'remove' })
     }

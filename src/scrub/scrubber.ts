@@ -3,6 +3,7 @@ import { KeyRing, type KeySet } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { everyResolvedSecret, Secret, type SecretProvider } from '../crypto/secret.js'
 import { describeType } from '../internal/describe-type.js'
+import { assertKnownOptions } from '../internal/known-options.js'
 import { InvalidArgumentError } from '../errors.js'
 import { presets } from '../policy/presets.js'
 import type { ScrubPolicy } from '../policy/schema.js'
@@ -189,6 +190,7 @@ export class Scrubber {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidArgumentError('Scrubber expects an options object: { policy?, keys? }')
     }
+    assertKnownOptions('Scrubber', options, ['policy', 'keys'])
     if (typeof options.policy === 'object' && options.policy !== null && 'scrub' in options.policy) {
       throw new InvalidArgumentError('Scrubber expects the policy\'s scrub section ({ policy: policy.scrub }), got a whole policy')
     }

@@ -12,7 +12,7 @@ import type { ScrubAction } from '../policy/schema.js'
  * const action: TransformAction = 'truncate'
  * ```
  */
-export type TransformAction = ScrubAction | 'truncate' | 'withhold' | 'encrypt' | 'drop'
+export type TransformAction = ScrubAction | 'truncate' | 'withhold' | 'encrypt' | 'drop' | 'frames'
 
 /**
  * One change the scrubber made, as recorded in the ledger. It names where

@@ -1,7 +1,7 @@
 import type { TransformAction } from './transform.js'
 
 /*
- * The nodes of the one value model (DESIGN.md, invariant 7) besides plain
+ * The nodes of the one value model (docs/design.md, invariant 7) besides plain
  * data. `normalize` turns whatever a channel is handed into plain data
  * (null-prototype objects, arrays, strings, numbers, booleans, null) and
  * these three kinds of node; the walker, the path rules and the exceptions

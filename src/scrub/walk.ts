@@ -89,7 +89,7 @@ const ERROR_FIELDS = ['name', 'message', 'stack', 'code'] as const
 
 
 /**
- * The one walker (DESIGN.md, invariant 7): it takes a normalized tree (see
+ * The one walker (docs/design.md, invariant 7): it takes a normalized tree (see
  * `Normalizer`) and returns the copy that may leave. At each node, in order:
  *
  * 1. path rules decide first (`allow`: registered secrets only from here

@@ -4,6 +4,9 @@ import { DETECTOR_IDS, type DetectorId } from '../policy/detector-ids.js'
 import type { MatchSink } from '../scrub/aho-corasick.js'
 import { base62, bech32WithChecksum, crc32 } from '../scrub/detector-checks.js'
 import { DETECTORS } from '../scrub/detectors.js'
+import { maskEverywhere } from '../scrub/process-secrets.js'
+import { assertKnownOptions } from '../internal/known-options.js'
+import { InvalidArgumentError } from '../errors.js'
 import { SensitiveKeyMatcher } from '../scrub/sensitive-keys.js'
 import { REGISTERED_SECRET_RULE } from '../scrub/transform.js'
 
@@ -341,6 +344,19 @@ function detected(canary: Canary): boolean {
 }
 
 /**
+ * Options of {@link generateCanaries}.
+ *
+ * @example
+ * ```ts
+ * const unregistered = generateCanaries({ register: false } satisfies GenerateCanariesOptions)
+ * ```
+ */
+export interface GenerateCanariesOptions {
+  /** Register the high-entropy canaries with every open Airlock and every Airlock or Scrubber built later. Default `true`. */
+  readonly register?: boolean
+}
+
+/**
  * Makes a fresh set of canaries: one per built-in detector, in
  * `DETECTOR_IDS` order (an AWS access key id, GitHub, Slack, Stripe, Google,
  * OpenAI, Anthropic, npm and GitLab tokens, a Slack webhook, a PEM private
@@ -353,9 +369,16 @@ function detected(canary: Canary): boolean {
  * base64-wrapped private key, a connection-string password, curl and
  * .netrc credentials, an SSN, a phone number and a MAC address; GitHub and
  * npm tokens carry their CRC-32 checksums), then two `high-entropy`
- * strings to register as secrets (one alphanumeric, one with punctuation,
- * quotes, a backslash and a non-ASCII letter, so its URL, JSON and base64
- * forms all differ).
+ * strings (one alphanumeric, one with punctuation, quotes, a backslash and
+ * a non-ASCII letter, so its URL, JSON and base64 forms all differ).
+ *
+ * A random string has no format a detector could know, so, like a real
+ * secret your app fetches through a `SecretProvider`, the high-entropy
+ * canaries are registered with every open `Airlock` and every `Airlock` or
+ * `Scrubber` built later in the process: the recipe works as written under
+ * any policy. `{ register: false }` leaves them unregistered, to show that a
+ * secret nobody registered does leak (then register them yourself with
+ * `airlock.scrubber.register(c.value)`).
  *
  * Each is checked against its detector before it is returned. Markers are 12
  * random characters (digits only for cards and IBANs; an IPv6 marker is four
@@ -369,14 +392,16 @@ function detected(canary: Canary): boolean {
  * ```ts
  * import { generateCanaries, expectNoLeaks } from 'airlock-sdk/testing'
  *
- * const canaries = generateCanaries()
- * for (const c of canaries) if (c.kind === 'high-entropy') airlock.scrubber.register(c.value)
+ * const canaries = generateCanaries()   // the high-entropy ones are registered with every Airlock of the process
  * airlock.logger.warn({ note: canaries.map((c) => c.value).join(' ') }, 'planted')
  * await airlock.close()
  * expectNoLeaks(controlPlane, canaries)
  * ```
  */
-export function generateCanaries(): Canary[] {
+export function generateCanaries(options: GenerateCanariesOptions = {}): Canary[] {
+  assertKnownOptions('generateCanaries', options, ['register'])
+  const register = options.register ?? true
+  if (typeof register !== 'boolean') throw new InvalidArgumentError('generateCanaries option register must be true or false')
   const canaries: Canary[] = []
   const markers = new Set<string>()
   for (const id of DETECTOR_IDS) {
@@ -393,7 +418,10 @@ export function generateCanaries(): Canary[] {
   for (;;) {
     const extra = highEntropy()
     if (extra.some((c) => markers.has(c.marker)) || extra[0]!.marker === extra[1]!.marker) continue
-    for (const canary of extra) canaries.push(Object.freeze(canary))
+    for (const canary of extra) {
+      canaries.push(Object.freeze(canary))
+      if (register) maskEverywhere(canary.value, 'high-entropy canary')
+    }
     return canaries
   }
 }

@@ -10,14 +10,13 @@
  * ```ts
  * import { generateCanaries, expectNoLeaks } from 'airlock-sdk/testing'
  *
- * const canaries = generateCanaries()
- * for (const c of canaries) if (c.kind === 'high-entropy') airlock.scrubber.register(c.value)
+ * const canaries = generateCanaries()   // high-entropy ones registered with every Airlock, as a SecretProvider's secrets are
  * await etl.run({ note: canaries.map((c) => c.value).join(' ') })
  * await airlock.close()
  * expectNoLeaks(controlPlane, canaries)
  * await expectNoLeaks('audit/ledger.ndjson', canaries)
  * ```
  */
-export { generateCanaries, type Canary, type CanaryKind } from './generate-canaries.js'
+export { generateCanaries, type Canary, type CanaryKind, type GenerateCanariesOptions } from './generate-canaries.js'
 export { expectNoLeaks, type LeakSource } from './expect-no-leaks.js'
 export { CanaryLeakError, type CanaryLeak } from '../errors.js'

@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process'
-import { createPrivateKey, type JsonWebKey } from 'node:crypto'
+import { createPrivateKey, sign, type JsonWebKey } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CompactSign } from 'jose'
 import { canonicalJson, type JsonObject } from '../../src/internal/canonical-json.js'
 import { GENESIS_HASH, sha256Hex } from '../../src/audit/ledger-entry.js'
 import { buildLedgerReport, formatReportText } from '../../src/audit/ledger-report.js'
@@ -207,14 +206,16 @@ describe('Ledger.open with a signing key: the resealing attack', () => {
     await write(3, { signingKey: keys.privateKey })
     const original = await lines() // 3 events, closing checkpoint 4
     const last = JSON.parse(original[3]!) as Record<string, unknown>
-    // The same header (this key's kid), a payload naming seq 3, signed with another key.
-    const other = await generateLedgerSigningKey()
-    const payload = JSON.parse(Buffer.from((last.jws as string).split('.')[1]!, 'base64url').toString()) as JsonObject
-    const jws = await new CompactSign(Buffer.from(canonicalJson({ ...payload, final: true })))
-      .setProtectedHeader({ alg: 'EdDSA', typ: 'airlock-ledger-checkpoint', kid: keys.publicKey.kid! })
-      .sign(createPrivateKey({ key: other.privateKey as JsonWebKey, format: 'jwk' }))
+    // The same note and signature line (this key's ID), signed with another key.
+    const other = createPrivateKey({ key: (await generateLedgerSigningKey()).privateKey as JsonWebKey, format: 'jwk' })
+    const note = last.note as string
+    const text = note.slice(0, note.indexOf('\n\n') + 1)
+    const signatureLine = note.slice(note.indexOf('\n\n') + 2, -1)
+    const [dash, name, signature] = signatureLine.split(' ')
+    const keyId = Buffer.from(signature!, 'base64').subarray(0, 4)
+    const forged = Buffer.concat([keyId, sign(null, Buffer.from(text), other)]).toString('base64')
     const { hash: _, ...rest } = last
-    const body = { ...rest, jws }
+    const body = { ...rest, note: `${text}\n${dash} ${name} ${forged}\n` }
     await rewrite([...original.slice(0, 3), canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })])
 
     for (const adoptUnsignedTail of [false, true]) {
@@ -253,15 +254,9 @@ describe('Ledger.open with a signing key: a crashed writer', () => {
     const ledger = await Ledger.open({ path, signingKey: keys.privateKey, adoptUnsignedTail: true })
     expect(ledger.adopted).toEqual({ from: 5, to: 7, bySeq: 8 })
     // The adopting checkpoint is on disk before open resolves, and signs the range.
-    const adopting = JSON.parse((await lines())[7]!) as { kind: string; seq: number; jws: string }
+    const adopting = JSON.parse((await lines())[7]!) as { kind: string; seq: number; note: string }
     expect(adopting).toMatchObject({ kind: 'checkpoint', seq: 8 })
-    expect(JSON.parse(Buffer.from(adopting.jws.split('.')[1]!, 'base64url').toString())).toEqual({
-      adopted: { from: 5, to: 7 },
-      final: false,
-      head: (JSON.parse((await lines())[6]!) as { hash: string }).hash,
-      seq: 7,
-      v: 2,
-    })
+    expect(adopting.note.split('\n').slice(1, 5)).toEqual(['7', expect.any(String), 'airlock-adopted 5 7', ''])
     expect((await ledger.append(sample(9))).seq).toBe(9)
     await ledger.close()
 
@@ -375,14 +370,14 @@ describe('Ledger.open with a signing key: the common case', () => {
     expect(await verifyLedger(path, { publicKey: keys.publicKey })).toMatchObject({ ok: false, firstBadSeq: 3 })
   })
 
-  it('opens an empty file and a file holding only its first checkpoint', async () => {
+  it('opens an empty file, and signs nothing over no entries', async () => {
     await writeFile(path, '')
     await (await Ledger.open({ path, signingKey: keys.privateKey })).close()
-    expect(kinds(await lines())).toBe('c')
+    expect(await readFile(path, 'utf8')).toBe('')
     const ledger = await Ledger.open({ path, signingKey: keys.privateKey })
-    expect((await ledger.append(sample(0))).seq).toBe(2)
+    expect((await ledger.append(sample(0))).seq).toBe(1)
     await ledger.close()
-    expect(intact(await verifyLedger(path, { publicKey: keys.publicKey })).entries).toBe(3)
+    expect(intact(await verifyLedger(path, { publicKey: keys.publicKey })).entries).toBe(2)
   })
 
   it('continues after a closing checkpoint whose previous line is longer than a read chunk', async () => {
@@ -451,7 +446,9 @@ describe('an Airlock takes adoptUnsignedTail through its ledger option', () => {
 
     const refusedPlane = new MemoryControlPlane()
     const refusing = new AirlockBoundary({ keys: KeyRing.generate(), controlPlane: refusedPlane, ledger: { path, signingKey: keys.privateKey } })
-    await refusing.emit({ kind: 'flow-run-state', runId: 'r1', flowName: 'etl', state: 'Running' })
+    await expect(refusing.emit({ kind: 'flow-run-state', runId: 'r1', flowName: 'etl', state: 'Running' })).rejects.toMatchObject({
+      code: 'ERR_LEDGER_UNSIGNED_TAIL',
+    })
     expect(refusedPlane.events).toHaveLength(0)
     expect(refusing.stats().ledgerFailures).toBe(1)
     await expect(refusing.close()).rejects.toMatchObject({ code: 'ERR_LEDGER_UNSIGNED_TAIL', seq: 1 })

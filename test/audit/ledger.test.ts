@@ -171,7 +171,7 @@ describe('Ledger', () => {
     expect((await rejection(ledger.appendDelivery({ eventIds: ['e0'], status: 'withheld' } as never))).code).toBe('ERR_INVALID_ARGUMENT')
     expect((await rejection(ledger.appendDelivery({ eventIds: [], status: 'failed' }))).message).toMatch(/eventIds/)
     expect((await rejection(ledger.appendDelivery({ eventIds: ['e0'], status: 'failed', error: 'boom' } as never))).message).toMatch(/error/)
-    // nothing was half-written: the next append is seq 1 (and DESIGN.md's `inline values` is a valid channel)
+    // nothing was half-written: the next append is seq 1 (and docs/design.md's `inline values` is a valid channel)
     expect((await ledger.append({ ...sample(0), channel: 'inline values' })).seq).toBe(1)
     await ledger.close()
   })

@@ -51,7 +51,7 @@ async function rewrite(edited: string[]): Promise<void> {
 /** A line an attacker without the key could forge: right seq, right prev, a fresh hash. */
 function forge(seq: number, prev: string, event: Record<string, unknown>): string {
   const body = {
-    v: 1, kind: 'event', seq, time: new Date().toISOString(), channel: 'parameters',
+    v: 2, kind: 'event', seq, time: new Date().toISOString(), channel: 'parameters',
     eventId: `forged${seq}`, policyHash: 'sha256:4f9a', event, transforms: [], status: 'sent', prev,
   }
   return canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })
@@ -224,7 +224,7 @@ describe('verifyLedger with signed checkpoints', () => {
     const other = await generateLedgerSigningKey()
     const result = bad(await verifyLedger(path, { publicKey: other.publicKey }))
     expect(result.firstBadSeq).toBe(11)
-    expect(result.reason).toContain(`signed by key ${keys.publicKey.kid}`)
+    expect(result.reason).toContain(`not by the given public key ${other.publicKey.kid}`)
   })
 
   it('refuses a private key as the verification key', async () => {
@@ -270,7 +270,7 @@ describe('verifyLedger with signed checkpoints', () => {
     checkpoint.prev = prev
     rewritten.push(canonicalJson({ ...checkpoint, hash: sha256Hex(canonicalJson(checkpoint)) }))
     await rewrite(rewritten)
-    expect(bad(await verifyLedger(path)).reason).toMatch(/signs another position/)
+    expect(bad(await verifyLedger(path)).reason).toMatch(/signs another Merkle root/)
     expect(bad(await verifyLedger(path, { publicKey: keys.publicKey })).firstBadSeq).toBe(6)
 
     // dropping the checkpoint leaves a chain-valid file that only the key rejects
@@ -323,14 +323,17 @@ describe('verifyLedger and the checkpoint payload versions', () => {
     await rewrite(out)
   }
 
-  it('keeps every ordinary checkpoint at payload v1, and verifies v1 checkpoints made by hand', async () => {
+  it('writes signed notes now, and still verifies v1 checkpoints made by hand', async () => {
     await write(9, { signingKey: keys.privateKey, checkpointEvery: 4 })
-    const payloads = (await lines())
-      .map((l) => JSON.parse(l) as { kind: string; jws?: string })
+    const notes = (await lines())
+      .map((l) => JSON.parse(l) as { kind: string; v: number; note?: string; jws?: string })
       .filter((e) => e.kind === 'checkpoint')
-      .map((e) => JSON.parse(Buffer.from(e.jws!.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>)
-    expect(payloads.map((p) => Object.keys(p).join())).toEqual(['final,head,seq,v', 'final,head,seq,v', 'final,head,seq,v'])
-    expect(payloads.map((p) => [p.v, p.final])).toEqual([[1, false], [1, false], [1, true]])
+    expect(notes.map((e) => [e.v, e.jws])).toEqual([[2, undefined], [2, undefined], [2, undefined]])
+    expect(notes.map((e) => e.note!.split('\n').slice(1, 4))).toEqual([
+      ['4', expect.any(String), ''],
+      ['9', expect.any(String), ''],
+      ['11', expect.any(String), 'airlock-final'],
+    ])
 
     await handMade(3, (seq, head) => ({ final: false, head, seq, v: 1 }))
     expect(await verifyLedger(path, { publicKey: keys.publicKey })).toMatchObject({ ok: true, entries: 5, checkpoints: 2, adopted: [], adoptions: 0 })

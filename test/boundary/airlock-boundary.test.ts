@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -350,21 +350,33 @@ describe('AirlockBoundary.emit', () => {
     expect(ledgered).toEqual(controlPlane.events.map((e) => e.id))
   })
 
-  it('sends nothing the ledger could not record', async () => {
-    // A directory where the ledger file should be: the ledger cannot open.
-    const { airlock, controlPlane } = boundary({ ledger: { path: dir } })
-    const warnings: string[] = []
-    const onWarning = (w: Error): void => void warnings.push(w.message)
-    process.on('warning', onWarning)
-    try {
-      expect(await airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Running' })).toBeUndefined()
-      await new Promise((resolve) => setImmediate(resolve))
-    } finally {
-      process.off('warning', onWarning)
+  it('refuses a ledger path that is a directory when it is built (issue 14, item 3)', () => {
+    expect(() => boundary({ ledger: { path: dir } })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('is a directory') }),
+    )
+  })
+
+  it('refuses misspelt or mistyped ledger options when it is built (issue 14, item 3)', () => {
+    for (const ledger of [{ pth: 'x.ndjson' }, { path: 'x.ndjson', checkpointEvry: 5 }, { path: 42 }, { path: 'x.ndjson', checkpointEvery: 5 }, 'x.ndjson']) {
+      expect(() => new AirlockBoundary({ keys: KeyRing.generate(), controlPlane: new MemoryControlPlane(), ledger: ledger as never }), JSON.stringify(ledger)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      )
     }
+    expect(() => new AirlockBoundary({ keys: KeyRing.generate(), ledger: { pth: 'x' } as never })).toThrow(expect.objectContaining({ message: expect.stringContaining('pth') }))
+  })
+
+  it('sends nothing when the ledger cannot open, and every emit rejects saying why (issue 14, item 3)', async () => {
+    // A file where the ledger's directory should be: the path passes the checks, the ledger cannot open.
+    const blocker = join(dir, 'blocker')
+    await writeFile(blocker, 'not a directory')
+    const { airlock, controlPlane } = boundary({ ledger: { path: join(blocker, 'ledger.ndjson') } })
+    await expect(airlock.emit({ kind: 'flow-run-state', runId, flowName: 'etl', state: 'Running' })).rejects.toMatchObject({
+      code: 'ERR_STORAGE',
+      message: expect.stringContaining('cannot open the ledger'),
+    })
     expect(controlPlane.events).toHaveLength(0)
     expect(airlock.stats().ledgerFailures).toBe(1)
-    expect(warnings.some((w) => w.includes('was not sent'))).toBe(true)
+    await expect(airlock.close()).rejects.toMatchObject({ code: 'ERR_STORAGE' })
   })
 
   it('flush and close wait for emits still in flight, and lose none', async () => {
@@ -381,6 +393,19 @@ describe('AirlockBoundary.emit', () => {
     expect(controlPlane.events).toHaveLength(51)
     expect((await ledgerEntries(ledgerPath)).filter((e) => e.kind === 'event')).toHaveLength(51)
     expect(airlock.stats().ledgerFailures).toBe(0)
+  })
+
+  it('every control plane refuses an option it does not have, when it is built (issue 14, item 3)', () => {
+    const cases: [string, () => unknown][] = [
+      ['MemoryControlPlane', () => new MemoryControlPlane({ url: 'https://cp.example.com' } as never)],
+      ['FileControlPlane', () => new FileControlPlane({ path: join(dir, 'cp.ndjson'), pth: 'x' } as never)],
+      ['HttpControlPlane', () => new HttpControlPlane({ url: 'https://cp.example.com/v1/events', tokn: 'x' } as never)],
+    ]
+    for (const [name, build] of cases) {
+      expect(build, name).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining(`${name} has no option`) }))
+    }
+    expect(() => new MemoryControlPlane()).not.toThrow()
+    expect(() => new MemoryControlPlane({})).not.toThrow()
   })
 
   it('refuses a misspelt option instead of falling back to a default', () => {

@@ -95,7 +95,8 @@ describe('airlock audit scan', () => {
   })
 
   it('finds every detector kind without canaries, and registered secrets with --registered (CRLF lines)', async () => {
-    const canaries = generateCanaries()
+    // Unregistered: the high-entropy canaries leak under permissive, for --registered to find.
+    const canaries = generateCanaries({ register: false })
     const path = await ledgerWith('permissive', canaries, { register: false })
     const bare = await cli(['audit', 'scan', path])
     expect(bare.code).toBe(1)
@@ -216,5 +217,48 @@ describe('airlock audit scan', () => {
     }
     await writeFile(join(dir, 'empty-registered.txt'), '')
     expect(await cli(['audit', 'scan', path, '--registered', join(dir, 'empty-registered.txt')])).toMatchObject({ code: 2, err: expect.stringContaining('holds no secret') })
+  })
+})
+
+// Issue 14, item 6: a scan that follows the policy, so it can gate CI.
+describe('airlock audit scan --policy', () => {
+  async function ledgerUnder(policyText: string, name: string): Promise<{ ledger: string; policy: string }> {
+    const policy = join(dir, `${name}.yaml`)
+    await writeFile(policy, policyText)
+    const ledger = join(dir, `${name}.ndjson`)
+    const { loadPolicy } = await import('../../src/policy/load-policy.js')
+    const airlock = new AirlockBoundary({ keys: KeyRing.generate(), controlPlane: new MemoryControlPlane(), ledger: { path: ledger }, policy: loadPolicy(policy, { env: {} }) })
+    await airlock.emit({ kind: 'log', runId: 'r1', level: 'error', msg: 'upstream 10.20.30.40 refused', fields: { peer: '192.168.7.9', user: 'ada@example.com' } })
+    await airlock.close()
+    return { ledger, policy }
+  }
+
+  it('runs no detector the policy turns off, and every other one', async () => {
+    const { ledger, policy } = await ledgerUnder('preset: balanced\nscrub:\n  detectors: { ipv4: false }\n', 'ipv4-off')
+    // Without the policy, the addresses the policy lets out are findings.
+    const strict = await cli(['audit', 'scan', ledger])
+    expect(strict.code).toBe(1)
+    expect(strict.out).toContain('ipv4')
+    const following = await cli(['audit', 'scan', ledger, '--policy', policy])
+    expect(following).toMatchObject({ code: 0, out: expect.stringContaining('detectors off: ipv4') })
+    expect(following.out).toContain('0 findings')
+  })
+
+  it('follows a pack switched off, and still finds what an enabled detector sees', async () => {
+    const { ledger, policy } = await ledgerUnder('preset: balanced\nscrub:\n  packs: { network: false }\n', 'network-off')
+    expect((await cli(['audit', 'scan', ledger, '--policy', policy])).code).toBe(0)
+    // A policy that lets emails out too, applied to a scan of this ledger, changes nothing: the email was scrubbed.
+    const other = join(dir, 'email-off.yaml')
+    await writeFile(other, 'preset: balanced\n')
+    const scan = await cli(['audit', 'scan', ledger, '--policy', other])
+    expect(scan.code).toBe(1)
+    expect(scan.out).toMatch(/ipv4/)
+  })
+
+  it('refuses an invalid --policy file as a usage error', async () => {
+    const { ledger } = await ledgerUnder('preset: balanced\n', 'plain')
+    const bad = join(dir, 'bad.yaml')
+    await writeFile(bad, 'scrub:\n  detectors: { ipv5: false }\n')
+    expect(await cli(['audit', 'scan', ledger, '--policy', bad])).toMatchObject({ code: 2, err: expect.stringContaining(`--policy ${bad} is not a valid policy`) })
   })
 })

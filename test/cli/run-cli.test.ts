@@ -8,6 +8,13 @@ import { Ledger } from '../../src/audit/ledger.js'
 import { generateLedgerSigningKey } from '../../src/audit/ledger-signing-key.js'
 import { PROGRESS_EVERY } from '../../src/audit/verify-ledger.js'
 import { runCli } from '../../src/cli/run-cli.js'
+import { auditReport } from '../../src/cli/audit-report.js'
+import { auditScan } from '../../src/cli/audit-scan.js'
+import { auditVerify } from '../../src/cli/audit-verify.js'
+import type { Command } from '../../src/cli/cli-io.js'
+import { errorsOpen } from '../../src/cli/errors-open.js'
+import { keysGenerate } from '../../src/cli/keys-generate.js'
+import { policyCheck } from '../../src/cli/policy-check.js'
 import { KeyRing } from '../../src/crypto/key-ring.js'
 import { ValueCipher } from '../../src/crypto/value-cipher.js'
 
@@ -91,7 +98,7 @@ describe('airlock CLI', () => {
     const keyPath = join(dir, 'ledger.pub.json')
     await writeFile(keyPath, JSON.stringify(publicKey))
     await writeLedger(path, 4, privateKey)
-    expect(await cli(['audit', 'verify', path, '--public-key', keyPath])).toMatchObject({ code: 0, out: expect.stringContaining('signed checkpoints verified') })
+    expect(await cli(['audit', 'verify', path, '--public-key', keyPath])).toMatchObject({ code: 0, out: expect.stringMatching(/signed checkpoints? verified/) })
     const lines = (await readFile(path, 'utf8')).trimEnd().split('\n')
     await writeFile(path, lines.slice(0, 3).join('\n') + '\n')
     expect(await cli(['audit', 'verify', path, '--public-key', keyPath])).toMatchObject({ code: 1 })
@@ -215,5 +222,99 @@ describe('airlock CLI', () => {
     expect(KeyRing.fromJSON(JSON.parse(stdout)).list()).toHaveLength(1)
     const failed = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify', join(dir, 'none')]).catch((e: { code: number; stderr: string }) => e)
     expect(failed).toMatchObject({ code: 2, stderr: expect.stringContaining('no ledger at') })
+  })
+})
+
+// Issue 14, item 7: what a new user met at the command line.
+describe('airlock CLI details', () => {
+  it('names the flag, not the API parameter, when --public-key is no JWK, and exits 2 (a usage error)', async () => {
+    const path = join(dir, 'ledger.ndjson')
+    await writeLedger(path, 2)
+    const cases: [string, string][] = [
+      ['not-a-jwk.json', '{"kty":"OKP"}'],
+      ['key-set.json', JSON.stringify(KeyRing.generate().export())],
+      ['not-json.json', 'nonsense'],
+      ['secret.json', JSON.stringify({ kty: 'oct', k: 'AAAA' })],
+    ]
+    for (const [name, text] of cases) {
+      const keyPath = join(dir, name)
+      await writeFile(keyPath, text)
+      for (const verb of [['audit', 'verify'], ['audit', 'report']]) {
+        const run = await cli([...verb, path, '--public-key', keyPath])
+        expect(run, `${verb.join(' ')} ${name}`).toMatchObject({ code: 2, err: expect.stringContaining(`--public-key ${keyPath}`) })
+        expect(run.err).not.toContain('publicKey')
+      }
+    }
+  })
+
+  it('every flag a help text names exists on its command (or on the command named before it)', async () => {
+    const commands: Record<string, Command> = {
+      'audit verify': auditVerify,
+      'audit report': auditReport,
+      'audit scan': auditScan,
+      'keys generate': keysGenerate,
+      'policy check': policyCheck,
+      'errors open': errorsOpen,
+    }
+    const names = Object.keys(commands).join('|')
+    for (const [name, command] of Object.entries(commands)) {
+      for (const match of command.usage.matchAll(new RegExp(`(?:(${names}) )?(--[a-z][a-z-]*)`, 'g'))) {
+        const owner = match[1] ?? name
+        const flag = match[2]!
+        if (flag === '--help') continue
+        const run = await cli([...owner.split(' '), flag, 'x', '--help'])
+        expect(run.err, `${name} --help names ${owner} ${flag}`).not.toContain('Unknown option')
+      }
+    }
+  })
+
+  it('suggests the verb a typo meant, and prints --version', async () => {
+    expect(await cli(['audit', 'verfy', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining('did you mean "airlock audit verify"') })
+    expect(await cli(['aduit', 'scan', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining('did you mean "airlock audit scan"') })
+    expect(await cli(['keys', 'gen'])).toMatchObject({ code: 2, err: expect.stringContaining('did you mean "airlock keys generate"') })
+    expect(await cli(['report', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining('did you mean "airlock audit report"') })
+    expect((await cli(['frobnicate'])).err).not.toContain('did you mean')
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    for (const flag of ['--version', '-V']) expect(await cli([flag])).toEqual({ code: 0, out: `airlock-sdk ${manifest.version}\n`, err: '' })
+  })
+
+  it('policy check reads AIRLOCK_POLICY when no file is given, as loadPolicy does', async () => {
+    const good = join(dir, 'good.yaml')
+    await writeFile(good, 'preset: strict\n')
+    const bad = join(dir, 'bad.yaml')
+    await writeFile(bad, 'preset: lenient\n')
+    expect(await cli(['policy', 'check'], { AIRLOCK_POLICY: good })).toMatchObject({ code: 0, out: expect.stringContaining(`policy ${good} (from AIRLOCK_POLICY) is valid`) })
+    expect(await cli(['policy', 'check'], { AIRLOCK_POLICY: bad })).toMatchObject({ code: 1, out: expect.stringContaining('is invalid') })
+    expect(await cli(['policy', 'check'], {})).toMatchObject({ code: 2, err: expect.stringContaining('AIRLOCK_POLICY is not set') })
+    expect(await cli(['policy', 'check', good], { AIRLOCK_POLICY: bad })).toMatchObject({ code: 0 })
+  })
+
+  it('audit verify says a control-plane file is not a ledger', async () => {
+    const path = join(dir, 'control-plane.ndjson')
+    await writeFile(path, '{"v":1,"kind":"flow-run-state","id":"00000000-0000-4000-8000-000000000001","runId":"r","time":"2026-11-21T09:00:00.000Z","policyHash":"ph1.x","flowName":"etl","state":"Running"}\n')
+    const run = await cli(['audit', 'verify', path])
+    expect(run).toMatchObject({ code: 1, out: expect.stringContaining(`${path} is not a ledger`) })
+    expect(run.out).not.toContain('NOT intact')
+    expect(run.out).toContain('control plane')
+  })
+
+  it('errors open without keys names --keys, and a bad key file is a usage error', async () => {
+    const token = await new ValueCipher(KeyRing.generate()).encrypt('{"type":"Error"}')
+    expect(await cli(['errors', 'open', token], {})).toMatchObject({ code: 2, err: expect.stringContaining('--keys FILE') })
+    const badKeys = join(dir, 'bad-keys.json')
+    await writeFile(badKeys, '{"kty":"OKP"}')
+    expect(await cli(['errors', 'open', token, '--keys', badKeys])).toMatchObject({ code: 2, err: expect.stringContaining(`--keys ${badKeys}`) })
+    expect(await cli(['errors', 'open', token], { AIRLOCK_KEYS: 'not json' })).toMatchObject({ code: 2, err: expect.stringContaining('AIRLOCK_KEYS') })
+  })
+
+  it('counts in the singular when there is one', async () => {
+    const path = join(dir, 'ledger.ndjson')
+    const { privateKey, publicKey } = await generateLedgerSigningKey()
+    const ledger = await Ledger.open({ path, signingKey: privateKey })
+    await ledger.close()
+    const keyPath = join(dir, 'ledger.pub.json')
+    await writeFile(keyPath, JSON.stringify(publicKey))
+    const run = await cli(['audit', 'verify', path, '--public-key', keyPath])
+    expect(run).toMatchObject({ code: 0, out: expect.stringContaining('intact: 1 entry, 1 signed checkpoint verified') })
   })
 })

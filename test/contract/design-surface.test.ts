@@ -1,5 +1,5 @@
-/* eslint-disable @typescript-eslint/require-await -- DESIGN.md's example wraps async functions verbatim */
-// DESIGN.md's public-surface example, run as written: these names and
+/* eslint-disable @typescript-eslint/require-await -- docs/design.md's example wraps async functions verbatim */
+// docs/design.md's public-surface example, run as written: these names and
 // behaviours are the contract that code outside this repository relies on.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -26,7 +26,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-describe('DESIGN.md public surface', () => {
+describe('docs/design.md public surface', () => {
   it('exports every contracted name', () => {
     const names = [
       'Airlock', 'MemoryControlPlane', 'FileControlPlane', 'HttpControlPlane',

@@ -1,8 +1,9 @@
-// DESIGN.md's engine adapters: subpath exports whose engine packages are
+// docs/design.md's engine adapters: subpath exports whose engine packages are
 // optional peer dependencies, and the names other code relies on.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as otel from '../../src/adapters/otel/index.js'
 import * as restate from '../../src/adapters/restate/index.js'
 import * as temporal from '../../src/adapters/temporal/index.js'
 import { EngineFixture } from '../support/engine-fixture.js'
@@ -24,7 +25,7 @@ afterEach(async () => {
 })
 
 describe('engine adapter subpaths', () => {
-  it.each(['./temporal', './temporal/failure-converter', './restate'])('%s is exported from dist, built from a source that exists', (subpath) => {
+  it.each(['./temporal', './temporal/failure-converter', './temporal/failure-converter-clear-types', './restate', './otel'])('%s is exported from dist, built from a source that exists', (subpath) => {
     const entry = manifest.exports[subpath]!
     const target = entry.import ?? entry.default!
     expect(target).toMatch(/^\.\/dist\/adapters\//)
@@ -34,13 +35,15 @@ describe('engine adapter subpaths', () => {
   })
 
   it('keeps the engine packages optional peers', () => {
-    for (const name of ['@temporalio/common', '@temporalio/proto', '@temporalio/worker', '@restatedev/restate-sdk', '@restatedev/restate-sdk-clients']) {
+    const engines = ['@temporalio/common', '@temporalio/proto', '@temporalio/worker', '@restatedev/restate-sdk', '@restatedev/restate-sdk-clients']
+    const telemetry = ['@opentelemetry/api', '@opentelemetry/api-logs', '@opentelemetry/core', '@opentelemetry/resources', '@opentelemetry/sdk-logs', '@opentelemetry/sdk-trace-base']
+    for (const name of [...engines, ...telemetry]) {
       expect(manifest.peerDependencies[name], name).toBeDefined()
       expect(manifest.peerDependenciesMeta[name]?.optional, name).toBe(true)
     }
   })
 
-  it('has DESIGN.md\'s names: new AirlockPayloadCodec({ airlock }) with encode and decode, and a data converter with the failure converter path', () => {
+  it('has docs/design.md\'s names: new AirlockPayloadCodec({ airlock }) with encode and decode, and a data converter with the failure converter path', () => {
     const { airlock } = fixture.airlock()
     const codec = new temporal.AirlockPayloadCodec({ airlock })
     expect(typeof codec.encode).toBe('function')
@@ -49,5 +52,6 @@ describe('engine adapter subpaths', () => {
     expect(dataConverter.payloadCodecs[0]).toBeInstanceOf(temporal.AirlockPayloadCodec)
     expect(existsSync(dataConverter.failureConverterPath)).toBe(true)
     for (const name of ['AirlockJournalCodec', 'airlockSerde', 'airlockHooks', 'airlockEndpoint', 'airlockIngressOptions']) expect(restate, name).toHaveProperty(name)
+    for (const name of ['AirlockLogRecordExporter', 'AirlockSpanExporter']) expect(otel, name).toHaveProperty(name)
   })
 })

@@ -13,7 +13,7 @@ import { MemoryControlPlane } from '../../src/boundary/memory-control-plane.js'
 import { runCli } from '../../src/cli/run-cli.js'
 import { KeyRing } from '../../src/crypto/key-ring.js'
 import { definePolicy } from '../../src/policy/define-policy.js'
-import { CHROMIUM_ARGS, CHROMIUM_HOOK_TIMEOUT_MS, ensureChromium, type ChromiumLookup } from '../support/chromium.js'
+import { CHROMIUM_ARGS, findChromium, type ChromiumLookup } from '../support/chromium.js'
 
 const SCREENSHOT = fileURLToPath(new URL('../../test-artifacts/html-report.png', import.meta.url))
 const XSS_KEY = '<img src=x onerror=alert(1)>'
@@ -124,7 +124,7 @@ async function text(testId: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  lookup = await ensureChromium()
+  lookup = await findChromium(process.env)
   if ('skipReason' in lookup) {
     console.warn(`SKIPPING the HTML report browser test: ${lookup.skipReason}`)
     return
@@ -157,7 +157,7 @@ beforeAll(async () => {
   })
   page.on('pageerror', (error) => consoleErrors.push(error.message))
   await page.goto(reportUrl, { waitUntil: 'load' })
-}, CHROMIUM_HOOK_TIMEOUT_MS)
+})
 
 afterAll(async () => {
   await context?.close()

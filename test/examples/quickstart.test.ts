@@ -13,7 +13,8 @@ let stdout: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-demo-'))
   ;({ stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts'], {
-    env: { ...process.env, AIRLOCK_DEMO_DIR: dir },
+    // The demo as a new user runs it: no AIRLOCK_* switch of this shell leaks in.
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AIRLOCK_'))), AIRLOCK_DEMO_DIR: dir },
   }))
 }, 60_000)
 afterAll(async () => {

@@ -90,13 +90,15 @@ describe('createLogger', () => {
     ])
   })
 
-  it('neither writes nor ships a record below its own level', async () => {
+  it('writes nothing below its own level locally, and still ships what the policy ships (issue 14, item 4)', async () => {
     const { sink, shipped, logger } = setup({ preset: 'balanced', logs: { level: 'debug' } }, { level: 'warn' })
+    expect(logger.level).toBe('debug')
+    logger.trace('t')
     logger.info('i')
     logger.warn('w')
     await flushLogger(logger)
     expect(sink.records().map((r) => r.msg)).toEqual(['w'])
-    expect(shipped.map((r) => r.msg)).toEqual(['w'])
+    expect(shipped.map((r) => r.msg)).toEqual(['i', 'w'])
   })
 
   it('defaults its own level to the policy level when that is below info', async () => {
@@ -371,5 +373,32 @@ describe('createLogger', () => {
     expect(() => attempt({ policy: badLogs, scrubber, ship })).toThrow(
       expect.objectContaining({ code: 'ERR_POLICY_INVALID', issues: [expect.objectContaining({ path: 'logs.level' })] }),
     )
+  })
+})
+
+describe('the local level and the policy level (issue 14, item 4)', () => {
+  it.each([true, false])('ships what the policy ships even when the local level hides it (scrubLocal %s)', async (scrubLocal) => {
+    const { createLogger: make } = await import('../../src/logging/create-logger.js')
+    const { definePolicy: define } = await import('../../src/policy/define-policy.js')
+    const { Scrubber: MakeScrubber } = await import('../../src/scrub/scrubber.js')
+    const policy = define({ preset: 'balanced', logs: { level: 'warn', scrubLocal } }, { env: {} })
+    const shipped: { level: string; msg: string }[] = []
+    const lines: string[] = []
+    const logger = make({
+      policy,
+      scrubber: new MakeScrubber({ policy: policy.scrub }),
+      ship: (record) => void shipped.push({ level: record.level, msg: record.msg }),
+      destination: { write: (line: string) => void lines.push(line) },
+      level: 'error',
+    })
+    logger.info('info: below both')
+    logger.warn('warn: shipped, not written locally')
+    logger.error('error: shipped and written')
+    await new Promise<void>((resolve) => logger.flush(() => resolve()))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(shipped.map((r) => r.msg)).toEqual(['warn: shipped, not written locally', 'error: shipped and written'])
+    expect(lines.join('')).toContain('error: shipped and written')
+    expect(lines.join('')).not.toContain('warn: shipped')
+    expect(lines.join('')).not.toContain('info: below both')
   })
 })

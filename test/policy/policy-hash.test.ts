@@ -29,10 +29,11 @@ describe('policyHash', () => {
 
   it('keeps the hash of every preset, pinned: a change here is a new ph prefix, never a silent one', () => {
     // Pinned again when the presets gained the payloads and telemetry sections, and again when they
-    // gained the detectors of issue 18 and scrub.packs (their content changed, not the canonical form).
-    expect(policyHash(presets.balanced)).toBe('ph1._6HolyejjMcx9IZhtG_IQ76SFwt3pG-IiZ4uGF0ZMUA')
-    expect(policyHash(presets.permissive)).toBe('ph1.06aHFrq1S6y8GY4bID5LbkZo4o9C_1s3l6bjQVEQ6fY')
-    expect(policyHash(presets.strict)).toBe('ph1.YWs-PZSLeIR4w8lfnNnFuZ4MY_SCOfNdIBiGNTVAmJc')
+    // gained the detectors of issue 18 and scrub.packs, and when checkpointing became on by default (issue 14)
+    // (their content changed, not the canonical form).
+    expect(policyHash(presets.balanced)).toBe('ph1.EQdqDyzPuEfo8ii8ddby5bhjpe3Ps18CR2SkDNz5OZY')
+    expect(policyHash(presets.permissive)).toBe('ph1.8nrjd6A1A9l2asKJQh86ovxN-JZMMWERakigxabVM-0')
+    expect(policyHash(presets.strict)).toBe('ph1.2mmvAJdy3kPvcKVxyTuNOlrq-n-Ib3BGVd7imlcZK5k')
     const custom = definePolicy(
       {
         preset: 'strict',
@@ -42,7 +43,7 @@ describe('policyHash', () => {
       },
       noEnv,
     )
-    expect(custom.hash).toBe('ph1.bjq0P195cO9SnzJpDhU1I98fmLYMHjgshFe9ofCsKVo')
+    expect(custom.hash).toBe('ph1.mcVBf_gSbSGutVs2C4-BnlXqRswGBEG1a_-ssJ2Z4BU')
   })
 
   it('refuses a hand-built policy holding something that is not JSON, naming its path', () => {
@@ -94,7 +95,7 @@ describe('policyHash', () => {
       { scrub: { sensitiveKeys: ['pin'] } },
       { scrub: { maxNodes: 9_999 } },
       { parameters: { rules: { region: 'allow' } } },
-      { checkpointing: true },
+      { checkpointing: false },
     ] as const
     const seen = new Set([base.hash])
     for (const edit of edits) {
@@ -113,6 +114,6 @@ describe('policyHash', () => {
   it('writes parameters.rules as ordered pairs in the canonical JSON', () => {
     const policy = definePolicy({ parameters: { rules: { b: 'drop', a: 'allow' } } }, noEnv)
     expect(canonicalPolicyJson(policy)).toContain('"parameters":{"default":"scrub","rules":[["b","drop"],["a","allow"]]}')
-    expect(canonicalPolicyJson(policy).startsWith('{"checkpointing":false,"exceptions":{')).toBe(true)
+    expect(canonicalPolicyJson(policy).startsWith('{"checkpointing":true,"exceptions":{')).toBe(true)
   })
 })

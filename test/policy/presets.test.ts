@@ -48,7 +48,7 @@ describe('presets', () => {
     expect(p.scrub).toMatchObject({ maxDepth: 32, maxStringLength: 8192, maxNodes: 10_000, minSecretLength: 5 })
     expect(p.logs.maxRecordBytes).toBe(16_384)
     expect(p.exceptions.maxCauseDepth).toBe(5)
-    expect(p.checkpointing).toBe(false)
+    expect(p.checkpointing).toBe(true)
   })
 
   it('is deeply frozen', () => {

@@ -50,7 +50,7 @@ async function rejection(pending: Promise<unknown>): Promise<Error & { code: str
 }
 
 describe('LocalResult', () => {
-  it('works exactly as the DESIGN.md example says', async () => {
+  it('works exactly as the docs/design.md example says', async () => {
     const keys = KeyRing.generate()
     const value = { customer: 'needle-value-ada@example.com', rows: [1, 2, 3] }
     const r = new LocalResult({ dir, location: '{taskName}/{date}.json', locationCipher: keys })
@@ -64,6 +64,19 @@ describe('LocalResult', () => {
     expect(read).toBeInstanceOf(LocalResult)
     expect(await r.exists(written.location)).toBe(true)
     expect(await filesUnder(dir)).toEqual(['load/2026-11-21.json'])
+  })
+
+  it('writes a Buffer and a class instance with the default serializer, and reads them back (issue 14, item 2)', async () => {
+    class Receipt {
+      constructor(readonly card: string, readonly amount: number, readonly at: Date) {}
+    }
+    const r = new LocalResult({ dir, locationCipher: KeyRing.generate() })
+    const bytes = await r.write(Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]))
+    const back = (await r.read(bytes.location)).value
+    expect(Buffer.isBuffer(back)).toBe(true)
+    expect([...(back as Buffer)]).toEqual([0x25, 0x50, 0x44, 0x46, 0x00, 0xff])
+    const receipt = await r.write(new Receipt('tok_visa', 1250, new Date('2026-11-21T09:00:00.000Z')))
+    expect((await r.read(receipt.location)).value).toEqual({ card: 'tok_visa', amount: 1250, at: new Date('2026-11-21T09:00:00.000Z') })
   })
 
   it('returns new results of the same class and leaves the configured one empty', async () => {

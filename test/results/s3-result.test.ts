@@ -46,6 +46,14 @@ describe('S3Result against s3rver', () => {
     expect((await sealed.read(secret.location)).value).toEqual({ who: 'needle-s3-payload' })
   })
 
+  it('writes a Buffer with the default serializer and reads it back as a Buffer (issue 14, item 2)', async () => {
+    const r = new S3Result({ bucket, location: `${prefix}/bytes/{taskName}.json`, clientConfig: clientConfig(), payloadCipher: KeyRing.generate() })
+    const written = await r.write(Buffer.from('%PDF-1.7 receipt'), { taskName: 'receipt' })
+    const back = (await r.read(written.location)).value
+    expect(Buffer.isBuffer(back)).toBe(true)
+    expect((back as Buffer).toString()).toBe('%PDF-1.7 receipt')
+  })
+
   it('streams 64 MiB through a multipart upload and back, plain', { timeout: BIG_TIMEOUT }, async () => {
     const r = new S3Result({ bucket, location: `${prefix}/big/{name}`, clientConfig: clientConfig() })
     const source = generatedBytes(STREAMED_BYTES, 'plain')

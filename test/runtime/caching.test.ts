@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { MemoryControlPlane } from '../../src/boundary/memory-control-plane.js'
 import { KeyRing } from '../../src/crypto/key-ring.js'
+import { definePolicy } from '../../src/policy/define-policy.js'
 import { JSONResult } from '../../src/results/json-result.js'
 import { LocalResult } from '../../src/results/local-result.js'
 import type { CacheEntry } from '../../src/runtime/cache-store.js'
@@ -135,7 +136,11 @@ describe('cache validators', () => {
   })
 
   it('neverUse: every call runs, and nothing is stored', async () => {
-    const { airlock, controlPlane } = airlockIn(ws, { cacheStore: indexStore(), result: localResult(ws) })
+    const { airlock, controlPlane } = airlockIn(ws, {
+      cacheStore: indexStore(),
+      result: localResult(ws),
+      policy: definePolicy({ checkpointing: false }, { env: {} }),
+    })
     let calls = 0
     const fresh = airlock.task(
       async () => {
@@ -379,11 +384,24 @@ describe('ResultCacheStore', () => {
     const writes: Promise<void>[] = []
     for (let i = 0; i < 60; i++) {
       writes.push(stores[i % 3]!.set(entry(i)))
-      if (i % 4 === 0) reads.push(stores[(i + 1) % 3]!.get('fp1.k.samekey', 'fp1.k.samevariant').catch(() => undefined))
+      // A read racing the writers may miss (nothing written yet), but never fails or sees half an entry.
+      if (i % 4 === 0) reads.push(stores[(i + 1) % 3]!.get('fp1.k.samekey', 'fp1.k.samevariant'))
     }
     await Promise.all(writes)
     for (const read of await Promise.all(reads)) {
       if (read !== undefined) expect(read).toEqual(entry(Number(read.result!.location.slice('alk1.writer-'.length))))
+    }
+    // Once an entry exists, a read racing more writers always finds a complete one: replacing it is atomic.
+    const rewrites: Promise<void>[] = []
+    const rereads: Promise<CacheEntry | undefined>[] = []
+    for (let i = 0; i < 30; i++) {
+      rewrites.push(stores[i % 3]!.set(entry(i)))
+      rereads.push(stores[(i + 1) % 3]!.get('fp1.k.samekey', 'fp1.k.samevariant'))
+    }
+    await Promise.all(rewrites)
+    for (const read of await Promise.all(rereads)) {
+      expect(read).toBeDefined()
+      expect(read).toEqual(entry(Number(read!.result!.location.slice('alk1.writer-'.length))))
     }
     const final = await stores[0]!.get('fp1.k.samekey', 'fp1.k.samevariant')
     expect(final?.result?.location).toMatch(/^alk1\.writer-\d+$/)

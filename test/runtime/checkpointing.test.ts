@@ -32,11 +32,57 @@ async function runOnce(airlock: Airlock, checkpoint: boolean | undefined, dir: s
 }
 
 describe('checkpointing', () => {
-  it('is off by default: a task with a result writes nothing', async () => {
+  it.each(['permissive', 'balanced', 'strict'] as const)('is on by default under %s: a task given a result writes its value (issue 14, item 1)', async (preset) => {
+    const { airlock, controlPlane } = airlockIn(ws, { policy: definePolicy({ preset }, { env: {} }) })
+    expect(airlock.policy.checkpointing).toBe(true)
+    const { written, successHasResult } = await runOnce(airlock, undefined, `default-${preset}`)
+    expect(written).toHaveLength(1)
+    expect(successHasResult).toBe(true)
+    const location = taskEvents(controlPlane, 'produce').at(-1)?.result?.location
+    expect(typeof location).toBe('string')
+    expect((await localResult(ws, 'x', `default-${preset}`).read(location!)).value).toEqual({ payload: 'value-payload-6e0b' })
+  })
+
+  it('is on by default for a task outside any flow, and for the result of the flow or the Airlock', async () => {
+    const { airlock } = airlockIn(ws, { result: localResult(ws, '{flowName}/{taskName}/{taskRunId}.json', 'airlock-wide') })
+    const alone = airlock.task(async () => 'alone-value', { name: 'alone', result: localResult(ws, '{taskName}/{taskRunId}.json', 'alone') })
+    await alone()
+    expect(await filesUnder(join(ws.dir, 'alone'))).toHaveLength(1)
+    const inherit = airlock.task(async () => 'inherited-value', { name: 'inherit' })
+    await airlock.flow('etl', async () => inherit()).run({})
+    expect(await filesUnder(join(ws.dir, 'airlock-wide'))).toHaveLength(1)
+    const flowResult = localResult(ws, '{flowName}/{taskName}/{taskRunId}.json', 'flow-wide')
+    await airlock.flow('etl2', async () => inherit(), { result: flowResult }).run({})
+    expect(await filesUnder(join(ws.dir, 'flow-wide'))).toHaveLength(1)
+  })
+
+  it('checkpoints a Buffer and a class instance with the default serializer: the run ends Success (issue 14, item 2)', async () => {
+    class Charge {
+      constructor(readonly id: string, readonly receipt: Buffer) {}
+    }
     const { airlock, controlPlane } = airlockIn(ws)
-    expect(airlock.policy.checkpointing).toBe(false)
-    expect(await runOnce(airlock, undefined, 'default')).toEqual({ written: [], successHasResult: false })
-    expect(taskEvents(controlPlane, 'produce').at(-1)?.result).toBeUndefined()
+    const result = localResult(ws, '{flowName}/{taskName}/{taskRunId}.json', 'values')
+    const charge = airlock.task(async () => new Charge('ch_1', Buffer.from('receipt-bytes')), { name: 'charge', result })
+    const pdf = airlock.task(async () => Buffer.from('%PDF'), { name: 'pdf', result })
+    const run = await airlock.flow('billing', async () => [await charge(), await pdf()]).run({})
+    expect(run.state).toBe('Success')
+    const charged = taskEvents(controlPlane, 'charge').at(-1)!
+    expect(charged.state).toBe('Success')
+    const stored = (await result.read(charged.result!.location)).value as { id: string; receipt: Buffer }
+    expect(stored.id).toBe('ch_1')
+    expect(stored.receipt.toString()).toBe('receipt-bytes')
+    const bytes = (await result.read(taskEvents(controlPlane, 'pdf').at(-1)!.result!.location)).value
+    expect(Buffer.isBuffer(bytes) && bytes.toString()).toBe('%PDF')
+  })
+
+  it('is turned off by the policy, AIRLOCK_CHECKPOINTING=false and checkpoint: false', async () => {
+    const policyOff = airlockIn(ws, { policy: definePolicy({ checkpointing: false }, { env: {} }) })
+    expect(await runOnce(policyOff.airlock, undefined, 'policy-off')).toEqual({ written: [], successHasResult: false })
+    expect(taskEvents(policyOff.controlPlane, 'produce').at(-1)?.result).toBeUndefined()
+    const envOff = airlockIn(ws, { policy: definePolicy({ preset: 'balanced' }, { env: { AIRLOCK_CHECKPOINTING: 'false' } }) })
+    expect(await runOnce(envOff.airlock, undefined, 'env-off-default')).toEqual({ written: [], successHasResult: false })
+    const taskOff = airlockIn(ws)
+    expect(await runOnce(taskOff.airlock, false, 'task-off')).toEqual({ written: [], successHasResult: false })
   })
 
   it('is turned on by AIRLOCK_CHECKPOINTING=true, and off by =false; checkpoint: false wins over it', async () => {

@@ -4,7 +4,8 @@
 import { chmod, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FileControlPlane, LocalResult, ResultCacheStore, cacheValidators, currentTask } from '../../src/index.js'
+import { FileControlPlane, LocalResult, cacheValidators } from '../../src/index.js'
+import { ResultCacheStore, currentTask } from '../../src/runtime/index.js'
 import { airlockIn, gate, workspace, type Workspace } from './fixture.js'
 
 let ws: Workspace

@@ -11,17 +11,16 @@ import { inspect } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   AirlockError,
-  Fingerprinter,
   LocalResult,
-  ResultCacheStore,
   TaskCancelledError,
   TaskTimeoutError,
   cacheValidators,
-  currentTask,
   type Airlock,
   type MemoryControlPlane,
   type OutboundEvent,
 } from '../../src/index.js'
+import { Fingerprinter } from '../../src/crypto/index.js'
+import { ResultCacheStore, currentTask } from '../../src/runtime/index.js'
 import { airlockIn, gate, workspace, type Workspace } from './fixture.js'
 
 let ws: Workspace

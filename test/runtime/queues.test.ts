@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/require-await -- the tasks under test are async functions as users write them, many with nothing to await */
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ConcurrencyLimiter } from '../../src/runtime/concurrency-limiter.js'
 import { airlockIn, expectNoLeaks, gate, localResult, taskEvents, workspace, type Workspace } from './fixture.js'
 
@@ -31,7 +31,8 @@ describe('task queues', () => {
         running--
         return `rows of ${sql}`
       },
-      { name: 'query', concurrencyKey: 'db', result },
+      // Not checkpointed: the Success state would follow the value's write, after the slot is free.
+      { name: 'query', concurrencyKey: 'db', result, checkpoint: false },
     )
     const etl = airlock.flow('etl', async () => {
       const first = query('select first-secret-7c1d')
@@ -69,17 +70,25 @@ describe('task queues', () => {
     const { airlock, controlPlane } = airlockIn(ws, { concurrencyLimits: { gpu: 2 } })
     let running = 0
     let most = 0
+    const release = gate()
     const train = airlock.task(
       async (epoch: number) => {
         running++
         most = Math.max(most, running)
-        await new Promise((resolve) => setTimeout(resolve, 2))
+        await release.promise
         running--
         return epoch
       },
       { name: 'train', tags: ['gpu', 'ml'] },
     )
-    const values = await train.map([1, 2, 3, 4, 5, 6], { concurrency: 6 })
+    const mapped = train.map([1, 2, 3, 4, 5, 6], { concurrency: 6 })
+    // Every run is held until two run and the other four are seen queued: a limiter that let more through fails here.
+    await vi.waitFor(() => {
+      expect(running).toBe(2)
+      expect(taskEvents(controlPlane, 'train').filter((e) => e.state === 'Queued').length).toBe(4)
+    })
+    release.open()
+    const values = await mapped
     expect(values).toEqual([1, 2, 3, 4, 5, 6])
     expect(most).toBe(2)
     const queued = taskEvents(controlPlane, 'train').filter((e) => e.state === 'Queued')

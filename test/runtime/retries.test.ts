@@ -59,9 +59,10 @@ describe('retries', () => {
       const inputs = await localResult(ws).read(e.result!.location)
       expect(inputs.value).toEqual({ 0: secretInput, 1: 1250 })
     }
-    // The inputs went apart from the value, and the value was not written (checkpointing is off).
+    // The inputs went apart from the value, which was checkpointed (on by default for a task with a result).
+    expect(events.at(-1)?.result?.location).toMatch(/^alk1\./)
     expect(retrying[0]?.result?.location).not.toBe(events.at(-1)?.result?.location)
-    expect(events.at(-1)?.result).toBeUndefined()
+    expect((await localResult(ws).read(events.at(-1)!.result!.location)).value).toEqual({ charged: 1250, receipt: 'receipt-value-9f2c' })
     const messages = [1, 2].map((attempt) => `card declined for ${secretInput} (attempt ${attempt})`)
     await expectNoLeaks(controlPlane.events, [secretInput, 'receipt-value-9f2c', ...messages], {
       resultDirs: [join(ws.dir, 'results')],
@@ -89,7 +90,8 @@ describe('retries', () => {
     expect(retrying).toHaveLength(2)
     expect(retrying[0]?.result?.location).toMatch(/^alk1\./)
     expect(retrying[1]?.result).toBeUndefined()
-    expect(await filesUnder(join(ws.dir, 'flow-results'))).toHaveLength(1)
+    // The inputs before the retry, and the value (checkpointed by default).
+    expect(await filesUnder(join(ws.dir, 'flow-results'))).toHaveLength(2)
   })
 
   it('ends Failed with the last error when the retries run out', async () => {

@@ -7,15 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  EnvSecretProvider,
-  FileSecretProvider,
-  MemorySecretProvider,
-  SECRET_TOO_SHORT_WARNING,
-  Scrubber,
-  SecretProvider,
-  type Secret,
-} from '../../src/index.js'
+import { EnvSecretProvider, FileSecretProvider, MemorySecretProvider, SecretProvider, type Secret } from '../../src/crypto/index.js'
+import { Scrubber } from '../../src/index.js'
+import { SECRET_TOO_SHORT_WARNING } from '../../src/scrub/index.js'
 import { airlockIn, workspace, type Workspace } from './fixture.js'
 
 let ws: Workspace

@@ -211,3 +211,15 @@ describe('LeakMatcher', () => {
     expect(() => new LeakMatcher({ registered: ['abc'] })).toThrow(/registered\[0\] to be at least 5 characters, got 3/)
   })
 })
+
+describe('LeakMatcher detector switches', () => {
+  it('runs no detector a policy map sets to false, and every other one (issue 14, item 6)', () => {
+    const text = 'peer 10.20.30.40 mailed ada@example.com'
+    const rules = (m: LeakMatcher): string[] => m.scan(text).map((f) => f.rule).sort()
+    expect(rules(new LeakMatcher())).toEqual(['email', 'ipv4'])
+    const following = new LeakMatcher({ detectors: { ipv4: false, email: 'mask' } })
+    expect(rules(following)).toEqual(['email'])
+    expect(following.off).toEqual(['ipv4'])
+    expect(() => new LeakMatcher({ detectors: { ipv5: false } as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+  })
+})

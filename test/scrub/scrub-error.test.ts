@@ -60,6 +60,9 @@ describe('scrubError', () => {
   it('scrubbed with stack "frames" keeps function names only', async () => {
     const out = await scrubError(failure('boom'), exceptions({ stack: 'frames' }), { scrubber: setup() })
     expect(out.stack).toBe('    at Client.connect\n    at loadOrders\n    at <anonymous>')
+    // The ledger and report say what was done to the stack: cut to frames, not removed.
+    expect(out.transforms).toContainEqual({ path: 'stack', rule: 'exception-stack', action: 'frames' })
+    expect(out.transforms).not.toContainEqual(expect.objectContaining({ path: 'stack', action: 'remove' }))
   })
 
   it('full: message and stack pass, with registered secrets masked and home directories removed', async () => {

@@ -73,7 +73,7 @@ describe('expectNoLeaks', () => {
       path: 'parameters.note',
       preview: `gh********${canaries[github]!.value.slice(-2)}`,
     })
-    expect(error.message).toContain(`github-token canary #${github} (marker `)
+    expect(error.message).toContain(`github-token canary #${github + 1} (marker `)
     expect(error.message).toContain(`in event ${event + 1} (parameters, id ${controlPlane.events[event]!.id}) at parameters.note: gh********`)
     for (const c of canaries) {
       expect(error.message.includes(c.secret)).toBe(false)
@@ -138,7 +138,7 @@ test('a leak throws ERR_CANARY_LEAKED', () => {
 })
 `,
     )
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--test', script], { cwd: join(import.meta.dirname, '../..') })
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', script], { cwd: join(import.meta.dirname, '../..') })
     expect(stdout).toMatch(/# pass 2/)
     expect(stdout).toMatch(/# fail 0/)
   })

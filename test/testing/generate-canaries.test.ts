@@ -106,3 +106,30 @@ describe('generateCanaries', () => {
     expect(JSON.parse(JSON.stringify(canaries))).toEqual(canaries)
   })
 })
+
+describe('generateCanaries registration (issue 14, item 5)', () => {
+  it('registers the high-entropy canaries with every open Airlock and every Scrubber built later, unless told not to', async () => {
+    const { AirlockBoundary } = await import('../../src/boundary/airlock-boundary.js')
+    const { MemoryControlPlane } = await import('../../src/boundary/memory-control-plane.js')
+    const { KeyRing } = await import('../../src/crypto/key-ring.js')
+    const fs = await import('node:fs/promises')
+    const os = await import('node:os')
+    const path = await import('node:path')
+    const permissive = definePolicy({ preset: 'permissive' }, { env: {} }).scrub
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-canaries-'))
+    const open = new AirlockBoundary({ keys: KeyRing.generate(), controlPlane: new MemoryControlPlane(), ledger: { path: path.join(dir, 'l.ndjson') }, policy: { preset: 'permissive' } })
+    const before = open.scrubber
+    const canaries = generateCanaries()
+    const after = new Scrubber({ policy: permissive })
+    for (const c of canaries.filter((x) => x.kind === 'high-entropy')) {
+      expect(after.scrubString(`note ${c.value}`)).not.toContain(c.secret)
+      expect(JSON.stringify(before.scrub({ note: c.value }).value)).not.toContain(c.marker)
+    }
+    const unregistered = generateCanaries({ register: false }).filter((x) => x.kind === 'high-entropy')
+    const later = new Scrubber({ policy: permissive })
+    for (const c of unregistered) expect(later.scrubString(`note ${c.value}`)).toContain(c.secret)
+    expect(() => generateCanaries({ registr: false } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    await open.close()
+    await fs.rm(dir, { recursive: true, force: true })
+  })
+})

@@ -10,6 +10,15 @@ import { AirlockJournalCodec, type AirlockJournalCodecOptions } from './airlock-
  * before the write behind it completed); offloaded outputs are read from
  * `offload`.
  *
+ * Restate's client encodes synchronously and sends at once, so an input's
+ * ledger record becomes durable just after it is sent (the write-ahead
+ * exception, see the README). What the client can do, it does: once its
+ * Airlock is closed or its ledger failed, `encode` throws (`ERR_CLOSED`,
+ * `ERR_STORAGE`) and the call is not made; a call's output is decoded only
+ * once the records of what was sent are durable, or the call rejects with
+ * the record's error. After one-way sends, await
+ * `journalValueCodec.settled()`.
+ *
  * Headers, the idempotency key, the target service, handler and object key
  * travel in clear: Restate reads them.
  *

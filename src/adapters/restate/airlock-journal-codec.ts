@@ -84,28 +84,52 @@ export class AirlockJournalCodec implements JournalValueCodec {
    * @throws InvalidArgumentError on unknown options, a missing Airlock, or an offload `Result` that cannot hold values.
    */
   static async create(options: AirlockJournalCodecOptions): Promise<AirlockJournalCodec> {
-    return AirlockJournalCodec.#create(options, true)
+    return AirlockJournalCodec.#create(options, 'service')
   }
 
   /**
    * The codec of an ingress client (`airlockIngressOptions`): it reads
    * offloaded outputs, but seals every input inline, since the service
    * would read an offloaded input before the write behind it completed.
+   * Before it decodes a call's output it waits for the records of what was
+   * sent: a call whose input could not be ledgered rejects with that error.
    */
   static async forIngress(options: AirlockJournalCodecOptions): Promise<AirlockJournalCodec> {
-    return AirlockJournalCodec.#create(options, false)
+    return AirlockJournalCodec.#create(options, 'ingress')
   }
 
-  static async #create(options: AirlockJournalCodecOptions, offloadsWrites: boolean): Promise<AirlockJournalCodec> {
+  static async #create(options: AirlockJournalCodecOptions, side: 'service' | 'ingress'): Promise<AirlockJournalCodec> {
     assertKnownOptions('AirlockJournalCodec', options, OPTION_KEYS)
-    const values = new RestatePayloads(options.airlock, options.offload, options.unsealed ?? 'pass', offloadsWrites)
-    if (offloadsWrites && values.payloads.offloads) await values.payloads.reserve(JOURNAL_PAYLOAD_NAME)
+    const values = new RestatePayloads(options.airlock, options.offload, options.unsealed ?? 'pass', side)
+    if (side === 'service' && values.payloads.offloads) await values.payloads.reserve(JOURNAL_PAYLOAD_NAME)
     return new AirlockJournalCodec(values)
   }
 
-  /** Seals (or offloads, or passes) one serialized value; synchronous, as Restate requires. */
+  /**
+   * Seals (or offloads, or passes) one serialized value; synchronous, as Restate requires.
+   *
+   * @throws ClosedError (`ERR_CLOSED`) after the Airlock closed, StorageError (`ERR_STORAGE`) once its ledger
+   *   failed: a value that could not be recorded is not sent (on a client, the call rejects before it is made).
+   */
   encode(buf: Uint8Array): Uint8Array {
     return this.#values.encode(buf, JOURNAL_PAYLOAD_NAME, JOURNAL_PAYLOAD_NAME)
+  }
+
+  /**
+   * Resolves once every value this codec's Airlock encoded so far (through
+   * this codec or an `airlockSerde`) is durably ledgered, and every write
+   * behind is done; rejects with the first failure since the last call.
+   * `airlockHooks` wait for it on a service; on a client, a call's output
+   * waits for it, so await it yourself after one-way sends.
+   *
+   * @example
+   * ```ts
+   * await ingress.serviceSendClient(orders).checkout(order)
+   * await journalValueCodec.settled()   // the input's record is durable, or this rejects
+   * ```
+   */
+  settled(): Promise<void> {
+    return this.#values.settled()
   }
 
   /** The serialized value a journal entry holds. */

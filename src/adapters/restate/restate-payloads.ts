@@ -1,5 +1,6 @@
 import type { AirlockBoundary } from '../../boundary/airlock-boundary.js'
-import { AirlockError, InvalidArgumentError, PayloadFormatError } from '../../errors.js'
+import type { OutboundDoor } from '../../boundary/outbound-door.js'
+import { AirlockError, ClosedError, InvalidArgumentError, PayloadFormatError } from '../../errors.js'
 import type { JsonObject } from '../../internal/canonical-json.js'
 import { airlockPayloadHost, clearBytes, EnginePayloads, PendingWork, type PayloadPlan } from '../shared/engine-payloads.js'
 
@@ -36,31 +37,43 @@ export function pendingFor(airlock: AirlockBoundary): PendingWork {
  */
 export class RestatePayloads {
   readonly #payloads: EnginePayloads
+  readonly #door: OutboundDoor
   readonly #pending: PendingWork
   readonly #unsealed: 'pass' | 'refuse'
-
-  readonly #offloadsWrites: boolean
+  readonly #side: 'service' | 'ingress'
 
   /**
-   * @param offloadsWrites whether `encode` may offload (a service), or only
-   *   `decode` reads offloaded values (an ingress client: the service would
-   *   read an input before a write behind it completed).
+   * @param side `service`: `encode` may offload, and `airlockHooks` wait for
+   *   what it started; `ingress` (a client): `encode` never offloads (the
+   *   service would read an input before a write behind it completed), and
+   *   `decode` (a call's output) first waits for the records of what was
+   *   sent, so a call whose input was not ledgered fails.
    */
-  constructor(airlock: AirlockBoundary, offload: unknown, unsealed: unknown, offloadsWrites = true) {
+  constructor(airlock: AirlockBoundary, offload: unknown, unsealed: unknown, side: 'service' | 'ingress' = 'service') {
     if (unsealed !== 'pass' && unsealed !== 'refuse') throw new InvalidArgumentError("unsealed is 'pass' or 'refuse'")
     this.#payloads = new EnginePayloads({ host: airlockPayloadHost(airlock), engine: 'restate', offload })
+    this.#door = airlock.outbound
     this.#pending = pendingFor(airlock)
     this.#unsealed = unsealed
-    this.#offloadsWrites = offloadsWrites
+    this.#side = side
   }
 
   get payloads(): EnginePayloads {
     return this.#payloads
   }
 
-  /** Seals, offloads (from a reservation) or passes `bytes`, as the policy says for `name`; the record is tracked, not awaited. */
+  /**
+   * Seals, offloads (from a reservation) or passes `bytes`, as the policy
+   * says for `name`; the record is tracked, not awaited (Restate sends what
+   * this returns at once: see the write-ahead exception in the README).
+   *
+   * @throws ClosedError / StorageError (message ending with its code) when the Airlock is closed or its ledger
+   *   failed: nothing is sent that could not be recorded.
+   */
   encode(bytes: Uint8Array, name: string, binding: string): Uint8Array {
     if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('a journal value is bytes')
+    const refusal = this.#door.refusal()
+    if (refusal !== undefined) throw coded(refusal)
     let plan = this.#payloads.plan(name, bytes)
     let frame: Uint8Array | undefined
     if (plan.action === 'clear' && EnginePayloads.kind(bytes) !== undefined) {
@@ -69,8 +82,9 @@ export class RestatePayloads {
     }
     if (plan.action === 'offload') {
       // Only with an offload Result does the plan say offload (a serde is built without one: it could not read it back).
-      frame = this.#offloadsWrites ? this.#payloads.offloadNow(bytes, binding, this.#pending) : undefined
-      if (frame === undefined) plan = downgraded(plan, this.#offloadsWrites ? 'payloads.offload-unready' : 'restate.ingress-inline')
+      const service = this.#side === 'service'
+      frame = service ? this.#payloads.offloadNow(bytes, binding, this.#pending) : undefined
+      if (frame === undefined) plan = downgraded(plan, service ? 'payloads.offload-unready' : 'restate.ingress-inline')
     }
     if (plan.action === 'clear') frame = bytes
     frame ??= this.#payloads.seal(bytes, binding)
@@ -84,6 +98,7 @@ export class RestatePayloads {
 
   /** The bytes a frame stands for (offloaded ones read back), or `bytes` itself when it is not ours and unsealed values pass. */
   async decode(bytes: Uint8Array, binding: string): Promise<Uint8Array> {
+    if (this.#side === 'ingress') await this.#recorded()
     const kind = EnginePayloads.kind(bytes)
     if (kind === undefined) return this.#unframed(bytes)
     try {
@@ -98,6 +113,23 @@ export class RestatePayloads {
     if (EnginePayloads.kind(bytes) === undefined) return this.#unframed(bytes)
     try {
       return this.#payloads.openSync(bytes, binding)
+    } catch (err) {
+      throw coded(err)
+    }
+  }
+
+  /** Every record and write started so far settled; rejects with the first failure since the last call. */
+  settled(): Promise<void> {
+    return this.#pending.settled()
+  }
+
+  // What this client sent is durably ledgered, or the call fails: with the record's failure, or the ledger's.
+  async #recorded(): Promise<void> {
+    try {
+      await this.#pending.settled()
+      const refusal = this.#door.refusal()
+      // A ledger that failed failed for every call in flight, not only the first to ask (settled() reports a failure once).
+      if (refusal !== undefined && !(refusal instanceof ClosedError)) throw refusal
     } catch (err) {
       throw coded(err)
     }

@@ -39,6 +39,38 @@ const FAILURE_ATTRIBUTES_VERSION = Uint8Array.of(0x76, 0x31) // "v1"
 export const APPROVED_FAILURE: unique symbol = Symbol.for('airlock-sdk.temporal.approved-failure') as never
 
 /**
+ * The application failure type a failure carries in place of one the names
+ * rule never saw, when the policy hashes names (`states.names: hash`): a
+ * type thrown in workflow code (the sandbox holds no keys to fingerprint
+ * it), or one whose approval failed. The same marker the scrubber uses for
+ * what it withholds.
+ *
+ * @example
+ * ```ts
+ * failure.applicationFailureInfo?.type === WITHHELD_FAILURE_TYPE   // thrown in a workflow under states.names: hash
+ * ```
+ */
+export const WITHHELD_FAILURE_TYPE = '[airlock:withheld]'
+
+/**
+ * Options of {@link AirlockFailureConverter}.
+ *
+ * @example
+ * ```ts
+ * new AirlockFailureConverter({ unapprovedTypes: 'keep' })   // what FAILURE_CONVERTER_PATH_CLEAR_TYPES loads
+ * ```
+ */
+export interface AirlockFailureConverterOptions {
+  /**
+   * An application failure type nobody approved (thrown in workflow code,
+   * or past the activity interceptor's reach): `withhold` it (the default:
+   * {@link WITHHELD_FAILURE_TYPE} goes instead), or `keep` it as thrown,
+   * for a policy whose names rule lets names pass (`states.names: allow`).
+   */
+  readonly unapprovedTypes?: 'withhold' | 'keep'
+}
+
+/**
  * What of one error may be read in a failure's clear fields.
  *
  * @example
@@ -69,10 +101,13 @@ export interface ApprovedFailure {
  *   sandbox has no keys and no registered secrets, so an error thrown in
  *   workflow code keeps no readable message, whatever the mode.
  * - `stackTrace`: always empty.
- * - an application failure's `type` (as approved by the names rule when an
- *   approval names one), `nonRetryable`, retry delays and categories, and
- *   the names Temporal needs (activity and workflow types): Temporal's
- *   retry logic reads them.
+ * - an application failure's `type`: as the names rule approved it (an
+ *   activity's, by the interceptor); one nobody approved (thrown in workflow
+ *   code) is withheld, {@link WITHHELD_FAILURE_TYPE} in its place, unless
+ *   built with `unapprovedTypes: 'keep'` (the converter
+ *   `airlockDataConverter` picks when `states.names` is `allow`);
+ * - `nonRetryable`, retry delays and categories, and the names Temporal
+ *   needs (activity and workflow types): Temporal's retry logic reads them.
  * - a failure decoded from history and thrown again keeps the readable
  *   fields history holds: they were approved when first written.
  *
@@ -86,15 +121,20 @@ export interface ApprovedFailure {
  * ```
  */
 export class AirlockFailureConverter extends DefaultFailureConverter {
-  constructor() {
+  readonly #keepsUnapprovedTypes: boolean
+
+  constructor(options: AirlockFailureConverterOptions = {}) {
     super({ encodeCommonAttributes: true })
+    const unapprovedTypes = options.unapprovedTypes ?? 'withhold'
+    if (unapprovedTypes !== 'withhold' && unapprovedTypes !== 'keep') throw new TypeError("AirlockFailureConverter: unapprovedTypes is 'withhold' or 'keep'")
+    this.#keepsUnapprovedTypes = unapprovedTypes === 'keep'
   }
 
   override errorToFailure(err: unknown, payloadConverter: PayloadConverter, context?: SerializationContext): ProtoFailure {
     // Causes come back through this method, so they are sealed already; a
     // failure taken from history whole (err.failure) is sealed level by level below.
     const failure = this.errorToFailureInner(err, payloadConverter, context)
-    return sealChain(failure, approvalOf(err), payloadConverter, context)
+    return sealChain(failure, approvalOf(err), this.#keepsUnapprovedTypes, payloadConverter, context)
   }
 
   override failureToError(failure: ProtoFailure, payloadConverter: PayloadConverter, context?: SerializationContext): Error {
@@ -130,19 +170,19 @@ export function isSealed(failure: ProtoFailure): boolean {
   return marker instanceof Uint8Array && marker.length === FAILURE_ATTRIBUTES_VERSION.length && marker.every((b, i) => b === FAILURE_ATTRIBUTES_VERSION[i])
 }
 
-function sealChain(failure: ProtoFailure, approved: ApprovedFailure | undefined, converter: PayloadConverter, context?: SerializationContext): ProtoFailure {
-  const top = sealLevel(failure, approved, converter, context)
+function sealChain(failure: ProtoFailure, approved: ApprovedFailure | undefined, keepsTypes: boolean, converter: PayloadConverter, context?: SerializationContext): ProtoFailure {
+  const top = sealLevel(failure, approved, keepsTypes, converter, context)
   let level = top
   // Bounded: a cause chain from history could be deep, never cyclic (protos are trees).
   for (let depth = 0; level.cause != null && depth < 64; depth++) {
-    level.cause = sealLevel(level.cause, undefined, converter, context)
+    level.cause = sealLevel(level.cause, undefined, keepsTypes, converter, context)
     level = level.cause
   }
   if (level.cause != null) level.cause = null
   return top
 }
 
-function sealLevel(level: ProtoFailure, approved: ApprovedFailure | undefined, converter: PayloadConverter, context?: SerializationContext): ProtoFailure {
+function sealLevel(level: ProtoFailure, approved: ApprovedFailure | undefined, keepsTypes: boolean, converter: PayloadConverter, context?: SerializationContext): ProtoFailure {
   if (isSealed(level)) return { ...level, stackTrace: '' }
   const attributes = level.encodedAttributes ?? converter.toPayload({ message: level.message ?? '', stack_trace: level.stackTrace ?? '' }, context)
   const sealed: ProtoFailure = {
@@ -151,8 +191,11 @@ function sealLevel(level: ProtoFailure, approved: ApprovedFailure | undefined, c
     stackTrace: '',
     encodedAttributes: marked(attributes),
   }
-  if (approved?.type !== undefined && level.applicationFailureInfo != null) {
-    sealed.applicationFailureInfo = { ...level.applicationFailureInfo, type: approved.type }
+  if (level.applicationFailureInfo != null) {
+    const thrown = level.applicationFailureInfo.type
+    // A failure with no type has nothing to withhold.
+    const type = approved?.type ?? (keepsTypes || thrown == null || thrown === '' ? thrown : WITHHELD_FAILURE_TYPE)
+    sealed.applicationFailureInfo = { ...level.applicationFailureInfo, type }
   }
   return sealed
 }

@@ -16,10 +16,10 @@
  * ```
  */
 export { AirlockPayloadCodec, AIRLOCK_ENCODING, type AirlockPayloadCodecOptions } from './airlock-payload-codec.js'
-export { airlockDataConverter, FAILURE_CONVERTER_PATH } from './airlock-data-converter.js'
+export { airlockDataConverter, FAILURE_CONVERTER_PATH, FAILURE_CONVERTER_PATH_CLEAR_TYPES } from './airlock-data-converter.js'
 export { airlockWorkerOptions } from './airlock-worker-options.js'
 export { AirlockActivityInbound, approveFailure } from './activity-failure-interceptor.js'
-export { AirlockFailureConverter, APPROVED_FAILURE, FAILURE_ATTRIBUTES_METADATA, type ApprovedFailure } from './failure-converter.js'
+export { AirlockFailureConverter, APPROVED_FAILURE, FAILURE_ATTRIBUTES_METADATA, WITHHELD_FAILURE_TYPE, type AirlockFailureConverterOptions, type ApprovedFailure } from './failure-converter.js'
 export { AirlockStorageDriver, type AirlockStorageDriverOptions } from './airlock-storage-driver.js'
 export { fingerprintSearchAttributes } from './fingerprint-search-attributes.js'
 export { fingerprintWorkflowId } from './fingerprint-workflow-id.js'

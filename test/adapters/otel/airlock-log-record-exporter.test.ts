@@ -254,6 +254,26 @@ describe('AirlockLogRecordExporter', () => {
     expect(airlock.stats().actions.logs).toMatchObject({ redact: 150 })
   })
 
+  it('ledgers concurrent exports with shared syncs: the ledger\'s group commit, not one fsync per export', async () => {
+    const { airlock } = setup()
+    const inner = new InMemoryLogRecordExporter()
+    const exporter = new AirlockLogRecordExporter(inner, { airlock })
+    // Real SDK records, each handed to its own export at once (what several processors, or a busy batch processor, do).
+    const records: ReadableLogRecord[] = []
+    const provider = new LoggerProvider({ processors: [{ onEmit: (record) => void records.push(record), forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() }] })
+    open.push({ airlock, provider })
+    for (let i = 0; i < 30; i++) provider.getLogger('concurrent').emit({ severityNumber: SeverityNumber.INFO, body: `row ${i} for ada${i}@example.com` })
+    const before = airlock.stats().ledger
+    const results = await Promise.all(records.map((record) => new Promise<ExportResult>((resolve) => exporter.export([record], resolve))))
+    expect(results.every((r) => r.code === ExportResultCode.SUCCESS)).toBe(true)
+    expect(inner.getFinishedLogRecords()).toHaveLength(30)
+    const { entries, commits } = airlock.stats().ledger
+    // One entry per export, each durable before its records were handed over...
+    expect(entries - before.entries).toBe(30)
+    // ...and exports in flight together shared their syncs.
+    expect(commits - before.commits).toBeLessThan(entries - before.entries)
+  })
+
   it('refuses bad arguments when built', () => {
     const { airlock } = setup()
     const inner = new InMemoryLogRecordExporter()

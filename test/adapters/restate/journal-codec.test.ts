@@ -1,12 +1,17 @@
-import { CancelledError, RetryableError, TerminalError } from '@restatedev/restate-sdk'
+import { CancelledError, RetryableError, TerminalError, TimeoutError } from '@restatedev/restate-sdk'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { AirlockJournalCodec } from '../../../src/adapters/restate/airlock-journal-codec.js'
 import { airlockHooks, SEALED_ERROR_METADATA } from '../../../src/adapters/restate/airlock-hooks.js'
 import { airlockSerde } from '../../../src/adapters/restate/airlock-serde.js'
 import { pendingFor } from '../../../src/adapters/restate/restate-payloads.js'
+import { AirlockBoundary } from '../../../src/boundary/airlock-boundary.js'
+import { MemoryControlPlane } from '../../../src/boundary/memory-control-plane.js'
+import { KeyRing } from '../../../src/crypto/key-ring.js'
+import { definePolicy } from '../../../src/policy/define-policy.js'
 import { ValueCipher } from '../../../src/crypto/value-cipher.js'
+import type { Airlock } from '../../../src/runtime/airlock.js'
 import { LocalResult } from '../../../src/results/local-result.js'
 import type { PolicyInput } from '../../../src/policy/policy-input.js'
 import { EngineFixture, leaksIn, plantSecrets } from '../../support/engine-fixture.js'
@@ -117,6 +122,38 @@ describe('AirlockJournalCodec', () => {
     expect((await records(ledgerPath)).map((r) => r.rule)).toEqual(['restate.ingress-inline', 'payloads.offloadAbove'])
   })
 
+  it('on an ingress client, sends nothing once the ledger failed, and a call\'s output waits for its input\'s record', async () => {
+    const { airlock: service, keys } = setup()
+    const output = (await AirlockJournalCodec.create({ airlock: service })).encode(utf8('{"receipt":1}'))
+    // A directory where the client's ledger file should be: its ledger cannot open, so nothing it sends can be recorded.
+    const broken = new AirlockBoundary({ keys, controlPlane: new MemoryControlPlane(), ledger: { path: fixture.dir }, policy: definePolicy({}, { env: {} }) })
+    const client = await AirlockJournalCodec.forIngress({ airlock: broken })
+    // Restate's client encodes and sends at once: a value encoded before the failure is known leaves (the write-ahead exception)...
+    let early: unknown
+    try {
+      client.encode(utf8('{"order":1}'))
+    } catch (err) {
+      early = err
+    }
+    await broken.emit({ kind: 'flow-run-state', runId: 'r-1', flowName: 'etl', state: 'Running' })
+    // ...but its call fails when the output comes back, and every later call fails before it is made.
+    const refused = { code: 'ERR_STORAGE', message: expect.stringMatching(/\(ERR_STORAGE\)$/) }
+    await expect(client.decode(output)).rejects.toMatchObject(refused)
+    await expect(client.decode(output)).rejects.toMatchObject(refused)
+    expect(() => client.encode(utf8('{"order":2}'))).toThrow(expect.objectContaining(refused))
+    if (early !== undefined) expect(early).toMatchObject(refused)
+    await broken.close().catch(() => undefined)
+
+    const { airlock } = setup()
+    const open = await AirlockJournalCodec.forIngress({ airlock })
+    open.encode(utf8('{"order":3}'))
+    await open.settled()
+    await airlock.close()
+    expect(() => open.encode(utf8('{"order":4}'))).toThrow(expect.objectContaining({ code: 'ERR_CLOSED', message: expect.stringMatching(/\(ERR_CLOSED\)$/) }))
+    const serde = airlockSerde({ airlock, name: 'restate:Orders/checkout/input' })
+    expect(() => serde.serialize({ order: 5 })).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+  })
+
   it('fails with typed errors naming their code: tampered, another key, unsealed when refused', async () => {
     const { airlock } = setup()
     const codec = await AirlockJournalCodec.create({ airlock })
@@ -199,6 +236,115 @@ describe('airlockHooks', () => {
     expect(out.metadata?.[SEALED_ERROR_METADATA]).toMatch(/^alkv1\./)
   })
 
+  describe('trusts an error only by identity, never by its fields', () => {
+    // Shapes of an `airlock.error` an error can carry without airlock having approved it.
+    const spoofs: [string, (ctx: { keys: KeyRing; other: KeyRing }) => Promise<string>][] = [
+      ['a word', () => Promise.resolve('x')],
+      ['an empty string', () => Promise.resolve('')],
+      ['something shaped like a value token', () => Promise.resolve(`alkv1.${'A'.repeat(40)}.${'B'.repeat(22)}`)],
+      ['a sealed error of another key ring', async ({ other }) => new ValueCipher(other).encrypt(JSON.stringify({ v: 1, type: 'Fine', message: 'all good' }))],
+      ['a value token of this ring that holds no error', async ({ keys }) => new ValueCipher(keys).encrypt(JSON.stringify({ customer: 'ada@example.com' }))],
+      ['a sealed error of this ring of another version', async ({ keys }) => new ValueCipher(keys).encrypt(JSON.stringify({ v: 2, type: 'Fine', message: 'all good' }))],
+    ]
+
+    it.each(spoofs)('approves a terminal error whose airlock.error is %s like any other error', async (_shape, make) => {
+      const { airlock, keys, secrets } = setup({ exceptions: { mode: 'type' } })
+      const spoofed = new TerminalError(`card of ada@example.com declined ${secrets.text}`, { errorCode: 402, metadata: { [SEALED_ERROR_METADATA]: await make({ keys, other: KeyRing.generate() }) } })
+      const out = (await thrownBy(hooksOf(airlock).run!('charge', () => Promise.reject(spoofed)))) as TerminalError
+      expect(out).not.toBe(spoofed)
+      expect(out).toBeInstanceOf(TerminalError)
+      expect(out.code).toBe(402)
+      expect(out.message).toBe('TerminalError')
+      expect(out.stack).toBe('')
+      expect(Object.keys(out.metadata ?? {})).toEqual([SEALED_ERROR_METADATA])
+      // Sealed anew, from this error: what it says, not what its metadata claimed.
+      const whole = JSON.parse(await new ValueCipher(keys).decrypt(out.metadata![SEALED_ERROR_METADATA]!)) as { message: string }
+      expect(whole.message).toContain('card of ada@example.com declined')
+      expect(leaksIn(`${out.message} ${JSON.stringify(out.metadata)}`, [...secrets.forbidden, 'ada@example.com'])).toEqual([])
+    })
+
+    it('makes the readable fields of an error read back from the journal anew, from the original its token holds', async () => {
+      const { airlock, keys, ledgerPath, secrets } = setup()
+      const hooks = hooksOf(airlock)
+      const first = (await thrownBy(hooks.run!('charge', () => Promise.reject(new TerminalError(`limit reached for ada@example.com ${secrets.text}`, { errorCode: 402 }))))) as TerminalError
+      const token = first.metadata![SEALED_ERROR_METADATA]!
+      // What Restate hands back for a failed step or call: a new TerminalError of the journal's message, code and metadata.
+      const readBack = new TerminalError(first.message, { errorCode: first.code, metadata: first.metadata })
+      const again = (await thrownBy(hooks.handler!(() => Promise.reject(readBack)))) as TerminalError
+      expect(again).not.toBe(readBack)
+      expect(again.message).toBe(first.message)
+      expect(again.metadata).toEqual({ [SEALED_ERROR_METADATA]: token })
+      // The same token on an error that says something else: the readable message is still the token's original's.
+      const relabelled = new TerminalError(`refund to ada@example.com ${secrets.registered}`, { errorCode: 402, metadata: { [SEALED_ERROR_METADATA]: token } })
+      const shown = (await thrownBy(hooks.handler!(() => Promise.reject(relabelled)))) as TerminalError
+      expect(shown.message).toBe(first.message)
+      expect(shown.message).not.toContain('refund')
+      expect(leaksIn(shown.message, [...secrets.forbidden, 'ada@example.com'])).toEqual([])
+      // Read back by a service of the same keys under a stricter policy, it shows as that policy says.
+      const strict = fixture.airlock({ exceptions: { mode: 'type' } }, keys).airlock
+      const typed = (await thrownBy(hooksOf(strict).run!('x', () => Promise.reject(new TerminalError(first.message, { metadata: first.metadata }))))) as TerminalError
+      expect(typed.message).toBe('TerminalError')
+      expect(typed.metadata).toEqual({ [SEALED_ERROR_METADATA]: token })
+      await airlock.close()
+      expect(await fixture.ledgerText(ledgerPath)).toMatch(/"reopened":true/)
+    })
+
+    it('lets Restate\'s own cancel and timeout errors pass only as Restate makes them', async () => {
+      const { airlock, secrets } = setup({ exceptions: { mode: 'type' } })
+      const hooks = hooksOf(airlock)
+      const cancelled = new CancelledError()
+      expect(await thrownBy(hooks.handler!(() => Promise.reject(cancelled)))).toBe(cancelled)
+      const timeout = new TimeoutError()
+      expect(await thrownBy(hooks.run!('t', () => Promise.reject(timeout)))).toBe(timeout)
+      const relabelled = Object.assign(new CancelledError(), { message: `cancelled by ada@example.com ${secrets.text}` })
+      const withMetadata = Object.assign(new TimeoutError(), { metadata: { customer: 'ada@example.com' } })
+      for (const err of [relabelled, withMetadata]) {
+        const out = (await thrownBy(hooks.handler!(() => Promise.reject(err)))) as TerminalError
+        expect(out).not.toBe(err)
+        expect(out).toBeInstanceOf(TerminalError)
+        expect(out.message).toBe(err.constructor.name)
+        expect(leaksIn(`${out.message} ${JSON.stringify(out.metadata)}`, [...secrets.forbidden, 'ada@example.com'])).toEqual([])
+      }
+    })
+  })
+
+  describe('fails closed when the policy cannot be applied to an error', () => {
+    const failures: [string, (airlock: Airlock, err: Error) => void][] = [
+      ['the exceptions policy rejects', (airlock, err) => vi.spyOn(airlock.outbound, 'error').mockRejectedValue(err)],
+      ['the scrubber throws', (airlock, err) => vi.spyOn(airlock.scrubber, 'normalize').mockImplementation(() => { throw err })],
+      ['the names rule throws', (airlock, err) => vi.spyOn(airlock.outbound, 'name').mockImplementation(() => { throw err })],
+      ['a field of the error throws the error itself', (_airlock, err) => Object.defineProperty(err, err instanceof TerminalError ? 'metadata' : 'retryAfter', { get: () => { throw err } })],
+    ]
+
+    it.each(failures)('when %s, sends the class name alone, stackless, never the original', async (_what, inject) => {
+      const { airlock, ledgerPath, secrets } = setup()
+      const terminal = new TerminalError(`card of ada@example.com declined ${secrets.text}`, { errorCode: 402, metadata: { customer: 'ada@example.com' } })
+      inject(airlock, terminal)
+      const out = (await thrownBy(hooksOf(airlock).run!('charge', () => Promise.reject(terminal)))) as TerminalError
+      expect(out).not.toBe(terminal)
+      expect(out).toBeInstanceOf(TerminalError)
+      expect(out.message).toBe('TerminalError')
+      expect(out.code).toBe(402)
+      expect(out.stack).toBe('')
+      expect(out.metadata).toEqual({})
+      const retryable = new RetryableError(`rate limited for ada@example.com ${secrets.text}`, { retryAfter: 1500 })
+      inject(airlock, retryable)
+      const retry = (await thrownBy(hooksOf(airlock).handler!(() => Promise.reject(retryable)))) as RetryableError
+      expect(retry).not.toBe(retryable)
+      expect(retry).toBeInstanceOf(RetryableError)
+      expect([1500, undefined]).toContain(retry.retryAfter)
+      expect([retry.message, retry.stack]).toEqual(['RetryableError', ''])
+      // Met again, it is one of ours.
+      expect(await thrownBy(hooksOf(airlock).handler!(() => Promise.reject(out)))).toBe(out)
+      vi.restoreAllMocks()
+      await airlock.close()
+      const ledger = await fixture.ledgerText(ledgerPath)
+      expect(leaksIn(ledger, [...secrets.forbidden, 'ada@example.com'])).toEqual([])
+      expect(ledger).toMatch(/"withheld":"policy:/)
+      expect(airlock.stats().withheld).toMatchObject({ exceptions: 2 })
+    })
+  })
+
   it('keeps a retryable error retryable, and any other error its prototype, with no stack and the sealed error after the message', async () => {
     const { airlock, secrets } = setup()
     const hooks = hooksOf(airlock)
@@ -206,7 +352,9 @@ describe('airlockHooks', () => {
     expect(retry).toBeInstanceOf(RetryableError)
     expect(retry.retryAfter).toBe(1500)
     expect(retry.stack).toBe('')
-    expect(retry.message).toMatch(/^RetryableError: rate limited .* \[alkv1\.[^\]]+\]$/)
+    // The scrubbed message (the canary text spans lines: a netrc), then the sealed whole error at the very end.
+    expect(retry.message).toMatch(/^RetryableError: rate limited .* \[alkv1\.[A-Za-z0-9_.-]+\]$/s)
+    expect(leaksIn(retry.message, secrets.forbidden)).toEqual([])
     class DbError extends Error {}
     const db = await thrownBy(hooks.handler!(() => Promise.reject(new DbError(`connect to pg://app:${secrets.registered}@db failed`))))
     expect(db).toBeInstanceOf(DbError)

@@ -27,17 +27,22 @@ let ledgerPath: string
 let server: ChildProcess
 let url: string
 const values = { sealed: {} as unknown, offloaded: {} as unknown }
+// Well above what the sealed value takes (all the canaries once), well below the offloaded one (sized from
+// the canary text below), so each stays what its name says however the canary set grows or shrinks.
+const OFFLOAD_ABOVE = 64 * 1024
 
 beforeAll(async () => {
   fixture = await EngineFixture.create('codec-server')
   keys = KeyRing.generate()
   const offloadDir = join(fixture.dir, 'offload')
-  const { airlock } = fixture.airlock({ payloads: { offloadAbove: 2048 } }, keys)
+  const { airlock } = fixture.airlock({ payloads: { offloadAbove: OFFLOAD_ABOVE } }, keys)
   secrets = plantSecrets(airlock)
   const codec = new AirlockPayloadCodec({ airlock, offload: new LocalResult({ dir: offloadDir, location: '{engine}/{randomId}.alkc' }) })
   values.sealed = { customer: secrets.text }
-  values.offloaded = { rows: Array.from({ length: 100 }, () => secrets.text) }
+  values.offloaded = { rows: Array.from({ length: Math.ceil((4 * OFFLOAD_ABOVE) / secrets.text.length) }, () => secrets.text) }
   ;[sealed, offloaded] = (await codec.encode([defaultPayloadConverter.toPayload(values.sealed), defaultPayloadConverter.toPayload(values.offloaded)])) as [Payload, Payload]
+  // Every test below relies on these two formats: fail here, by name, if the sizes ever drift.
+  expect([formatOf(sealed), formatOf(offloaded)]).toEqual(['alkc1', 'alko1'])
 
   const keysPath = join(fixture.dir, 'keys.json')
   const tokensPath = join(fixture.dir, 'tokens.json')
@@ -68,6 +73,10 @@ afterAll(async () => {
   }
   await fixture.close()
 })
+
+function formatOf(payload: Payload): string {
+  return new TextDecoder().decode(payload.metadata?.['airlock-format'])
+}
 
 function json(payloads: readonly Payload[]) {
   return {

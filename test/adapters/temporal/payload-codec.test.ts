@@ -10,14 +10,16 @@ import {
   loadDataConverter,
 } from '@temporalio/common/lib/internal-non-workflow/index.js'
 import { temporal } from '@temporalio/proto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { approveFailure } from '../../../src/adapters/temporal/activity-failure-interceptor.js'
-import { airlockDataConverter, FAILURE_CONVERTER_PATH } from '../../../src/adapters/temporal/airlock-data-converter.js'
+import { airlockDataConverter, FAILURE_CONVERTER_PATH, FAILURE_CONVERTER_PATH_CLEAR_TYPES } from '../../../src/adapters/temporal/airlock-data-converter.js'
+import { WITHHELD_FAILURE_TYPE } from '../../../src/adapters/temporal/failure-converter.js'
 import { AIRLOCK_ENCODING, AirlockPayloadCodec } from '../../../src/adapters/temporal/airlock-payload-codec.js'
 import { scanLedger } from '../../../src/audit/scan-ledger.js'
 import { KeyRing } from '../../../src/crypto/key-ring.js'
 import type { LedgerEventEntry } from '../../../src/audit/ledger-entry.js'
 import type { PolicyInput } from '../../../src/policy/policy-input.js'
+import type { Airlock } from '../../../src/runtime/airlock.js'
 import { EngineFixture, leaksIn, plantSecrets } from '../../support/engine-fixture.js'
 import { requireTypeScriptInThisFile } from '../../support/ts-require.js'
 
@@ -88,6 +90,19 @@ describe('AirlockPayloadCodec through Temporal\'s own converter pipeline', () =>
     expect(scan.findings).toEqual([])
   })
 
+  it('ledgers concurrent encodes with shared syncs: the ledger\'s group commit, not one fsync per payload', async () => {
+    const { airlock, secrets } = converterFor()
+    const codec = new AirlockPayloadCodec({ airlock })
+    const before = airlock.stats().ledger
+    const encoded = await Promise.all(Array.from({ length: 40 }, (_, i) => codec.encode([defaultPayloadConverter.toPayload({ i, note: secrets.text })])))
+    expect(encoded.flat()).toHaveLength(40)
+    const { entries, commits } = airlock.stats().ledger
+    // Every payload's entry is durable once its encode resolved (write-ahead)...
+    expect(entries - before.entries).toBe(40)
+    // ...and encodes in flight together shared their syncs.
+    expect(commits - before.commits).toBeLessThan(entries - before.entries)
+  })
+
   it('keeps a failure\'s messages and stacks, causes included, sealed; the readable message is what exceptions.mode allows', async () => {
     const { airlock, ledgerPath, secrets, converter } = converterFor({ exceptions: { mode: 'scrubbed' } })
     const root = new TypeError(`connection to ${secrets.text} refused`)
@@ -145,6 +160,68 @@ describe('AirlockPayloadCodec through Temporal\'s own converter pipeline', () =>
     const { airlock, converter } = converterFor({ states: { names: 'hash' } })
     const failure = await encodeErrorToFailure(converter, await approveFailure(airlock, ApplicationFailure.create({ message: 'x', type: 'AcmeMergerPending' })))
     expect(failure.applicationFailureInfo?.type).toBe(airlock.outbound.fingerprint('AcmeMergerPending'))
+  })
+
+  it('withholds an application failure type thrown in workflow code under states.names: hash (the sandbox cannot fingerprint it), at every level', async () => {
+    const { airlock, converter } = converterFor({ states: { names: 'hash' } })
+    // What the sandbox's converter gets from workflow code: nothing approved it.
+    const thrown = ApplicationFailure.create({ message: 'merger pending', type: 'AcmeMergerPending', cause: ApplicationFailure.create({ message: 'ledger', type: 'AcmeLedgerLocked' }) })
+    const failure = await encodeErrorToFailure(converter, thrown)
+    expect(failure.applicationFailureInfo?.type).toBe(WITHHELD_FAILURE_TYPE)
+    expect(failure.cause?.applicationFailureInfo?.type).toBe(WITHHELD_FAILURE_TYPE)
+    expect(failureBytes(failure).includes('Acme')).toBe(false)
+    // An activity's, approved by the interceptor, is fingerprinted as before; a failure with no type has nothing to withhold.
+    const approved = await encodeErrorToFailure(converter, await approveFailure(airlock, ApplicationFailure.create({ message: 'x', type: 'AcmeMergerPending' })))
+    expect(approved.applicationFailureInfo?.type).toBe(airlock.outbound.fingerprint('AcmeMergerPending'))
+    expect((await encodeErrorToFailure(converter, ApplicationFailure.create({ message: 'x' }))).applicationFailureInfo?.type ?? '').toBe('')
+    // The converter that withholds is the one Temporal loads (in the sandbox too) from the path airlockDataConverter gives.
+    expect(airlockDataConverter({ airlock }).failureConverterPath).toBe(FAILURE_CONVERTER_PATH)
+  })
+
+  it('keeps an application failure type thrown in workflow code as thrown when names pass (states.names: allow)', async () => {
+    const { airlock, converter } = converterFor({ states: { names: 'allow' } })
+    const failure = await encodeErrorToFailure(converter, ApplicationFailure.create({ message: 'merger pending', type: 'AcmeMergerPending' }))
+    expect(failure.applicationFailureInfo?.type).toBe('AcmeMergerPending')
+    expect(failure.message).toBe('')
+    expect(airlockDataConverter({ airlock }).failureConverterPath).toBe(FAILURE_CONVERTER_PATH_CLEAR_TYPES)
+  })
+
+  describe('fails closed when the policy cannot be applied to an activity error', () => {
+    const failures: [string, (airlock: Airlock, err: Error) => void][] = [
+      ['the exceptions policy rejects', (airlock, err) => vi.spyOn(airlock.outbound, 'error').mockRejectedValue(err)],
+      ['the scrubber throws', (airlock, err) => vi.spyOn(airlock.scrubber, 'normalize').mockImplementation(() => { throw err })],
+      ['the names rule throws', (airlock, err) => vi.spyOn(airlock.outbound, 'name').mockImplementation(() => { throw err })],
+    ]
+
+    it.each(failures)('when %s: no readable message, the type withheld, ledgered as withheld; never a rejection', async (_what, inject) => {
+      const { airlock, ledgerPath, secrets, converter } = converterFor({ preset: 'permissive' })
+      const err = ApplicationFailure.create({ message: `card of ada@example.com declined ${secrets.text}`, type: 'CardDeclined', cause: new Error(`pg ${secrets.text}`) })
+      inject(airlock, err)
+      const approved = await approveFailure(airlock, err)
+      vi.restoreAllMocks()
+      const failure = await encodeErrorToFailure(converter, approved)
+      expect(failure.message).toBe('')
+      expect(failure.stackTrace).toBe('')
+      expect(failure.applicationFailureInfo?.type).toBe(WITHHELD_FAILURE_TYPE)
+      expect(failure.cause?.message).toBe('')
+      const bytes = failureBytes(failure)
+      expect(leaksIn(bytes, secrets.forbidden)).toEqual([])
+      expect(bytes.includes('ada@example.com')).toBe(false)
+      expect(bytes.includes('CardDeclined')).toBe(false)
+      // Key holders still read the whole error.
+      expect((await decodeOptionalFailureToOptionalError(converter, failure))?.message).toBe(err.message)
+      await airlock.close()
+      expect(await fixture.ledgerText(ledgerPath)).toMatch(/"withheld":"policy:/)
+      expect(airlock.stats().withheld).toMatchObject({ exceptions: 1 })
+    })
+
+    it('when the thrown value cannot even be read, a failure of the withheld type alone goes instead', async () => {
+      const { airlock, converter, secrets } = converterFor()
+      const unreadable = { get message(): string { throw new Error(secrets.text) } }
+      const failure = await encodeErrorToFailure(converter, await approveFailure(airlock, unreadable))
+      expect([failure.message, failure.applicationFailureInfo?.type]).toEqual(['', WITHHELD_FAILURE_TYPE])
+      expect(leaksIn(failureBytes(failure), secrets.forbidden)).toEqual([])
+    })
   })
 
   it('keeps no readable message for an error nobody approved (thrown in workflow code, in the sandbox)', async () => {
@@ -231,7 +308,7 @@ describe('clear payloads', () => {
   })
 })
 
-it('FAILURE_CONVERTER_PATH names a module Temporal can load', () => {
-  const loaded = loadDataConverter({ failureConverterPath: FAILURE_CONVERTER_PATH })
+it.each([FAILURE_CONVERTER_PATH, FAILURE_CONVERTER_PATH_CLEAR_TYPES])('%s names a module Temporal can load', (path) => {
+  const loaded = loadDataConverter({ failureConverterPath: path })
   expect(loaded.failureConverter.constructor.name).toBe('AirlockFailureConverter')
 })

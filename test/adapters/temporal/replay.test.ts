@@ -18,6 +18,9 @@ requireTypeScriptInThisFile()
 
 const WORKFLOWS = join(fileURLToPath(new URL('.', import.meta.url)), 'workflows', 'checkout.ts')
 const TASK_QUEUE = 'replay'
+// Well above the order (all the canaries once), well below the ledger (sized from the canary text), so the
+// order is sealed and the ledger offloaded however the canary set grows or shrinks.
+const OFFLOAD_ABOVE = 64 * 1024
 
 let fixture: EngineFixture
 let bundle: WorkflowBundleWithSourceMap
@@ -30,7 +33,7 @@ beforeAll(async () => {
   // This test process's Temporal runtime: quiet, so a failing replay's reason is what the test shows.
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } })
   fixture = await EngineFixture.create('temporal-replay')
-  ;({ airlock } = fixture.airlock({ payloads: { offloadAbove: 2048 } }))
+  ;({ airlock } = fixture.airlock({ payloads: { offloadAbove: OFFLOAD_ABOVE } }))
   secrets = plantSecrets(airlock)
   dataConverter = airlockDataConverter({ airlock, offload: new LocalResult({ dir: join(fixture.dir, 'offload'), location: '{engine}/{randomId}.alkc' }) })
   converter = loadDataConverter(dataConverter)
@@ -93,7 +96,7 @@ function history(input: readonly Payload[], activityFailure: ProtoFailure, resul
 
 async function recordedRun() {
   const order = { id: 'o-42', activity: 'chargeCard', note: secrets.text }
-  const ledger = { rows: Array.from({ length: 200 }, (_, i) => ({ i, note: secrets.text })) }
+  const ledger = { rows: Array.from({ length: Math.ceil((4 * OFFLOAD_ABOVE) / secrets.text.length) }, (_, i) => ({ i, note: secrets.text })) }
   const input = (await encodeToPayloads(converter, order, ledger))!
   const declined = ApplicationFailure.create({ message: `card of ada@example.com declined: ${secrets.text}`, type: 'CardDeclined', cause: new Error(secrets.text) })
   const failure = await encodeErrorToFailure(converter, await approveFailure(airlock, declined))
@@ -117,9 +120,13 @@ describe('Worker.runReplayHistory over airlock-encoded history', () => {
 
   it('fails the replay when a payload was tampered with: the codec refuses, the workflow never sees garbage', async () => {
     const { input, failure, result } = await recordedRun()
+    // The sealed payload, so what fails is the seal's authentication, not an offload token's shape.
+    expect(new TextDecoder().decode(input[0]!.metadata!['airlock-format'])).toBe('alkc1')
     const data = Buffer.from(input[0]!.data!)
     data[data.length - 2]! ^= 1
-    const tampered = history([{ ...input[0]!, data }, input[1]!], failure, result)
+    const modified = { ...input[0]!, data }
+    await expect(dataConverter.payloadCodecs[0].decode([modified])).rejects.toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED' })
+    const tampered = history([modified, input[1]!], failure, result)
     // The activation fails in the codec (ERR_PAYLOAD_TAMPERED); the worker reports that failure through
     // airlock's converter too, so even its message is sealed in what the service would see.
     await expect(Worker.runReplayHistory({ workflowBundle: bundle, dataConverter }, tampered, 'wf-replay-tampered')).rejects.toThrow(/workflow task failure/)
