@@ -13,6 +13,8 @@ export interface AhoCorasickPattern {
   readonly text: string
   /** Bits reported by {@link AhoCorasick.scanTags} when the pattern occurs; OR-ed for equal patterns. */
   readonly tag: number
+  /** Bits 32 to 63 of the tag, reported in `scanTags`'s `high[0]`: a caller with more than 32 flags. 0 when absent. */
+  readonly highTag?: number
 }
 
 /**
@@ -159,7 +161,10 @@ export class AhoCorasick {
   readonly #childStart: Int32Array
   readonly #childClass: Uint16Array
   readonly #childTarget: Int32Array
+  /** Bits 0-31 of the tags of the patterns ending at each state. */
   readonly #outTag: Int32Array
+  /** Bits 32-63. */
+  readonly #outHighTag: Int32Array
   /** Gram length of the prefilter; 0 when findLongest runs the automaton over all the text. */
   readonly #gram: number
   readonly #gramCodes: Uint8Array
@@ -181,6 +186,7 @@ export class AhoCorasick {
     childClass: Uint16Array
     childTarget: Int32Array
     outTag: Int32Array
+    outHighTag: Int32Array
     gram: number
     gramCodes: Uint8Array
     bloom: Int32Array
@@ -200,6 +206,7 @@ export class AhoCorasick {
     this.#childClass = parts.childClass
     this.#childTarget = parts.childTarget
     this.#outTag = parts.outTag
+    this.#outHighTag = parts.outHighTag
     this.#gram = parts.gram
     this.#gramCodes = parts.gramCodes
     this.#bloom = parts.bloom
@@ -223,10 +230,11 @@ export class AhoCorasick {
     // 1. Fold, merge duplicates, sort: a sorted list builds the trie by
     //    longest-common-prefix alone, with no child lookups.
     const tags = new Map<string, number>()
+    const highTags = new Map<string, number>()
     let totalLength = 0
     let shortest = Infinity
     for (const pattern of list as readonly (AhoCorasickPattern | undefined)[]) {
-      if (typeof pattern?.text !== 'string' || !Number.isInteger(pattern.tag)) {
+      if (typeof pattern?.text !== 'string' || !Number.isInteger(pattern.tag) || !Number.isInteger(pattern.highTag ?? 0)) {
         throw new InvalidArgumentError('each AhoCorasick pattern needs a string text and an integer tag')
       }
       if (pattern.text === '') continue
@@ -235,6 +243,7 @@ export class AhoCorasick {
       if (previous === undefined) totalLength += folded.length
       if (folded.length < shortest) shortest = folded.length
       tags.set(folded, (previous ?? 0) | pattern.tag)
+      highTags.set(folded, (highTags.get(folded) ?? 0) | (pattern.highTag ?? 0))
     }
     const sorted = [...tags.keys()].sort()
 
@@ -244,7 +253,7 @@ export class AhoCorasick {
     const unit = new Uint16Array(capacity)
     const depth = new Int32Array(capacity)
     const ownLength = new Int32Array(capacity)
-    const ownTag = new Int32Array(capacity)
+    const ownTag = new Int32Array(2 * capacity)
     let count = 1
     let maxDepth = 0
     const path = new Int32Array(longest(sorted) + 1)
@@ -260,7 +269,8 @@ export class AhoCorasick {
       }
       const end = path[text.length]!
       ownLength[end] = text.length
-      ownTag[end] = tags.get(text)!
+      ownTag[2 * end] = tags.get(text)!
+      ownTag[2 * end + 1] = highTags.get(text)!
       if (text.length > maxDepth) maxDepth = text.length
       previous = text
     }
@@ -290,12 +300,14 @@ export class AhoCorasick {
     const bfsClass = new Uint16Array(count)
     const outLength = new Int32Array(count)
     const outTag = new Int32Array(count)
+    const outHighTag = new Int32Array(count)
     for (let node = 0; node < count; node++) {
       const id = renumbered[node]!
       bfsParent[id] = node === 0 ? 0 : renumbered[parent[node]!]!
       bfsClass[id] = node === 0 ? 0 : classOfUnit.get(unit[node]!)!
       outLength[id] = ownLength[node]!
-      outTag[id] = ownTag[node]!
+      outTag[id] = ownTag[2 * node]!
+      outHighTag[id] = ownTag[2 * node + 1]!
     }
 
     // 5. Children as compressed rows: childStart[s] .. childStart[s + 1].
@@ -342,6 +354,7 @@ export class AhoCorasick {
         fail[child] = target
         if (outLength[child] === 0) outLength[child] = outLength[target]!
         outTag[child]! |= outTag[target]!
+        outHighTag[child]! |= outHighTag[target]!
       }
       if (s < denseCount) {
         const row = s * alphabet
@@ -405,6 +418,7 @@ export class AhoCorasick {
       childClass,
       childTarget,
       outTag,
+      outHighTag,
     })
   }
 
@@ -535,10 +549,11 @@ export class AhoCorasick {
   }
 
   /**
-   * The OR of the tags of every pattern occurring in `text`. When `kinds` and
-   * `counts` are given, also counts, for each ASCII code unit, one into
-   * `counts[kinds[unit]]` (callers use it for cheap character-class
-   * prefilters in the same pass).
+   * The OR of the tags of every pattern occurring in `text`: bits 0 to 31
+   * returned, bits 32 to 63 (each pattern's `highTag`) written to `high[0]`
+   * when `high` is given. When `kinds` and `counts` are given, also counts,
+   * for each ASCII code unit, one into `counts[kinds[unit]]` (callers use it
+   * for cheap character-class prefilters in the same pass).
    *
    * @example
    * ```ts
@@ -546,14 +561,16 @@ export class AhoCorasick {
    * if (hit & EMAIL_BIT) runEmailDetector(text)
    * ```
    */
-  scanTags(text: string, kinds: Uint8Array | null, counts: Int32Array | null): number {
+  scanTags(text: string, kinds: Uint8Array | null, counts: Int32Array | null, high: Int32Array | null = null): number {
     const classes = this.#classes
     const delta = this.#delta
     const outTag = this.#outTag
+    const outHighTag = this.#outHighTag
     const alphabet = this.#alphabet
     const denseCount = this.#denseCount
     let state = 0
     let tags = 0
+    let highTags = 0
     if (kinds !== null && counts !== null) {
       for (let i = 0, n = text.length; i < n; i++) {
         const unit = text.charCodeAt(i)
@@ -565,18 +582,21 @@ export class AhoCorasick {
         }
         state = state < denseCount ? delta[state * alphabet + cls]! : this.#sparseStep(state, cls)
         tags |= outTag[state]!
+        highTags |= outHighTag[state]!
       }
-      return tags
-    }
-    for (let i = 0, n = text.length; i < n; i++) {
-      const cls = classes[text.charCodeAt(i)]!
-      if (cls === 0) {
-        state = 0
-        continue
+    } else {
+      for (let i = 0, n = text.length; i < n; i++) {
+        const cls = classes[text.charCodeAt(i)]!
+        if (cls === 0) {
+          state = 0
+          continue
+        }
+        state = state < denseCount ? delta[state * alphabet + cls]! : this.#sparseStep(state, cls)
+        tags |= outTag[state]!
+        highTags |= outHighTag[state]!
       }
-      state = state < denseCount ? delta[state * alphabet + cls]! : this.#sparseStep(state, cls)
-      tags |= outTag[state]!
     }
+    if (high !== null) high[0] = highTags
     return tags
   }
 

@@ -1,4 +1,4 @@
-import { AhoCorasick, foldAsciiCase, type MatchSink } from './aho-corasick.js'
+import { AhoCorasick, foldAsciiCase, type AhoCorasickPattern, type MatchSink } from './aho-corasick.js'
 import { ASSIGNMENT_EXTRA_KEYWORDS } from './assignment-detector.js'
 import type { Detector, DetectorContext } from './detectors.js'
 
@@ -20,6 +20,8 @@ interface Entry {
   readonly rule: number
   /** The keyword bit, or 0 for a detector with no keyword. */
   readonly bit: number
+  /** Which tag word holds `bit`: 0 for bits 0-31 (the automaton's `tag`), 1 for 32-63 (its `highTag`). */
+  readonly word: number
   /** Whether character counts can also start it. */
   readonly counted: boolean
 }
@@ -28,6 +30,8 @@ interface Entry {
 const KIND_DIGIT = 1
 const KIND_DOT = 2
 const KIND_COLON = 3
+// Keyword bits: the automaton's two tag words.
+const KEYWORD_BITS = 64
 const KINDS = new Uint8Array(128)
 for (let c = 48; c <= 57; c++) KINDS[c] = KIND_DIGIT
 KINDS[46] = KIND_DOT
@@ -54,19 +58,25 @@ export class DetectorGate {
   readonly #entries: readonly Entry[]
   readonly #keywords: AhoCorasick | null
   readonly #counts = new Int32Array(4)
+  readonly #highTags = new Int32Array(1)
   readonly #context: DetectorContext
 
   /** `keywords: 'sensitive-keys'` takes the spellings of `context.sensitiveKeys`. */
   constructor(detectors: readonly GatedDetector[], context: DetectorContext) {
     const entries: Entry[] = []
-    const keywords: { text: string; tag: number }[] = []
+    const keywords: AhoCorasickPattern[] = []
+    // One bit per keyword detector, in the automaton's two 32-bit tag words (35 detectors have keywords): with one
+    // word, bits wrapped and secret-assignment ran on every Slack token keyword, netrc on every `ghp_`.
     let nextBit = 0
     for (const { detector, rule } of detectors) {
       const words =
         detector.keywords === 'sensitive-keys' ? [...context.sensitiveKeys.spellings(), ...ASSIGNMENT_EXTRA_KEYWORDS] : detector.keywords
-      const bit = words.length === 0 ? 0 : 1 << nextBit++
-      for (const text of words) keywords.push({ text, tag: bit })
-      entries.push({ detector, rule, bit, counted: detector.minDigits + detector.minDots + detector.minColons > 0 })
+      // Past 64, bits are shared: a detector then also runs on another's keywords, which costs time and misses nothing.
+      const index = words.length === 0 ? -1 : nextBit++ % KEYWORD_BITS
+      const bit = index === -1 ? 0 : 1 << (index & 31)
+      const word = index >= 32 ? 1 : 0
+      for (const text of words) keywords.push(word === 0 ? { text, tag: bit } : { text, tag: 0, highTag: bit })
+      entries.push({ detector, rule, bit, word, counted: detector.minDigits + detector.minDots + detector.minColons > 0 })
     }
     this.#entries = entries
     this.#keywords = entries.length === 0 ? null : AhoCorasick.build(keywords, foldAsciiCase)
@@ -78,13 +88,14 @@ export class DetectorGate {
     if (this.#keywords === null) return
     const counts = this.#counts
     counts.fill(0)
-    const tags = this.#keywords.scanTags(text, KINDS, counts)
+    const low = this.#keywords.scanTags(text, KINDS, counts, this.#highTags)
+    const high = this.#highTags[0]!
     const digits = counts[KIND_DIGIT]!
     const dots = counts[KIND_DOT]!
     const colons = counts[KIND_COLON]!
     for (const entry of this.#entries) {
       const d = entry.detector
-      const run = (tags & entry.bit) !== 0 || (entry.counted && digits >= d.minDigits && dots >= d.minDots && colons >= d.minColons)
+      const run = ((entry.word === 0 ? low : high) & entry.bit) !== 0 || (entry.counted && digits >= d.minDigits && dots >= d.minDots && colons >= d.minColons)
       if (run) d.find(text, sink, entry.rule, this.#context)
     }
   }

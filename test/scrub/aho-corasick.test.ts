@@ -103,6 +103,22 @@ describe('AhoCorasick', () => {
     expect(exact.scanTags('GHP_', null, null)).toBe(0)
   })
 
+  it('reports bits 32 to 63 of the tags in high[0]', () => {
+    const ac = AhoCorasick.build(
+      [
+        { text: 'ghp_', tag: 1 },
+        { text: 'curl', tag: 0, highTag: 1 },
+        { text: 'machine', tag: 0, highTag: 1 << 31 },
+      ],
+      foldAsciiCase,
+    )
+    const high = new Int32Array(1)
+    expect(ac.scanTags('ghp_ only', null, null, high)).toBe(1)
+    expect(high[0]).toBe(0)
+    expect(ac.scanTags('CURL machine', null, null, high)).toBe(0)
+    expect(high[0]).toBe(1 | (1 << 31))
+  })
+
   it('counts character kinds in the same pass', () => {
     const ac = AhoCorasick.build([{ text: 'x', tag: 1 }])
     const kinds = new Uint8Array(128)

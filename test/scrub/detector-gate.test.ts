@@ -62,6 +62,29 @@ describe('DetectorGate', () => {
     expect(spans.count).toBe(1)
   })
 
+  it('runs every built-in keyword detector on its own keywords only: more than 32 of them get bits of their own', () => {
+    const calls: string[] = []
+    const keyed = DETECTORS.filter((d) => d.keywords === 'sensitive-keys' || d.keywords.length > 0)
+    expect(keyed.length).toBeGreaterThan(32)
+    const gate = new DetectorGate(
+      keyed.map((d, i) => recorded(d.id, i + 1, calls)),
+      context,
+    )
+    // Keywords of the first detectors, which shared a bit with the last ones when bits wrapped at 32.
+    for (const d of keyed.slice(0, 4)) {
+      calls.length = 0
+      const keyword = (d.keywords as readonly string[])[0]!
+      gate.run(`x ${keyword} y`, new SpanList())
+      expect(calls).toContain(d.id)
+      expect(calls).not.toContain('secret-assignment')
+      expect(calls).not.toContain('curl-credentials')
+      expect(calls).not.toContain('netrc-password')
+    }
+    calls.length = 0
+    gate.run('curl machine password', new SpanList())
+    expect(calls).toEqual(expect.arrayContaining(['curl-credentials', 'netrc-password', 'secret-assignment', 'connection-string-password']))
+  })
+
   it('does nothing without detectors', () => {
     const spans = new SpanList()
     new DetectorGate([], context).run('mail ada@example.com 10.0.0.1', spans)
