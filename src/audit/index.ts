@@ -3,7 +3,6 @@
 
 export {
   Ledger,
-  LEDGER_CHANNEL,
   type LedgerOptions,
   type LedgerEventInput,
   type LedgerDeliveryInput,

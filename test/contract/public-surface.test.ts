@@ -28,6 +28,7 @@ const SUBPATHS = {
   audit: [
     'Ledger', 'verifyLedger', 'buildLedgerReport', 'formatReportText', 'mergeLedgerReports', 'formatFleetReportText',
     'formatReportHtml', 'scanLedger', 'LedgerLeakScanner', 'generateLedgerSigningKey',
+    'proveLedgerInclusion', 'proveLedgerConsistency', 'verifyLedgerProof', 'parseCheckpointNote', 'ledgerVerifierKey',
   ],
   boundary: ['AirlockBoundary', 'MemoryControlPlane', 'FileControlPlane', 'HttpControlPlane', 'RUN_STATES'],
   crypto: [

@@ -171,12 +171,12 @@ describe('the HTML audit report in headless Chromium', () => {
     const banner = page.getByTestId('verified')
     expect(await banner.getAttribute('data-verified')).toBe('true')
     expect(await banner.locator('h2').textContent()).toBe('Ledger verified: intact')
-    // Four writers, each closed with a signed checkpoint.
+    // Four writers, each closed with a signed checkpoint; the three Airlocks also sign the head they send at close.
     expect(await page.getByTestId('signatures').getAttribute('data-checked')).toBe('true')
     expect(await text('signatures')).toContain(`${entries.filter((e) => e.kind === 'checkpoint').length} signed checkpoints verified`)
     expect(Number(await text('entries-total'))).toBe(entries.length)
     expect(Number(await text('entries-events'))).toBe(entries.filter((e) => e.kind === 'event').length)
-    expect(Number(await text('entries-checkpoints'))).toBe(4)
+    expect(Number(await text('entries-checkpoints'))).toBe(7)
     expect(await text('time-first')).toBe(entries[0]!.time)
     expect(await text('time-last')).toBe(entries.at(-1)!.time)
   })
@@ -184,11 +184,12 @@ describe('the HTML audit report in headless Chromium', () => {
   it('counts events per channel, per policy and over time as the ledger records them', async ({ skip }) => {
     if ('skipReason' in lookup) return skip(lookup.skipReason)
     const events = (await readEntries()).filter((e) => e.kind === 'event')
-    // 3 runs: parameters 1, states 2, logs 1 (the debug log is not shipped); plus the withheld state and the leaky log.
-    expect(await tableCounts('channels')).toEqual({ parameters: 3, states: 7, logs: 4 })
+    // 3 runs: parameters 1, states 2, logs 1 (the debug log is not shipped); plus the withheld state and the leaky log;
+    // and each Airlock's ledger-checkpoint event at close (the head the control plane witnesses).
+    expect(await tableCounts('channels')).toEqual({ parameters: 3, states: 7, logs: 4, ledger: 3 })
     expect(await tableCounts('channels')).toEqual(tally(events.map((e) => e.channel)))
     const policies = await tableCounts('policy-hashes')
-    expect(Object.values(policies).sort((a, b) => a - b)).toEqual([1, 4, 9])
+    expect(Object.values(policies).sort((a, b) => a - b)).toEqual([2, 5, 10])
     expect(policies).toEqual(tally(events.map((e) => e.policyHash)))
 
     // The chart's data table, summed per channel column, gives the same counts.
@@ -197,9 +198,9 @@ describe('the HTML audit report in headless Chromium', () => {
     for (let i = 1; i < heads.length; i++) {
       columns[heads[i]!] = (await column('timeline-table', i + 1)).reduce((sum, cell) => sum + toNumber(cell), 0)
     }
-    expect(columns).toEqual({ parameters: 3, states: 7, logs: 4, total: 14 })
+    expect(columns).toEqual({ parameters: 3, states: 7, logs: 4, ledger: 3, total: 17 })
     expect(await page.locator('[data-testid="timeline-chart"] rect').count()).toBeGreaterThan(0)
-    expect(await page.locator('[data-testid="timeline-legend"] li').allTextContents()).toEqual(['states', 'logs', 'parameters'])
+    expect(await page.locator('[data-testid="timeline-legend"] li').allTextContents()).toEqual(['states', 'logs', 'ledger', 'parameters'])
   })
 
   it('counts transforms by rule and action, and field paths, as the ledger records them', async ({ skip }) => {
@@ -213,7 +214,7 @@ describe('the HTML audit report in headless Chromium', () => {
     expect(Number(await text('transforms-total'))).toBe(Object.values(expected).reduce((a, b) => a + b, 0))
 
     const paths = await tableCounts('field-paths')
-    expect(paths.runId).toBe(14)
+    expect(paths.runId).toBe(17)
     // The parameter key is text on the page, never markup.
     expect(paths[`parameters[${JSON.stringify(XSS_KEY)}]`]).toBe(3)
     expect(await page.locator('img').count()).toBe(0)

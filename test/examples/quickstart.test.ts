@@ -28,7 +28,7 @@ describe('npm run demo (examples/quickstart.ts)', () => {
     expect(stdout).toMatch(/intact, 19 entries, 2 signed checkpoint\(s\) verified with \S*ledger\.pub\.json/) // with the head sent at close and its event
     expect(stdout).toContain(`audit report: `)
     // The text report itself is printed too, between the ledger line and its path.
-    expect(stdout).toMatch(/intact, 17 entries[\s\S]*signatures: +1 checkpoint verified[\s\S]*parameters[\s\S]*audit report: /)
+    expect(stdout).toMatch(/intact, 19 entries[\s\S]*signatures: +2 checkpoints verified[\s\S]*parameters[\s\S]*audit report: /)
     expect(stdout).toMatch(/verify it yourself: .* audit verify \S+ --public-key \S+ledger\.pub\.json/)
   })
 

@@ -1,5 +1,5 @@
 import { CancelledError, RetryableError, TerminalError, TimeoutError } from '@restatedev/restate-sdk'
-import { readdir } from 'node:fs/promises'
+import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { AirlockJournalCodec } from '../../../src/adapters/restate/airlock-journal-codec.js'
@@ -125,8 +125,10 @@ describe('AirlockJournalCodec', () => {
   it('on an ingress client, sends nothing once the ledger failed, and a call\'s output waits for its input\'s record', async () => {
     const { airlock: service, keys } = setup()
     const output = (await AirlockJournalCodec.create({ airlock: service })).encode(utf8('{"receipt":1}'))
-    // A directory where the client's ledger file should be: its ledger cannot open, so nothing it sends can be recorded.
-    const broken = new AirlockBoundary({ keys, controlPlane: new MemoryControlPlane(), ledger: { path: fixture.dir }, policy: definePolicy({}, { env: {} }) })
+    // A ledger under a regular file (ENOTDIR when it opens): nothing the client sends can be recorded.
+    const blocker = join(fixture.dir, 'not-a-directory')
+    await writeFile(blocker, '')
+    const broken = new AirlockBoundary({ keys, controlPlane: new MemoryControlPlane(), ledger: { path: join(blocker, 'ledger.ndjson') }, policy: definePolicy({}, { env: {} }) })
     const client = await AirlockJournalCodec.forIngress({ airlock: broken })
     // Restate's client encodes and sends at once: a value encoded before the failure is known leaves (the write-ahead exception)...
     let early: unknown
@@ -135,7 +137,7 @@ describe('AirlockJournalCodec', () => {
     } catch (err) {
       early = err
     }
-    await broken.emit({ kind: 'flow-run-state', runId: 'r-1', flowName: 'etl', state: 'Running' })
+    await expect(broken.emit({ kind: 'flow-run-state', runId: 'r-1', flowName: 'etl', state: 'Running' })).rejects.toMatchObject({ code: 'ERR_STORAGE' })
     // ...but its call fails when the output comes back, and every later call fails before it is made.
     const refused = { code: 'ERR_STORAGE', message: expect.stringMatching(/\(ERR_STORAGE\)$/) }
     await expect(client.decode(output)).rejects.toMatchObject(refused)
