@@ -190,7 +190,7 @@ function readBare(text: string, i: number): Found | null {
   const n = text.length
   // A slot with spaces in it is one value: `<your token here>`, `{{ .Values.pw }}`, `${{ secrets.T }}`.
   const slot = slotEnd(text, i)
-  if (slot !== -1) return { start: i, end: slot, next: slot }
+  if (slot !== -1 && !continuesValue(text, slot)) return { start: i, end: slot, next: slot }
   const stop = Math.min(n, i + MAX_VALUE)
   let j = i
   let depth = 0
@@ -297,10 +297,14 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
       if (text.charCodeAt(j) !== 44 /* , */) break
       j = skipBlanks(text, j + 1)
     }
+    // `[x]hunter2`: characters glued to the closing bracket are the value going on, and all of it goes.
+    if (any && text.charCodeAt(j) === 93 /* ] */ && continuesValue(text, j + 1)) return redactGlued(text, i, j + 1, sink, rule)
     if (any) return j
   }
   const quoted = readQuoted(text, i)
   if (quoted !== null) {
+    // `"abc"def` is one word to a shell, and `"[x]"hunter2` leaves nothing behind either.
+    if (quoted.next > quoted.end && continuesValue(text, quoted.next)) return redactGlued(text, quoted.start, quoted.next, sink, rule)
     const value = text.slice(quoted.start, quoted.end)
     if (!isPlaceholder(value, true) && !schemeOnlyPlaceholder(value) && !isCredentialFreeUrl(value)) sink.add(quoted.start, quoted.end, rule)
     return quoted.next
@@ -335,6 +339,24 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
   }
   if (!isPlaceholder(value, false) && !isCredentialFreeUrl(value)) sink.add(bare.start, end, rule)
   return next
+}
+
+// Whether a value character follows at `at`, glued to a closing quote or bracket: the value
+// goes on (`"abc"def`, `[x]hunter2`) rather than ending there.
+function continuesValue(text: string, at: number): boolean {
+  if (at >= text.length) return false
+  const c = text.charCodeAt(at)
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || GLUED_VALUE_PUNCTUATION.includes(text[at]!)
+}
+
+const GLUED_VALUE_PUNCTUATION = '!#$%*+-/=?@^_~'
+
+// Redacts from `start` through the bare run that begins at `glued`: one value, never a part of one.
+function redactGlued(text: string, start: number, glued: number, sink: MatchSink, rule: number): number {
+  const rest = readBare(text, glued)
+  const end = rest === null ? glued : rest.end
+  sink.add(start, end, rule)
+  return rest === null ? glued : rest.next
 }
 
 // `scheme://host[:port][/path]` and nothing else: no userinfo, query or fragment.

@@ -107,3 +107,17 @@ describe('classes the held-out corpus found', () => {
     expectUntouched('restic --password-file=/run/secrets/restic backup')
   })
 })
+
+describe('secret-assignment: a value glued to a closing quote or bracket goes on', () => {
+  const scrubber = new Scrubber({ policy: presets.balanced.scrub })
+
+  it.each([
+    ['password=[x]hunter2xyz9', 'hunter2xyz9'],
+    ['password=[PASSWORD]hunter2xyz9 ok', 'hunter2xyz9'],
+    ['password="abc"hunter2xyz9 ok', 'hunter2xyz9'],
+    ["PASSWORD='s3'cr3tvalue9 next", 'cr3tvalue9'],
+    ['token: ["a1"]Zq8mPl2vX9rT4w', 'Zq8mPl2vX9rT4w'],
+  ])('%s', (text, secret) => {
+    expect(scrubber.scrubString(text)).not.toContain(secret)
+  })
+})
