@@ -3,6 +3,7 @@
 
 export {
   Ledger,
+  LEDGER_CHANNEL,
   type LedgerOptions,
   type LedgerEventInput,
   type LedgerDeliveryInput,
@@ -16,6 +17,7 @@ export { verifyLedgerProof, type VerifyLedgerProofResult } from './verify-ledger
 export type { LedgerInclusionProof, LedgerConsistencyProof } from './ledger-proof.js'
 export { parseCheckpointNote, ledgerVerifierKey, type LedgerCheckpointBody, type ParsedCheckpointNote } from './checkpoint-note.js'
 export { verifyLedger, type VerifyLedgerOptions, type VerifyLedgerResult } from './verify-ledger.js'
+export { readLedgerWitness, type LedgerWitness } from './ledger-witness.js'
 export type { LedgerAdoption } from './ledger-checkpoint.js'
 export { buildLedgerReport, formatReportText, type LedgerReport, type LedgerReportOptions } from './ledger-report.js'
 export { mergeLedgerReports, formatFleetReportText, type FleetReport, type FleetLedger } from './fleet-report.js'

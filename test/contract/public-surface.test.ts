@@ -28,7 +28,8 @@ const SUBPATHS = {
   audit: [
     'Ledger', 'verifyLedger', 'buildLedgerReport', 'formatReportText', 'mergeLedgerReports', 'formatFleetReportText',
     'formatReportHtml', 'scanLedger', 'LedgerLeakScanner', 'generateLedgerSigningKey',
-    'proveLedgerInclusion', 'proveLedgerConsistency', 'verifyLedgerProof', 'parseCheckpointNote', 'ledgerVerifierKey',
+    'LEDGER_CHANNEL', 'proveLedgerInclusion', 'proveLedgerConsistency', 'verifyLedgerProof', 'parseCheckpointNote', 'ledgerVerifierKey',
+    'readLedgerWitness',
   ],
   boundary: ['AirlockBoundary', 'MemoryControlPlane', 'FileControlPlane', 'HttpControlPlane', 'RUN_STATES'],
   crypto: [
