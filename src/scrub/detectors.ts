@@ -295,8 +295,10 @@ function findIpv6(text: string, sink: MatchSink, rule: number): void {
       let last = end
       // A sentence may end right after the address: "listening on ::1."
       while (last > start && (text.charCodeAt(last - 1) === 46 || (text.charCodeAt(last - 1) === 58 && text.charCodeAt(last - 2) !== 58))) last--
-      const candidate = text.slice(start, last)
-      if (colons(candidate) >= 2 && /[0-9A-Fa-f]/.test(candidate) && isIPv6(candidate)) sink.add(start, last, rule)
+      if (groupsFit(text, start, last)) {
+        const candidate = text.slice(start, last)
+        if (/[0-9A-Fa-f]/.test(candidate) && isIPv6(candidate)) sink.add(start, last, rule)
+      }
     }
     colon = next
   }
@@ -306,10 +308,21 @@ function isIpv6Part(c: number): boolean {
   return isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 58 || c === 46
 }
 
-function colons(text: string): number {
-  let n = 0
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 58) n++
-  return n
+// Whether [start, end) has the shape of an address: two colons or more, and groups of at most four
+// hex digits, but for a dotted IPv4 tail. Checked before node:net is asked, and with nothing
+// allocated: a run of hex letters and colons that is no address (`123456789:AAbb…`) costs a read.
+function groupsFit(text: string, start: number, end: number): boolean {
+  let colonCount = 0
+  let group = 0
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 58) {
+      colonCount++
+      group = 0
+    } else if (c === 46) return colonCount >= 2 && end - i <= 12 // the IPv4 tail: isIPv6 checks it
+    else if (++group > 4) return false
+  }
+  return colonCount >= 2
 }
 
 function findHomePaths(text: string, sink: MatchSink, rule: number): void {
