@@ -15,13 +15,11 @@ import type { SensitiveKeyMatcher } from './sensitive-keys.js'
 import { splitWords } from './sensitive-keys.js'
 
 /*
- * A value is read to its natural end (a closing quote, the end of the line, a separator), however
- * long: a bound there would redact the first part of a long secret and leak the rest. What keeps
- * the scan linear is that a scan resumes past every value it reads. MAX_VALUE bounds only what is
- * read and then set aside (an option's value read to see whether it is the next key, a `;` looked
- * for), and how far back a value before `== password` is looked for.
+ * A value is read to its natural end (a closing quote, the end of its line, a separator), however
+ * long: a bound there would redact the first part of a long secret and leak the rest. The scan
+ * stays linear because it resumes past every value it reads, looks back no further than the last
+ * name or value it read, and keeps each far delimiter it searched for while it is ahead.
  */
-const MAX_VALUE = 1024
 const MAX_KEY = 64
 const MAX_ELEMENTS = 16
 const MAX_NESTING = 3
