@@ -205,6 +205,10 @@ function readQuoted(text: string, i: number, limit = Infinity): Found | null {
 
 // A bare value: to whitespace or a quote, and to `;` or `|`; a `,` or `&` ends it only before
 // another `name=` (a list of pairs), and closing brackets the value did not open are not its own.
+// A bracket it opens and never closes ends it where the brackets last balanced (`os.environ["T"]`
+// is code, `$(dirname $0)/…` a placeholder); a value that opens one first and never closes it
+// (`(x`, `[pw=hunter2`) is its whole run, so nothing in it is left, and the scan resumes past it
+// (else every name inside the run would read it again, to its end).
 function readBare(text: string, i: number): Found | null {
   const n = text.length
   // A slot with spaces in it is one value: `<your token here>`, `{{ .Values.pw }}`, `${{ secrets.T }}`.
@@ -226,7 +230,7 @@ function readBare(text: string, i: number): Found | null {
     }
     if (depth === 0) lastBalanced = j + 1
   }
-  let end = depth === 0 ? j : lastBalanced
+  let end = depth === 0 || lastBalanced === i ? j : lastBalanced
   // A separator right after the value belongs to the text around it.
   while (end > i && (text.charCodeAt(end - 1) === 44 || text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 58)) end--
   if (end <= i) return null
