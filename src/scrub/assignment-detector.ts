@@ -700,17 +700,22 @@ export function findCurlCredentials(text: string, sink: MatchSink, rule: number)
   re.lastIndex = 0
   while (re.exec(text) !== null) {
     const stop = commandEnd(text, re.lastIndex)
+    // A command cut by the length bound, not by its line's end: an argument read there goes on to
+    // its own end, so a credential straddling the bound is redacted whole.
+    const wordStop = stop < text.length && text.charCodeAt(stop) !== 10 ? text.length : stop
+    let resume = stop
     for (let i = re.lastIndex; i < stop; i++) {
       const c = text.charCodeAt(i)
       if (c !== 32 && c !== 9 && c !== 10 && c !== 13) continue
       const opt = CURL_USER
       opt.lastIndex = i
       if (!opt.test(text)) continue
-      const arg = readShellWord(text, opt.lastIndex, stop)
+      const arg = readShellWord(text, opt.lastIndex, wordStop)
       if (arg !== null && curlCredential(arg.value)) sink.add(arg.start, arg.end, rule)
       i = arg === null ? opt.lastIndex : arg.end
+      resume = Math.max(resume, i)
     }
-    re.lastIndex = Math.max(re.lastIndex, stop)
+    re.lastIndex = Math.max(re.lastIndex, resume)
   }
 }
 
@@ -754,6 +759,10 @@ function curlCredential(arg: string): boolean {
   return !(user === password && user.length < 8)
 }
 
+function wordAt(text: string, start: number, end: number, word: string): boolean {
+  return end - start === word.length && text.startsWith(word, start)
+}
+
 // netrc-password: `machine <host> login <user> password <secret>` (or `default …`), across lines.
 export const NETRC = /(?<![A-Za-z0-9_-])(?:machine[ \t\r\n]{1,16}[^\s]{1,253}|default)(?![A-Za-z0-9_-])/g
 const NETRC_TOKENS = 8
@@ -777,17 +786,18 @@ export function findNetrcPasswords(text: string, sink: MatchSink, rule: number):
       const start = i
       while (i < text.length && !isSpace(text.charCodeAt(i)) && i - start < 256) i++
       if (i === start) break
-      const word = text.slice(start, i)
-      if (word === 'machine' || word === 'default') {
+      // Words are compared in place: most entries read are near misses, and a slice per word was most of their cost.
+      if (wordAt(text, start, i, 'machine') || wordAt(text, start, i, 'default')) {
         i = start // the next entry: read it from its own name
         break
       }
-      if (word === 'login') login = true
-      if (word === 'password' || word === 'account') {
+      if (wordAt(text, start, i, 'login')) login = true
+      if (wordAt(text, start, i, 'password') || wordAt(text, start, i, 'account')) {
         while (i < text.length && isBlank(text.charCodeAt(i)) && i - start < 300) i++
         const vs = i
         // A quote or backslash ends it too: the .netrc is usually quoted or escaped in a log line.
-        while (i < text.length && !isSpace(text.charCodeAt(i)) && !isQuoteOrEscape(text.charCodeAt(i)) && i - vs < 256) i++
+        // However long, it goes whole; the scan resumes past it.
+        while (i < text.length && !isSpace(text.charCodeAt(i)) && !isQuoteOrEscape(text.charCodeAt(i))) i++
         if (i > vs) found.push([vs, i])
         resume = i
         t++

@@ -138,6 +138,9 @@ const HOME_PATH = /(?:\/home\/|\/Users\/|[A-Za-z]:(?:\\{1,2}|\/)Users(?:\\{1,2}|
 // (prose says "token expired"); every credential passes a placeholder gate (`Bearer XXXX`, `$API_KEY`).
 const AUTHORIZATION =
   /(?<![A-Za-z0-9-])([Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken|TOKEN|[Aa]pi-?[Tt]oken|[Aa]pi-?[Kk]ey|API-?KEY|SSWS|[Dd]igest)[ \t]+([A-Za-z0-9._~+/$<>{}[\]*=:@-]{3,1024})/g
+// The rest of a credential longer than AUTHORIZATION reads (sticky): it goes whole, none of it left.
+const AUTHORIZATION_REST = /[A-Za-z0-9._~+/$<>{}[\]*=:@-]*/y
+const AUTHORIZATION_READ = 1024
 function runRegex(re: RegExp, text: string, sink: MatchSink, rule: number): void {
   re.lastIndex = 0
   let m: RegExpExecArray | null
@@ -344,7 +347,14 @@ function findAuthorization(text: string, sink: MatchSink, rule: number): void {
     // `Token`, `Api-Key`, `SSWS` and `Digest` are schemes only in an Authorization header; elsewhere
     // "token abc123" is prose, or a token another detector names better.
     if (scheme !== 'bearer' && scheme !== 'basic' && !/authorization/i.test(text.slice(Math.max(0, m.index - 32), m.index))) continue
-    const credential = trimCredential(m[2]!)
+    let raw = m[2]!
+    if (raw.length === AUTHORIZATION_READ) {
+      AUTHORIZATION_REST.lastIndex = re.lastIndex
+      AUTHORIZATION_REST.test(text)
+      raw = text.slice(re.lastIndex - raw.length, AUTHORIZATION_REST.lastIndex)
+      re.lastIndex = AUTHORIZATION_REST.lastIndex
+    }
+    const credential = trimCredential(raw)
     if (credential === '' || isPlaceholder(credential, false)) continue
     let accept: boolean
     if (scheme === 'basic') accept = looksLikeBasicCredential(credential)
@@ -359,18 +369,19 @@ function findAuthorization(text: string, sink: MatchSink, rule: number): void {
       sink.add(start, start + 32, rule)
       continue
     }
-    const start = m.index
-    sink.add(start, m.index + m[0].length - (m[2]!.length - credential.length), rule)
+    sink.add(m.index, re.lastIndex - (raw.length - credential.length), rule)
   }
 }
 
 // The credential without what closes the text around it: a quote, a bracket or a separator.
 function trimCredential(raw: string): string {
+  // Which brackets it opens, looked up once: a credential has no length bound.
+  const opens = { '}': raw.includes('{'), ']': raw.includes('['), '>': raw.includes('<') }
   let end = raw.length
   while (end > 0 && /[>\]})*,.:;]/.test(raw[end - 1]!)) {
     const c = raw[end - 1]!
     // A closing bracket the credential opened is its own: `${TOKEN}` stays whole for the placeholder gate.
-    if ((c === '}' && raw.includes('{')) || (c === ']' && raw.includes('[')) || (c === '>' && raw.includes('<'))) break
+    if ((c === '}' || c === ']' || c === '>') && opens[c]) break
     end--
   }
   return raw.slice(0, end)
