@@ -103,10 +103,19 @@ function decide(key: string, keys: SensitiveKeyMatcher): boolean {
   return sensitive || TEXT_ONLY_NAMES.has(last)
 }
 
-const TEXT_ONLY_TAILS = new Set([...TEXT_ONLY_NAMES].map((name) => name.slice(-2)))
+// The last two characters of each name, lower-case, as one number: most keys are ruled out by a lookup, with nothing allocated.
+const TEXT_ONLY_TAILS = new Set([...TEXT_ONLY_NAMES].map((name) => tailCode(name, name.length)))
+
+function tailCode(key: string, n: number): number {
+  return (lowerAscii(key.charCodeAt(n - 2)) << 16) | lowerAscii(key.charCodeAt(n - 1))
+}
+
+function lowerAscii(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c
+}
 
 function endsWithTextOnlyName(key: string): boolean {
-  if (key.length < 2 || !TEXT_ONLY_TAILS.has(key.slice(-2).toLowerCase())) return false
+  if (key.length < 2 || !TEXT_ONLY_TAILS.has(tailCode(key, key.length))) return false
   const lower = key.slice(-12).toLowerCase()
   for (const name of TEXT_ONLY_NAMES) if (lower.endsWith(name)) return true
   return false
