@@ -85,6 +85,10 @@ export interface Detector {
  * 4. The code driving a regex never goes back over what it has read: after a
  *    match or a refusal it resumes past it, and a look around a match is
  *    bounded (64, 254, 600 characters) or remembered from the previous one.
+ *    A value after a name is read to its end however long (a bound there
+ *    redacts the first part of a long secret and leaks the rest), which is
+ *    linear because the scan then resumes past it; a far delimiter is found
+ *    by a native search and kept while it is ahead.
  *    (secret-assignment once resumed inside each value it refused: 1,024
  *    steps per two characters of `a=a=…`; emails once looked back to the
  *    start of the string for a dot.) The worst inputs found are in
