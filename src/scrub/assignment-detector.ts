@@ -14,7 +14,13 @@ import { isPlaceholder, looksRandom } from './detector-checks.js'
 import type { SensitiveKeyMatcher } from './sensitive-keys.js'
 import { splitWords } from './sensitive-keys.js'
 
-const MAX_VALUE = 1024
+/*
+ * A value is read to its natural end (a closing quote, the end of its line, a separator), however
+ * long: a bound there would redact the first part of a long secret and leak the rest. The scan
+ * stays linear because it resumes past every value it reads, looks back no further than the last
+ * name or value it read, and keeps each far delimiter it searched for while it is ahead.
+ */
+const MAX_KEY = 64
 const MAX_ELEMENTS = 16
 const MAX_NESTING = 3
 
@@ -97,10 +103,19 @@ function decide(key: string, keys: SensitiveKeyMatcher): boolean {
   return sensitive || TEXT_ONLY_NAMES.has(last)
 }
 
-const TEXT_ONLY_TAILS = new Set([...TEXT_ONLY_NAMES].map((name) => name.slice(-2)))
+// The last two characters of each name, lower-case, as one number: most keys are ruled out by a lookup, with nothing allocated.
+const TEXT_ONLY_TAILS = new Set([...TEXT_ONLY_NAMES].map((name) => tailCode(name, name.length)))
+
+function tailCode(key: string, n: number): number {
+  return (lowerAscii(key.charCodeAt(n - 2)) << 16) | lowerAscii(key.charCodeAt(n - 1))
+}
+
+function lowerAscii(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c
+}
 
 function endsWithTextOnlyName(key: string): boolean {
-  if (key.length < 2 || !TEXT_ONLY_TAILS.has(key.slice(-2).toLowerCase())) return false
+  if (key.length < 2 || !TEXT_ONLY_TAILS.has(tailCode(key, key.length))) return false
   const lower = key.slice(-12).toLowerCase()
   for (const name of TEXT_ONLY_NAMES) if (lower.endsWith(name)) return true
   return false
@@ -143,17 +158,29 @@ interface Found {
  */
 const OPERATORS = [':::=', '::=', '??=', '||=', '===', '!==', ':=', '=>', '?=', '.=', '+=', '<-', '->', '==', '!=', '=', ':']
 
+// The operators by their first character, longest first: a key costs one lookup, and most are followed by no operator.
+const OPERATORS_BY_START = new Map<number, string[]>()
+for (const op of OPERATORS) {
+  const start = op.charCodeAt(0)
+  const list = OPERATORS_BY_START.get(start) ?? []
+  OPERATORS_BY_START.set(start, [...list, op])
+}
+
 function operatorAt(text: string, i: number): string | null {
-  for (const op of OPERATORS) if (text.startsWith(op, i)) return op
+  const candidates = OPERATORS_BY_START.get(text.charCodeAt(i))
+  if (candidates === undefined) return null
+  for (const op of candidates) if (text.startsWith(op, i)) return op
   return null
 }
 
 /**
  * Reads a quoted value at `i` (`"…"`, `'…'`, `` `…` ``, `\"…\"`, with an
- * optional `@` (Objective-C) or string prefix `r`, `b`, `u`, `f`), up to
- * MAX_VALUE characters on one line. Returns the content's span, or null.
+ * optional `@` (Objective-C) or string prefix `r`, `b`, `u`, `f`), to its
+ * closing quote or the end of its line (a backquoted one may span lines).
+ * Returns the content's span, or null; null too when it runs past `limit`
+ * characters (a quoted key is short).
  */
-function readQuoted(text: string, i: number): Found | null {
+function readQuoted(text: string, i: number, limit = Infinity): Found | null {
   const n = text.length
   let at = i
   const c0 = text.charCodeAt(at)
@@ -169,7 +196,7 @@ function readQuoted(text: string, i: number): Found | null {
   const quote = text.charCodeAt(at)
   if (quote !== 34 && quote !== 39 && quote !== 96) return null
   const start = at + 1
-  const stop = Math.min(n, start + MAX_VALUE * 2)
+  const stop = Math.min(n, start + limit)
   for (let j = start; j < stop; j++) {
     const c = text.charCodeAt(j)
     if ((c === 10 || c === 13) && quote !== 96) return { start, end: j, next: j }
@@ -180,27 +207,31 @@ function readQuoted(text: string, i: number): Found | null {
     }
     if (c === quote && !escaped) return { start, end: j, next: j + 1 }
   }
-  // Never closed within reach: the value runs to the end of what was read, so none of it is kept.
-  return { start, end: stop, next: stop }
+  if (stop < n) return null
+  // Never closed: the value runs to the end of the text, so none of it is kept.
+  return { start, end: n, next: n }
 }
 
 // A bare value: to whitespace or a quote, and to `;` or `|`; a `,` or `&` ends it only before
 // another `name=` (a list of pairs), and closing brackets the value did not open are not its own.
+// A bracket it opens and never closes ends it where the brackets last balanced (`os.environ["T"]`
+// is code, `$(dirname $0)/…` a placeholder); a value that opens one first and never closes it
+// (`(x`, `[pw=hunter2`) is its whole run, so nothing in it is left, and the scan resumes past it
+// (else every name inside the run would read it again, to its end).
 function readBare(text: string, i: number): Found | null {
   const n = text.length
   // A slot with spaces in it is one value: `<your token here>`, `{{ .Values.pw }}`, `${{ secrets.T }}`.
   const slot = slotEnd(text, i)
   if (slot !== -1 && !continuesValue(text, slot)) return { start: i, end: slot, next: slot }
-  const stop = Math.min(n, i + MAX_VALUE)
   let j = i
   let depth = 0
   let lastBalanced = i
-  for (; j < stop; j++) {
+  for (; j < n; j++) {
     const c = text.charCodeAt(j)
     if (isSpace(c) || c === 34 || c === 39 || c === 96 || c === 59 /* ; */) break
     if ((c === 44 /* , */ || c === 38 /* & */) && startsPair(text, j + 1)) break
     if (c === 60 /* < */ && text.charCodeAt(j + 1) === 47 /* / */) break
-    if (c === 92 /* \ */ && j + 1 < n && /[nrt"']/.test(text[j + 1]!)) break // an escaped newline or quote in a JSON string
+    if (c === 92 /* \ */ && isEscapedBreak(text.charCodeAt(j + 1))) break // an escaped newline or quote in a JSON string
     if (c === 40 || c === 91 || c === 123) depth++
     else if (c === 41 || c === 93 || c === 125) {
       if (depth === 0) break
@@ -208,11 +239,16 @@ function readBare(text: string, i: number): Found | null {
     }
     if (depth === 0) lastBalanced = j + 1
   }
-  let end = depth === 0 ? j : lastBalanced
+  let end = depth === 0 || lastBalanced === i ? j : lastBalanced
   // A separator right after the value belongs to the text around it.
   while (end > i && (text.charCodeAt(end - 1) === 44 || text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 58)) end--
   if (end <= i) return null
   return { start: i, end, next: j }
+}
+
+// `n`, `r`, `t`, `"` or `'` after a backslash.
+function isEscapedBreak(c: number): boolean {
+  return c === 110 || c === 114 || c === 116 || c === 34 || c === 39
 }
 
 const SLOTS: readonly (readonly [string, string])[] = [
@@ -224,6 +260,8 @@ const SLOTS: readonly (readonly [string, string])[] = [
 
 // Where a template slot opened at `i` closes (past its closer), on the same line within 128 characters; -1 if none.
 function slotEnd(text: string, i: number): number {
+  const c = text.charCodeAt(i)
+  if (c !== 36 /* $ */ && c !== 123 /* { */ && c !== 60 /* < */ && c !== 91 /* [ */) return -1
   for (const [open, close] of SLOTS) {
     if (!text.startsWith(open, i)) continue
     const stop = Math.min(text.length, i + 128)
@@ -268,7 +306,7 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
   // Nested: `{"$eq": "…"}`, `{ value: … }`: the first member's value is read (and any other member named like a secret by the outer scan).
   if (c === 123 /* { */ && depth < MAX_NESTING) {
     let j = skipBlanks(text, i + 1)
-    const quoted = readQuoted(text, j)
+    const quoted = readQuoted(text, j, MAX_KEY + 2)
     let keyEnd: number
     if (quoted !== null) keyEnd = quoted.next
     else {
@@ -453,7 +491,9 @@ function openedCall(text: string, keyStart: number): boolean {
 }
 
 // A string type between a name and its `=`: Go, Kotlin, Swift, TypeScript, Rust, C, Objective-C.
-const TYPED = /^(?::[ \t]{0,4})?(?:string|String|str|&str|&'static str|\[\]byte|CharSequence|NSString \*|char \*|const char \*|SecureString)[ \t]{1,4}=(?!=)/
+// Sticky, and tried only where a type can start (see TYPE_STARTS): read in place, nothing sliced.
+const TYPED = /(?::[ \t]{0,4})?(?:string|String|str|&str|&'static str|\[\]byte|CharSequence|NSString \*|char \*|const char \*|SecureString)[ \t]{1,4}=(?!=)/y
+const TYPE_STARTS = new Set([...':s&[CNcS'].map((c) => c.charCodeAt(0)))
 
 // Reads what follows a key; returns where the scan resumes, or -1 when nothing was read.
 function readAfterKey(text: string, keyEnd: number, callArgument: boolean, sink: MatchSink, rule: number): number {
@@ -479,17 +519,18 @@ function readAfterKey(text: string, keyEnd: number, callArgument: boolean, sink:
   const blanks = j > i
   // A type between the name and `=`: `var token string = "…"`, `token: String = "…"`, `char *secret = "…"`.
   const first = text.charCodeAt(j)
-  // A type starts with a letter, `:`, `&` or `[`; an operator right away (the common case) needs no look.
-  const typed = first === 61 || first === 34 || first === 39 ? null : TYPED.exec(text.slice(j, j + 48))
-  if (typed !== null) j += typed[0].length - 1
+  if (TYPE_STARTS.has(first)) {
+    TYPED.lastIndex = j
+    if (TYPED.test(text)) j = TYPED.lastIndex - 1
+  }
   let op = operatorAt(text, j)
   // `setProperty("TOKEN", "…")`, `put("password", "…")`: a quoted name, a comma, the value.
   if (op === null && callArgument && text.charCodeAt(j) === 44 /* , */) op = ','
   if (op === null) {
     // No operator: only a quoted value right after blanks counts (`password "…";`).
-    if (!blanks) return -1
+    if (!blanks || text.charCodeAt(j) === 96) return -1
     const quoted = readQuoted(text, j)
-    if (quoted === null || text.charCodeAt(j) === 96) return -1
+    if (quoted === null) return -1
     const value = text.slice(quoted.start, quoted.end)
     if (!isPlaceholder(value, true)) sink.add(quoted.start, quoted.end, rule)
     return quoted.next
@@ -515,7 +556,9 @@ function readAfterKey(text: string, keyEnd: number, callArgument: boolean, sink:
 // A name with a separator in it (`API_KEY`, `jdbc.url`), then `=`: base64 padding (`c2VjcmV0cw=`) has no separator.
 const NEXT_ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9]{0,63}[_.][A-Za-z0-9_.-]{0,63}=/
 
-// `"…" == password`, `if ("…" !== my_password)`: a quoted value before a comparison, within reach.
+// `"…" == password`, `if ("…" !== my_password)`: a quoted value before a comparison, on the same
+// line. The look back stops at `floor` (the last secret name or value read), so no character is
+// looked back over twice, and a long value is found whole.
 function valueBefore(text: string, keyStart: number, floor: number, sink: MatchSink, rule: number): boolean {
   let i = keyStart
   while (i > floor && isBlank(text.charCodeAt(i - 1)) && keyStart - i < 8) i--
@@ -527,8 +570,7 @@ function valueBefore(text: string, keyStart: number, floor: number, sink: MatchS
   while (close > floor && isBlank(text.charCodeAt(close - 1)) && opStart - close < 8) close--
   const quote = text.charCodeAt(close - 1)
   if (quote !== 34 && quote !== 39) return false
-  const lowest = Math.max(floor, close - 1 - MAX_VALUE)
-  for (let j = close - 2; j >= lowest; j--) {
+  for (let j = close - 2; j >= floor; j--) {
     const c = text.charCodeAt(j)
     if (c === 10 || c === 13) return false
     if (c === quote && text.charCodeAt(j - 1) !== 92) {
@@ -540,9 +582,11 @@ function valueBefore(text: string, keyStart: number, floor: number, sink: MatchS
   return false
 }
 
-// `<password>hunter2</password>`, the value possibly on its own line.
+// `<password>hunter2</password>`, the value possibly on its own line, however long. The next `</`
+// is found once and kept while ahead: many open tags before one far `</` cost one search.
 function findTags(text: string, sink: MatchSink, rule: number, keys: SensitiveKeyMatcher): void {
-  if (text.indexOf('</') === -1) return
+  let close = text.indexOf('</')
+  if (close === -1) return
   const re = ASSIGNMENT_TAG
   re.lastIndex = 0
   let m: RegExpExecArray | null
@@ -550,8 +594,9 @@ function findTags(text: string, sink: MatchSink, rule: number, keys: SensitiveKe
     const name = m[1]!
     if (!keyNamesSecret(name.slice(name.lastIndexOf(':') + 1), keys)) continue
     const start = re.lastIndex
-    const close = text.indexOf('</', start)
-    if (close === -1 || close - start > MAX_VALUE || !text.startsWith(name, close + 2)) continue
+    if (close < start) close = text.indexOf('</', start)
+    if (close === -1) return
+    if (!text.startsWith(name, close + 2)) continue
     let a = start
     let b = close
     while (a < b && isSpace(text.charCodeAt(a))) a++
@@ -564,36 +609,47 @@ function findTags(text: string, sink: MatchSink, rule: number, keys: SensitiveKe
 // connection-string-password: `Password=…;`, `Pwd=…` in ODBC, ADO.NET and JDBC-style strings. The
 // value runs to `;` (it may hold spaces and `=`), or is braced `{…}` or quoted.
 export const CONNECTION_PASSWORD = /p(?<![A-Za-z0-9_]p)(?:assword|wd|asswd)[ \t]{0,4}=[ \t]{0,4}/gi
+// What ends a bare value: the `;` it needs after it, or a line end or a quote, which it cannot hold.
+const BARE_VALUE_STOPS = [';', '\n', '\r', '"', "'"]
 
 /**
  * connection-string-password: the value of `Password=` or `Pwd=` in a
- * `name=value;` string, up to its `;` (or its closing brace or quote), so a
- * password with spaces or `=` in it goes whole. Needs a `;` in reach: text
- * with no `;` around is an assignment, secret-assignment's business.
+ * `name=value;` string, up to its `;` (or its closing brace or quote),
+ * however long, so a password with spaces or `=` in it goes whole. Needs a
+ * `;`: right after the value, or shortly before the name; text with no `;`
+ * around is an assignment, secret-assignment's business. Every delimiter
+ * is found by a native search and kept while it is ahead, so names far from
+ * any delimiter cost no read to it, and each value read is passed over.
  */
 export function findConnectionPasswords(text: string, sink: MatchSink, rule: number): void {
+  const n = text.length
+  let semicolon = text.indexOf(';')
+  if (semicolon === -1) return
   const re = CONNECTION_PASSWORD
   re.lastIndex = 0
-  // The next `;`, line end or quote at or after a position, found once and reused while ahead:
-  // values are read forward without reading any character twice.
-  let stopAt = -1
-  // The last `;` before a position, kept by one forward sweep.
-  let swept = 0
+  // The next position of each BARE_VALUE_STOPS character (n: none left), at or after the last value read.
+  const stops = [-1, -1, -1, -1, -1]
+  // Where the braced value read last closed (n: never), valid for every later start before it (see closingBrace).
+  let braceClose = -1
+  // The last `;` before the name; `semicolon` is the first at or after it.
   let lastSemicolon = -1
   let m: RegExpExecArray | null
   while ((m = re.exec(text)) !== null) {
-    for (; swept < m.index; swept++) if (text.charCodeAt(swept) === 59) lastSemicolon = swept
+    while (semicolon !== -1 && semicolon < m.index) {
+      lastSemicolon = semicolon
+      semicolon = text.indexOf(';', semicolon + 1)
+    }
+    const namedNear = lastSemicolon !== -1 && m.index - lastSemicolon <= 200
+    if (!namedNear && semicolon === -1) return
     const i = re.lastIndex
     const c = text.charCodeAt(i)
     let start = i
     let end: number
     let after: number // where the value's closing brace or quote ends
     if (c === 123 /* { */) {
-      // ODBC braces; `}}` is an escaped `}`.
       start = i + 1
-      end = start
-      const stop = Math.min(text.length, start + MAX_VALUE)
-      while (end < stop && !(text.charCodeAt(end) === 125 && text.charCodeAt(end + 1) !== 125)) end += text.charCodeAt(end) === 125 ? 2 : 1
+      if (braceClose < start) braceClose = closingBrace(text, start)
+      end = braceClose
       after = end + 1
     } else if (c === 34 || c === 39) {
       const quoted = readQuoted(text, i)!
@@ -601,23 +657,38 @@ export function findConnectionPasswords(text: string, sink: MatchSink, rule: num
       end = quoted.end
       after = quoted.next
     } else {
-      if (stopAt < i) {
-        stopAt = i
-        while (stopAt < text.length) {
-          const d = text.charCodeAt(stopAt)
-          if (d === 59 || d === 10 || d === 13 || d === 34 || d === 39) break
-          stopAt++
+      end = n
+      for (let k = 0; k < stops.length; k++) {
+        if (stops[k]! < i) {
+          const at = text.indexOf(BARE_VALUE_STOPS[k]!, i)
+          stops[k] = at === -1 ? n : at
         }
+        if (stops[k]! < end) end = stops[k]!
       }
-      end = Math.min(stopAt, i + MAX_VALUE)
       after = end
       while (end > start && isBlank(text.charCodeAt(end - 1))) end--
     }
     // Only a `;` after the value, or one shortly before the name, marks a connection string.
-    if (text.charCodeAt(skipBlanks(text, after)) !== 59 && !(lastSemicolon !== -1 && m.index - lastSemicolon <= 200)) continue
+    if (text.charCodeAt(skipBlanks(text, after)) !== 59 && !namedNear) continue
     if (end > start && !isPlaceholder(text.slice(start, end), false)) sink.add(start, end, rule)
     re.lastIndex = Math.max(re.lastIndex, end)
   }
+}
+
+/*
+ * Where the ODBC braced value starting at `start` (after its `{`) closes: at the first `}` not
+ * part of an escaped `}}`, that is, at the last `}` of the first run of an odd number of them; the
+ * end of the text if none. The answer is the same from every start before it that follows a `{`
+ * (such a start never falls inside a run of `}`), so it is kept for the next names.
+ */
+function closingBrace(text: string, start: number): number {
+  for (let at = text.indexOf('}', start); at !== -1; at = text.indexOf('}', at)) {
+    let run = at
+    while (text.charCodeAt(run) === 125) run++
+    if ((run - at) % 2 === 1) return run - 1
+    at = run
+  }
+  return text.length
 }
 
 // curl-credentials: `curl … -u user:pass`, `--user=…`, in any quoting, on the command's line or a
@@ -638,17 +709,22 @@ export function findCurlCredentials(text: string, sink: MatchSink, rule: number)
   re.lastIndex = 0
   while (re.exec(text) !== null) {
     const stop = commandEnd(text, re.lastIndex)
+    // A command cut by the length bound, not by its line's end: an argument read there goes on to
+    // its own end, so a credential straddling the bound is redacted whole.
+    const wordStop = stop < text.length && text.charCodeAt(stop) !== 10 ? text.length : stop
+    let resume = stop
     for (let i = re.lastIndex; i < stop; i++) {
       const c = text.charCodeAt(i)
       if (c !== 32 && c !== 9 && c !== 10 && c !== 13) continue
       const opt = CURL_USER
       opt.lastIndex = i
       if (!opt.test(text)) continue
-      const arg = readShellWord(text, opt.lastIndex, stop)
+      const arg = readShellWord(text, opt.lastIndex, wordStop)
       if (arg !== null && curlCredential(arg.value)) sink.add(arg.start, arg.end, rule)
       i = arg === null ? opt.lastIndex : arg.end
+      resume = Math.max(resume, i)
     }
-    re.lastIndex = Math.max(re.lastIndex, stop)
+    re.lastIndex = Math.max(re.lastIndex, resume)
   }
 }
 
@@ -692,6 +768,10 @@ function curlCredential(arg: string): boolean {
   return !(user === password && user.length < 8)
 }
 
+function wordAt(text: string, start: number, end: number, word: string): boolean {
+  return end - start === word.length && text.startsWith(word, start)
+}
+
 // netrc-password: `machine <host> login <user> password <secret>` (or `default …`), across lines.
 export const NETRC = /(?<![A-Za-z0-9_-])(?:machine[ \t\r\n]{1,16}[^\s]{1,253}|default)(?![A-Za-z0-9_-])/g
 const NETRC_TOKENS = 8
@@ -715,17 +795,18 @@ export function findNetrcPasswords(text: string, sink: MatchSink, rule: number):
       const start = i
       while (i < text.length && !isSpace(text.charCodeAt(i)) && i - start < 256) i++
       if (i === start) break
-      const word = text.slice(start, i)
-      if (word === 'machine' || word === 'default') {
+      // Words are compared in place: most entries read are near misses, and a slice per word was most of their cost.
+      if (wordAt(text, start, i, 'machine') || wordAt(text, start, i, 'default')) {
         i = start // the next entry: read it from its own name
         break
       }
-      if (word === 'login') login = true
-      if (word === 'password' || word === 'account') {
+      if (wordAt(text, start, i, 'login')) login = true
+      if (wordAt(text, start, i, 'password') || wordAt(text, start, i, 'account')) {
         while (i < text.length && isBlank(text.charCodeAt(i)) && i - start < 300) i++
         const vs = i
         // A quote or backslash ends it too: the .netrc is usually quoted or escaped in a log line.
-        while (i < text.length && !isSpace(text.charCodeAt(i)) && !isQuoteOrEscape(text.charCodeAt(i)) && i - vs < 256) i++
+        // However long, it goes whole; the scan resumes past it.
+        while (i < text.length && !isSpace(text.charCodeAt(i)) && !isQuoteOrEscape(text.charCodeAt(i))) i++
         if (i > vs) found.push([vs, i])
         resume = i
         t++

@@ -85,6 +85,10 @@ export interface Detector {
  * 4. The code driving a regex never goes back over what it has read: after a
  *    match or a refusal it resumes past it, and a look around a match is
  *    bounded (64, 254, 600 characters) or remembered from the previous one.
+ *    A value after a name is read to its end however long (a bound there
+ *    redacts the first part of a long secret and leaks the rest), which is
+ *    linear because the scan then resumes past it; a far delimiter is found
+ *    by a native search and kept while it is ahead.
  *    (secret-assignment once resumed inside each value it refused: 1,024
  *    steps per two characters of `a=a=…`; emails once looked back to the
  *    start of the string for a dot.) The worst inputs found are in
@@ -138,6 +142,9 @@ const HOME_PATH = /(?:\/home\/|\/Users\/|[A-Za-z]:(?:\\{1,2}|\/)Users(?:\\{1,2}|
 // (prose says "token expired"); every credential passes a placeholder gate (`Bearer XXXX`, `$API_KEY`).
 const AUTHORIZATION =
   /(?<![A-Za-z0-9-])([Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken|TOKEN|[Aa]pi-?[Tt]oken|[Aa]pi-?[Kk]ey|API-?KEY|SSWS|[Dd]igest)[ \t]+([A-Za-z0-9._~+/$<>{}[\]*=:@-]{3,1024})/g
+// The rest of a credential longer than AUTHORIZATION reads (sticky): it goes whole, none of it left.
+const AUTHORIZATION_REST = /[A-Za-z0-9._~+/$<>{}[\]*=:@-]*/y
+const AUTHORIZATION_READ = 1024
 function runRegex(re: RegExp, text: string, sink: MatchSink, rule: number): void {
   re.lastIndex = 0
   let m: RegExpExecArray | null
@@ -295,8 +302,10 @@ function findIpv6(text: string, sink: MatchSink, rule: number): void {
       let last = end
       // A sentence may end right after the address: "listening on ::1."
       while (last > start && (text.charCodeAt(last - 1) === 46 || (text.charCodeAt(last - 1) === 58 && text.charCodeAt(last - 2) !== 58))) last--
-      const candidate = text.slice(start, last)
-      if (colons(candidate) >= 2 && /[0-9A-Fa-f]/.test(candidate) && isIPv6(candidate)) sink.add(start, last, rule)
+      if (groupsFit(text, start, last)) {
+        const candidate = text.slice(start, last)
+        if (/[0-9A-Fa-f]/.test(candidate) && isIPv6(candidate)) sink.add(start, last, rule)
+      }
     }
     colon = next
   }
@@ -306,10 +315,21 @@ function isIpv6Part(c: number): boolean {
   return isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 58 || c === 46
 }
 
-function colons(text: string): number {
-  let n = 0
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 58) n++
-  return n
+// Whether [start, end) has the shape of an address: two colons or more, and groups of at most four
+// hex digits, but for a dotted IPv4 tail. Checked before node:net is asked, and with nothing
+// allocated: a run of hex letters and colons that is no address (`123456789:AAbb…`) costs a read.
+function groupsFit(text: string, start: number, end: number): boolean {
+  let colonCount = 0
+  let group = 0
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 58) {
+      colonCount++
+      group = 0
+    } else if (c === 46) return colonCount >= 2 && end - i <= 12 // the IPv4 tail: isIPv6 checks it
+    else if (++group > 4) return false
+  }
+  return colonCount >= 2
 }
 
 function findHomePaths(text: string, sink: MatchSink, rule: number): void {
@@ -331,7 +351,14 @@ function findAuthorization(text: string, sink: MatchSink, rule: number): void {
     // `Token`, `Api-Key`, `SSWS` and `Digest` are schemes only in an Authorization header; elsewhere
     // "token abc123" is prose, or a token another detector names better.
     if (scheme !== 'bearer' && scheme !== 'basic' && !/authorization/i.test(text.slice(Math.max(0, m.index - 32), m.index))) continue
-    const credential = trimCredential(m[2]!)
+    let raw = m[2]!
+    if (raw.length === AUTHORIZATION_READ) {
+      AUTHORIZATION_REST.lastIndex = re.lastIndex
+      AUTHORIZATION_REST.test(text)
+      raw = text.slice(re.lastIndex - raw.length, AUTHORIZATION_REST.lastIndex)
+      re.lastIndex = AUTHORIZATION_REST.lastIndex
+    }
+    const credential = trimCredential(raw)
     if (credential === '' || isPlaceholder(credential, false)) continue
     let accept: boolean
     if (scheme === 'basic') accept = looksLikeBasicCredential(credential)
@@ -346,18 +373,19 @@ function findAuthorization(text: string, sink: MatchSink, rule: number): void {
       sink.add(start, start + 32, rule)
       continue
     }
-    const start = m.index
-    sink.add(start, m.index + m[0].length - (m[2]!.length - credential.length), rule)
+    sink.add(m.index, re.lastIndex - (raw.length - credential.length), rule)
   }
 }
 
 // The credential without what closes the text around it: a quote, a bracket or a separator.
 function trimCredential(raw: string): string {
+  // Which brackets it opens, looked up once: a credential has no length bound.
+  const opens = { '}': raw.includes('{'), ']': raw.includes('['), '>': raw.includes('<') }
   let end = raw.length
   while (end > 0 && /[>\]})*,.:;]/.test(raw[end - 1]!)) {
     const c = raw[end - 1]!
     // A closing bracket the credential opened is its own: `${TOKEN}` stays whole for the placeholder gate.
-    if ((c === '}' && raw.includes('{')) || (c === ']' && raw.includes('[')) || (c === '>' && raw.includes('<'))) break
+    if ((c === '}' || c === ']' || c === '>') && opens[c]) break
     end--
   }
   return raw.slice(0, end)

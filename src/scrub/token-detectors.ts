@@ -173,9 +173,10 @@ export const findPypi: Find = (text, sink, rule) => findChecked(PYPI, text, sink
 
 // Telegram bot tokens: the bot's numeric id, a colon, 35 characters of base64url (starting `AA` today);
 // in the Bot API's URLs right after `bot` (`/bot123456:AA…/sendMessage`).
-// The regex starts with its digit class, so the engine skips ahead to digits; the left boundary
-// (not glued to a word, except `/bot`) is checked in code.
-export const TELEGRAM = /[0-9]{5,16}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])/g
+// The regex starts with its digit class, so the engine skips ahead to digits, and only at the first
+// digit of a run (a start inside the run would read the same 35 characters again, once per digit);
+// the rest of the left boundary (not glued to a word, except `/bot`) is checked in code.
+export const TELEGRAM = /[0-9](?<![0-9][0-9])[0-9]{4,15}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])/g
 export const findTelegram: Find = (text, sink, rule) => {
   findChecked(TELEGRAM, text, sink, rule, (m) => {
     if (!telegramStarts(text, m.index)) return false

@@ -121,9 +121,49 @@ describe('DETECTORS', () => {
       '://a@'.repeat(1 << 18),
       // iban read 34 characters and ran up to five checksums at every group.
       'AB12 '.repeat(1 << 18),
+      // Values are read to their end: a run that opens a bracket and never closes it, many open tags before
+      // one far `</`, a credential of closing brackets were each read to the end once per name inside them.
+      'password=('.repeat(1 << 18),
+      `${'<password>'.repeat(1 << 18)}</x>`,
+      `Bearer ${']'.repeat(1 << 21)}`,
+      `${';Pwd={'.repeat(1 << 18)}`,
     ]
     // Each finishes (the timing bound against a benign input is in bench/hostile-input.ts) and is scrubbed as a whole.
     for (const text of hostile) expect(whole.scrubString(text).length, text.slice(0, 12)).toBeGreaterThan(0)
+  })
+})
+
+describe('a value longer than any bound a scan has', () => {
+  // 10,000 characters that no detector takes for a placeholder; a leak shows as any 12 of them in a row.
+  const long = Array.from({ length: 10_000 }, (_, i) => 'aB3xQ9kL7mZ2pW5'[(i * 7 + (i >> 4)) % 15]).join('')
+  const leaked = (out: string): string[] => {
+    const pieces: string[] = []
+    for (let k = 0; k + 12 <= long.length; k += 37) if (out.includes(long.slice(k, k + 12))) pieces.push(long.slice(k, k + 12))
+    return pieces
+  }
+  const forms: [string, string][] = [
+    [`Password=${long}`, 'secret-assignment'],
+    [`Password=${long} and more`, 'secret-assignment'],
+    [`Server=db;Password=${long};Encrypt=yes`, 'connection-string-password'],
+    [`Password=${long};Server=db`, 'connection-string-password'],
+    [`Server=db;Pwd={${long}};`, 'connection-string-password'],
+    [`Server=db;Password="${long}";`, 'connection-string-password'],
+    [`password: "${long}"`, 'secret-assignment'],
+    [`password: "${long}`, 'secret-assignment'],
+    [`{"token": "${long}", "user": "ada"}`, 'secret-assignment'],
+    [`if ("${long}" == password) {}`, 'secret-assignment'],
+    [`<password>${long}</password>`, 'secret-assignment'],
+    [`machine example.com login ada password ${long}`, 'netrc-password'],
+    [`curl -u ada:${long} https://example.com`, 'curl-credentials'],
+    [`curl -s -u "ada:${long}" https://example.com`, 'curl-credentials'],
+    [`sent Bearer ${long}`, 'authorization-header'],
+  ]
+
+  it.each(forms)('is redacted whole, none of it left: %#', (input, rule) => {
+    const { text, rules } = scrub(input)
+    expect(leaked(text), `${rule}: ${text.slice(0, 120)}`).toEqual([])
+    expect(rules).toContain(rule)
+    expect(text.length).toBeLessThan(200)
   })
 })
 
