@@ -385,7 +385,7 @@ describe('PayloadCipher input checks', () => {
 
 describe('PayloadCipher printing', () => {
   it('prints [airlock:redacted] and nothing of the keys', () => {
-    const keyBytes = ring.export().keys.map((k) => k.k)
+    const keyBytes = ring.export().keys.map((k) => (k as { k: string }).k)
     const printed = [String(cipher), JSON.stringify({ cipher }), inspect(cipher), inspect({ nested: cipher }, { depth: 5 })]
     for (const text of printed) {
       expect(text).toContain(REDACTED)
