@@ -371,8 +371,8 @@ describe('PayloadCipher input checks', () => {
 
   it('an unknown version fails with ERR_PAYLOAD_FORMAT naming it', async () => {
     const sealed = Buffer.from(await cipher.seal(Buffer.from('x')))
-    sealed[4] = 2
-    await expect(cipher.open(sealed)).rejects.toThrow(/format version 2/)
+    sealed[4] = 3
+    await expect(cipher.open(sealed)).rejects.toThrow(/format version 3/)
     expect(await failureCode(sealed)).toBe('ERR_PAYLOAD_FORMAT')
   })
 
