@@ -249,7 +249,7 @@ export class KeyRing {
    * ```
    */
   static fromJSON(keySet: unknown, source = 'key set'): KeyRing {
-    const version = typeof keySet === 'object' && keySet !== null && 'version' in keySet ? (keySet as { version: unknown }).version : undefined
+    const version = typeof keySet === 'object' && keySet !== null && 'version' in keySet ? (keySet).version : undefined
     if (version !== undefined && version !== 2) {
       throw new KeySetError(`${source} has version ${JSON.stringify(version)}; this airlock-sdk reads key sets of version 1 (no version member) and 2`)
     }

@@ -260,12 +260,17 @@ export class PayloadCipher {
    * const bound = await cipher.seal(bytes, new TextEncoder().encode('etl/load/42.json'))
    * ```
    */
-  seal(plaintext: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
-    // The work is synchronous; a throw inside the executor becomes the rejection.
-    return new Promise<Uint8Array>((resolve) => resolve(this.#seal(plaintext, context))).catch((err: unknown) =>
-      err instanceof SealingNotReadyError ? sealedBoxReady().then(() => this.#seal(plaintext, context)) : Promise.reject(err),
-    )
+  async seal(plaintext: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
+    try {
+      return this.#seal(plaintext, context)
+    } catch (err) {
+      // Only under a sealing key, in the first milliseconds after import.
+      if (!(err instanceof SealingNotReadyError)) throw err
+      await sealedBoxReady()
+      return this.#seal(plaintext, context)
+    }
   }
+
 
   /**
    * Decrypts a whole sealed buffer, given the context it was sealed with (if
@@ -281,11 +286,17 @@ export class PayloadCipher {
    * const bytes = await cipher.open(sealed)
    * ```
    */
-  open(sealed: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve) => resolve(this.#open(sealed, context))).catch((err: unknown) =>
-      err instanceof SealingNotReadyError ? sealedBoxReady().then(() => this.#open(sealed, context)) : Promise.reject(err),
-    )
+  async open(sealed: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
+    try {
+      return this.#open(sealed, context)
+    } catch (err) {
+      // Only under a sealing key, in the first milliseconds after import.
+      if (!(err instanceof SealingNotReadyError)) throw err
+      await sealedBoxReady()
+      return this.#open(sealed, context)
+    }
   }
+
 
   /**
    * {@link PayloadCipher.seal}, synchronously, for an engine interface that
