@@ -31,6 +31,26 @@ const ENC = 'A256GCM'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const BINDING_CACHE_LIMIT = 1024
+// Sealed tokens this process made, newest last, bounded: what lets a write-only
+// worker tell its own tokens from data shaped like one (see sealedInThisProcess).
+const SEALED_HERE_LIMIT = 8192
+const sealedHere = new Set<string>()
+
+/**
+ * Whether this process sealed `token` (under a sealing key, among the last
+ * 8192 sealed). A write-only worker cannot open a sealed token to prove it
+ * genuine, so the door asks this instead; a token it answers `false` for is
+ * sealed again rather than let out as it is. Internal to the SDK.
+ *
+ * @example
+ * ```ts
+ * const token = await new LocationCipher(workerRing).encrypt('etl/load/42.json')
+ * sealedInThisProcess(token)   // true
+ * ```
+ */
+export function sealedInThisProcess(token: string): boolean {
+  return sealedHere.has(token)
+}
 
 /**
  * The token format shared by {@link LocationCipher} and {@link ValueCipher},
@@ -105,7 +125,10 @@ export abstract class TokenCipher {
     const header: { alg: typeof SEALING_ALG; enc: typeof ENC; kid: string; typ: string; bnd?: string } = { alg: SEALING_ALG, enc: ENC, kid, typ: this.#sealedType }
     if (binding !== undefined) header.bnd = this.#bindingTag(binding, kid)
     const jwe = await new CompactEncrypt(encoder.encode(plaintext)).setProtectedHeader(header).encrypt(sealingPublicKey(this.#keys, kid).key)
-    return this.#prefix + jwe
+    const token = this.#prefix + jwe
+    if (sealedHere.size >= SEALED_HERE_LIMIT) sealedHere.delete(sealedHere.values().next().value!)
+    sealedHere.add(token)
+    return token
   }
 
   /**
