@@ -116,7 +116,7 @@ describe('an Airlock with a public-only sealing ring', () => {
         .encrypt(createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' })))
     const own = await new LocationCipher(worker).encrypt('s3://bucket/etl/load/10.json')
     for (const location of [foreign, own]) {
-      await airlock.emit({ kind: 'task-run-state', runId: 'r1', taskName: 'load', taskRunId: 't1', state: 'Success', result: { type: 's3', location } })
+      await airlock.emit({ kind: 'task-run-state', runId: 'r1', taskName: 'load', taskRunId: 't1', state: 'Success', result: { toJSON: () => ({ type: 's3', location }) } })
     }
     await airlock.flush()
     const [first, second] = controlPlane.events.map((e) => (e as Extract<OutboundEvent, { kind: 'task-run-state' }>).result?.location)
