@@ -17,8 +17,9 @@ export const errorsOpen: Command = {
 Decrypts the alkv1. token of a Failed state sent under exceptions.mode
 "encrypted", and prints the whole error as JSON. The key set comes from
 --keys FILE, else from the AIRLOCK_KEYS environment variable. A token sealed
-by a write-only worker opens only with the private key set (the FILE of
-airlock keys generate --sealing --out FILE); the worker's is refused.
+by a write-only worker opens only with the private key set (the file that
+airlock keys generate --sealing writes, not its .worker.json); the worker's
+is refused.
 
 Exit 0 when the token opened; 1 when it did not (wrong key, tampered);
 2 on bad usage.`,
