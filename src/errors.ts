@@ -218,6 +218,39 @@ export class PayloadTamperedError extends AirlockError {
   static override readonly code = 'ERR_PAYLOAD_TAMPERED'
 }
 
+/**
+ * A ring asked to decrypt under a sealing key it holds only the public half
+ * of: a write-only worker seals tokens and payloads it cannot open again.
+ * Decrypt with the ring that holds the private key (an auditor's, the codec
+ * server's).
+ *
+ * @example
+ * ```ts
+ * const worker = KeyRing.generateSealing().toPublic()
+ * const token = await new ValueCipher(worker).encrypt('{"card":"4111"}')
+ * await new ValueCipher(worker).decrypt(token)   // throws SealingKeyPublicOnlyError (ERR_SEALING_KEY_PUBLIC_ONLY)
+ * ```
+ */
+export class SealingKeyPublicOnlyError extends AirlockError {
+  static override readonly code = 'ERR_SEALING_KEY_PUBLIC_ONLY'
+}
+
+/**
+ * A synchronous seal or open under a sealing key ran before the sealed-box
+ * implementation (libsodium, WebAssembly) finished loading, which takes a
+ * few milliseconds after import. Await `PayloadCipher.ready()` once at
+ * start-up; the asynchronous methods wait by themselves.
+ *
+ * @example
+ * ```ts
+ * await PayloadCipher.ready()
+ * new PayloadCipher(workerRing).sealSync(bytes)   // no SealingNotReadyError (ERR_SEALING_NOT_READY) from here on
+ * ```
+ */
+export class SealingNotReadyError extends AirlockError {
+  static override readonly code = 'ERR_SEALING_NOT_READY'
+}
+
 // ---------------------------------------------------------------- results
 
 /**

@@ -1,8 +1,9 @@
 import { Fingerprinter } from '../crypto/fingerprinter.js'
 import type { KeyRing } from '../crypto/key-ring.js'
 import { LocationCipher } from '../crypto/location-cipher.js'
+import { sealedInThisProcess } from '../crypto/token-cipher.js'
 import { ValueCipher } from '../crypto/value-cipher.js'
-import { InvalidArgumentError, TokenBindingError } from '../errors.js'
+import { InvalidArgumentError, SealingKeyPublicOnlyError, TokenBindingError } from '../errors.js'
 import { LEVEL_VALUES } from '../policy/log-levels.js'
 import { parameterRuleSet, type ParameterPolicy } from '../policy/parameter-rules.js'
 import { redactPathRuleSet } from '../policy/redact-paths.js'
@@ -345,13 +346,16 @@ export class PolicyApplier {
   }
 
   // A prefix proves nothing: a plain location shaped by data can start with
-  // `alk1.`. Only a token that opens under this ring passes as encrypted.
+  // `alk1.`. Only a token that opens under this ring passes as encrypted; on a
+  // write-only worker, which can open nothing, only a token this process sealed
+  // (any other is sealed again: a token of a token, which the auditor opens twice).
   async #isOurToken(location: string): Promise<boolean> {
     if (!LocationCipher.isToken(location)) return false
     try {
       await this.#locations.decrypt(location)
       return true
     } catch (err) {
+      if (err instanceof SealingKeyPublicOnlyError) return sealedInThisProcess(location)
       // Bound to a context the boundary does not know: still a genuine token.
       return err instanceof TokenBindingError
     }

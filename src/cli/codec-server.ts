@@ -31,7 +31,8 @@ recorded, before it is answered, in the codec server's own ledger: operation,
 namespace, the caller's token subject and how many payloads of which kind;
 never a value or a token.
 
-  --keys FILE          the key set the workers use (KeyRing.fromFile format)
+  --keys FILE          the key set the workers use (KeyRing.fromFile format); under
+                       sealing keys, the private key set (a worker's is refused)
   --token-file FILE    accepted bearer tokens: JSON {"tokens":[{"subject","token"}]}
                        or one token per line (32+ characters each)
   --port N             port to listen on (default 8888; 0 picks a free one)
@@ -85,6 +86,11 @@ Exit 0 after a clean stop; 2 on bad usage.`,
     } catch (err) {
       if (err instanceof AirlockError) throw new UsageError(`airlock ${verb}: ${err.message}`)
       throw err
+    }
+    if (keys.writeOnly) {
+      throw new UsageError(
+        `airlock ${verb}: --keys ${keysPath} holds sealing keys without their private halves (a write-only worker's key set); the codec server decodes, so give it the private key set (the FILE of airlock keys generate --sealing --out FILE, not FILE.worker.json)`,
+      )
     }
     const offloadDir = stringFlag(flags, 'offload-dir')
     const running = await temporal.startCodecServer({

@@ -1,6 +1,6 @@
 import { KeyRing } from '../crypto/key-ring.js'
 import { ValueCipher } from '../crypto/value-cipher.js'
-import { KeySetError, UsageError } from '../errors.js'
+import { KeySetError, SealingKeyPublicOnlyError, UsageError } from '../errors.js'
 import { help, type Command } from './cli-io.js'
 import { onePositional, parseFlags, stringFlag } from './parse-flags.js'
 
@@ -16,7 +16,10 @@ export const errorsOpen: Command = {
 
 Decrypts the alkv1. token of a Failed state sent under exceptions.mode
 "encrypted", and prints the whole error as JSON. The key set comes from
---keys FILE, else from the AIRLOCK_KEYS environment variable.
+--keys FILE, else from the AIRLOCK_KEYS environment variable. A token sealed
+by a write-only worker opens only with the private key set (the file that
+airlock keys generate --sealing writes, not its .worker.json); the worker's
+is refused.
 
 Exit 0 when the token opened; 1 when it did not (wrong key, tampered);
 2 on bad usage.`,
@@ -37,7 +40,14 @@ Exit 0 when the token opened; 1 when it did not (wrong key, tampered);
       if (err instanceof KeySetError) throw new UsageError(`airlock ${verb}: ${keysFile === undefined ? 'AIRLOCK_KEYS' : `--keys ${keysFile}`}: ${err.message}`)
       throw err
     }
-    const text = await new ValueCipher(keys).decrypt(token)
+    let text: string
+    try {
+      text = await new ValueCipher(keys).decrypt(token)
+    } catch (err) {
+      // The wrong key file, not a token that failed: a usage error (exit 2) that says which file to use.
+      if (err instanceof SealingKeyPublicOnlyError) throw new UsageError(`airlock ${verb}: ${err.message}`)
+      throw err
+    }
     try {
       io.stdout.write(JSON.stringify(JSON.parse(text), null, 2) + '\n')
     } catch {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { inspect } from 'node:util'
+import { CompactEncrypt, compactDecrypt } from 'jose'
 import {
   InvalidArgumentError,
   TokenAlgorithmError,
@@ -8,7 +9,7 @@ import {
   UnknownKeyError,
 } from '../errors.js'
 import { openCompact, parseCompact, sealCompact } from './compact-jwe.js'
-import { deriveSubkeyObject, isKeyRing, type KeyPurpose, type KeyRing } from './key-ring.js'
+import { deriveSubkeyObject, isKeyRing, keyKind, sealingPrivateKey, sealingPublicKey, type KeyPurpose, type KeyRing } from './key-ring.js'
 import { REDACTED } from './redacted.js'
 
 /**
@@ -25,9 +26,31 @@ import { REDACTED } from './redacted.js'
 export type TokenBinding = Readonly<Record<string, string | number | boolean>>
 
 const ALG = 'dir'
+const SEALING_ALG = 'ECDH-ES+A256KW'
 const ENC = 'A256GCM'
+const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const BINDING_CACHE_LIMIT = 1024
+// Sealed tokens this process made, newest last, bounded: what lets a write-only
+// worker tell its own tokens from data shaped like one (see sealedInThisProcess).
+const SEALED_HERE_LIMIT = 8192
+const sealedHere = new Set<string>()
+
+/**
+ * Whether this process sealed `token` (under a sealing key, among the last
+ * 8192 sealed). A write-only worker cannot open a sealed token to prove it
+ * genuine, so the door asks this instead; a token it answers `false` for is
+ * sealed again rather than let out as it is. Internal to the SDK.
+ *
+ * @example
+ * ```ts
+ * const token = await new LocationCipher(workerRing).encrypt('etl/load/42.json')
+ * sealedInThisProcess(token)   // true
+ * ```
+ */
+export function sealedInThisProcess(token: string): boolean {
+  return sealedHere.has(token)
+}
 
 /**
  * The token format shared by {@link LocationCipher} and {@link ValueCipher},
@@ -36,8 +59,23 @@ const BINDING_CACHE_LIMIT = 1024
  * `bnd`, a keyed tag of the binding. Each cipher uses its own subkey, so a
  * token of one kind never opens as the other.
  *
- * Decryption accepts only what this class produces: `alg: dir` with
- * `enc: A256GCM` and a known `kid`. Anything else raises a typed error.
+ * Under a sealing key (an X25519 pair, see `KeyKind`) the JWE is
+ * `alg: ECDH-ES+A256KW`, `enc: A256GCM`, made and opened by jose (RFC 7518
+ * section 4.6 on X25519, RFC 8037): the content key is wrapped for the
+ * public key, so a worker holding only that public key encrypts and cannot
+ * decrypt. The header carries `kid`, `typ` (`airlock-location` or
+ * `airlock-value`: both kinds are sealed to one public key, so the kind is
+ * named in the authenticated header instead of by a subkey), jose's `epk`
+ * and, when bound, `bnd`:
+ * the same keyed tag, keyed by the sealing key's fingerprint secret (shared by
+ * worker and auditor; it opens nothing), and authenticated as AAD as before.
+ * The prefix does not change: the header says which kind of key made a token.
+ *
+ * Decryption accepts only what this class produces: `alg: dir` or
+ * `alg: ECDH-ES+A256KW`, each with `enc: A256GCM`, a known `kid` of the
+ * matching kind, no `zip` and no `crit`, all checked before any decryption.
+ * Anything else raises a typed error; a sealed token given to a ring that
+ * holds only the public key raises `ERR_SEALING_KEY_PUBLIC_ONLY`.
  *
  * The JWE is made and opened with node:crypto's AES-256-GCM
  * (`compact-jwe.ts`), not through jose's WebCrypto path: the same bytes
@@ -71,15 +109,26 @@ export abstract class TokenCipher {
     return new Promise((resolve) => resolve(this.#encrypt(plaintext, binding)))
   }
 
-  #encrypt(plaintext: string, binding: TokenBinding | undefined): string {
+  #encrypt(plaintext: string, binding: TokenBinding | undefined): string | Promise<string> {
     if (typeof plaintext !== 'string' || plaintext === '') {
       throw new InvalidArgumentError(`${this.constructor.name} encrypts a non-empty string`)
     }
     const kid = this.#keys.activeKid
+    if (keyKind(this.#keys, kid) === 'sealing') return this.#seal(plaintext, binding, kid)
     // Key order as jose's setProtectedHeader({ alg, enc, kid, bnd }) serializes it.
     const header: { alg: typeof ALG; enc: typeof ENC; kid: string; bnd?: string } = { alg: ALG, enc: ENC, kid }
     if (binding !== undefined) header.bnd = this.#bindingTag(binding, kid)
     return this.#prefix + sealCompact(deriveSubkeyObject(this.#keys, this.#purpose, kid), header, plaintext)
+  }
+
+  async #seal(plaintext: string, binding: TokenBinding | undefined, kid: string): Promise<string> {
+    const header: { alg: typeof SEALING_ALG; enc: typeof ENC; kid: string; typ: string; bnd?: string } = { alg: SEALING_ALG, enc: ENC, kid, typ: this.#sealedType }
+    if (binding !== undefined) header.bnd = this.#bindingTag(binding, kid)
+    const jwe = await new CompactEncrypt(encoder.encode(plaintext)).setProtectedHeader(header).encrypt(sealingPublicKey(this.#keys, kid).key)
+    const token = this.#prefix + jwe
+    if (sealedHere.size >= SEALED_HERE_LIMIT) sealedHere.delete(sealedHere.values().next().value!)
+    sealedHere.add(token)
+    return token
   }
 
   /**
@@ -89,6 +138,8 @@ export abstract class TokenCipher {
    * @throws {TokenAlgorithmError} an algorithm this class never produces (`ERR_TOKEN_ALGORITHM`).
    * @throws {UnknownKeyError} a kid the ring does not hold (`ERR_UNKNOWN_KID`).
    * @throws {TokenBindingError} a binding other than the one given (`ERR_TOKEN_BINDING`).
+   * @throws {SealingKeyPublicOnlyError} sealed to a key this ring holds only the public half of
+   *   (`ERR_SEALING_KEY_PUBLIC_ONLY`): a write-only worker's ring.
    *
    * @example
    * ```ts
@@ -99,25 +150,53 @@ export abstract class TokenCipher {
     return new Promise((resolve) => resolve(this.#decrypt(token, binding)))
   }
 
-  #decrypt(token: string, binding: TokenBinding | undefined): string {
+  #decrypt(token: string, binding: TokenBinding | undefined): string | Promise<string> {
     if (typeof token !== 'string' || !token.startsWith(this.#prefix)) {
       throw new TokenInvalidError(`expected a token starting with ${this.#prefix}`)
     }
     const parsed = parseCompact(token.slice(this.#prefix.length))
     const { header } = parsed
     // Checked before any decryption: never let the token choose the algorithm.
-    if (header.alg !== ALG || header.enc !== ENC) {
+    if ((header.alg !== ALG && header.alg !== SEALING_ALG) || header.enc !== ENC) {
       throw new TokenAlgorithmError(
-        `token must use alg ${ALG} and enc ${ENC}, found alg ${String(header.alg)} and enc ${String(header.enc)}`,
+        `token must use alg ${ALG} or ${SEALING_ALG} with enc ${ENC}, found alg ${String(header.alg)} and enc ${String(header.enc)}`,
       )
     }
     if (typeof header.kid !== 'string') throw new TokenInvalidError('token has no kid')
     if (!this.#keys.has(header.kid)) {
       throw new UnknownKeyError(`token was made with kid ${JSON.stringify(header.kid)}, which the key ring does not hold`)
     }
+    const kind = keyKind(this.#keys, header.kid)
+    if ((kind === 'sealing') !== (header.alg === SEALING_ALG)) {
+      throw new TokenAlgorithmError(`token uses alg ${String(header.alg)}, but its kid names a ${kind} key`)
+    }
+    if (kind === 'sealing' && header.typ !== this.#sealedType) {
+      throw new TokenInvalidError(`token is not a ${this.#purpose} token (its typ is ${JSON.stringify(header.typ)})`)
+    }
+    if (kind === 'sealing') return this.#open(token.slice(this.#prefix.length), parsed.header, header.kid, binding)
     const plaintext = openCompact(deriveSubkeyObject(this.#keys, this.#purpose, header.kid), parsed)
+    this.#checkBinding(header, binding)
+    return decoder.decode(plaintext)
+  }
+
+  async #open(jwe: string, header: Readonly<Record<string, unknown>>, kid: string, binding: TokenBinding | undefined): Promise<string> {
+    if (header.zip !== undefined) throw new TokenAlgorithmError('token uses compression (zip), which is not allowed')
+    if (header.crit !== undefined) throw new TokenAlgorithmError('token uses critical extensions (crit), which are not allowed')
+    const { key } = sealingPrivateKey(this.#keys, kid)
+    let plaintext: Uint8Array
+    try {
+      ;({ plaintext } = await compactDecrypt(jwe, key, { keyManagementAlgorithms: [SEALING_ALG], contentEncryptionAlgorithms: [ENC] }))
+    } catch {
+      throw new TokenInvalidError('token is malformed, truncated or was modified')
+    }
+    this.#checkBinding(header, binding)
+    return decoder.decode(plaintext)
+  }
+
+  #checkBinding(header: Readonly<Record<string, unknown>>, binding: TokenBinding | undefined): void {
+    const kid = header.kid as string
     // The header is authenticated as AAD, so `bnd` is what the encrypter wrote.
-    const expected = binding === undefined ? undefined : this.#bindingTag(binding, header.kid)
+    const expected = binding === undefined ? undefined : this.#bindingTag(binding, kid)
     if (header.bnd !== expected) {
       throw new TokenBindingError(
         header.bnd === undefined
@@ -125,7 +204,12 @@ export abstract class TokenCipher {
           : 'token is bound to another context (flow, task or run) than the one given',
       )
     }
-    return decoder.decode(plaintext)
+  }
+
+  // Every sealed token kind is sealed to the same public key, so the kind is
+  // named in the authenticated header: a value token never opens as a location.
+  get #sealedType(): string {
+    return `airlock-${this.#purpose}`
   }
 
   toString(): string {

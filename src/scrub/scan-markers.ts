@@ -15,9 +15,10 @@ import type { SpanList } from './span-list.js'
 const REDACTED_MARKER = /\[REDACTED:[^\]\r\n]{1,256}\]/g
 // `[airlock:withheld]`, `[airlock:max-depth]`, `[airlock:refused]`, `[airlock:truncated 12 chars]`, ...
 const AIRLOCK_MARKER = /\[airlock:[a-z-]{1,32}(?: [0-9]{1,16} chars)?\]/g
-// A location or value token: `alk1.` or `alkv1.`, then a compact JWE with `alg: dir` (empty key part),
+// A location or value token: `alk1.` or `alkv1.`, then a compact JWE with `alg: dir` (empty key part)
+// or, sealed to a public key, `alg: ECDH-ES+A256KW` (a 256-bit content key wrapped: 40 bytes, 54 characters),
 // a 96-bit IV (16 characters) and a 128-bit tag (22 characters).
-const TOKEN = /(?<![A-Za-z0-9_-])alkv?1\.(eyJ[A-Za-z0-9_-]{1,2048})\.\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-])/g
+const TOKEN = /(?<![A-Za-z0-9_-])alkv?1\.(eyJ[A-Za-z0-9_-]{1,2048})\.(?:[A-Za-z0-9_-]{54})?\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-])/g
 // A keyed fingerprint: `fp1.<kid>.<base64url HMAC-SHA256>` (43 characters).
 const FINGERPRINT = /(?<![A-Za-z0-9_-])fp1\.[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g
 
@@ -92,7 +93,7 @@ function isTokenHeader(encoded: string): boolean {
     const header = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as unknown
     if (typeof header !== 'object' || header === null) return false
     const { alg, enc, kid } = header as { alg?: unknown; enc?: unknown; kid?: unknown }
-    return alg === 'dir' && enc === 'A256GCM' && typeof kid === 'string'
+    return (alg === 'dir' || alg === 'ECDH-ES+A256KW') && enc === 'A256GCM' && typeof kid === 'string'
   } catch {
     return false
   }

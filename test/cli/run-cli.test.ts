@@ -184,7 +184,7 @@ describe('airlock CLI', () => {
     expect(first.code).toBe(0)
     const ring = KeyRing.fromFile(out)
     expect(first.out).toContain(ring.activeKid)
-    expect(first.out).not.toContain(ring.export().keys[0]?.k)
+    expect(first.out).not.toContain((ring.export().keys[0] as { k: string }).k)
     expect(JSON.parse(await readFile(join(dir, 'ledger.key.json.pub.json'), 'utf8'))).not.toHaveProperty('d')
     expect(await cli(['keys', 'generate', '--out', out])).toMatchObject({ code: 2, err: expect.stringContaining('refusing to overwrite') })
     const printed = await cli(['keys', 'generate'])

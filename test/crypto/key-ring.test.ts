@@ -16,7 +16,7 @@ afterAll(async () => {
 })
 
 function keyBytesOf(ring: KeyRing): string[] {
-  return ring.export().keys.map((k) => k.k)
+  return ring.export().keys.flatMap((k) => (k.kty === 'oct' ? [k.k] : [k.x, k.d ?? '', k.fingerprintSecret].filter((v) => v !== '')))
 }
 
 describe('KeyRing', () => {
@@ -28,7 +28,7 @@ describe('KeyRing', () => {
     expect(info?.kid).toMatch(/^\d{8}-[0-9a-f]{8}$/)
     expect(info?.createdAt).toBeInstanceOf(Date)
     expect(ring.activeKid).toBe(info?.kid)
-    const exported = ring.export().keys[0]
+    const exported = ring.export().keys[0] as { k: string } | undefined
     expect(Buffer.from(exported?.k ?? '', 'base64url')).toHaveLength(32)
   })
 

@@ -371,8 +371,8 @@ describe('PayloadCipher input checks', () => {
 
   it('an unknown version fails with ERR_PAYLOAD_FORMAT naming it', async () => {
     const sealed = Buffer.from(await cipher.seal(Buffer.from('x')))
-    sealed[4] = 2
-    await expect(cipher.open(sealed)).rejects.toThrow(/format version 2/)
+    sealed[4] = 3
+    await expect(cipher.open(sealed)).rejects.toThrow(/format version 3/)
     expect(await failureCode(sealed)).toBe('ERR_PAYLOAD_FORMAT')
   })
 
@@ -385,7 +385,7 @@ describe('PayloadCipher input checks', () => {
 
 describe('PayloadCipher printing', () => {
   it('prints [airlock:redacted] and nothing of the keys', () => {
-    const keyBytes = ring.export().keys.map((k) => k.k)
+    const keyBytes = ring.export().keys.map((k) => (k as { k: string }).k)
     const printed = [String(cipher), JSON.stringify({ cipher }), inspect(cipher), inspect({ nested: cipher }, { depth: 5 })]
     for (const text of printed) {
       expect(text).toContain(REDACTED)

@@ -1,6 +1,7 @@
 import type { JournalValueCodec } from '@restatedev/restate-sdk'
 import { inspect } from 'node:util'
 import type { AirlockBoundary } from '../../boundary/airlock-boundary.js'
+import { PayloadCipher } from '../../crypto/payload-cipher.js'
 import { REDACTED } from '../../crypto/redacted.js'
 import { assertKnownOptions } from '../../internal/known-options.js'
 import { RestatePayloads } from './restate-payloads.js'
@@ -101,6 +102,8 @@ export class AirlockJournalCodec implements JournalValueCodec {
   static async #create(options: AirlockJournalCodecOptions, side: 'service' | 'ingress'): Promise<AirlockJournalCodec> {
     assertKnownOptions('AirlockJournalCodec', options, OPTION_KEYS)
     const values = new RestatePayloads(options.airlock, options.offload, options.unsealed ?? 'pass', side)
+    // Restate's codec is synchronous: under a sealing key, libsodium must have loaded before the first value.
+    await PayloadCipher.ready()
     if (side === 'service' && values.payloads.offloads) await values.payloads.reserve(JOURNAL_PAYLOAD_NAME)
     return new AirlockJournalCodec(values)
   }

@@ -2,6 +2,7 @@ import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/co
 import proto from '@temporalio/proto'
 import { inspect } from 'node:util'
 import type { AirlockBoundary } from '../../boundary/airlock-boundary.js'
+import { PayloadCipher } from '../../crypto/payload-cipher.js'
 import { REDACTED } from '../../crypto/redacted.js'
 import { InvalidArgumentError, PayloadFormatError } from '../../errors.js'
 import type { JsonObject } from '../../internal/canonical-json.js'
@@ -142,6 +143,8 @@ export class AirlockPayloadCodec implements PayloadCodec {
    */
   async encode(payloads: Payload[], _context?: SerializationContext): Promise<Payload[]> {
     if (!Array.isArray(payloads)) throw new InvalidArgumentError(`encode expects an array of payloads, got ${describeType(payloads)}`)
+    // Sealing keys seal synchronously once libsodium has loaded (a settled promise after the first milliseconds).
+    await PayloadCipher.ready()
     const encoded = await Promise.all(payloads.map((payload) => this.#encodeOne(payload)))
     // Write-ahead: every record is durable before any payload is handed over.
     await Promise.all(encoded.map(({ recorded }) => recorded))

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Ledger, type LedgerOptions } from '../../audit/ledger.js'
 import type { OutboundRecord } from '../../boundary/outbound-door.js'
 import { isKeyRing, type KeyRing } from '../../crypto/key-ring.js'
-import { AirlockError, InvalidArgumentError } from '../../errors.js'
+import { AirlockError, InvalidArgumentError, SealingKeyPublicOnlyError } from '../../errors.js'
 import type { JsonObject } from '../../internal/canonical-json.js'
 import { assertKnownOptions } from '../../internal/known-options.js'
 import { definePolicy } from '../../policy/define-policy.js'
@@ -26,7 +26,10 @@ import { CodecServerTokens, type CodecServerToken } from './codec-server-tokens.
  * ```
  */
 export interface CodecServerOptions {
-  /** The key set the workers encode with (retired keys included, to read old history). */
+  /**
+   * The key set the workers encode with (retired keys included, to read old history). Under
+   * sealing keys, the private key set: a write-only (public-only) ring is refused.
+   */
   readonly keys: KeyRing
   /** The bearer tokens accepted: every request without one of them is refused (401). */
   readonly tokens: CodecServerTokens | readonly CodecServerToken[]
@@ -115,6 +118,7 @@ class HttpProblem extends Error {
  *   If the ledger cannot record, the answer is 503 and carries no payload.
  *
  * @throws InvalidArgumentError on unknown or malformed options.
+ * @throws SealingKeyPublicOnlyError for a write-only (public-only) key set: decoding needs the private keys.
  * @throws StorageError / LedgerTamperedError when the ledger cannot be opened.
  * @example
  * ```ts
@@ -131,6 +135,12 @@ class HttpProblem extends Error {
 export async function createCodecServerHandler(options: CodecServerOptions): Promise<CodecServerHandler> {
   assertKnownOptions('createCodecServerHandler', options, OPTION_KEYS)
   if (!isKeyRing(options.keys)) throw new InvalidArgumentError('the codec server needs { keys: KeyRing }')
+  if (options.keys.writeOnly) {
+    // Decoding is what a codec server is for; a worker's public-only key set cannot.
+    throw new SealingKeyPublicOnlyError(
+      'the codec server decodes, and this key set holds sealing keys without their private halves (a write-only worker\'s key set): give it the private key set (the FILE of airlock keys generate --sealing --out FILE)',
+    )
+  }
   const tokens = options.tokens instanceof CodecServerTokens ? options.tokens : new CodecServerTokens(options.tokens)
   const origins = new Set(options.corsOrigins ?? [])
   for (const origin of origins) {
