@@ -12,7 +12,7 @@ import type { ControlPlane, DeliveryBatch, DeliveryOutcome, DeliveryRetry } from
  *
  * @example
  * ```ts
- * const retry: HttpRetryOptions = { base: '500ms', max: '1m', maxAttempts: 20 }   // after 20 attempts a batch is rejected
+ * const retry: HttpRetryOptions = { base: '500ms', max: '1m', retries: 19 }   // after 20 attempts (19 retries) a batch is rejected
  * new HttpControlPlane({ url: 'https://cp.example.com/v1/events', retry })
  * ```
  */
@@ -26,10 +26,17 @@ export interface HttpRetryOptions {
   /** @deprecated The older name of {@link HttpRetryOptions.max}, in ms. Setting both is a `ConflictingOptionsError`. */
   readonly maxMs?: number
   /**
-   * Attempts per batch before it is reported `rejected` (reason
-   * `attempts-exhausted`) and dropped. Unlimited by default: a control plane
-   * that is down delays events, it does not lose them. Setting it trades that
-   * guarantee for a bound on how long a batch is held.
+   * Retries per batch after its first attempt, as a task's `retries` counts
+   * them (`retries: 2` is three attempts); past them the batch is reported
+   * `rejected` (reason `attempts-exhausted`) and dropped. Unlimited by
+   * default: a control plane that is down delays events, it does not lose
+   * them. Setting it trades that guarantee for a bound on how long a batch is
+   * held.
+   */
+  readonly retries?: number
+  /**
+   * @deprecated The older form of {@link HttpRetryOptions.retries}, counting attempts: `maxAttempts: n` is `retries: n - 1`.
+   * Setting both is a `ConflictingOptionsError`.
    */
   readonly maxAttempts?: number
 }
@@ -183,15 +190,21 @@ export class HttpControlPlane implements ControlPlane {
     if (this.#timeoutMs === 0) throw new InvalidArgumentError('HttpControlPlane { timeout } must be more than 0')
     this.closeTimeoutMs = durationOption(options, 'closeTimeout', 'closeTimeoutMs', 5_000)
     const retry: HttpRetryOptions = options.retry ?? {}
-    if (typeof retry !== 'object' || retry === null) throw new InvalidArgumentError('HttpControlPlane { retry } must be { base?, max?, maxAttempts? }')
-    assertKnownOptions('HttpControlPlane { retry }', retry, ['base', 'max', 'baseMs', 'maxMs', 'maxAttempts'])
+    if (typeof retry !== 'object' || retry === null) throw new InvalidArgumentError('HttpControlPlane { retry } must be { base?, max?, retries? }')
+    assertKnownOptions('HttpControlPlane { retry }', retry, ['base', 'max', 'baseMs', 'maxMs', 'retries', 'maxAttempts'])
     this.#baseMs = durationOption(retry, 'base', 'baseMs', 200, 'retry.')
     this.#maxMs = durationOption(retry, 'max', 'maxMs', 30_000, 'retry.')
     if (this.#baseMs === 0) throw new InvalidArgumentError('HttpControlPlane { retry.base } must be more than 0')
     if (this.#maxMs < this.#baseMs) {
       throw new InvalidArgumentError(`HttpControlPlane { retry.max } must be at least retry.base (${this.#baseMs} ms); found ${this.#maxMs} ms`)
     }
-    this.#maxAttempts = retry.maxAttempts === undefined ? Infinity : positiveInteger('retry.maxAttempts', retry.maxAttempts, undefined)
+    renamedOption('HttpControlPlane { retry }', retry, 'retries', 'maxAttempts')
+    this.#maxAttempts =
+      retry.retries !== undefined
+        ? nonNegativeInteger('retry.retries', retry.retries) + 1
+        : retry.maxAttempts !== undefined
+          ? positiveInteger('retry.maxAttempts', retry.maxAttempts, undefined)
+          : Infinity
   }
 
   /**
@@ -341,6 +354,13 @@ function positiveInteger(name: string, value: unknown, fallback: number | undefi
   if (value === undefined && fallback !== undefined) return fallback
   if (!Number.isSafeInteger(value) || (value as number) < 1) {
     throw new InvalidArgumentError(`HttpControlPlane { ${name} } must be a positive integer; found ${describeNumber(value)}`)
+  }
+  return value as number
+}
+
+function nonNegativeInteger(name: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw new InvalidArgumentError(`HttpControlPlane { ${name} } must be a non-negative integer; found ${describeNumber(value)}`)
   }
   return value as number
 }

@@ -113,12 +113,27 @@ describe('HttpControlPlane', () => {
     expect(retries).toEqual([{ reason: 'network', attempt: 1 }])
   })
 
-  it('rejects after retry.maxAttempts, when asked to trade the no-loss guarantee for a bound', async () => {
+  it.each([
+    ['retries: 1', { retries: 1 }],
+    ['maxAttempts: 2, the older form', { maxAttempts: 2 }],
+  ] as const)('rejects after its retries (%s), when asked to trade the no-loss guarantee for a bound', async (_, bound) => {
     await server.stop()
-    const plane = createPlane({ retry: { ...FAST_RETRY, maxAttempts: 2 } })
+    const plane = createPlane({ retry: { ...FAST_RETRY, ...bound } })
     const retries: DeliveryRetry[] = []
     expect(await plane.deliver(batchOf(2), (r) => retries.push(r))).toEqual({ status: 'rejected', reason: 'attempts-exhausted', attempt: 2 })
     expect(retries).toEqual([{ reason: 'network', attempt: 1 }])
+  })
+
+  it('counts retries as a task does: retries: 0 is one attempt, retries: 2 is three', async () => {
+    await server.stop()
+    for (const [count, attempts] of [[0, 1], [2, 3]] as const) {
+      const retries: DeliveryRetry[] = []
+      expect(await createPlane({ retry: { ...FAST_RETRY, retries: count } }).deliver(batchOf(1), (r) => retries.push(r))).toMatchObject({
+        status: 'rejected',
+        attempt: attempts,
+      })
+      expect(retries).toHaveLength(count)
+    }
   })
 
   it('gives a batch back on close, while the control plane is down: deliver rejects with ERR_CLOSED', async () => {
@@ -176,6 +191,9 @@ describe('HttpControlPlane', () => {
       { url: 'http://127.0.0.1:1/events', timeout: 0 },
       { url: 'http://127.0.0.1:1/events', timeout: '-1s' },
       { url: 'http://127.0.0.1:1/events', closeTimeout: Infinity },
+      { url: 'http://127.0.0.1:1/events', retry: { retries: -1 } },
+      { url: 'http://127.0.0.1:1/events', retry: { retries: 1.5 } },
+      { url: 'http://127.0.0.1:1/events', retry: { maxAttempts: 0 } },
       { url: 'http://127.0.0.1:1/events', retry: { baseMs: 100, maxMs: 1000, maxAtempts: 3 } },
       { url: 'http://127.0.0.1:1/events', token: 42 },
       { url: 'http://127.0.0.1:1/events', tiemoutMs: 10 },
@@ -216,6 +234,7 @@ describe('HttpControlPlane', () => {
       { url, closeTimeout: '1s', closeTimeoutMs: 1_000 },
       { url, retry: { base: '5ms', baseMs: 5, max: '1s' } },
       { url, retry: { base: '5ms', max: '1s', maxMs: 1_000 } },
+      { url, retry: { retries: 2, maxAttempts: 3 } },
     ]) {
       expect(() => new HttpControlPlane(options as HttpControlPlaneOptions), JSON.stringify(options)).toThrow(
         expect.objectContaining({ code: 'ERR_OPTIONS_CONFLICT', name: 'ConflictingOptionsError' }),
