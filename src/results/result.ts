@@ -121,6 +121,27 @@ export interface Located<T> extends Carried<T> {
   readonly plainLocation: string
 }
 
+let adoptLocationKeys: (result: Result<unknown>, keys: KeyRing) => void
+
+/**
+ * Gives a result used by an Airlock's task or flow the Airlock's keys as its
+ * location cipher when it has no location cipher of its own, so keys are
+ * passed once (`new Airlock({ keys })`); a result with its own keeps them, and
+ * the first Airlock's keys stay with it. Only the location: the payload
+ * cipher decides how bytes are stored, and turning it on behind a user's
+ * back would make results stored before unreadable. Internal to airlock-sdk.
+ *
+ * @example
+ * ```ts
+ * const result = new LocalResult({ dir: 'results' })
+ * useKeysUnlessOwn(result, keys)
+ * ;(await result.write(1)).location   // 'alk1.…'
+ * ```
+ */
+export function useKeysUnlessOwn(result: Result<unknown> | undefined, keys: KeyRing): void {
+  if (result !== undefined) adoptLocationKeys(result, keys)
+}
+
 const RESULT_OPTION_KEYS = ['location', 'serializer', 'locationCipher', 'payloadCipher', 'overwrite'] as const
 const NO_IDENTIFIERS: Readonly<Record<string, string>> = Object.freeze({})
 // Version 1 of the payload context; see "Payload encryption" on Result.
@@ -196,7 +217,8 @@ const carried = new WeakMap<object, CarriedState>()
 export abstract class Result<T = unknown> {
   readonly #location: LocationTemplate | ((context: TemplateContext) => string)
   readonly #serializer: Serializer<T>
-  readonly #locationCipher: LocationCipher | undefined
+  // Not readonly: a result with none takes the Airlock's keys (useKeysUnlessOwn), once.
+  #locationCipher: LocationCipher | undefined
   readonly #payloadCipher: PayloadSealer | undefined
   readonly #overwrite: boolean
 
@@ -233,6 +255,14 @@ export abstract class Result<T = unknown> {
       throw new InvalidArgumentError(
         `payloadCipher must be a KeyRing or have seal and open (and, if present, function encryptStream and decryptStream), found ${describeType(payloadCipher)}`,
       )
+    }
+  }
+
+  static {
+    adoptLocationKeys = (result, keys) => {
+      const origin = result.configured
+      // An inline result's location is its value, which the boundary's inline-values rule decides on.
+      if (origin.#locationCipher === undefined && !origin.inline) origin.#locationCipher = new LocationCipher(keys)
     }
   }
 
