@@ -91,7 +91,25 @@ export class AirlockError extends Error {
  * ```
  */
 export class InvalidArgumentError extends AirlockError {
-  static override readonly code = 'ERR_INVALID_ARGUMENT'
+  // Typed `string`, not the literal: ConflictingOptionsError narrows it with a code of its own.
+  static override readonly code: string = 'ERR_INVALID_ARGUMENT'
+}
+
+/**
+ * An options object sets one option under two names at once: its current
+ * name and the older one kept for compatibility (`timeout` and `timeoutMs`),
+ * or two options that say the same thing (a ready client and the options to
+ * build one). Which of the two was meant cannot be guessed, so neither is
+ * taken. A subclass of {@link InvalidArgumentError}, so code that catches
+ * that still catches this.
+ *
+ * @example
+ * ```ts
+ * new HttpControlPlane({ url, timeout: '30s', timeoutMs: 30_000 })   // throws ConflictingOptionsError (ERR_OPTIONS_CONFLICT)
+ * ```
+ */
+export class ConflictingOptionsError extends InvalidArgumentError {
+  static override readonly code = 'ERR_OPTIONS_CONFLICT'
 }
 
 /**

@@ -12,8 +12,8 @@ export type { Flow, FlowOptions, FlowRun, FlowRunOptions } from './runtime/flow.
 export type { TaskOptions } from './runtime/task-options.js'
 export type { MapOptions } from './runtime/task-runner.js'
 export { cacheValidators, type CacheValidator, type CacheSubject } from './runtime/cache-validators.js'
-export type { Duration } from './runtime/duration.js'
-export type { RetryDelay } from './runtime/retry-delay.js'
+export type { Duration } from './internal/duration.js'
+export type { ExponentialBackoff, RetryDelay } from './runtime/retry-delay.js'
 
 export { MemoryControlPlane } from './boundary/memory-control-plane.js'
 export { FileControlPlane } from './boundary/file-control-plane.js'

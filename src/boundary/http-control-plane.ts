@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import { Secret } from '../crypto/secret.js'
 import { ClosedError, InvalidArgumentError } from '../errors.js'
+import { parseDuration, type Duration } from '../internal/duration.js'
 import { assertKnownOptions } from '../internal/known-options.js'
+import { renamedOption } from '../internal/renamed-option.js'
 import type { ControlPlane, DeliveryBatch, DeliveryOutcome, DeliveryRetry } from './control-plane.js'
 
 /**
@@ -10,20 +12,31 @@ import type { ControlPlane, DeliveryBatch, DeliveryOutcome, DeliveryRetry } from
  *
  * @example
  * ```ts
- * const retry: HttpRetryOptions = { baseMs: 500, maxMs: 60_000, maxAttempts: 20 }   // after 20 attempts a batch is rejected
+ * const retry: HttpRetryOptions = { base: '500ms', max: '1m', retries: 19 }   // after 20 attempts (19 retries) a batch is rejected
  * new HttpControlPlane({ url: 'https://cp.example.com/v1/events', retry })
  * ```
  */
 export interface HttpRetryOptions {
-  /** The first backoff ceiling, in ms; it doubles with each failed attempt. */
-  readonly baseMs: number
-  /** The largest backoff, in ms; also the cap on a server's `Retry-After`. */
-  readonly maxMs: number
+  /** The first backoff ceiling; it doubles with each failed attempt. Default `'200ms'`. */
+  readonly base?: Duration
+  /** The largest backoff; also the cap on a server's `Retry-After`. Default `'30s'`. */
+  readonly max?: Duration
+  /** @deprecated The older name of {@link HttpRetryOptions.base}, in ms. Setting both is a `ConflictingOptionsError`. */
+  readonly baseMs?: number
+  /** @deprecated The older name of {@link HttpRetryOptions.max}, in ms. Setting both is a `ConflictingOptionsError`. */
+  readonly maxMs?: number
   /**
-   * Attempts per batch before it is reported `rejected` (reason
-   * `attempts-exhausted`) and dropped. Unlimited by default: a control plane
-   * that is down delays events, it does not lose them. Setting it trades that
-   * guarantee for a bound on how long a batch is held.
+   * Retries per batch after its first attempt, as a task's `retries` counts
+   * them (`retries: 2` is three attempts); past them the batch is reported
+   * `rejected` (reason `attempts-exhausted`) and dropped. Unlimited by
+   * default: a control plane that is down delays events, it does not lose
+   * them. Setting it trades that guarantee for a bound on how long a batch is
+   * held.
+   */
+  readonly retries?: number
+  /**
+   * @deprecated The older form of {@link HttpRetryOptions.retries}, counting attempts: `maxAttempts: n` is `retries: n - 1`.
+   * Setting both is a `ConflictingOptionsError`.
    */
   readonly maxAttempts?: number
 }
@@ -44,11 +57,15 @@ export interface HttpControlPlaneOptions {
   readonly token?: string | Secret<string>
   /** Most events per request. Default 100. */
   readonly maxBatch?: number
-  /** Per attempt, until the response headers arrive. Default 10 000 ms. */
+  /** Per attempt, until the response headers arrive. Default `'10s'`. */
+  readonly timeout?: Duration
+  /** How long the Airlock's `close()` waits for delivery before it leaves the rest in the outbox (its ledger). Default `'5s'`. */
+  readonly closeTimeout?: Duration
+  /** @deprecated The older name of {@link HttpControlPlaneOptions.timeout}, in ms. Setting both is a `ConflictingOptionsError`. */
   readonly timeoutMs?: number
-  /** How long the Airlock's `close()` waits for delivery before it leaves the rest in the outbox (its ledger). Default 5 000 ms. */
+  /** @deprecated The older name of {@link HttpControlPlaneOptions.closeTimeout}, in ms. Setting both is a `ConflictingOptionsError`. */
   readonly closeTimeoutMs?: number
-  /** Backoff between attempts. Default `{ baseMs: 200, maxMs: 30_000 }`, unlimited attempts. */
+  /** Backoff between attempts. Default `{ base: '200ms', max: '30s' }`, unlimited attempts. */
   readonly retry?: HttpRetryOptions
   /** A WHATWG `fetch`, e.g. one bound to a proxy agent. Default: Node's global `fetch`. */
   readonly fetch?: typeof globalThis.fetch
@@ -98,14 +115,14 @@ const LOOPBACK_HOSTS = new Set(['localhost', '[::1]'])
  * - any 2xx: delivered;
  * - 408, 429, 5xx, a 3xx, a timeout or a network error: another attempt
  *   after a full-jitter exponential backoff, or after `Retry-After` when the
- *   server sends one, capped at `retry.maxMs` (each failed attempt is
+ *   server sends one, capped at `retry.max` (each failed attempt is
  *   reported, and ledgered as `retrying`);
  * - any other 4xx: rejected with its status, not retried, and ledgered as
  *   `failed`.
  *
  * One request is in flight at a time. While a batch is being retried the
  * backoff timer keeps the process alive: close the Airlock, which waits up
- * to `closeTimeoutMs` and leaves the rest in its ledger for the next process.
+ * to `closeTimeout` and leaves the rest in its ledger for the next process.
  *
  * The token never appears in errors, reports, `toString`, `toJSON` or
  * `inspect`, and plain `http:` is refused except to a loopback host.
@@ -120,7 +137,7 @@ const LOOPBACK_HOSTS = new Set(['localhost', '[::1]'])
  * })
  * const airlock = new Airlock({ keys: KeyRing.generate(), controlPlane, ledger: { path: '/var/lib/my-worker/ledger.ndjson' } })
  * // ...
- * await airlock.close()   // waits up to closeTimeoutMs; what is undelivered stays in the ledger for the next process
+ * await airlock.close()   // waits up to closeTimeout; what is undelivered stays in the ledger for the next process
  * ```
  */
 export class HttpControlPlane implements ControlPlane {
@@ -151,7 +168,17 @@ export class HttpControlPlane implements ControlPlane {
         )
       }
     }
-    assertKnownOptions('HttpControlPlane', options, ['url', 'token', 'maxBatch', 'timeoutMs', 'closeTimeoutMs', 'retry', 'fetch'])
+    assertKnownOptions('HttpControlPlane', options, [
+      'url',
+      'token',
+      'maxBatch',
+      'timeout',
+      'timeoutMs',
+      'closeTimeout',
+      'closeTimeoutMs',
+      'retry',
+      'fetch',
+    ])
     this.#url = parseUrl(options.url)
     this.#authorization = options.token === undefined ? undefined : new Secret(`Bearer ${checkToken(options.token)}`)
     if (options.fetch !== undefined && typeof options.fetch !== 'function') {
@@ -159,17 +186,25 @@ export class HttpControlPlane implements ControlPlane {
     }
     this.#fetch = options.fetch ?? globalThis.fetch
     this.maxBatch = positiveInteger('maxBatch', options.maxBatch, 100)
-    this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, 10_000)
-    this.closeTimeoutMs = nonNegativeInteger('closeTimeoutMs', options.closeTimeoutMs, 5_000)
-    const retry: HttpRetryOptions = options.retry ?? { baseMs: 200, maxMs: 30_000 }
-    if (typeof retry !== 'object' || retry === null) throw new InvalidArgumentError('HttpControlPlane { retry } must be { baseMs, maxMs, maxAttempts? }')
-    assertKnownOptions('HttpControlPlane { retry }', retry, ['baseMs', 'maxMs', 'maxAttempts'])
-    this.#baseMs = positiveInteger('retry.baseMs', retry.baseMs, undefined)
-    this.#maxMs = positiveInteger('retry.maxMs', retry.maxMs, undefined)
+    this.#timeoutMs = durationOption(options, 'timeout', 'timeoutMs', 10_000)
+    if (this.#timeoutMs === 0) throw new InvalidArgumentError('HttpControlPlane { timeout } must be more than 0')
+    this.closeTimeoutMs = durationOption(options, 'closeTimeout', 'closeTimeoutMs', 5_000)
+    const retry: HttpRetryOptions = options.retry ?? {}
+    if (typeof retry !== 'object' || retry === null) throw new InvalidArgumentError('HttpControlPlane { retry } must be { base?, max?, retries? }')
+    assertKnownOptions('HttpControlPlane { retry }', retry, ['base', 'max', 'baseMs', 'maxMs', 'retries', 'maxAttempts'])
+    this.#baseMs = durationOption(retry, 'base', 'baseMs', 200, 'retry.')
+    this.#maxMs = durationOption(retry, 'max', 'maxMs', 30_000, 'retry.')
+    if (this.#baseMs === 0) throw new InvalidArgumentError('HttpControlPlane { retry.base } must be more than 0')
     if (this.#maxMs < this.#baseMs) {
-      throw new InvalidArgumentError(`HttpControlPlane { retry.maxMs } must be at least retry.baseMs (${this.#baseMs}); found ${this.#maxMs}`)
+      throw new InvalidArgumentError(`HttpControlPlane { retry.max } must be at least retry.base (${this.#baseMs} ms); found ${this.#maxMs} ms`)
     }
-    this.#maxAttempts = retry.maxAttempts === undefined ? Infinity : positiveInteger('retry.maxAttempts', retry.maxAttempts, undefined)
+    renamedOption('HttpControlPlane { retry }', retry, 'retries', 'maxAttempts')
+    this.#maxAttempts =
+      retry.retries !== undefined
+        ? nonNegativeInteger('retry.retries', retry.retries) + 1
+        : retry.maxAttempts !== undefined
+          ? positiveInteger('retry.maxAttempts', retry.maxAttempts, undefined)
+          : Infinity
   }
 
   /**
@@ -323,12 +358,23 @@ function positiveInteger(name: string, value: unknown, fallback: number | undefi
   return value as number
 }
 
-function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
+function nonNegativeInteger(name: string, value: unknown): number {
   if (!Number.isSafeInteger(value) || (value as number) < 0) {
     throw new InvalidArgumentError(`HttpControlPlane { ${name} } must be a non-negative integer; found ${describeNumber(value)}`)
   }
   return value as number
+}
+
+/**
+ * A {@link Duration} option in whole ms, under its name or its older `…Ms`
+ * name; `fallback` when neither is set. A fraction of a ms is rounded up, so
+ * a timeout is never shorter than asked.
+ */
+function durationOption(options: object, name: string, oldName: string, fallback: number, prefix = ''): number {
+  const value = renamedOption(prefix === '' ? 'HttpControlPlane' : `HttpControlPlane { ${prefix.slice(0, -1)} }`, options, name, oldName)
+  if (value === undefined) return fallback
+  const given = Object.hasOwn(options, name) ? name : oldName
+  return Math.ceil(parseDuration(value, `HttpControlPlane { ${prefix}${given} }`))
 }
 
 /** A value for an error message: numbers as themselves, anything else by its type, so no content is echoed. */

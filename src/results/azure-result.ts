@@ -1,13 +1,15 @@
 import type { Readable } from 'node:stream'
 import type * as AzureBlob from '@azure/storage-blob'
 import { Secret } from '../crypto/secret.js'
-import { AirlockError, InvalidArgumentError, ResultExistsError, ResultNotFoundError, StorageError } from '../errors.js'
+import { AirlockError, ConflictingOptionsError, InvalidArgumentError, ResultExistsError, ResultNotFoundError, StorageError } from '../errors.js'
 import { describeType } from '../internal/describe-type.js'
+import { checkCloudClientOptions, prefixed, type CloudClientOptions } from './cloud-client-options.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**
  * Options of an {@link AzureResult}: the container, and how to reach the
- * account, either a connection string or an account URL with a credential.
+ * account: a ready `client` (a `BlobServiceClient`), a connection string,
+ * or an account URL with `credentials`.
  *
  * @example
  * ```ts
@@ -18,29 +20,40 @@ import { Result, type ResultOptions } from './result.js'
  * const fromCredential: AzureResultOptions = {
  *   container: 'results',
  *   accountUrl: 'https://teamresults.blob.core.windows.net',
- *   credential: new DefaultAzureCredential(),                                // from @azure/identity
+ *   credentials: new DefaultAzureCredential(),                               // from @azure/identity
  *   overwrite: false,
  * }
  * ```
  */
-export interface AzureResultOptions<T = unknown> extends ResultOptions<T> {
+export interface AzureResultOptions<T = unknown> extends ResultOptions<T>, CloudClientOptions<AzureBlobServiceClient, object, object> {
   /** The container every location is a blob name in. It must exist: `AzureResult` does not create it. */
   container: string
-  /** The account's connection string. Never serialized or quoted. Not with `accountUrl`. */
+  /** The account's connection string. Never serialized or quoted. Not with `accountUrl` or `client`. */
   connectionString?: string | Secret<string>
-  /** The account's blob endpoint, `https://<account>.blob.core.windows.net`; a SAS in it is a credential too. Not with `connectionString`. */
+  /** The account's blob endpoint, `https://<account>.blob.core.windows.net`; a SAS in it is a credential too. Not with `connectionString` or `client`. */
   accountUrl?: string
-  /** With `accountUrl`: a `TokenCredential` (such as `@azure/identity`'s), a `StorageSharedKeyCredential` or an `AnonymousCredential`. */
-  credential?: object
-  /** The client's `StoragePipelineOptions`, such as `retryOptions`. */
-  clientOptions?: object
   /**
-   * What a write does when a blob is already stored at its location: `true`
-   * (the default) replaces it, as every other backend does; `false` makes
-   * the write conditional (`If-None-Match: *`), so it fails with
-   * `ResultExistsError` (`ERR_RESULT_EXISTS`) and the stored blob is left as it was.
+   * With `accountUrl`: a `TokenCredential` (such as `@azure/identity`'s), a
+   * `StorageSharedKeyCredential` or an `AnonymousCredential`. (The
+   * `credentials` of {@link CloudClientOptions}; a connection string carries its own.)
    */
-  overwrite?: boolean
+  credentials?: object
+  /** @deprecated The older name of `credentials`. Setting both is a `ConflictingOptionsError`. */
+  credential?: object
+}
+
+/**
+ * The one method `AzureResult` uses of a `BlobServiceClient` of
+ * `@azure/storage-blob`, so that compiling against airlock-sdk never needs
+ * the client's types.
+ *
+ * @example
+ * ```ts
+ * const client: AzureBlobServiceClient = BlobServiceClient.fromConnectionString(connectionString)
+ * ```
+ */
+export interface AzureBlobServiceClient {
+  getContainerClient(name: string): unknown
 }
 
 /** Block size and blocks in flight of a streamed upload: about 16 MiB of buffers whatever the size. */
@@ -116,17 +129,28 @@ export class AzureResult<T = unknown> extends Result<T> {
   readonly #accountUrl: string | undefined
   readonly #credential: Parameters<typeof AzureBlob.newPipeline>[0]
   readonly #clientOptions: AzureBlob.StoragePipelineOptions | undefined
-  readonly #overwrite: boolean
+  readonly #prefix: string
+  #service: AzureBlob.BlobServiceClient | undefined
   #container: AzureBlob.ContainerClient | undefined
 
   constructor(options: AzureResultOptions<T>) {
-    super(options, ['container', 'connectionString', 'accountUrl', 'credential', 'clientOptions', 'overwrite'])
-    const { container, connectionString, accountUrl, credential, clientOptions, overwrite = true } = options
+    super(options, ['container', 'connectionString', 'accountUrl', 'client', 'clientOptions', 'credentials', 'credential', 'prefix'])
+    const { container, connectionString, accountUrl } = options
     if (typeof container !== 'string' || container === '' || container.includes('/')) {
       throw new InvalidArgumentError(`AzureResult needs container, a container name, found ${describeType(container)}`)
     }
-    if ((connectionString === undefined) === (accountUrl === undefined)) {
-      throw new InvalidArgumentError('AzureResult takes either connectionString or accountUrl (with a credential), exactly one')
+    const checked = checkCloudClientOptions<AzureBlob.BlobServiceClient>(
+      'AzureResult',
+      options,
+      { credentials: 'credential' },
+      (c) => typeof (c as { getContainerClient?: unknown }).getContainerClient === 'function',
+      'a BlobServiceClient',
+    )
+    if (checked.client !== undefined && (connectionString !== undefined || accountUrl !== undefined)) {
+      throw new ConflictingOptionsError('AzureResult takes a ready client, or connectionString or accountUrl to make one, not both')
+    }
+    if (checked.client === undefined && (connectionString === undefined) === (accountUrl === undefined)) {
+      throw new InvalidArgumentError('AzureResult takes a client, or either connectionString or accountUrl (with credentials), exactly one')
     }
     if (connectionString !== undefined && !isNonEmpty(connectionString instanceof Secret ? connectionString.reveal() : connectionString)) {
       throw new InvalidArgumentError('AzureResult connectionString must be a non-empty string or a Secret holding one')
@@ -135,21 +159,16 @@ export class AzureResult<T = unknown> extends Result<T> {
       // Not quoted: a SAS in the URL is a credential.
       throw new InvalidArgumentError('AzureResult accountUrl must be an http(s) URL')
     }
-    if (credential !== undefined && accountUrl === undefined) {
-      throw new InvalidArgumentError('AzureResult takes credential only with accountUrl; a connection string carries its own')
-    }
-    if (clientOptions !== undefined && (typeof clientOptions !== 'object' || clientOptions === null)) {
-      throw new InvalidArgumentError(`AzureResult clientOptions must be an object, found ${describeType(clientOptions)}`)
-    }
-    if (typeof overwrite !== 'boolean') {
-      throw new InvalidArgumentError(`AzureResult overwrite must be true or false, found ${describeType(overwrite)}`)
+    if (checked.credentials !== undefined && accountUrl === undefined) {
+      throw new InvalidArgumentError('AzureResult takes credentials only with accountUrl; a connection string carries its own')
     }
     this.#containerName = container
     this.#connectionString = typeof connectionString === 'string' ? new Secret(connectionString) : connectionString
     this.#accountUrl = accountUrl
-    this.#credential = credential as Parameters<typeof AzureBlob.newPipeline>[0]
-    this.#clientOptions = clientOptions
-    this.#overwrite = overwrite
+    this.#credential = checked.credentials as Parameters<typeof AzureBlob.newPipeline>[0]
+    this.#clientOptions = checked.clientOptions
+    this.#service = checked.client
+    this.#prefix = checked.prefix
   }
 
   get type(): 'azure' {
@@ -159,11 +178,6 @@ export class AzureResult<T = unknown> extends Result<T> {
   /** The container results are stored in. */
   get container(): string {
     return this.configured.#containerName
-  }
-
-  /** Whether a write replaces a blob already stored at its location. */
-  get overwrite(): boolean {
-    return this.configured.#overwrite
   }
 
   protected async writeBytes(plainLocation: string, bytes: Uint8Array): Promise<void> {
@@ -225,13 +239,13 @@ export class AzureResult<T = unknown> extends Result<T> {
   #uploadOptions(): AzureBlob.BlockBlobUploadStreamOptions {
     return {
       blobHTTPHeaders: { blobContentType: CONTENT_TYPE },
-      ...(this.#overwrite ? {} : { conditions: { ifNoneMatch: '*' } }),
+      ...(this.overwrite ? {} : { conditions: { ifNoneMatch: '*' } }),
     }
   }
 
   #writeFailure(err: unknown): AirlockError {
     const { code } = describeFailure(err)
-    if (!this.#overwrite && code !== undefined && EXISTS_CODES.has(code)) {
+    if (!this.overwrite && code !== undefined && EXISTS_CODES.has(code)) {
       return new ResultExistsError('AzureResult found a blob already stored at the location, and overwrite is false')
     }
     return failure('write the result', err)
@@ -239,20 +253,22 @@ export class AzureResult<T = unknown> extends Result<T> {
 
   async #blob(plainLocation: string): Promise<AzureBlob.BlockBlobClient> {
     if (this.#container === undefined) {
-      const sdk = await loadSdk()
-      let service: AzureBlob.BlobServiceClient
-      try {
-        service =
-          this.#connectionString === undefined
-            ? new sdk.BlobServiceClient(this.#accountUrl as string, this.#credential, this.#clientOptions)
-            : sdk.BlobServiceClient.fromConnectionString(this.#connectionString.reveal(), this.#clientOptions)
-      } catch {
-        // The SDK's message may quote the connection string or the URL.
-        throw new InvalidArgumentError('AzureResult could not make a client: the connection string or account URL is malformed')
-      }
-      this.#container ??= service.getContainerClient(this.#containerName)
+      this.#service ??= await this.#makeService()
+      this.#container ??= this.#service.getContainerClient(this.#containerName)
     }
-    return this.#container.getBlockBlobClient(plainLocation)
+    return this.#container.getBlockBlobClient(prefixed(this.#prefix, plainLocation))
+  }
+
+  async #makeService(): Promise<AzureBlob.BlobServiceClient> {
+    const sdk = await loadSdk()
+    try {
+      return this.#connectionString === undefined
+        ? new sdk.BlobServiceClient(this.#accountUrl as string, this.#credential, this.#clientOptions)
+        : sdk.BlobServiceClient.fromConnectionString(this.#connectionString.reveal(), this.#clientOptions)
+    } catch {
+      // The SDK's message may quote the connection string or the URL.
+      throw new InvalidArgumentError('AzureResult could not make a client: the connection string or account URL is malformed')
+    }
   }
 }
 

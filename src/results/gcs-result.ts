@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type * as CloudStorage from '@google-cloud/storage'
-import { AirlockError, InvalidArgumentError, ResultNotFoundError, StorageError } from '../errors.js'
+import { AirlockError, InvalidArgumentError, ResultExistsError, ResultNotFoundError, StorageError } from '../errors.js'
 import { describeType } from '../internal/describe-type.js'
+import { checkCloudClientOptions, prefixed, type CloudClientOptions } from './cloud-client-options.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**
@@ -15,26 +16,33 @@ import { Result, type ResultOptions } from './result.js'
  * const options: GCSResultOptions = {
  *   bucket: 'team-results',
  *   location: '{flowName}/{taskName}/{taskRunId}.json',
- *   storageOptions: { projectId: 'team', apiEndpoint: 'https://storage.example.internal' },
+ *   clientOptions: { projectId: 'team', apiEndpoint: 'https://storage.example.internal' },
  *   locationCipher: keys,
  *   payloadCipher: keys,
  * }
  * ```
  */
-export interface GCSResultOptions<T = unknown> extends ResultOptions<T> {
+export interface GCSResultOptions<T = unknown> extends ResultOptions<T>, CloudClientOptions<GCSStorageClient, object, object> {
   /** The bucket every location is an object name in. */
   bucket: string
-  /**
-   * A `Storage` client of `@google-cloud/storage` to use as it is. Not with `storageOptions`.
-   * (Typed by the one method used, so that compiling against airlock-sdk never needs the client's types.)
-   */
-  storage?: { bucket(name: string): unknown }
-  /**
-   * The options of the client to make at first use: `apiEndpoint` for a
-   * private endpoint, `projectId`, `credentials` or `keyFilename`,
-   * `retryOptions`. Not with `storage`.
-   */
+  /** @deprecated The older name of `client` (a `Storage` client). Setting both is a `ConflictingOptionsError`. */
+  storage?: GCSStorageClient
+  /** @deprecated The older name of `clientOptions` (`StorageOptions`). Setting both is a `ConflictingOptionsError`. */
   storageOptions?: object
+}
+
+/**
+ * The one method `GCSResult` uses of a `Storage` client of
+ * `@google-cloud/storage`, so that compiling against airlock-sdk never needs
+ * the client's types.
+ *
+ * @example
+ * ```ts
+ * const client: GCSStorageClient = new Storage({ projectId: 'team' })
+ * ```
+ */
+export interface GCSStorageClient {
+  bucket(name: string): unknown
 }
 
 /** Bodies above this go up as a resumable upload; below, in one multipart request. Streams are always resumable. */
@@ -59,7 +67,7 @@ function loadSdk(): Promise<typeof CloudStorage> {
  * Results stored as objects in a Google Cloud Storage bucket, through
  * `@google-cloud/storage`, which is loaded at first use.
  *
- * - `storageOptions.apiEndpoint` points the client at a private endpoint
+ * - `clientOptions.apiEndpoint` points the client at a private endpoint
  *   (Private Service Connect, a test server).
  * - Bodies larger than 8 MiB, and every `writeStream`, go up as a resumable
  *   upload, in one streamed request; smaller ones as a single multipart
@@ -71,7 +79,8 @@ function loadSdk(): Promise<typeof CloudStorage> {
  *   object is `false`; any other failure (access denied, network, server
  *   error) throws `StorageError`, never `false`. GCS answers a missing
  *   bucket with the same 404, so it reads as a missing object.
- * - An existing object is overwritten, as with `LocalResult`.
+ * - An existing object is overwritten, unless `overwrite: false`: then each
+ *   write carries `ifGenerationMatch: 0` and fails with `ResultExistsError`.
  * - Failures are `StorageError`s (`ERR_STORAGE`) that name the action and the
  *   failure's class only: the GCS reason or Node's code (`forbidden`,
  *   `ECONNREFUSED`) and the HTTP status. The client's message and the error
@@ -88,7 +97,7 @@ function loadSdk(): Promise<typeof CloudStorage> {
  * const r = new GCSResult({
  *   bucket: 'team-results',
  *   location: '{flowName}/{taskName}/{taskRunId}.json',
- *   storageOptions: { projectId: 'team' },     // credentials: Application Default Credentials
+ *   clientOptions: { projectId: 'team' },      // credentials: Application Default Credentials
  *   locationCipher: keys,
  *   payloadCipher: keys,                       // GCS stores ciphertext only
  * })
@@ -100,26 +109,29 @@ function loadSdk(): Promise<typeof CloudStorage> {
 export class GCSResult<T = unknown> extends Result<T> {
   readonly #bucketName: string
   readonly #storageOptions: CloudStorage.StorageOptions | undefined
+  readonly #prefix: string
   #storage: CloudStorage.Storage | undefined
 
   constructor(options: GCSResultOptions<T>) {
-    super(options, ['bucket', 'storage', 'storageOptions'])
-    const { bucket, storage, storageOptions } = options
+    super(options, ['bucket', 'client', 'clientOptions', 'credentials', 'prefix', 'storage', 'storageOptions'])
+    const { bucket } = options
     if (typeof bucket !== 'string' || bucket === '' || bucket.includes('/')) {
       throw new InvalidArgumentError(`GCSResult needs bucket, a bucket name, found ${describeType(bucket)}`)
     }
-    if (storage !== undefined && storageOptions !== undefined) {
-      throw new InvalidArgumentError('GCSResult takes storage or storageOptions, not both')
-    }
-    if (storage !== undefined && typeof (storage as { bucket?: unknown })?.bucket !== 'function') {
-      throw new InvalidArgumentError(`GCSResult storage must be a Storage client, found ${describeType(storage)}`)
-    }
-    if (storageOptions !== undefined && (typeof storageOptions !== 'object' || storageOptions === null)) {
-      throw new InvalidArgumentError(`GCSResult storageOptions must be a StorageOptions object, found ${describeType(storageOptions)}`)
-    }
+    const checked = checkCloudClientOptions<CloudStorage.Storage>(
+      'GCSResult',
+      options,
+      { client: 'storage', clientOptions: 'storageOptions' },
+      (c) => typeof (c as { bucket?: unknown }).bucket === 'function',
+      'a Storage client',
+    )
     this.#bucketName = bucket
-    this.#storage = storage as CloudStorage.Storage | undefined
-    this.#storageOptions = storageOptions
+    this.#storage = checked.client
+    this.#storageOptions =
+      checked.credentials === undefined
+        ? (checked.clientOptions)
+        : { ...checked.clientOptions, credentials: checked.credentials as CloudStorage.StorageOptions['credentials'] }
+    this.#prefix = checked.prefix
   }
 
   get type(): 'gcs' {
@@ -134,18 +146,18 @@ export class GCSResult<T = unknown> extends Result<T> {
   protected async writeBytes(plainLocation: string, bytes: Uint8Array): Promise<void> {
     const file = await this.#file(plainLocation)
     try {
-      await file.save(bytes, { resumable: bytes.length > RESUMABLE_ABOVE, contentType: CONTENT_TYPE })
+      await file.save(bytes, { resumable: bytes.length > RESUMABLE_ABOVE, contentType: CONTENT_TYPE, ...this.#preconditions() })
     } catch (err) {
-      throw failure('write the result', err)
+      throw this.#writeFailure(err)
     }
   }
 
   protected override async writeStreamAt(plainLocation: string, body: Readable): Promise<void> {
     const file = await this.#file(plainLocation)
     try {
-      await pipeline(body, file.createWriteStream({ resumable: true, contentType: CONTENT_TYPE }))
+      await pipeline(body, file.createWriteStream({ resumable: true, contentType: CONTENT_TYPE, ...this.#preconditions() }))
     } catch (err) {
-      throw failure('write the result', err)
+      throw this.#writeFailure(err)
     }
   }
 
@@ -180,12 +192,24 @@ export class GCSResult<T = unknown> extends Result<T> {
     return { bucket: this.#bucketName }
   }
 
+  // Generation 0 means "no live object": GCS checks it atomically with the write.
+  #preconditions(): { preconditionOpts?: { ifGenerationMatch: number } } {
+    return this.overwrite ? {} : { preconditionOpts: { ifGenerationMatch: 0 } }
+  }
+
+  #writeFailure(err: unknown): AirlockError {
+    if (!this.overwrite && statusOf(err) === 412) {
+      return new ResultExistsError('GCSResult found an object already stored at the location, and overwrite is false')
+    }
+    return failure('write the result', err)
+  }
+
   async #file(plainLocation: string): Promise<CloudStorage.File> {
     if (this.#storage === undefined) {
       const sdk = await loadSdk()
       this.#storage ??= new sdk.Storage(this.#storageOptions)
     }
-    return this.#storage.bucket(this.#bucketName).file(plainLocation)
+    return this.#storage.bucket(this.#bucketName).file(prefixed(this.#prefix, plainLocation))
   }
 }
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { mkdir, open, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises'
+import { link, mkdir, open, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, posix, resolve, sep, win32 } from 'node:path'
 import type { Readable } from 'node:stream'
-import { InvalidArgumentError, LocationEscapesDirError, ResultNotFoundError, StorageError } from '../errors.js'
+import { InvalidArgumentError, LocationEscapesDirError, ResultExistsError, ResultNotFoundError, StorageError } from '../errors.js'
 import { describeType } from '../internal/describe-type.js'
 import { syncDirectory } from '../internal/durable-file.js'
 import { Result, type ResultOptions } from './result.js'
@@ -163,7 +163,7 @@ export class LocalResult<T = unknown> extends Result<T> {
     // A directory on the way could have been swapped for a symlink meanwhile.
     const parent = await storage('resolve the result directory', realpath(dirname(target)))
     assertInside(root, parent)
-    await writeAtomically(join(parent, basename(target)), content, this.#modes.file)
+    await writeAtomically(join(parent, basename(target)), content, this.#modes.file, this.overwrite)
   }
 
   protected async readBytes(plainLocation: string): Promise<Uint8Array> {
@@ -284,7 +284,7 @@ async function setDirectoryMode(dir: string, mode: number): Promise<void> {
   }
 }
 
-async function writeAtomically(target: string, content: Uint8Array | Readable, mode: number): Promise<void> {
+async function writeAtomically(target: string, content: Uint8Array | Readable, mode: number, overwrite: boolean): Promise<void> {
   const temp = join(dirname(target), `.airlock-${randomBytes(8).toString('hex')}.tmp`)
   let handle: FileHandle | undefined
   try {
@@ -298,10 +298,20 @@ async function writeAtomically(target: string, content: Uint8Array | Readable, m
     await handle.sync()
     await handle.close()
     handle = undefined
-    await rename(temp, target)
+    if (overwrite) {
+      await rename(temp, target)
+    } else {
+      // link() fails with EEXIST when the target exists, atomically: unlike
+      // rename, it never replaces. The temp name is then dropped.
+      await link(temp, target)
+      await rm(temp, { force: true })
+    }
   } catch (err) {
     await handle?.close().catch(() => undefined)
     await rm(temp, { force: true }).catch(() => undefined)
+    if (!overwrite && code(err) === 'EEXIST') {
+      throw new ResultExistsError('LocalResult found a result already stored at the location, and overwrite is false')
+    }
     throw storageError('write the result', err)
   }
   await storage('sync the result directory', syncDirectory(dirname(target)))

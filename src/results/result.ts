@@ -48,6 +48,17 @@ export interface ResultOptions<T = unknown> {
    * `encryptStream`/`decryptStream` for `writeStream` and `readStream` too.
    */
   payloadCipher?: KeyRing | PayloadSealer
+  /**
+   * What a write does when something is already stored at its location:
+   * `true` (the default) replaces it; `false` makes the write conditional on
+   * the location being free, checked by the storage atomically with the
+   * write (a local exclusive link, S3 `If-None-Match: *`, GCS
+   * `ifGenerationMatch: 0`, Azure `If-None-Match: *`), so it fails with
+   * `ResultExistsError` (`ERR_RESULT_EXISTS`), leaves what is stored as it
+   * was, and two racing writers cannot both succeed. A result that stores
+   * nothing (`JSONResult`, whose value is its location) has nothing to replace.
+   */
+  overwrite?: boolean
 }
 
 /**
@@ -110,7 +121,28 @@ export interface Located<T> extends Carried<T> {
   readonly plainLocation: string
 }
 
-const RESULT_OPTION_KEYS = ['location', 'serializer', 'locationCipher', 'payloadCipher'] as const
+let adoptLocationKeys: (result: Result<unknown>, keys: KeyRing) => void
+
+/**
+ * Gives a result used by an Airlock's task or flow the Airlock's keys as its
+ * location cipher when it has no location cipher of its own, so keys are
+ * passed once (`new Airlock({ keys })`); a result with its own keeps them, and
+ * the first Airlock's keys stay with it. Only the location: the payload
+ * cipher decides how bytes are stored, and turning it on behind a user's
+ * back would make results stored before unreadable. Internal to airlock-sdk.
+ *
+ * @example
+ * ```ts
+ * const result = new LocalResult({ dir: 'results' })
+ * useKeysUnlessOwn(result, keys)
+ * ;(await result.write(1)).location   // 'alk1.…'
+ * ```
+ */
+export function useKeysUnlessOwn(result: Result<unknown> | undefined, keys: KeyRing): void {
+  if (result !== undefined) adoptLocationKeys(result, keys)
+}
+
+const RESULT_OPTION_KEYS = ['location', 'serializer', 'locationCipher', 'payloadCipher', 'overwrite'] as const
 const NO_IDENTIFIERS: Readonly<Record<string, string>> = Object.freeze({})
 // Version 1 of the payload context; see "Payload encryption" on Result.
 const PAYLOAD_CONTEXT_PREFIX = 'airlock-sdk/result-location/v1\n'
@@ -185,8 +217,10 @@ const carried = new WeakMap<object, CarriedState>()
 export abstract class Result<T = unknown> {
   readonly #location: LocationTemplate | ((context: TemplateContext) => string)
   readonly #serializer: Serializer<T>
-  readonly #locationCipher: LocationCipher | undefined
+  // Not readonly: a result with none takes the Airlock's keys (useKeysUnlessOwn), once.
+  #locationCipher: LocationCipher | undefined
   readonly #payloadCipher: PayloadSealer | undefined
+  readonly #overwrite: boolean
 
   /**
    * @param options the options above, plus the backend's own.
@@ -195,7 +229,9 @@ export abstract class Result<T = unknown> {
    */
   constructor(options: ResultOptions<T>, backendOptionKeys: readonly string[] = []) {
     assertKnownOptions(new.target.name, options, [...backendOptionKeys, ...RESULT_OPTION_KEYS])
-    const { location, serializer = new JSONSerializer<T>(), locationCipher, payloadCipher } = options
+    const { location, serializer = new JSONSerializer<T>(), locationCipher, payloadCipher, overwrite = true } = options
+    if (typeof overwrite !== 'boolean') throw new InvalidArgumentError(`${new.target.name} overwrite must be true or false, found ${describeType(overwrite)}`)
+    this.#overwrite = overwrite
     if (
       typeof serializer !== 'object' ||
       serializer === null ||
@@ -222,6 +258,14 @@ export abstract class Result<T = unknown> {
     }
   }
 
+  static {
+    adoptLocationKeys = (result, keys) => {
+      const origin = result.configured
+      // An inline result's location is its value, which the boundary's inline-values rule decides on.
+      if (origin.#locationCipher === undefined && !origin.inline) origin.#locationCipher = new LocationCipher(keys)
+    }
+  }
+
   /** A stable name of the backend: `'local'`, `'json'`, `'constant'`, `'secret'`, `'s3'`, ... */
   abstract get type(): string
 
@@ -231,6 +275,11 @@ export abstract class Result<T = unknown> {
    */
   get inline(): boolean {
     return false
+  }
+
+  /** Whether a write replaces what is already stored at its location (see {@link ResultOptions.overwrite}). */
+  get overwrite(): boolean {
+    return this.configured.#overwrite
   }
 
   /** The value a `write` or `read` carries; `undefined` on a configured result. */

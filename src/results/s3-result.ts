@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream'
 import type * as ClientS3 from '@aws-sdk/client-s3'
 import type * as LibStorage from '@aws-sdk/lib-storage'
-import { AirlockError, InvalidArgumentError, ResultNotFoundError, StorageError } from '../errors.js'
+import { AirlockError, InvalidArgumentError, ResultExistsError, ResultNotFoundError, StorageError } from '../errors.js'
 import { describeType } from '../internal/describe-type.js'
 import { assertKnownOptions } from '../internal/known-options.js'
+import { checkCloudClientOptions, prefixed, type CloudClientOptions } from './cloud-client-options.js'
 import { Result, type ResultOptions } from './result.js'
 
 /**
@@ -39,25 +40,33 @@ export interface S3UploadOptions {
  * const options: S3ResultOptions = {
  *   bucket: 'team-results',
  *   location: '{flowName}/{taskName}/{taskRunId}.json',
- *   clientConfig: { region: 'eu-west-1' },
+ *   clientOptions: { region: 'eu-west-1' },
  *   uploadOptions: { ServerSideEncryption: 'aws:kms' },
  *   locationCipher: keys,
  *   payloadCipher: keys,
  * }
  * ```
  */
-export interface S3ResultOptions<T = unknown> extends ResultOptions<T> {
+export interface S3ResultOptions<T = unknown> extends ResultOptions<T>, CloudClientOptions<S3SendingClient, object> {
   /** The bucket every location is a key in. */
   bucket: string
-  /**
-   * An `S3Client` of `@aws-sdk/client-s3` to use as it is. Not with `clientConfig`.
-   * (Typed by the one method used, so that compiling against airlock-sdk never needs the AWS SDK's types.)
-   */
-  client?: { send(command: never, options?: never): Promise<unknown> }
-  /** The `S3ClientConfig` of the client to make at first use. Not with `client`. */
+  /** @deprecated The older name of `clientOptions` (an `S3ClientConfig`). Setting both is a `ConflictingOptionsError`. */
   clientConfig?: object
   /** Server-side encryption, KMS key and storage class of every upload. */
   uploadOptions?: S3UploadOptions
+}
+
+/**
+ * The one method `S3Result` uses of an `S3Client` of `@aws-sdk/client-s3`,
+ * so that compiling against airlock-sdk never needs the AWS SDK's types.
+ *
+ * @example
+ * ```ts
+ * const client: S3SendingClient = new S3Client({ region: 'eu-west-1' })
+ * ```
+ */
+export interface S3SendingClient {
+  send(command: never, options?: never): Promise<unknown>
 }
 
 interface S3Sdk {
@@ -103,12 +112,13 @@ function loadSdk(): Promise<S3Sdk> {
  *   missing key: that is an error here, not `false`. A HEAD of a missing
  *   bucket is a bare 404 too, so `exists` says `false` there; `read` names
  *   it (`NoSuchBucket`).
- * - An existing object is overwritten, as with `LocalResult`.
+ * - An existing object is overwritten, unless `overwrite: false`: then each
+ *   write carries `If-None-Match: *` and fails with `ResultExistsError`.
  * - Failures are `StorageError`s (`ERR_STORAGE`) that name the action and the
  *   failure's class only: S3's error code or Node's (`AccessDenied`,
  *   `ECONNREFUSED`) and the HTTP status. The SDK's message and the error
  *   itself are not kept: they can quote the key, which is the plain location.
- * - Credentials, from `clientConfig` or the SDK's default chain, stay inside
+ * - Credentials, from `credentials`, `clientOptions` or the SDK's default chain, stay inside
  *   the client: `toJSON()` is `{ type: 's3', location, bucket }`, and
  *   `util.inspect` shows the same.
  *
@@ -120,7 +130,7 @@ function loadSdk(): Promise<S3Sdk> {
  * const r = new S3Result({
  *   bucket: 'team-results',
  *   location: '{flowName}/{taskName}/{taskRunId}.json',
- *   clientConfig: { region: 'eu-west-1' },          // credentials: the SDK's default chain
+ *   clientOptions: { region: 'eu-west-1' },         // credentials: the SDK's default chain
  *   uploadOptions: { ServerSideEncryption: 'aws:kms', StorageClass: 'STANDARD_IA' },
  *   locationCipher: keys,                           // the key leaves as an alk1. token
  *   payloadCipher: keys,                            // S3 stores ciphertext only
@@ -135,23 +145,22 @@ export class S3Result<T = unknown> extends Result<T> {
   readonly #bucket: string
   readonly #uploadOptions: Pick<ClientS3.PutObjectCommandInput, (typeof UPLOAD_OPTION_KEYS)[number]>
   readonly #clientConfig: ClientS3.S3ClientConfig | undefined
+  readonly #prefix: string
   #client: ClientS3.S3Client | undefined
 
   constructor(options: S3ResultOptions<T>) {
-    super(options, ['bucket', 'client', 'clientConfig', 'uploadOptions'])
-    const { bucket, client, clientConfig, uploadOptions = {} } = options
+    super(options, ['bucket', 'client', 'clientOptions', 'clientConfig', 'credentials', 'prefix', 'uploadOptions'])
+    const { bucket, uploadOptions = {} } = options
     if (typeof bucket !== 'string' || bucket === '' || bucket.includes('/')) {
       throw new InvalidArgumentError(`S3Result needs bucket, a bucket name, found ${describeType(bucket)}`)
     }
-    if (client !== undefined && clientConfig !== undefined) {
-      throw new InvalidArgumentError('S3Result takes client or clientConfig, not both')
-    }
-    if (client !== undefined && typeof (client as { send?: unknown })?.send !== 'function') {
-      throw new InvalidArgumentError(`S3Result client must be an S3Client, found ${describeType(client)}`)
-    }
-    if (clientConfig !== undefined && (typeof clientConfig !== 'object' || clientConfig === null)) {
-      throw new InvalidArgumentError(`S3Result clientConfig must be an S3ClientConfig object, found ${describeType(clientConfig)}`)
-    }
+    const checked = checkCloudClientOptions<ClientS3.S3Client>(
+      'S3Result',
+      options,
+      { clientOptions: 'clientConfig' },
+      (c) => typeof (c as { send?: unknown }).send === 'function',
+      'an S3Client',
+    )
     assertKnownOptions('S3Result uploadOptions', uploadOptions, UPLOAD_OPTION_KEYS)
     for (const key of UPLOAD_OPTION_KEYS) {
       const value: unknown = uploadOptions[key]
@@ -160,8 +169,10 @@ export class S3Result<T = unknown> extends Result<T> {
       }
     }
     this.#bucket = bucket
-    this.#client = client as ClientS3.S3Client | undefined
-    this.#clientConfig = clientConfig
+    this.#client = checked.client
+    this.#clientConfig =
+      checked.credentials === undefined ? checked.clientOptions : { ...checked.clientOptions, credentials: checked.credentials as ClientS3.S3ClientConfig['credentials'] }
+    this.#prefix = checked.prefix
     this.#uploadOptions = { ...uploadOptions } as Pick<ClientS3.PutObjectCommandInput, (typeof UPLOAD_OPTION_KEYS)[number]>
   }
 
@@ -200,7 +211,7 @@ export class S3Result<T = unknown> extends Result<T> {
   protected async existsAt(plainLocation: string): Promise<boolean> {
     const { s3, client } = await this.#connect()
     try {
-      await client.send(new s3.HeadObjectCommand({ Bucket: this.#bucket, Key: plainLocation }))
+      await client.send(new s3.HeadObjectCommand({ Bucket: this.#bucket, Key: prefixed(this.#prefix, plainLocation) }))
       return true
     } catch (err) {
       if (isNotFound(err)) return false
@@ -216,13 +227,24 @@ export class S3Result<T = unknown> extends Result<T> {
     const { storage, client } = await this.#connect()
     const upload = new storage.Upload({
       client,
-      params: { ...this.#uploadOptions, Bucket: this.#bucket, Key: plainLocation, Body: body, ContentType: CONTENT_TYPE },
+      params: {
+        ...this.#uploadOptions,
+        Bucket: this.#bucket,
+        Key: prefixed(this.#prefix, plainLocation),
+        Body: body,
+        ContentType: CONTENT_TYPE,
+        // Checked by S3 on PutObject, and on CompleteMultipartUpload for a multipart upload: atomic with the write.
+        ...(this.overwrite ? {} : { IfNoneMatch: '*' }),
+      },
       // The default, stated: a failed multipart upload is aborted, not left behind.
       leavePartsOnError: false,
     })
     try {
       await upload.done()
     } catch (err) {
+      if (!this.overwrite && isPreconditionFailed(err)) {
+        throw new ResultExistsError('S3Result found an object already stored at the location, and overwrite is false')
+      }
       throw failure('write the result', err)
     }
   }
@@ -231,7 +253,7 @@ export class S3Result<T = unknown> extends Result<T> {
     const { s3, client } = await this.#connect()
     let output: ClientS3.GetObjectCommandOutput
     try {
-      output = await client.send(new s3.GetObjectCommand({ Bucket: this.#bucket, Key: plainLocation }))
+      output = await client.send(new s3.GetObjectCommand({ Bucket: this.#bucket, Key: prefixed(this.#prefix, plainLocation) }))
     } catch (err) {
       if (isNotFound(err)) throw new ResultNotFoundError('S3Result found no result at the given location')
       throw failure('read the result', err)
@@ -245,6 +267,12 @@ export class S3Result<T = unknown> extends Result<T> {
     this.#client ??= new sdk.s3.S3Client(this.#clientConfig ?? {})
     return { ...sdk, client: this.#client }
   }
+}
+
+// 412 when the object exists; 409 when a concurrent conditional write to the key won the race.
+function isPreconditionFailed(err: unknown): boolean {
+  const { name, $metadata } = (err ?? {}) as { name?: unknown; $metadata?: { httpStatusCode?: unknown } }
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || $metadata?.httpStatusCode === 412
 }
 
 function isNotFound(err: unknown): boolean {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { AirlockBoundary, BOUNDARY_OPTION_KEYS, type AirlockOptions, type AirlockStats } from '../boundary/airlock-boundary.js'
 import { Fingerprinter } from '../crypto/fingerprinter.js'
+import type { KeyRing } from '../crypto/key-ring.js'
 import { AirlockError, InvalidArgumentError } from '../errors.js'
 import { assertLocalOutputOptions, createLogger, type CreateLoggerOptions } from '../logging/create-logger.js'
 import { closeLogger, flushLogger, localOutputStats } from '../logging/local-output.js'
@@ -8,7 +9,7 @@ import type { LocalOutputStats } from '../logging/scrub-thread.js'
 import type { ShippedRecord } from '../logging/shipped-record.js'
 import { describeType } from '../internal/describe-type.js'
 import { assertKnownOptions } from '../internal/known-options.js'
-import { Result } from '../results/result.js'
+import { Result, useKeysUnlessOwn } from '../results/result.js'
 import type { CacheStore } from './cache-store.js'
 import { ConcurrencyLimiter } from './concurrency-limiter.js'
 import { defineFlow, type Flow, type FlowOptions } from './flow.js'
@@ -129,12 +130,15 @@ export class Airlock extends AirlockBoundary {
   readonly logger: Logger
   readonly #runner: TaskRunner
   readonly #defaults: TaskDefaults
+  readonly #keys: KeyRing
   #shipFailureReported = false
 
   constructor(options: AirlockRuntimeOptions) {
     // Every option is checked before the boundary opens anything: a bad one leaves no ledger half-open.
     const { result, cacheStore, limiter, logger } = runtimeOptions(options)
     super(boundaryOptions(options))
+    this.#keys = options.keys
+    useKeysUnlessOwn(result, this.#keys)
     this.#defaults = { result, cacheStore, limiter }
     this.#runner = new TaskRunner(this, new Fingerprinter(options.keys), limiter, result)
     this.logger = createLogger({ ...logger, policy: this.policy, scrubber: this.scrubber, ship: this.#ship })
@@ -185,6 +189,7 @@ export class Airlock extends AirlockBoundary {
   task<A extends unknown[], R>(fn: (...args: A) => Promise<R>, options?: TaskOptions): Task<A, R> {
     this.#runner.assertOpen()
     const definition = defineTask(fn, options, this.#defaults)
+    useKeysUnlessOwn(definition.result, this.#keys)
     const runner = this.#runner
     const task = function (this: unknown, ...args: A): Promise<R> {
       return runner.invoke(definition, this, args) as Promise<R>
@@ -217,7 +222,9 @@ export class Airlock extends AirlockBoundary {
    */
   flow<P extends Record<string, unknown>, R>(name: string, fn: (parameters: P) => Promise<R>, options?: FlowOptions): Flow<P, R> {
     this.#runner.assertOpen()
-    return defineFlow<P, R>(this.#runner, name, fn, options)
+    const flow = defineFlow<P, R>(this.#runner, name, fn, options)
+    useKeysUnlessOwn(options?.result, this.#keys)
+    return flow
   }
 
   /**

@@ -10,5 +10,5 @@ export { cacheValidators, NEVER_USE, type CacheValidator, type CacheSubject } fr
 export type { CacheStore, CacheEntry } from './cache-store.js'
 export { MemoryCacheStore } from './memory-cache-store.js'
 export { ResultCacheStore, type ResultCacheStoreOptions } from './result-cache-store.js'
-export type { Duration } from './duration.js'
-export type { RetryDelay } from './retry-delay.js'
+export type { Duration } from '../internal/duration.js'
+export type { ExponentialBackoff, RetryDelay } from './retry-delay.js'

@@ -1,13 +1,16 @@
 import { InvalidArgumentError, type AirlockErrorOptions } from '../errors.js'
 import { describeType } from '../internal/describe-type.js'
-import { parseDuration, type Duration } from './duration.js'
+import { parseDuration, type Duration } from '../internal/duration.js'
+import { assertKnownOptions } from '../internal/known-options.js'
+import { renamedOption } from '../internal/renamed-option.js'
 
 /**
  * How long a task waits before each retry.
  *
  * - A {@link Duration} (`500`, `'10s'`): the same wait before every retry.
- * - `{ exponential: { baseMs, maxMs } }`: before retry `n` (from 1), a wait
- *   drawn uniformly from `[d / 2, d]`, where `d = min(maxMs, baseMs * 2^(n-1))`.
+ * - `{ exponential: { base, max } }` (two durations): before retry `n` (from 1),
+ *   a wait drawn uniformly from `[d / 2, d]`, where `d = min(max, base * 2^(n-1))`.
+ *   `baseMs` and `maxMs`, in ms, are the older names of `base` and `max`.
  *   The jitter keeps many tasks that failed together (one database going
  *   down) from retrying in lockstep; the lower half is kept so a retry never
  *   comes back almost at once.
@@ -15,10 +18,24 @@ import { parseDuration, type Duration } from './duration.js'
  * @example
  * ```ts
  * const fixed: RetryDelay = '2s'
- * const backoff: RetryDelay = { exponential: { baseMs: 200, maxMs: 30_000 } }
+ * const backoff: RetryDelay = { exponential: { base: '200ms', max: '30s' } }
  * ```
  */
-export type RetryDelay = Duration | { readonly exponential: { readonly baseMs: number; readonly maxMs: number } }
+export type RetryDelay = Duration | { readonly exponential: ExponentialBackoff }
+
+/**
+ * The two bounds of an exponential {@link RetryDelay}.
+ *
+ * @example
+ * ```ts
+ * const backoff: ExponentialBackoff = { base: '200ms', max: '30s' }
+ * airlock.task(load, { name: 'load', retries: 5, retryDelay: { exponential: backoff } })
+ * ```
+ */
+export type ExponentialBackoff =
+  | { readonly base: Duration; readonly max: Duration }
+  /** @deprecated The older names, in ms: use `base` and `max`. */
+  | { readonly baseMs: number; readonly maxMs: number }
 
 /** A checked {@link RetryDelay}: the wait, in ms, before retry `n` (from 1). Internal to src/runtime. */
 export type RetryDelayFunction = (retry: number) => number
@@ -31,7 +48,7 @@ export type RetryDelayFunction = (retry: number) => number
  *
  * @example
  * ```ts
- * const delay = retryDelayFunction({ exponential: { baseMs: 100, maxMs: 1_000 } }, 'task retryDelay', { taskName: 'load' })
+ * const delay = retryDelayFunction({ exponential: { base: '100ms', max: '1s' } }, 'task retryDelay', { taskName: 'load' })
  * delay(1) // between 50 and 100
  * delay(5) // between 500 and 1000
  * ```
@@ -42,14 +59,20 @@ export function retryDelayFunction(value: RetryDelay | undefined, what: string, 
     const ms = parseDuration(value, what, about)
     return () => ms
   }
-  const exponential = (value as { exponential?: unknown } | null)?.exponential as { baseMs?: unknown; maxMs?: unknown } | undefined
+  const exponential = (value as { exponential?: unknown } | null)?.exponential
   if (typeof value !== 'object' || typeof exponential !== 'object' || exponential === null || Object.keys(value).length !== 1) {
-    throw new InvalidArgumentError(`${what} must be a duration or { exponential: { baseMs, maxMs } }, found ${describeType(value)}`, about)
+    throw new InvalidArgumentError(`${what} must be a duration or { exponential: { base, max } }, found ${describeType(value)}`, about)
   }
-  const baseMs = parseDuration(exponential.baseMs, `${what}.exponential.baseMs`, about)
-  const maxMs = parseDuration(exponential.maxMs, `${what}.exponential.maxMs`, about)
-  if (typeof exponential.baseMs !== 'number' || typeof exponential.maxMs !== 'number' || maxMs < baseMs) {
-    throw new InvalidArgumentError(`${what}.exponential needs baseMs and maxMs as numbers of milliseconds with baseMs <= maxMs`, about)
+  assertKnownOptions(`${what}.exponential`, exponential, ['base', 'max', 'baseMs', 'maxMs'])
+  const base = renamedOption(`${what}.exponential`, exponential, 'base', 'baseMs')
+  const max = renamedOption(`${what}.exponential`, exponential, 'max', 'maxMs')
+  if (base === undefined || max === undefined) {
+    throw new InvalidArgumentError(`${what}.exponential needs both base and max, found ${describeType(exponential)}`, about)
+  }
+  const baseMs = parseDuration(base, `${what}.exponential.base`, about)
+  const maxMs = parseDuration(max, `${what}.exponential.max`, about)
+  if (maxMs < baseMs) {
+    throw new InvalidArgumentError(`${what}.exponential needs base <= max, found base ${baseMs} ms and max ${maxMs} ms`, about)
   }
   return (retry) => {
     const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(retry - 1, 52))

@@ -5,7 +5,7 @@ import { Result } from '../results/result.js'
 import type { CacheStore } from './cache-store.js'
 import { cacheValidators, isCacheValidator, type CacheValidator } from './cache-validators.js'
 import type { ConcurrencyLimiter } from './concurrency-limiter.js'
-import { parseDuration, type Duration } from './duration.js'
+import { parseDuration, type Duration } from '../internal/duration.js'
 import { retryDelayFunction, type RetryDelay, type RetryDelayFunction } from './retry-delay.js'
 
 /**
@@ -22,7 +22,7 @@ import { retryDelayFunction, type RetryDelay, type RetryDelayFunction } from './
  *   name: 'load',
  *   tags: ['db'],
  *   retries: 3,
- *   retryDelay: { exponential: { baseMs: 200, maxMs: 10_000 } },
+ *   retryDelay: { exponential: { base: '200ms', max: '10s' } },
  *   timeout: '30s',
  *   result: new LocalResult({ dir: 'results', location: '{flowName}/{taskName}/{taskRunId}.json', locationCipher: keys }),
  *   cacheFor: '1h',

@@ -14,7 +14,7 @@ import { ControlPlaneServer } from '../support/control-plane-server.js'
 // What the outbox does around it (order, restarts, the cursor) is in outbox.test.ts.
 
 const TOKEN = 'tok_live_7hQ2xv9Zr4mKpL3w'
-const FAST_RETRY = { baseMs: 5, maxMs: 50 }
+const FAST_RETRY = { base: '5ms', max: '50ms' } as const
 
 function batchOf(count: number, label = 'event'): DeliveryBatch {
   const events: OutboundEvent[] = Array.from({ length: count }, (_, i) => ({
@@ -65,7 +65,7 @@ describe('HttpControlPlane', () => {
 
   it('retries 500s and timeouts, reporting each attempt by its reason class, then delivers', async () => {
     server.script({ status: 500, times: 2 }, { hang: true })
-    const plane = createPlane({ timeoutMs: 1_000 })
+    const plane = createPlane({ timeout: '1s' })
     const batch = batchOf(3)
     const retries: DeliveryRetry[] = []
     const outcome = await plane.deliver(batch, (r) => retries.push(r))
@@ -79,7 +79,7 @@ describe('HttpControlPlane', () => {
     expect(JSON.stringify(retries)).not.toContain('scripted failure body')
   })
 
-  it('retries 408, 429 and 503, honouring Retry-After only up to retry.maxMs', async () => {
+  it('retries 408, 429 and 503, honouring Retry-After only up to retry.max', async () => {
     server.script(
       { status: 408 },
       { status: 429, headers: { 'retry-after': '3600' } },
@@ -113,12 +113,27 @@ describe('HttpControlPlane', () => {
     expect(retries).toEqual([{ reason: 'network', attempt: 1 }])
   })
 
-  it('rejects after retry.maxAttempts, when asked to trade the no-loss guarantee for a bound', async () => {
+  it.each([
+    ['retries: 1', { retries: 1 }],
+    ['maxAttempts: 2, the older form', { maxAttempts: 2 }],
+  ] as const)('rejects after its retries (%s), when asked to trade the no-loss guarantee for a bound', async (_, bound) => {
     await server.stop()
-    const plane = createPlane({ retry: { ...FAST_RETRY, maxAttempts: 2 } })
+    const plane = createPlane({ retry: { ...FAST_RETRY, ...bound } })
     const retries: DeliveryRetry[] = []
     expect(await plane.deliver(batchOf(2), (r) => retries.push(r))).toEqual({ status: 'rejected', reason: 'attempts-exhausted', attempt: 2 })
     expect(retries).toEqual([{ reason: 'network', attempt: 1 }])
+  })
+
+  it('counts retries as a task does: retries: 0 is one attempt, retries: 2 is three', async () => {
+    await server.stop()
+    for (const [count, attempts] of [[0, 1], [2, 3]] as const) {
+      const retries: DeliveryRetry[] = []
+      expect(await createPlane({ retry: { ...FAST_RETRY, retries: count } }).deliver(batchOf(1), (r) => retries.push(r))).toMatchObject({
+        status: 'rejected',
+        attempt: attempts,
+      })
+      expect(retries).toHaveLength(count)
+    }
   })
 
   it('gives a batch back on close, while the control plane is down: deliver rejects with ERR_CLOSED', async () => {
@@ -171,6 +186,14 @@ describe('HttpControlPlane', () => {
       { url: 'http://cp.example.com/events' },
       { url: 'http://127.0.0.1:1/events', maxBatch: 0 },
       { url: 'http://127.0.0.1:1/events', retry: { baseMs: 100, maxMs: 10 } },
+      { url: 'http://127.0.0.1:1/events', retry: { base: '1s', max: '100ms' } },
+      { url: 'http://127.0.0.1:1/events', retry: { base: 'soon' } },
+      { url: 'http://127.0.0.1:1/events', timeout: 0 },
+      { url: 'http://127.0.0.1:1/events', timeout: '-1s' },
+      { url: 'http://127.0.0.1:1/events', closeTimeout: Infinity },
+      { url: 'http://127.0.0.1:1/events', retry: { retries: -1 } },
+      { url: 'http://127.0.0.1:1/events', retry: { retries: 1.5 } },
+      { url: 'http://127.0.0.1:1/events', retry: { maxAttempts: 0 } },
       { url: 'http://127.0.0.1:1/events', retry: { baseMs: 100, maxMs: 1000, maxAtempts: 3 } },
       { url: 'http://127.0.0.1:1/events', token: 42 },
       { url: 'http://127.0.0.1:1/events', tiemoutMs: 10 },
@@ -184,5 +207,38 @@ describe('HttpControlPlane', () => {
       )
     }
     expect(new HttpControlPlane({ url: 'http://[::1]:1/events', maxBatch: 7, closeTimeoutMs: 0 })).toMatchObject({ maxBatch: 7, closeTimeoutMs: 0 })
+  })
+
+  it('takes its times as durations, and the older ms names still work', async () => {
+    expect(new HttpControlPlane({ url: 'http://[::1]:1/events', closeTimeout: '2s' }).closeTimeoutMs).toBe(2_000)
+    expect(new HttpControlPlane({ url: 'http://[::1]:1/events', closeTimeout: 1.5 }).closeTimeoutMs).toBe(2)
+    expect(new HttpControlPlane({ url: 'http://[::1]:1/events' }).closeTimeoutMs).toBe(5_000)
+    const retries: DeliveryRetry[] = []
+    const started = Date.now()
+    server.script({ hang: true })
+    expect(await createPlane({ timeoutMs: 150 }).deliver(batchOf(1), (r) => retries.push(r))).toMatchObject({ status: 'delivered', attempt: 2 })
+    server.script({ hang: true })
+    expect(await createPlane({ timeout: '150ms', retry: { baseMs: 5, maxMs: 50 } }).deliver(batchOf(1), (r) => retries.push(r))).toMatchObject({
+      status: 'delivered',
+      attempt: 2,
+    })
+    expect(retries).toEqual([{ reason: 'timeout', attempt: 1 }, { reason: 'timeout', attempt: 1 }])
+    // Two hung attempts, each cut at 150 ms instead of the 10 s default.
+    expect(Date.now() - started).toBeLessThan(9_000)
+  })
+
+  it('refuses an option set under its name and its older name at once', () => {
+    const url = 'http://127.0.0.1:1/events'
+    for (const options of [
+      { url, timeout: '1s', timeoutMs: 1_000 },
+      { url, closeTimeout: '1s', closeTimeoutMs: 1_000 },
+      { url, retry: { base: '5ms', baseMs: 5, max: '1s' } },
+      { url, retry: { base: '5ms', max: '1s', maxMs: 1_000 } },
+      { url, retry: { retries: 2, maxAttempts: 3 } },
+    ]) {
+      expect(() => new HttpControlPlane(options as HttpControlPlaneOptions), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ code: 'ERR_OPTIONS_CONFLICT', name: 'ConflictingOptionsError' }),
+      )
+    }
   })
 })

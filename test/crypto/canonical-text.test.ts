@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { cacheValidators, NEVER_USE } from '../../src/runtime/cache-validators.js'
 import { canonicalText } from '../../src/crypto/canonical-text.js'
-import { parseDuration } from '../../src/runtime/duration.js'
 import { MemoryCacheStore } from '../../src/runtime/memory-cache-store.js'
 
 describe('canonicalText', () => {
@@ -78,24 +77,6 @@ describe('cacheValidators', () => {
     expect(cacheValidators.partialInputsOnly([0]).name).toBe(cacheValidators.partialInputsOnly(['0']).name)
     expect(() => cacheValidators.partialInputsOnly([])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
     expect(() => cacheValidators.partialParametersOnly([''])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
-  })
-})
-
-describe('parseDuration', () => {
-  it('reads milliseconds and unit strings', () => {
-    expect(parseDuration(250, 'x')).toBe(250)
-    expect(parseDuration('500ms', 'x')).toBe(500)
-    expect(parseDuration('10s', 'x')).toBe(10_000)
-    expect(parseDuration('30m', 'x')).toBe(1_800_000)
-    expect(parseDuration('1h', 'x')).toBe(3_600_000)
-    expect(parseDuration('1.5h', 'x')).toBe(5_400_000)
-    expect(parseDuration('2d', 'x')).toBe(172_800_000)
-  })
-
-  it('refuses anything else, naming the option', () => {
-    for (const [i, bad] of [-1, NaN, Infinity, '1 hour', '1w', '', 'h', null, {}].entries()) {
-      expect(() => parseDuration(bad, 'cacheFor'), `case ${i}`).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('cacheFor') }))
-    }
   })
 })
 

@@ -7,9 +7,8 @@ import { describe, expect, inject, it, onTestFinished } from 'vitest'
 import { KeyRing } from '../../src/crypto/key-ring.js'
 import { GCSResult } from '../../src/results/gcs-result.js'
 import { startGcsServer } from '../support/gcs-server.js'
-import { digestOf, flipped, generatedBytes, rejection, STREAMED_BYTES } from './byte-streams.js'
+import { digestOf, generatedBytes, rejection, STREAMED_BYTES } from './byte-streams.js'
 import { recordingProxy } from './recording-proxy.js'
-import { expectCacheSharedThroughStorage } from './shared-cache.js'
 
 const apiEndpoint = inject('gcsEndpoint')
 const bucket = inject('gcsBucket')
@@ -27,26 +26,8 @@ const storageOptions = (at = apiEndpoint): StorageOptions => ({
 })
 const gcs = new Storage({ apiEndpoint, projectId: 'test' }).bucket(bucket)
 
-async function stored(name: string): Promise<Buffer> {
-  return (await gcs.file(name).download())[0]
-}
 
 describe('GCSResult against the GCS test server', () => {
-  it('round-trips a small value, plain and encrypted; toJSON is {type, location, bucket}', async () => {
-    const keys = KeyRing.generate()
-    const plain = new GCSResult({ bucket, location: `${prefix}/small/{taskName}.json`, storageOptions: storageOptions() })
-    const written = await plain.write({ rows: [1, 2, 3], who: 'ada' }, { taskName: 'plain' })
-    expect(written.toJSON()).toEqual({ type: 'gcs', location: `${prefix}/small/plain.json`, bucket })
-    expect(Object.keys(written.toJSON())).toEqual(['type', 'location', 'bucket'])
-    expect((await plain.read(written.location)).value).toEqual({ rows: [1, 2, 3], who: 'ada' })
-    expect((await stored(`${prefix}/small/plain.json`)).toString('latin1')).toContain('ada')
-
-    const sealed = new GCSResult({ bucket, location: `${prefix}/small/{taskName}.json`, storageOptions: storageOptions(), payloadCipher: keys })
-    const secret = await sealed.write({ who: 'needle-gcs-payload' }, { taskName: 'sealed' })
-    expect((await stored(`${prefix}/small/sealed.json`)).toString('latin1')).not.toContain('needle-gcs-payload')
-    expect((await sealed.read(secret.location)).value).toEqual({ who: 'needle-gcs-payload' })
-  })
-
   it('uploads up to 8 MiB in one multipart request, and above 8 MiB or streamed as a resumable upload', { timeout: BIG_TIMEOUT }, async () => {
     const proxy = await recordingProxy(apiEndpoint)
     const r = new GCSResult({ bucket, location: `${prefix}/upload/{name}`, storageOptions: storageOptions(proxy.endpoint), payloadCipher: KeyRing.generate() })
@@ -83,17 +64,6 @@ describe('GCSResult against the GCS test server', () => {
     expect(await digestOf(await r.readStream(written.location as string))).toEqual({ sha256: source.digest(), bytes: STREAMED_BYTES })
   })
 
-  it('answers exists true and false, by token, plain location and template', async () => {
-    const keys = KeyRing.generate()
-    const r = new GCSResult({ bucket, location: `${prefix}/exists/{taskName}.json`, storageOptions: storageOptions(), locationCipher: keys })
-    const written = await r.write(1, { taskName: 'there' })
-    expect(await r.exists(written.location)).toBe(true)
-    expect(await r.exists(`${prefix}/exists/there.json`)).toBe(true)
-    expect(await r.exists(`${prefix}/exists/{taskName}.json`, { taskName: 'there' })).toBe(true)
-    expect(await r.exists(`${prefix}/exists/missing.json`)).toBe(false)
-    expect(await r.exists(`${prefix}/exists/{taskName}.json`, { taskName: 'missing' })).toBe(false)
-  })
-
   it('answers an access error with a typed error, not false', async () => {
     // An endpoint that refuses everything, as GCS does a caller without storage.objects.get.
     const refusing = createServer((_req, res) => {
@@ -114,42 +84,18 @@ describe('GCSResult against the GCS test server', () => {
     }
   })
 
-  it('reads an encrypted location back from its token, on another instance with the same keys', async () => {
+  it('takes a ready client, client options with credentials, or the older storage and storageOptions: one object, read by each', async () => {
     const keys = KeyRing.generate()
-    const options = { bucket, location: `${prefix}/token/{taskName}.json`, locationCipher: keys }
+    const options = { bucket, location: `${prefix}/clients/{taskName}.json`, locationCipher: keys }
+    const { credentials, ...withoutCredentials } = storageOptions()
     const written = await new GCSResult({ ...options, storageOptions: storageOptions() }).write({ n: 7 }, { taskName: 'load' })
-    expect(written.location?.startsWith('alk1.')).toBe(true)
-    expect(JSON.stringify(written)).not.toContain('token/load')
-    const other = new GCSResult({ ...options, storage: new Storage(storageOptions()) })
-    const read = await other.read(written.location)
-    expect(read.value).toEqual({ n: 7 })
-    expect(read.plainLocation).toBe(`${prefix}/token/load.json`)
-    const stranger = new GCSResult({ ...options, locationCipher: KeyRing.generate(), storageOptions: storageOptions() })
-    expect(await rejection(stranger.read(written.location))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
-  })
-
-  it('refuses a stored object flipped by one byte, or moved to another name, with ERR_PAYLOAD_TAMPERED', async () => {
-    const keys = KeyRing.generate()
-    const r = new GCSResult({ bucket, location: `${prefix}/tamper/{name}`, storageOptions: storageOptions(), payloadCipher: keys })
-    await r.write({ amount: 100 }, { name: 'value.json' })
-    const name = `${prefix}/tamper/value.json`
-    const original = await stored(name)
-    for (const index of [60, -1]) {
-      await gcs.file(name).save(flipped(original, index), { resumable: false })
-      expect(await rejection(r.read(name))).toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED' })
-      expect(await rejection(r.readStream(name).then(digestOf))).toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED' })
+    for (const other of [
+      new GCSResult({ ...options, storage: new Storage(storageOptions()) }),
+      new GCSResult({ ...options, client: new Storage(storageOptions()) }),
+      new GCSResult({ ...options, clientOptions: withoutCredentials, credentials }),
+    ]) {
+      expect((await other.read(written.location)).value).toEqual({ n: 7 })
     }
-    await r.write({ amount: 1 }, { name: 'small.json' })
-    await gcs.file(name).save(await stored(`${prefix}/tamper/small.json`), { resumable: false })
-    expect(await rejection(r.read(name))).toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED' })
-    const unknownKid = new GCSResult({ bucket, storageOptions: storageOptions(), payloadCipher: KeyRing.generate() })
-    expect(await rejection(unknownKid.read(`${prefix}/tamper/small.json`))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
-  })
-
-  it('throws ResultNotFoundError for a missing object, from read and readStream', async () => {
-    const r = new GCSResult({ bucket, storageOptions: storageOptions() })
-    expect(await rejection(r.read(`${prefix}/missing.json`))).toMatchObject({ code: 'ERR_RESULT_NOT_FOUND' })
-    expect(await rejection(r.readStream(`${prefix}/missing.json`))).toMatchObject({ code: 'ERR_RESULT_NOT_FOUND' })
   })
 
   it('fails with a typed error once the server is stopped, with no credential or location in it', async () => {
@@ -183,11 +129,21 @@ describe('GCSResult against the GCS test server', () => {
     expect(JSON.stringify(r)).toBe(`{"type":"gcs","bucket":"${bucket}"}`)
     expect(inspect(r, { depth: 10, showHidden: true })).not.toContain('needle')
     expect(r.bucket).toBe(bucket)
+    const conflicting = [
+      { bucket, storage: new Storage(storageOptions()), storageOptions: storageOptions() },
+      { bucket, client: new Storage(storageOptions()), clientOptions: storageOptions() },
+      { bucket, client: new Storage(storageOptions()), storage: new Storage(storageOptions()) },
+      { bucket, clientOptions: storageOptions(), storageOptions: storageOptions() },
+      { bucket, client: new Storage(storageOptions()), credentials: CREDENTIALS },
+    ]
+    for (const options of conflicting) {
+      expect(() => new GCSResult(options as never)).toThrow(expect.objectContaining({ code: 'ERR_OPTIONS_CONFLICT' }))
+    }
     const refused = [
       { storageOptions: storageOptions() },
       { bucket: 'a/b' },
-      { bucket, storage: new Storage(storageOptions()), storageOptions: storageOptions() },
       { bucket, storage: {} },
+      { bucket, client: {} },
       { bucket, storageOptions: 'x' },
       { bucket, apiEndpoint },
     ]
@@ -196,12 +152,4 @@ describe('GCSResult against the GCS test server', () => {
     }
   })
 
-  it('gives a cache hit to another Airlock, with clients of its own, through the bucket', async () => {
-    const keys = KeyRing.generate()
-    const machine = (): { result: GCSResult; index: GCSResult } => ({
-      result: new GCSResult({ bucket, location: `${prefix}/cache/{taskName}/{taskRunId}.json`, storageOptions: storageOptions(), locationCipher: keys, payloadCipher: keys }),
-      index: new GCSResult({ bucket, location: `${prefix}/cache/.airlock-cache/{cacheKey}/{variant}.json`, storageOptions: storageOptions(), payloadCipher: keys }),
-    })
-    await expectCacheSharedThroughStorage(keys, [machine(), machine()])
-  })
 })

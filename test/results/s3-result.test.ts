@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { setImmediate } from 'node:timers/promises'
 import { inspect } from 'node:util'
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { describe, expect, inject, it, onTestFinished } from 'vitest'
 import { KeyRing } from '../../src/crypto/key-ring.js'
 import { S3Result } from '../../src/results/s3-result.js'
 import { S3RVER_CREDENTIALS, startS3Server } from '../support/s3-server.js'
-import { digestOf, flipped, generatedBytes, rejection, STREAMED_BYTES } from './byte-streams.js'
+import { digestOf, generatedBytes, rejection, STREAMED_BYTES } from './byte-streams.js'
 import { recordingProxy, type RecordedRequest } from './recording-proxy.js'
-import { expectCacheSharedThroughStorage } from './shared-cache.js'
 
 const endpoint = inject('s3Endpoint')
 const bucket = inject('s3Bucket')
@@ -25,35 +24,8 @@ const clientConfig = (at = endpoint): S3ClientConfig => ({
 })
 const s3 = new S3Client(clientConfig())
 
-async function stored(Key: string): Promise<Buffer> {
-  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }))
-  return Buffer.from(await out.Body!.transformToByteArray())
-}
 
 describe('S3Result against s3rver', () => {
-  it('round-trips a small value, plain and encrypted; toJSON is {type, location, bucket}', async () => {
-    const keys = KeyRing.generate()
-    const plain = new S3Result({ bucket, location: `${prefix}/small/{taskName}.json`, clientConfig: clientConfig() })
-    const written = await plain.write({ rows: [1, 2, 3], who: 'ada' }, { taskName: 'plain' })
-    expect(written.toJSON()).toEqual({ type: 's3', location: `${prefix}/small/plain.json`, bucket })
-    expect(Object.keys(written.toJSON())).toEqual(['type', 'location', 'bucket'])
-    expect((await plain.read(written.location)).value).toEqual({ rows: [1, 2, 3], who: 'ada' })
-    expect((await stored(`${prefix}/small/plain.json`)).toString('latin1')).toContain('ada')
-
-    const sealed = new S3Result({ bucket, location: `${prefix}/small/{taskName}.json`, clientConfig: clientConfig(), payloadCipher: keys })
-    const secret = await sealed.write({ who: 'needle-s3-payload' }, { taskName: 'sealed' })
-    expect((await stored(`${prefix}/small/sealed.json`)).toString('latin1')).not.toContain('needle-s3-payload')
-    expect((await sealed.read(secret.location)).value).toEqual({ who: 'needle-s3-payload' })
-  })
-
-  it('writes a Buffer with the default serializer and reads it back as a Buffer (issue 14, item 2)', async () => {
-    const r = new S3Result({ bucket, location: `${prefix}/bytes/{taskName}.json`, clientConfig: clientConfig(), payloadCipher: KeyRing.generate() })
-    const written = await r.write(Buffer.from('%PDF-1.7 receipt'), { taskName: 'receipt' })
-    const back = (await r.read(written.location)).value
-    expect(Buffer.isBuffer(back)).toBe(true)
-    expect((back as Buffer).toString()).toBe('%PDF-1.7 receipt')
-  })
-
   it('streams 64 MiB through a multipart upload and back, plain', { timeout: BIG_TIMEOUT }, async () => {
     const r = new S3Result({ bucket, location: `${prefix}/big/{name}`, clientConfig: clientConfig() })
     const source = generatedBytes(STREAMED_BYTES, 'plain')
@@ -101,50 +73,21 @@ describe('S3Result against s3rver', () => {
     }
   })
 
-  it('reads an encrypted location back from its token, on another instance with the same keys', async () => {
+  it('takes a ready client, client options with credentials, or the older clientConfig: one object, read by each', async () => {
     const keys = KeyRing.generate()
-    const options = { bucket, location: `${prefix}/token/{taskName}.json`, locationCipher: keys }
+    const options = { bucket, location: `${prefix}/clients/{taskName}.json`, locationCipher: keys }
+    const { credentials, ...withoutCredentials } = clientConfig()
     const written = await new S3Result({ ...options, clientConfig: clientConfig() }).write({ n: 7 }, { taskName: 'load' })
-    expect(written.location?.startsWith('alk1.')).toBe(true)
-    expect(JSON.stringify(written)).not.toContain('token/load')
-    const other = new S3Result({ ...options, client: new S3Client(clientConfig()) })
-    const read = await other.read(written.location)
-    expect(read.value).toEqual({ n: 7 })
-    expect(read.plainLocation).toBe(`${prefix}/token/load.json`)
-    // readStream gives what write stored: the serializer's framed bytes.
-    expect(Buffer.concat(await (await other.readStream(written.location)).toArray()).subarray(0, 4).toString()).toBe('ALKS')
-    const stranger = new S3Result({ ...options, locationCipher: KeyRing.generate(), clientConfig: clientConfig() })
-    expect(await rejection(stranger.read(written.location))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
-  })
-
-  it('refuses a stored object flipped by one byte, or moved to another key, with ERR_PAYLOAD_TAMPERED', async () => {
-    const keys = KeyRing.generate()
-    const r = new S3Result({ bucket, location: `${prefix}/tamper/{name}`, clientConfig: clientConfig(), payloadCipher: keys })
-    await r.write({ amount: 100 }, { name: 'value.json' })
-    const Key = `${prefix}/tamper/value.json`
-    const original = await stored(Key)
-    for (const index of [60, -1]) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: flipped(original, index) }))
-      expect(await rejection(r.read(Key))).toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED' })
-      expect(await rejection(r.readStream(Key).then(digestOf))).toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED' })
+    for (const other of [
+      new S3Result({ ...options, client: new S3Client(clientConfig()) }),
+      new S3Result({ ...options, clientOptions: withoutCredentials, credentials }),
+      new S3Result({ ...options, clientOptions: clientConfig() }),
+    ]) {
+      expect((await other.read(written.location)).value).toEqual({ n: 7 })
     }
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: original.subarray(0, original.length - 1) }))
-    expect(await rejection(r.read(Key))).toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED' })
-
-    // A whole sealed object copied over another one does not open there: the payload is bound to its key.
-    await r.write({ amount: 1 }, { name: 'small.json' })
-    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key, CopySource: `${bucket}/${prefix}/tamper/small.json` }))
-    expect(await rejection(r.read(Key))).toMatchObject({ code: 'ERR_PAYLOAD_TAMPERED' })
-    expect((await r.read(`${prefix}/tamper/small.json`)).value).toEqual({ amount: 1 })
-
-    const unknownKid = new S3Result({ bucket, location: `${prefix}/tamper/{name}`, clientConfig: clientConfig(), payloadCipher: KeyRing.generate() })
-    expect(await rejection(unknownKid.read(`${prefix}/tamper/small.json`))).toMatchObject({ code: 'ERR_UNKNOWN_KID' })
   })
 
-  it('throws ResultNotFoundError for a missing object, from read and readStream', async () => {
-    const r = new S3Result({ bucket, clientConfig: clientConfig() })
-    expect(await rejection(r.read(`${prefix}/missing.json`))).toMatchObject({ code: 'ERR_RESULT_NOT_FOUND' })
-    expect(await rejection(r.readStream(`${prefix}/missing.json`))).toMatchObject({ code: 'ERR_RESULT_NOT_FOUND' })
+  it('names a missing bucket: ERR_STORAGE, not ERR_RESULT_NOT_FOUND', async () => {
     const noBucket = new S3Result({ bucket: `missing-${randomUUID()}`, clientConfig: clientConfig() })
     const err = await rejection(noBucket.read('a.json'))
     expect(err).toMatchObject({ code: 'ERR_STORAGE' })
@@ -229,11 +172,22 @@ describe('S3Result against s3rver', () => {
     expect(JSON.stringify(r)).toBe(`{"type":"s3","bucket":"${bucket}"}`)
     expect(inspect(r, { depth: 10, showHidden: true })).not.toMatch(/NEEDLE|needle/)
     expect(r.bucket).toBe(bucket)
+    const conflicting = [
+      { bucket, client: s3, clientConfig: config },
+      { bucket, client: s3, clientOptions: config },
+      { bucket, client: s3, credentials: S3RVER_CREDENTIALS },
+      { bucket, clientOptions: config, clientConfig: config },
+      { bucket, clientOptions: config, credentials: S3RVER_CREDENTIALS },
+    ]
+    for (const options of conflicting) {
+      expect(() => new S3Result(options as never)).toThrow(expect.objectContaining({ code: 'ERR_OPTIONS_CONFLICT' }))
+    }
     const refused = [
       { clientConfig: config },
       { bucket: '' },
-      { bucket, client: s3, clientConfig: config },
       { bucket, client: {} },
+      { bucket, clientOptions: 'x' },
+      { bucket, credentials: 'AKIA' },
       { bucket, uploadOptions: { ServerSideEncryption: 'aws:kms', Acl: 'public-read' } },
       { bucket, uploadOptions: { StorageClass: 7 } },
       { bucket, clientConfg: config },
@@ -243,12 +197,4 @@ describe('S3Result against s3rver', () => {
     }
   })
 
-  it('gives a cache hit to another Airlock, with clients of its own, through the bucket', async () => {
-    const keys = KeyRing.generate()
-    const machine = (): { result: S3Result; index: S3Result } => ({
-      result: new S3Result({ bucket, location: `${prefix}/cache/{taskName}/{taskRunId}.json`, clientConfig: clientConfig(), locationCipher: keys, payloadCipher: keys }),
-      index: new S3Result({ bucket, location: `${prefix}/cache/.airlock-cache/{cacheKey}/{variant}.json`, clientConfig: clientConfig(), payloadCipher: keys }),
-    })
-    await expectCacheSharedThroughStorage(keys, [machine(), machine()])
-  })
 })

@@ -1,6 +1,8 @@
 /* eslint-disable @typescript-eslint/require-await -- the tasks under test are async functions as users write them, many with nothing to await */
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { DeliveryBatch, DeliveryOutcome } from '../../src/boundary/control-plane.js'
+import { MemoryControlPlane } from '../../src/boundary/memory-control-plane.js'
 import { ConcurrencyLimiter } from '../../src/runtime/concurrency-limiter.js'
 import { airlockIn, expectNoLeaks, gate, localResult, taskEvents, workspace, type Workspace } from './fixture.js'
 
@@ -14,20 +16,32 @@ afterEach(async () => {
 
 describe('task queues', () => {
   it('queues a task under a concurrency limit of 1, persists its inputs, and runs it when the slot frees', async () => {
-    const { airlock, controlPlane, ledgerPath } = airlockIn(ws, { concurrencyLimits: { db: 1 } })
-    const result = localResult(ws)
+    // The first task is let go only once the control plane has the second's Queued state: no timer decides the order.
     const release = gate()
     const firstStarted = gate()
+    class QueueWatchingControlPlane extends MemoryControlPlane {
+      override deliverNow(batch: DeliveryBatch): DeliveryOutcome {
+        const outcome = super.deliverNow(batch)
+        if (this.events.some((e) => e.kind === 'task-run-state' && e.state === 'Queued')) release.open()
+        return outcome
+      }
+    }
+    const controlPlane = new QueueWatchingControlPlane()
+    const { airlock, ledgerPath } = airlockIn(ws, { concurrencyLimits: { db: 1 }, controlPlane })
+    const result = localResult(ws)
     let running = 0
     let most = 0
+    const bodies: string[] = []
     const query = airlock.task(
       async (sql: string) => {
         running++
         most = Math.max(most, running)
+        bodies.push(`start ${sql.includes('first') ? 1 : 2}`)
         if (sql.includes('first')) {
           firstStarted.open()
           await release.promise
         }
+        bodies.push(`end ${sql.includes('first') ? 1 : 2}`)
         running--
         return `rows of ${sql}`
       },
@@ -38,8 +52,6 @@ describe('task queues', () => {
       const first = query('select first-secret-7c1d')
       await firstStarted.promise
       const second = query('select second-secret-91ab')
-      // The second run is queued behind the first: let the first finish only now.
-      setTimeout(() => release.open(), 5)
       return Promise.all([first, second])
     })
 
@@ -57,9 +69,12 @@ describe('task queues', () => {
     expect(queued?.message).toBe('waiting for a free slot of 1 concurrency limit')
     expect(queued?.result?.location).toMatch(/^alk1\./)
     expect((await localResult(ws).read(queued!.result!.location)).value).toEqual({ 0: 'select second-secret-91ab' })
-    // The second started only after the first had succeeded.
+    // The second ran only once the first's body had returned and freed the slot, and it was Queued while the first ran.
+    // (Its Running may come before the first's Success: the slot is freed when the body returns, before the Success state.)
+    expect(bodies).toEqual(['start 1', 'end 1', 'start 2', 'end 2'])
     const order = taskEvents(controlPlane, 'query').map((e) => `${e.taskRunId === first?.taskRunId ? 1 : 2}:${e.state}`)
-    expect(order.indexOf('2:Running')).toBeGreaterThan(order.indexOf('1:Success'))
+    expect(order.indexOf('2:Queued')).toBeGreaterThan(order.indexOf('1:Running'))
+    expect(order.indexOf('2:Running')).toBeGreaterThan(order.indexOf('2:Queued'))
     await expectNoLeaks(controlPlane.events, ['first-secret-7c1d', 'second-secret-91ab'], {
       resultDirs: [join(ws.dir, 'results')],
       ledgerPaths: [ledgerPath],

@@ -131,10 +131,13 @@ describe('retries', () => {
 })
 
 describe('retryDelay', () => {
-  it('waits a fixed duration, or an exponential one with jitter in [d/2, d] capped at maxMs', () => {
+  it.each([
+    ['durations', { base: '100ms', max: '1s' }],
+    ['ms under the older names', { baseMs: 100, maxMs: 1000 }],
+  ] as const)('waits a fixed duration, or an exponential one with jitter in [d/2, d] capped at max (%s)', (_, backoff) => {
     expect(retryDelayFunction('2s', 'retryDelay')(3)).toBe(2000)
     expect(retryDelayFunction(undefined, 'retryDelay')(1)).toBe(0)
-    const exponential = retryDelayFunction({ exponential: { baseMs: 100, maxMs: 1000 } }, 'retryDelay')
+    const exponential = retryDelayFunction({ exponential: backoff }, 'retryDelay')
     for (let i = 0; i < 200; i++) {
       const first = exponential(1)
       expect(first).toBeGreaterThanOrEqual(50)
@@ -149,8 +152,21 @@ describe('retryDelay', () => {
   })
 
   it('refuses malformed delays', () => {
-    for (const bad of [-1, 'soon', { exponential: { baseMs: 10 } }, { exponential: { baseMs: 10, maxMs: 5 } }, { fixed: 5 }, null]) {
+    for (const bad of [
+      -1,
+      'soon',
+      { exponential: { baseMs: 10 } },
+      { exponential: { baseMs: 10, maxMs: 5 } },
+      { exponential: { base: '1s', max: '10ms' } },
+      { exponential: { base: '1s', max: '1 minute' } },
+      { exponential: { base: '1s', max: '1m', jitter: true } },
+      { fixed: 5 },
+      null,
+    ]) {
       expect(() => retryDelayFunction(bad as never, 'retryDelay'), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
     }
+    expect(() => retryDelayFunction({ exponential: { base: '1s', baseMs: 1000, max: '1m' } } as never, 'retryDelay')).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTIONS_CONFLICT' }),
+    )
   })
 })

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type AirlockErrorOptions } from '../errors.js'
-import { describeType } from '../internal/describe-type.js'
+import { describeType } from './describe-type.js'
 
 /**
  * A length of time: milliseconds as a number, or a string of one number and
