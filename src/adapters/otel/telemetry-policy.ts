@@ -281,25 +281,29 @@ export function sorted(value: unknown): unknown {
   const record = value as Record<string, unknown>
   const keys = Object.keys(record)
   let inOrder = true
-  let changed = false
-  const members: unknown[] = new Array<unknown>(keys.length)
+  for (let i = 1; i < keys.length && inOrder; i++) if (keys[i - 1]! > keys[i]!) inOrder = false
+  // The default order of strings is by UTF-16 code units, as `<` compares them.
+  if (!inOrder) keys.sort()
+  let copy: Record<string, unknown> | undefined
   for (let i = 0; i < keys.length; i++) {
-    if (i > 0 && keys[i - 1]! > keys[i]!) inOrder = false
-    const member = record[keys[i]!]
-    members[i] = sorted(member)
-    if (members[i] !== member) changed = true
-  }
-  if (inOrder && !changed) return value
-  const order = keys.map((_, i) => i)
-  if (!inOrder) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
-  // A plain object, as exporters expect; a `__proto__` key is defined as an own key, never set as the prototype.
-  const copy: Record<string, unknown> = {}
-  for (const i of order) {
     const key = keys[i]!
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: members[i], enumerable: true, writable: true, configurable: true })
-    else copy[key] = members[i]
+    const member = record[key]
+    const item = sorted(member)
+    if (copy === undefined) {
+      if (inOrder && item === member) continue
+      // A plain object, as exporters expect, holding what came before this member.
+      copy = {}
+      for (let j = 0; j < i; j++) define(copy, keys[j]!, record[keys[j]!])
+    }
+    define(copy, key, item)
   }
-  return copy
+  return copy ?? value
+}
+
+// A `__proto__` key is defined as an own key, never set as the prototype.
+function define(out: Record<string, unknown>, key: string, item: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true })
+  else out[key] = item
 }
 
 /** A dropped-items count as OTLP carries it: a non-negative integer, else 0. */
