@@ -282,8 +282,7 @@ export function sorted(value: unknown): unknown {
   const keys = Object.keys(record)
   let inOrder = true
   for (let i = 1; i < keys.length && inOrder; i++) if (keys[i - 1]! > keys[i]!) inOrder = false
-  // The default order of strings is by UTF-16 code units, as `<` compares them.
-  if (!inOrder) keys.sort()
+  if (!inOrder) sortKeys(keys)
   let copy: Record<string, unknown> | undefined
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!
@@ -298,6 +297,21 @@ export function sorted(value: unknown): unknown {
     define(copy, key, item)
   }
   return copy ?? value
+}
+
+// By UTF-16 code units, as `<` compares them (and the default sort does). Attribute maps are small: in place,
+// where Array.prototype.sort would allocate a work array for each.
+function sortKeys(keys: string[]): void {
+  if (keys.length > 32) {
+    keys.sort()
+    return
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!
+    let j = i - 1
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!
+    keys[j + 1] = key
+  }
 }
 
 // A `__proto__` key is defined as an own key, never set as the prototype.
