@@ -13,7 +13,8 @@
  * Rows:
  * - `line count` (baseline): stream the file, count `\n`;
  * - `verifyLedger`: the chain check alone (every line parsed, validated and
- *   hashed; the hashing on a second thread, so CPU time can exceed wall time);
+ *   hashed; on worker threads, one per core up to four, so CPU time can
+ *   exceed wall time);
  * - `verifyLedger, signed`: the same with the public key: every entry also a
  *   leaf of the RFC 9162 Merkle tree, and every checkpoint (a signed note
  *   every 10,000 entries and a closing one, as `Ledger` writes them) checked

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { CanonicalText, MAX_JSON_DEPTH, canonicalJson, type JsonObject, type JsonValue } from '../internal/canonical-json.js'
 import { MAX_NOTE_LENGTH } from './checkpoint-note.js'
@@ -410,7 +410,7 @@ function hashMemberAt(line: Buffer, entry: LedgerEntry, cut: number): boolean {
  * `{"hash":"`, else the last `,"hash":"`), parses nothing and trusts nothing:
  * {@link checkLedgerLine} then checks that the member found is the parsed
  * entry's own, at its canonical place. The verifier runs this on a second
- * thread too (`LineHashWorker`, from {@link HASH_CUT_OF_SOURCE}).
+ * thread too (`LedgerLineWorkers`).
  *
  * @example
  * ```ts
@@ -429,7 +429,7 @@ export function hashCutOf(line: Buffer): number {
     hex = cut + HASH_MEMBER.length
   }
   if (cut + HASH_CUT > line.length) return -1
-  const digest = newSha256().update(line.subarray(0, cut)).update(line.subarray(cut + HASH_CUT)).digest('hex')
+  const digest = createHash('sha256').update(line.subarray(0, cut)).update(line.subarray(cut + HASH_CUT)).digest('hex')
   return digest === line.toString('latin1', hex, hex + HASH_HEX) ? cut : -1
 }
 
@@ -450,41 +450,12 @@ export function mayBeCheckpoint(line: Buffer): boolean {
   return line.length <= MAX_CHECKPOINT_LINE_BYTES && bytesAt(line, 0, CHECKPOINT_HASH_MEMBER)
 }
 
-// hashCutOf also runs from its source text on LineHashWorker's thread, where
-// this module's imports are not in scope (and tsx or vitest rename them in the
-// text): it reaches SHA-256 only through this name, which that source defines.
-function newSha256(): Hash {
-  return createHash('sha256')
-}
-
 // Byte loops, not Buffer#compare or toString: for a few dozen bytes, the calls cost more than the comparing.
 function bytesAt(line: Buffer, at: number, expected: Buffer): boolean {
   if (at < 0 || at + expected.length > line.length) return false
   for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected[i]) return false
   return true
 }
-
-/**
- * {@link hashCutOf} as CommonJS source for a worker thread (`new Worker(source,
- * { eval: true })`): the text of the very function and helper this module
- * runs, after the constants they read, so the worker's copy cannot drift from
- * them. Internal to airlock-sdk.
- *
- * @example
- * ```ts
- * new Worker(`${HASH_CUT_OF_SOURCE}\nrequire('node:worker_threads').parentPort.on('message', (line) => hashCutOf(line))`, { eval: true })
- * ```
- */
-export const HASH_CUT_OF_SOURCE = [
-  `const HASH_MEMBER = Buffer.from(${JSON.stringify(HASH_MEMBER.toString('latin1'))}, 'latin1')`,
-  `const CHECKPOINT_HASH_MEMBER = Buffer.from(${JSON.stringify(CHECKPOINT_HASH_MEMBER.toString('latin1'))}, 'latin1')`,
-  `const HASH_HEX = ${HASH_HEX}`,
-  `const HASH_CUT = ${HASH_CUT}`,
-  "const { createHash } = require('node:crypto')",
-  "const newSha256 = () => createHash('sha256')",
-  String(bytesAt),
-  String(hashCutOf),
-].join('\n')
 
 function textAt(line: Buffer, at: number, expected: string): boolean {
   if (at + expected.length > line.length) return false

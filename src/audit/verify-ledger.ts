@@ -6,7 +6,7 @@ import { checkCheckpoint, type CheckpointTree, type CheckpointVerifier, type Led
 import type { LedgerWitness } from './ledger-witness.js'
 import { EMPTY_TREE_ROOT, MerkleRange, ledgerLeafHash } from './merkle-tree.js'
 import { ledgerKeyId, toVerifyKey, type LedgerKeyInput } from './ledger-signing-key.js'
-import { LineHashWorker } from './line-hash-worker.js'
+import { LedgerLineWorkers, type ChunkSummary } from './ledger-line-workers.js'
 
 /**
  * Options of {@link verifyLedger}.
@@ -128,8 +128,10 @@ const EMPTY_REASON =
  * not intact.
  *
  * A million entries take a few seconds: lines are checked without zod or
- * re-serialization, and a large file's lines are hashed on a second thread
- * while this one parses them.
+ * re-serialization, and a large file's lines are checked on worker threads
+ * (one per core, at most four) while this one links them into the chain and
+ * the Merkle tree. With `onEntry`, this thread parses every line itself and
+ * the workers only hash them.
  *
  * What a hash chain cannot prove on its own: that nothing was cut from the
  * end, or that the file was not edited and its hashes recomputed. The chain
@@ -298,54 +300,84 @@ export async function checkChain(
   let adoptions = 0
   const fail = (reason: string): ChainResult => ({ ok: false, firstBadSeq: expected, reason, entries: expected - 1 })
 
-  const chunks = await LedgerChunks.open(path, start.offset)
+  /** The checkpoint rules, for a checkpoint that is intact and follows the chain: a reason it fails, or undefined. */
+  const checkpointAt = async (entry: Extract<LedgerEntry, { kind: 'checkpoint' }>): Promise<string | undefined> => {
+    if (entry.v === 2 && range !== undefined && tree === undefined) return 'a checkpoint first: a v2 checkpoint signs the entries before it, and there are none'
+    const checked = await checkCheckpoint(entry, verifier, tree)
+    if (typeof checked === 'string') return checked
+    const { payload, verified } = checked
+    if (payload.v === 2) {
+      // An audit with the key holds the signer to what the writer does: adopt exactly what followed its last checkpoint.
+      const after = lastCheckpoint?.seq ?? start.seq - 1
+      if (verifier?.otherKeys === 'fail' && payload.adopted.from !== after + 1) {
+        return `the checkpoint adopts entries from seq ${payload.adopted.from}, but the last checkpoint before it is seq ${after}`
+      }
+      if (adopted.length < ADOPTED_LIST_LIMIT) adopted.push({ from: payload.adopted.from, to: payload.adopted.to, bySeq: entry.seq })
+      adoptions++
+    }
+    checkpoints++
+    lastCheckpoint = { seq: entry.seq, final: payload.final, verified }
+    return undefined
+  }
+  /** Adds the entry just accepted to the tree. `firstHash`: the hash of the chain's first entry so far, which names the ledger. */
+  const grow = (leaf: Buffer, firstHash: string): void => {
+    if (range === undefined) return
+    range.push(leaf)
+    tree ??= { range, origin: ledgerOrigin(firstHash) }
+    if (rootsAt?.has(range.size) === true) roots.set(range.size, range.root())
+  }
+
+  // Without onEntry, nobody needs the entries themselves: worker threads check whole chunks and this one links them.
+  const chunks = await LedgerChunks.open(path, start.offset, onEntry === undefined)
   try {
     for (let chunk = await chunks.next(); chunk !== undefined; chunk = await chunks.next()) {
-      const { lines, cuts } = chunk
-      for (let i = 0, from = 0; from < lines.length; i++) {
-        const newline = lines.indexOf(NEWLINE, from)
-        const line = lines.subarray(from, newline)
-        from = newline + 1
-        const entry = checkLedgerLine(line, cuts?.[i], head)
-        if (typeof entry === 'string') return fail(entry)
-        if (entry.seq !== expected) {
-          return fail(`expected seq ${expected}, found seq ${entry.seq}: an entry was deleted, inserted or moved`)
-        }
-        if (entry.prev !== head) {
-          return fail(
-            expected === 1
-              ? 'prev of the first entry is not the genesis hash: entries were cut from the start'
-              : `prev does not match the hash of seq ${expected - 1}: that entry or an earlier one was changed or replaced`,
-          )
-        }
-        if (entry.v < version) return fail(`a v${entry.v} entry after a v${version} one: the format never goes back`)
-        version = entry.v
-        if (entry.kind === 'checkpoint') {
-          if (entry.v === 2 && range !== undefined && tree === undefined) return fail('a checkpoint first: a v2 checkpoint signs the entries before it, and there are none')
-          const checked = await checkCheckpoint(entry, verifier, tree)
-          if (typeof checked === 'string') return fail(checked)
-          const { payload, verified } = checked
-          if (payload.v === 2) {
-            // An audit with the key holds the signer to what the writer does: adopt exactly what followed its last checkpoint.
-            const after = lastCheckpoint?.seq ?? start.seq - 1
-            if (verifier?.otherKeys === 'fail' && payload.adopted.from !== after + 1) {
-              return fail(`the checkpoint adopts entries from seq ${payload.adopted.from}, but the last checkpoint before it is seq ${after}`)
-            }
-            if (adopted.length < ADOPTED_LIST_LIMIT) adopted.push({ from: payload.adopted.from, to: payload.adopted.to, bySeq: entry.seq })
-            adoptions++
+      const { lines, cuts, summary } = chunk
+      if (summary != null && summary.firstSeq === expected && summary.firstPrev === head && summary.firstV >= version) {
+        // Every line intact and linked to the one before it (the worker checked); link the first, grow the tree, check the checkpoints.
+        const { count, leaves, checkpoints: at } = summary
+        for (let i = 0, next = 0; i < count; i++) {
+          if (next < at.length && at[next] === i) {
+            const entry = checkLedgerLine(lines.subarray(at[next + 1], at[next + 2]))
+            next += 3
+            if (typeof entry === 'string') return fail(entry)
+            const reason = entry.kind === 'checkpoint' ? await checkpointAt(entry) : undefined
+            if (reason !== undefined) return fail(reason)
           }
-          checkpoints++
-          lastCheckpoint = { seq: entry.seq, final: payload.final, verified }
+          grow(Buffer.from(leaves.buffer, leaves.byteOffset + i * 32, 32), summary.firstHash)
+          if (expected % PROGRESS_EVERY === 0) onProgress?.(expected)
+          expected++
         }
-        head = entry.hash
-        if (range !== undefined) {
-          range.push(ledgerLeafHash(head))
-          tree ??= { range, origin: ledgerOrigin(head) }
-          if (rootsAt?.has(range.size) === true) roots.set(range.size, range.root())
+        head = summary.lastHash
+        version = summary.lastV
+      } else {
+        for (let i = 0, from = 0; from < lines.length; i++) {
+          const newline = lines.indexOf(NEWLINE, from)
+          const line = lines.subarray(from, newline)
+          from = newline + 1
+          const entry = checkLedgerLine(line, cuts?.[i], head)
+          if (typeof entry === 'string') return fail(entry)
+          if (entry.seq !== expected) {
+            return fail(`expected seq ${expected}, found seq ${entry.seq}: an entry was deleted, inserted or moved`)
+          }
+          if (entry.prev !== head) {
+            return fail(
+              expected === 1
+                ? 'prev of the first entry is not the genesis hash: entries were cut from the start'
+                : `prev does not match the hash of seq ${expected - 1}: that entry or an earlier one was changed or replaced`,
+            )
+          }
+          if (entry.v < version) return fail(`a v${entry.v} entry after a v${version} one: the format never goes back`)
+          version = entry.v
+          if (entry.kind === 'checkpoint') {
+            const reason = await checkpointAt(entry)
+            if (reason !== undefined) return fail(reason)
+          }
+          head = entry.hash
+          if (range !== undefined) grow(ledgerLeafHash(head), head)
+          onEntry?.(entry)
+          if (expected % PROGRESS_EVERY === 0) onProgress?.(expected)
+          expected++
         }
-        onEntry?.(entry)
-        if (expected % PROGRESS_EVERY === 0) onProgress?.(expected)
-        expected++
       }
       if (chunk.end === TOO_LONG) return fail(`the line is longer than ${MAX_LINE_BYTES} bytes`)
       if (chunk.end === TORN) return fail('the last line has no newline: it is torn (a crash mid-write) or was cut')
@@ -361,17 +393,19 @@ const TORN = Symbol('last line without a newline')
 const NEWLINE = 0x0a
 /** Bytes read at a time: large enough that reading costs little per line. */
 const CHUNK_BYTES = 4 * 1024 * 1024
-/** Chunks read and hashed ahead of the one being checked, so the three overlap. */
+/** Chunks read ahead of the one being linked when no worker threads check them. */
 const CHUNKS_AHEAD = 3
-/** Below this size, starting a hashing thread costs more than it saves. */
+/** Below this size, starting worker threads costs more than they save. */
 const WORKER_MIN_BYTES = 8 * CHUNK_BYTES
 
-/** Whole lines of the file, in order, with what the hashing thread found. */
+/** Whole lines of the file, in order, with what a worker thread found. */
 interface Chunk {
   /** Whole lines, each with its `\n`. Valid until the next {@link LedgerChunks.next}. */
   lines: Buffer
-  /** `hashCutOf` of each line, from the hashing thread; undefined when the lines are to be hashed here. */
+  /** `hashCutOf` of each line, from a worker thread; undefined when the lines are to be hashed here. */
   cuts: Int32Array | undefined
+  /** What a worker thread found when it checked every line; null when a line failed there, undefined when none checked. */
+  summary: ChunkSummary | null | undefined
   /** How the file ends after these lines, when it ends badly: a torn last line, or a line too long. */
   end: typeof TOO_LONG | typeof TORN | undefined
 }
@@ -380,15 +414,19 @@ interface Chunk {
  * The file in chunks of whole lines, split on `\n` only (so a stray `\r`
  * stays in its line and fails it). Lines are views into shared memory,
  * never copied; a line costs no promise, only a chunk does. For a large
- * file, a {@link LineHashWorker} hashes each chunk while the chunk before it
- * is checked, and the next ones are read. Holds {@link CHUNKS_AHEAD} + 1
- * chunks of {@link CHUNK_BYTES}; a chunk grows to hold a line of up to
- * {@link MAX_LINE_BYTES} when a line is longer than that.
+ * file, {@link LedgerLineWorkers} check the chunks ahead of the one being
+ * linked (every line, or only its hash when the caller parses each line
+ * itself), while the next ones are read. Holds a chunk of
+ * {@link CHUNK_BYTES} per worker and {@link CHUNKS_AHEAD} more; a chunk
+ * grows to hold a line of up to {@link MAX_LINE_BYTES} when a line is longer
+ * than that.
  */
 class LedgerChunks {
   readonly #file: FileHandle
   readonly #path: string
-  readonly #hasher: LineHashWorker | undefined
+  readonly #workers: LedgerLineWorkers | undefined
+  readonly #summarize: boolean
+  readonly #aheadLimit: number
   readonly #ahead: Promise<{ chunk: Chunk; buffer: Buffer } | undefined>[] = []
   readonly #free: Buffer[] = []
   /** The buffer of the chunk being checked: free once the next chunk is asked for. */
@@ -401,19 +439,23 @@ class LedgerChunks {
   #position: number
   #done = false
 
-  private constructor(file: FileHandle, path: string, hasher: LineHashWorker | undefined, offset: number) {
+  private constructor(file: FileHandle, path: string, workers: LedgerLineWorkers | undefined, summarize: boolean, offset: number) {
     this.#file = file
     this.#path = path
-    this.#hasher = hasher
+    this.#workers = workers
+    this.#summarize = summarize
+    this.#aheadLimit = CHUNKS_AHEAD + (workers?.size ?? 0)
     this.#position = offset
   }
 
   /**
-   * Opens the file to read from `offset`, the start of a line.
+   * Opens the file to read from `offset`, the start of a line. `summarize`:
+   * worker threads check every line (the caller needs no entries); else they
+   * only hash them.
    *
    * @throws {StorageError} when the file cannot be opened.
    */
-  static async open(path: string, offset: number): Promise<LedgerChunks> {
+  static async open(path: string, offset: number, summarize: boolean): Promise<LedgerChunks> {
     let file: FileHandle
     try {
       file = await open(path, 'r')
@@ -427,7 +469,7 @@ class LedgerChunks {
       await file.close()
       throw readError(path, err)
     }
-    return new LedgerChunks(file, path, size - offset >= WORKER_MIN_BYTES ? LineHashWorker.start() : undefined, offset)
+    return new LedgerChunks(file, path, size - offset >= WORKER_MIN_BYTES ? LedgerLineWorkers.borrow() : undefined, summarize, offset)
   }
 
   /**
@@ -439,7 +481,7 @@ class LedgerChunks {
   async next(): Promise<Chunk | undefined> {
     // A buffer grown for a long line is let go: long lines are rare, and memory stays at four chunks.
     if (this.#checking?.length === CHUNK_BYTES) this.#free.push(this.#checking)
-    while (this.#ahead.length <= CHUNKS_AHEAD) {
+    while (this.#ahead.length <= this.#aheadLimit) {
       const ahead = this.#readAndHash()
       // A read that fails while an earlier chunk is checked is thrown when its chunk is asked for.
       ahead.catch(() => {})
@@ -453,7 +495,7 @@ class LedgerChunks {
   /** Stops reading and hashing, and closes the file. */
   async close(): Promise<void> {
     this.#done = true
-    await this.#hasher?.close()
+    this.#workers?.giveBack()
     await this.#reads.catch(() => {})
     await this.#file.close()
   }
@@ -462,8 +504,10 @@ class LedgerChunks {
     const read = this.#reads.then(() => this.#read())
     this.#reads = read
     const next = await read
-    if (next !== undefined && this.#hasher !== undefined && next.chunk.lines.length > 0) {
-      next.chunk.cuts = await this.#hasher.check(next.buffer.buffer as SharedArrayBuffer, next.chunk.lines.length)
+    if (next !== undefined && this.#workers !== undefined && next.chunk.lines.length > 0) {
+      const answer = await this.#workers.check({ shared: next.buffer.buffer as SharedArrayBuffer, length: next.chunk.lines.length, summarize: this.#summarize })
+      if (answer instanceof Int32Array) next.chunk.cuts = answer
+      else next.chunk.summary = answer
     }
     return next
   }
@@ -488,7 +532,7 @@ class LedgerChunks {
       const last = buffer.subarray(0, filled).lastIndexOf(NEWLINE)
       if (last !== -1) {
         this.#carry = buffer.subarray(last + 1, filled)
-        return { chunk: { lines: buffer.subarray(0, last + 1), cuts: undefined, end: undefined }, buffer }
+        return { chunk: { lines: buffer.subarray(0, last + 1), cuts: undefined, summary: undefined, end: undefined }, buffer }
       }
       if (filled > MAX_LINE_BYTES) return this.#end(TOO_LONG, buffer)
       if (bytesRead === 0) return filled === 0 ? this.#end(undefined, buffer) : this.#end(TORN, buffer)
@@ -502,7 +546,7 @@ class LedgerChunks {
 
   #end(end: typeof TOO_LONG | typeof TORN | undefined, buffer: Buffer): { chunk: Chunk; buffer: Buffer } | undefined {
     this.#done = true
-    return end === undefined ? undefined : { chunk: { lines: buffer.subarray(0, 0), cuts: undefined, end }, buffer }
+    return end === undefined ? undefined : { chunk: { lines: buffer.subarray(0, 0), cuts: undefined, summary: undefined, end }, buffer }
   }
 }
 

@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { DestinationStream } from 'pino'
+import { workerEntry } from '../internal/worker-entry.js'
 import { scrubberSetup, type Scrubber } from '../scrub/scrubber.js'
 
 /**
@@ -108,7 +106,7 @@ export class ScrubThread {
     const channel = new MessageChannel()
     this.#back = channel.port1
     this.#state = new Int32Array(new SharedArrayBuffer(8))
-    const entry = workerEntry()
+    const entry = workerEntry(import.meta.url, 'scrub-worker')
     this.#worker = new Worker(entry.source, {
       eval: entry.eval,
       workerData: {
@@ -318,20 +316,4 @@ const NEEDS_METADATA = Symbol.for('pino.metadata')
 
 function flushAllAtExit(): void {
   for (const ref of threads) ref.deref()?.flushSync()
-}
-
-/**
- * The worker's module. Built, it is the `.js` next to this one. Run from the
- * TypeScript sources (the tests, the benches), it is the `.ts`: module hooks
- * registered in this thread (tsx's) do not reach a worker, so the worker
- * starts with a line of JavaScript that loads it through tsx's API.
- */
-function workerEntry(): { source: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { source: new URL('./scrub-worker.js', import.meta.url), eval: false }
-  const url = new URL('./scrub-worker.ts', import.meta.url).href
-  // Resolved here, not in the worker: an eval'd worker resolves from the working directory, which a caller may change.
-  // (Found through its package.json: `require.resolve` would give the CommonJS entry.)
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'))
-  const tsx = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href
-  return { source: `import(${JSON.stringify(tsx)}).then(({ tsImport }) => tsImport(${JSON.stringify(url)}, ${JSON.stringify(import.meta.url)}))`, eval: true }
 }

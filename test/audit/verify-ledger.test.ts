@@ -363,9 +363,20 @@ describe('verifyLedger and the checkpoint payload versions', () => {
   })
 })
 
-describe('verifyLedger on a ledger large enough to be hashed on a second thread', () => {
-  // Over 8 MiB, so lines are hashed by a LineHashWorker, and straddle every 4 MiB chunk.
-  const COUNT = 40_000
+/** Verifies twice: line by line on this thread (onEntry set) and through the worker threads' summaries; both must agree. */
+async function verifyBothWays(options: Parameters<typeof verifyLedger>[1] = {}): Promise<VerifyLedgerResult> {
+  const checked: number[] = []
+  const lineByLine = await verifyLedger(path, { ...options, onEntry: (e) => checked.push(e.seq) })
+  const summarized = await verifyLedger(path, options)
+  expect(summarized).toEqual(lineByLine)
+  expect(checked).toEqual(Array.from({ length: checked.length }, (_, i) => i + 1))
+  return summarized
+}
+
+describe('verifyLedger on a ledger large enough to be checked on worker threads', () => {
+  // Over WORKER_MIN_BYTES (32 MiB), so worker threads check the lines, which straddle every 4 MiB chunk.
+  // Few long lines: the threads start either way, and the test stays quick.
+  const COUNT = 10_000
   let original: string[]
 
   beforeEach(async () => {
@@ -375,13 +386,14 @@ describe('verifyLedger on a ledger large enough to be hashed on a second thread'
       const body = {
         v: 1, kind: 'event', seq, time: '2026-11-21T09:00:00.000Z', channel: 'logs', eventId: `e${seq}`, policyHash: 'sha256:4f9a',
         // a nested `hash`, as the writer could record, to be told from the entry's own
-        event: { hash: sha256Hex(String(seq)), kind: 'log', msg: `loaded ${seq} rows`, fields: { note: 'x'.repeat(seq % 200) } },
+        event: { hash: sha256Hex(String(seq)), kind: 'log', msg: `loaded ${seq} rows`, fields: { note: 'x'.repeat(3_400 + (seq % 200)) } },
         transforms: [], status: 'sent', prev,
       }
       prev = sha256Hex(canonicalJson(body))
       original.push(canonicalJson({ ...body, hash: prev }))
     }
     await rewrite(original)
+    expect((await stat(path)).size).toBeGreaterThan(32 * 1024 * 1024)
   })
 
   it('verifies it, passing every entry in order', async () => {
@@ -393,25 +405,57 @@ describe('verifyLedger on a ledger large enough to be hashed on a second thread'
 
   it('names the first bad seq of each kind of damage', async () => {
     const cases: [string, (lines: string[]) => void, number, RegExp][] = [
-      ['an edited value', (l) => (l[29_999] = l[29_999]!.replace('"msg":"loaded', '"msg":"Loaded')), 30_000, /hash does not match/],
-      ['an edited nested hash', (l) => (l[12_344] = l[12_344]!.replace('"hash":"', '"hash":"0')), 12_345, /hash does not match/],
-      ['added whitespace', (l) => (l[20_000] = l[20_000]!.replace('"kind":', '"kind": ')), 20_001, /canonical form/],
+      ['an edited value', (l) => (l[7_999] = l[7_999]!.replace('"msg":"loaded', '"msg":"Loaded')), 8_000, /hash does not match/],
+      ['an edited nested hash', (l) => (l[4_344] = l[4_344]!.replace('"hash":"', '"hash":"0')), 4_345, /hash does not match/],
+      ['added whitespace', (l) => (l[6_000] = l[6_000]!.replace('"kind":', '"kind": ')), 6_001, /canonical form/],
       ['a carriage return', (l) => (l[5] += '\r'), 6, /JSON|canonical/],
-      ['a deleted line', (l) => l.splice(35_000, 1), 35_001, /expected seq 35001, found seq 35002/],
+      ['a deleted line', (l) => l.splice(9_000, 1), 9_001, /expected seq 9001, found seq 9002/],
       ['two swapped lines', (l) => ([l[100], l[101]] = [l[101]!, l[100]!]), 101, /expected seq 101, found seq 102/],
+      ['the first line deleted', (l) => l.shift(), 1, /expected seq 1, found seq 2/],
+      ['the last line edited', (l) => (l[COUNT - 1] = l[COUNT - 1]!.replace('"msg":"loaded', '"msg":"Loaded')), COUNT, /hash does not match/],
+      ['a line not JSON', (l) => (l[5_000] = l[5_000]!.slice(0, -1)), 5_001, /not valid JSON/],
     ]
     for (const [what, damage, seq, reason] of cases) {
       const lines = [...original]
       damage(lines)
       await rewrite(lines)
-      const result = bad(await verifyLedger(path))
+      const result = bad(await verifyBothWays())
       expect({ what, seq: result.firstBadSeq, entries: result.entries }).toEqual({ what, seq, entries: seq - 1 })
       expect(result.reason).toMatch(reason)
     }
-  })
+  }, 120_000)
 
   it('names a torn last line', async () => {
     await writeFile(path, original.join('\n'))
-    expect(bad(await verifyLedger(path))).toMatchObject({ firstBadSeq: COUNT, reason: expect.stringMatching(/torn/) as unknown })
+    expect(bad(await verifyBothWays())).toMatchObject({ firstBadSeq: COUNT, reason: expect.stringMatching(/torn/) as unknown })
   })
+
+  it('checks every signed checkpoint of a large ledger, and finds one edited', async () => {
+    const keys = await generateLedgerSigningKey()
+    await rm(path)
+    const ledger = await Ledger.open({ path, signingKey: keys.privateKey, checkpointEvery: 2_000 })
+    for (let from = 0; from < 8_000; from += 1_000) {
+      await Promise.all(
+        Array.from({ length: 1_000 }, (_, i) =>
+          ledger.append({ channel: 'logs', eventId: `e${from + i}`, policyHash: 'ph1.test', event: { msg: `row ${from + i}`, pad: 'y'.repeat(4_500) }, transforms: [], status: 'sent' }),
+        ),
+      )
+    }
+    await ledger.close()
+    expect((await stat(path)).size).toBeGreaterThan(32 * 1024 * 1024)
+    const intact = await verifyBothWays({ publicKey: keys.publicKey })
+    expect(intact).toMatchObject({ ok: true, checkpoints: 5, signaturesChecked: true })
+
+    const lines = (await readFile(path, 'utf8')).split('\n').slice(0, -1)
+    const at = lines.findIndex((line) => line.startsWith('{"hash":"'))
+    const checkpoint = JSON.parse(lines[at]!) as { note: string }
+    // Another root, the same signature: the note no longer verifies, wherever the checkpoint sits in its chunk.
+    const edited = { ...checkpoint, note: checkpoint.note.replace(/\n([A-Za-z0-9+/]{43}=)\n/, (_, root: string) => `\n${root.startsWith('A') ? 'B' : 'A'}${root.slice(1)}\n`) }
+    expect(edited.note).not.toBe(checkpoint.note)
+    const { hash: _, ...body } = edited as unknown as Record<string, unknown>
+    lines[at] = canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })
+    await rewrite(lines)
+    const result = bad(await verifyBothWays({ publicKey: keys.publicKey }))
+    expect(result.firstBadSeq).toBeLessThanOrEqual(at + 2)
+  }, 60_000)
 })

@@ -1,0 +1,218 @@
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { workerEntry } from '../internal/worker-entry.js'
+
+/**
+ * What a line worker found in a chunk whose every line is intact and links
+ * to the line before it: enough for the verifier's thread to link the chunk
+ * to the chain and grow the Merkle tree without parsing a line but the
+ * checkpoints. A chunk with any line that is not intact, or that breaks the
+ * chain inside the chunk, gets no summary: the verifier then checks it line
+ * by line itself, so the reason it gives is the one it always gave.
+ *
+ * @example
+ * ```ts
+ * if (summary.firstSeq === expected && summary.firstPrev === head) head = summary.lastHash
+ * ```
+ */
+export interface ChunkSummary {
+  /** Number of lines. */
+  readonly count: number
+  readonly firstSeq: number
+  readonly firstPrev: string
+  readonly firstHash: string
+  readonly lastHash: string
+  /** Format versions of the first and last lines: none goes back in between. */
+  readonly firstV: number
+  readonly lastV: number
+  /** The RFC 9162 leaf hash of each line, 32 bytes each, in order. */
+  readonly leaves: Uint8Array
+  /** Each checkpoint line as `[index, start, end]` triples: its place in the chunk and its bytes (without `\n`). */
+  readonly checkpoints: Int32Array
+}
+
+/**
+ * A request to a line worker: the first `length` bytes of `shared` are whole
+ * `\n`-terminated lines (the last may lack its `\n`). `summarize`: check
+ * every line and answer a {@link ChunkSummary} (or `null` when a line fails);
+ * else answer `hashCutOf` of each line as an `Int32Array`.
+ */
+export interface LineWork {
+  readonly shared: SharedArrayBuffer
+  readonly length: number
+  readonly summarize: boolean
+}
+
+/** At most this many line workers, however many cores: past it, reading the file is the limit. */
+const MAX_WORKERS = 4
+
+/** How long the shared threads wait for the next ledger before they stop: a fleet audit verifies many in a row. */
+const IDLE_MS = 2_000
+
+/**
+ * Threads that check a ledger's lines while the verifier's thread links
+ * them: each chunk (in shared memory, never copied) goes to the next thread
+ * in turn, and answers come back in the order chunks were sent. One thread
+ * per core, at most {@link MAX_WORKERS}.
+ *
+ * A worker that dies answers `undefined` for every pending and later chunk,
+ * and the caller checks those chunks itself: a worker's failure can cost
+ * time, never a verdict.
+ *
+ * The verifier borrows one set of threads for the process
+ * ({@link LedgerLineWorkers.borrow}), so verifying ledger after ledger starts
+ * them once; they never keep the process alive, and stop once no ledger
+ * has needed them for {@link IDLE_MS}.
+ *
+ * @example
+ * ```ts
+ * const workers = LedgerLineWorkers.borrow()
+ * const summary = await workers.check({ shared, length, summarize: true })   // ChunkSummary, null or undefined
+ * workers.giveBack()
+ * ```
+ */
+export class LedgerLineWorkers {
+  static #shared: LedgerLineWorkers | undefined
+  readonly #threads: LineThread[]
+  #next = 0
+  #borrowers = 0
+  #idle: NodeJS.Timeout | undefined
+
+  private constructor(count: number) {
+    this.#threads = Array.from({ length: count }, () => new LineThread())
+  }
+
+  /**
+   * Starts one thread per core, at most {@link MAX_WORKERS}, for the caller alone: {@link close} stops them.
+   *
+   * @example
+   * ```ts
+   * const workers = LedgerLineWorkers.start()
+   * ```
+   */
+  static start(): LedgerLineWorkers {
+    return new LedgerLineWorkers(Math.min(MAX_WORKERS, Math.max(1, availableParallelism())))
+  }
+
+  /**
+   * The process's shared threads, started when none are running (or one of
+   * them died). Give them back with {@link giveBack} when done.
+   *
+   * @example
+   * ```ts
+   * const workers = LedgerLineWorkers.borrow()
+   * try { await workers.check(work) } finally { workers.giveBack() }
+   * ```
+   */
+  static borrow(): LedgerLineWorkers {
+    let shared = LedgerLineWorkers.#shared
+    if (shared === undefined || shared.#threads.some((thread) => thread.stopped)) {
+      if (shared !== undefined && shared.#borrowers === 0) void shared.close()
+      shared = LedgerLineWorkers.#shared = LedgerLineWorkers.start()
+      for (const thread of shared.#threads) thread.unref()
+    }
+    clearTimeout(shared.#idle)
+    shared.#borrowers++
+    return shared
+  }
+
+  /**
+   * Gives back threads from {@link borrow}; the last borrower's return starts the idle clock.
+   *
+   * @example
+   * ```ts
+   * workers.giveBack()
+   * ```
+   */
+  giveBack(): void {
+    if (--this.#borrowers > 0) return
+    this.#idle = setTimeout(() => {
+      if (LedgerLineWorkers.#shared === this) LedgerLineWorkers.#shared = undefined
+      void this.close()
+    }, IDLE_MS)
+    this.#idle.unref()
+  }
+
+  /** How many threads check chunks: how many chunks are worth reading ahead. */
+  get size(): number {
+    return this.#threads.length
+  }
+
+  /**
+   * The answer for one chunk (see {@link LineWork}), or `undefined` when its
+   * thread is gone. `shared` must not change until the answer is in.
+   *
+   * @example
+   * ```ts
+   * const cuts = await workers.check({ shared, length, summarize: false }) as Int32Array | undefined
+   * ```
+   */
+  check(work: LineWork): Promise<ChunkSummary | Int32Array | null | undefined> {
+    const thread = this.#threads[this.#next]!
+    this.#next = (this.#next + 1) % this.#threads.length
+    return thread.check(work)
+  }
+
+  /**
+   * Stops the threads; pending checks answer `undefined`.
+   *
+   * @example
+   * ```ts
+   * await workers.close()
+   * ```
+   */
+  async close(): Promise<void> {
+    await Promise.all(this.#threads.map((thread) => thread.close()))
+  }
+}
+
+class LineThread {
+  readonly #worker: Worker
+  readonly #waiting: ((answer: ChunkSummary | Int32Array | null | undefined) => void)[] = []
+  #stopped = false
+  #idleUnref = false
+
+  get stopped(): boolean {
+    return this.#stopped
+  }
+
+  /**
+   * Lets the process exit while the thread idles. A pending check still
+   * holds the process: an awaited answer is not a handle, and without the
+   * thread's the process would end mid-verification.
+   */
+  unref(): void {
+    this.#idleUnref = true
+    if (this.#waiting.length === 0) this.#worker.unref()
+  }
+
+  constructor() {
+    const entry = workerEntry(import.meta.url, 'ledger-line-worker')
+    this.#worker = new Worker(entry.source, { eval: entry.eval })
+    this.#worker.on('message', (answer: ChunkSummary | Int32Array | null) => {
+      this.#waiting.shift()?.(answer)
+      if (this.#idleUnref && this.#waiting.length === 0) this.#worker.unref()
+    })
+    this.#worker.on('error', () => this.#stop())
+    this.#worker.on('exit', () => this.#stop())
+  }
+
+  check(work: LineWork): Promise<ChunkSummary | Int32Array | null | undefined> {
+    if (this.#stopped) return Promise.resolve(undefined)
+    if (this.#waiting.length === 0) this.#worker.ref()
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve)
+      this.#worker.postMessage(work)
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#stop()
+    await this.#worker.terminate()
+  }
+
+  #stop(): void {
+    this.#stopped = true
+    for (const resolve of this.#waiting.splice(0)) resolve(undefined)
+  }
+}

@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { canonicalJson } from '../../src/internal/canonical-json.js'
+import { GENESIS_HASH, checkLedgerLine, hashCutOf, sha256Hex, type LedgerEntry } from '../../src/audit/ledger-entry.js'
+import { LedgerLineWorkers, type ChunkSummary } from '../../src/audit/ledger-line-workers.js'
+import { ledgerLeafHash } from '../../src/audit/merkle-tree.js'
+
+function written(body: Record<string, unknown>): string {
+  return canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })
+}
+
+const common = { v: 1, seq: 1, time: '2026-11-21T09:00:00.000Z', prev: GENESIS_HASH }
+const event = written({
+  ...common, kind: 'event', channel: 'logs', eventId: 'e1', policyHash: 'p1', transforms: [], status: 'sent',
+  event: { hash: 'cd'.repeat(32), kind: 'log', msg: 'héllo ✓' },
+})
+const checkpoint = written({ ...common, kind: 'checkpoint', jws: 'a.b.c' })
+const delivery = written({ ...common, kind: 'delivery', eventIds: ['e1'], status: 'sent' })
+
+/** Lines the two threads must agree on: intact, edited, truncated, and not ledger lines at all. */
+const lines: string[] = [
+  event,
+  checkpoint,
+  delivery,
+  event.replace('"msg":"h', '"msg":"H'),
+  checkpoint.replace('"jws":"a', '"jws":"b'),
+  delivery.replace('"kind":', '"kind": '),
+  event.slice(0, event.indexOf(',"hash":"') + 40),
+  checkpoint.slice(0, 30),
+  '{"hash":"',
+  ',"hash":"',
+  '',
+  'garbage',
+  '\u0000\u0001',
+]
+
+/** A chain of `count` intact entries from `seq`, linked from `prev`: events, with a delivery and a checkpoint among them. */
+function chain(count: number, seq = 1, prev = GENESIS_HASH, versionOf = (_seq: number) => 1): string[] {
+  const out: string[] = []
+  for (let i = 0; i < count; i++, seq++) {
+    const v = versionOf(seq)
+    const base = { v, seq, time: '2026-11-21T09:00:00.000Z', prev }
+    const body =
+      seq % 7 === 0 && v === 1
+        ? { ...base, kind: 'checkpoint', jws: `h.p${seq}.s` }
+        : seq % 5 === 0
+          ? { ...base, kind: 'delivery', eventIds: [`e${seq - 1}`], status: 'sent' }
+          : { ...base, kind: 'event', channel: 'logs', eventId: `e${seq}`, policyHash: 'p1', transforms: [], status: 'sent', event: { kind: 'log', msg: `row ${seq}`, hash: sha256Hex(String(seq)) } }
+    const line = written(body)
+    prev = (JSON.parse(line) as { hash: string }).hash
+    out.push(line)
+  }
+  return out
+}
+
+let workers: LedgerLineWorkers
+
+async function ask(input: string[], summarize: boolean): Promise<ChunkSummary | Int32Array | null | undefined> {
+  const bytes = Buffer.from(input.map((line) => `${line}\n`).join(''))
+  const shared = new SharedArrayBuffer(bytes.length)
+  bytes.copy(Buffer.from(shared))
+  return workers.check({ shared, length: bytes.length, summarize })
+}
+
+describe('LedgerLineWorkers', () => {
+  beforeAll(() => {
+    workers = LedgerLineWorkers.start()
+  })
+  afterAll(() => workers.close())
+
+  it('finds what hashCutOf finds, line by line', async () => {
+    const expected = lines.map((line) => hashCutOf(Buffer.from(line)))
+    expect(expected.filter((cut) => cut >= 0)).toHaveLength(3)
+    expect(Array.from((await ask(lines, false)) as Int32Array)).toEqual(expected)
+  })
+
+  it('summarizes a chunk of intact, linked lines as checking each one here does', async () => {
+    const input = chain(40, 11, 'ab'.repeat(32))
+    const entries = input.map((line) => checkLedgerLine(Buffer.from(line)) as LedgerEntry)
+    const summary = (await ask(input, true)) as ChunkSummary
+    expect(summary).toMatchObject({
+      count: 40, firstSeq: 11, firstPrev: 'ab'.repeat(32), firstHash: entries[0]!.hash, lastHash: entries.at(-1)!.hash, firstV: 1, lastV: 1,
+    })
+    expect(Buffer.from(summary.leaves)).toEqual(Buffer.concat(entries.map((e) => ledgerLeafHash(e.hash))))
+    // Each checkpoint: its index, and its bytes in the chunk.
+    const bytes = Buffer.from(input.map((line) => `${line}\n`).join(''))
+    const at = Array.from(summary.checkpoints)
+    const expected = entries.flatMap((e, i) => (e.kind === 'checkpoint' ? [i] : []))
+    expect(at.filter((_, i) => i % 3 === 0)).toEqual(expected)
+    for (let i = 0; i < at.length; i += 3) expect(bytes.toString('utf8', at[i + 1], at[i + 2])).toBe(input[at[i]!])
+  })
+
+  it('gives no summary when any line is not intact or does not follow the one before it', async () => {
+    const input = chain(30)
+    const damaged: [string, (l: string[]) => void][] = [
+      ['an edited value', (l) => (l[12] = l[12]!.replace('"msg":"row', '"msg":"Row'))],
+      ['a deleted line', (l) => l.splice(17, 1)],
+      ['two swapped lines', (l) => ([l[3], l[4]] = [l[4]!, l[3]!])],
+      ['a line from another chain', (l) => (l[20] = chain(1, 21)[0]!)],
+      ['a version that goes back', (l) => l.splice(0, l.length, ...chain(30, 1, GENESIS_HASH, (seq) => (seq <= 10 ? 2 : 1)))],
+      ['garbage', (l) => (l[29] = 'garbage')],
+    ]
+    expect(await ask(chain(30, 1, GENESIS_HASH, (seq) => (seq <= 10 ? 1 : 2)), true), 'v1 then v2 is the way forward').toMatchObject({ count: 30, firstV: 1, lastV: 2 })
+    for (const [what, damage] of damaged) {
+      const lines = [...input]
+      damage(lines)
+      expect({ what, summary: await ask(lines, true) }).toEqual({ what, summary: null })
+    }
+  })
+
+  it('answers undefined once closed, so the caller checks the chunk itself', async () => {
+    const closed = LedgerLineWorkers.start()
+    await closed.close()
+    expect(await closed.check({ shared: new SharedArrayBuffer(8), length: 8, summarize: true })).toBeUndefined()
+  })
+
+  it('holds the process open while a borrowed thread owes an answer, though its threads never do', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-line-workers-'))
+    try {
+      const root = fileURLToPath(new URL('../..', import.meta.url))
+      const script = join(dir, 'borrow.mjs')
+      // Nothing but the awaited answer keeps this process alive: if the unref'd thread did not hold it, it would end before printing.
+      await writeFile(
+        script,
+        `const { LedgerLineWorkers } = await import(${JSON.stringify(pathToFileURL(join(root, 'src/audit/ledger-line-workers.ts')).href)})
+const line = Buffer.from(${JSON.stringify(`${chain(3).join('\n')}\n`)})
+const shared = new SharedArrayBuffer(line.length)
+line.copy(Buffer.from(shared))
+const workers = LedgerLineWorkers.borrow()
+const summary = await workers.check({ shared, length: line.length, summarize: true })
+workers.giveBack()
+process.stdout.write(JSON.stringify({ count: summary.count, lastV: summary.lastV }) + '\\n')
+`,
+      )
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      child.stdout.on('data', (chunk) => (out += String(chunk)))
+      const [code] = await once(child, 'exit')
+      expect({ code, out: out.trim() }).toEqual({ code: 0, out: JSON.stringify({ count: 3, lastV: 1 }) })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 90_000)
+})
