@@ -3,7 +3,7 @@ import { open as openFile, mkdir, type FileHandle } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { inspect } from 'node:util'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import type { KeyObject } from 'node:crypto'
+import { createHash, type KeyObject } from 'node:crypto'
 import { z } from 'zod'
 import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
 import { REDACTED } from '../crypto/redacted.js'
@@ -18,7 +18,6 @@ import {
   isLedgerEventInput,
   ledgerDeliveryEntrySchema,
   ledgerEventEntrySchema,
-  sha256Hex,
   type LedgerDeliveryError,
   type LedgerDeliveryStatus,
   type LedgerEventStatus,
@@ -437,7 +436,8 @@ export class Ledger {
     }
     const event = checked.event
     const eventText = event instanceof CanonicalText ? event.text : canonicalJson(event, 'event')
-    if (Buffer.byteLength(eventText) > MAX_EVENT_BYTES) {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit: a short text needs no count.
+    if (eventText.length * 3 > MAX_EVENT_BYTES && Buffer.byteLength(eventText) > MAX_EVENT_BYTES) {
       throw new InvalidArgumentError(`event is larger than ${MAX_EVENT_BYTES} bytes of JSON`)
     }
     const body: Record<string, unknown> = {
@@ -608,26 +608,24 @@ export class Ledger {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    let text = ''
+    // Each line is encoded once, on its own: a batch of long lines joined as one string first would be
+    // flattened, scanned for its length and encoded again.
+    const lines: Buffer[] = []
     const results: LedgerAppendResult[] = []
     let end = this.#size
     for (const item of batch) {
       const body = item.body
       body.prev = this.#head
       if (body.kind === 'checkpoint') this.#sign(body, item)
-      const line = entryLine(body)
-      text += line
-      end += Buffer.byteLength(line)
+      for (const piece of entryLine(body)) {
+        lines.push(piece)
+        end += piece.length
+      }
       this.#head = body.hash as string
       this.#grow(this.#head)
       results.push({ seq: item.seq, hash: this.#head, end })
     }
-    const bytes = Buffer.from(text, 'utf8')
-    let offset = 0
-    while (offset < bytes.length) {
-      const { bytesWritten } = await this.#fd.write(bytes, offset, bytes.length - offset)
-      offset += bytesWritten
-    }
+    await writeAll(this.#fd, lines, end - this.#size)
     await this.#fd.datasync()
     this.#size = end
     this.#commits++
@@ -662,25 +660,48 @@ export class Ledger {
 }
 
 /**
- * An entry's line: its canonical JSON with `hash` (the SHA-256 of that JSON
- * without `hash`) in its sorted place, then `\n`. Members are canonicalized
- * once: `event` arrives as canonical text, and only the top level is joined
- * twice, so a large event is not serialized again for its hash.
+ * An entry's line, as the pieces of bytes written: its canonical JSON with `hash` (the
+ * SHA-256 of that JSON without `hash`) in its sorted place, then `\n`.
+ * Members are canonicalized once (`event` arrives as canonical text), and
+ * the members before `hash` and after it are encoded once each: the hash
+ * is taken over those bytes and the line is made of them, so a large event
+ * is neither serialized nor encoded again.
  */
-function entryLine(body: Record<string, unknown>): string {
+function entryLine(body: Record<string, unknown>): Buffer[] {
   const keys = Object.keys(body).sort()
-  const members: string[] = []
-  let hashAt = keys.length
+  const before: string[] = []
+  const after: string[] = []
   for (const key of keys) {
     if (body[key] === undefined) continue
-    if (hashAt === keys.length && key > 'hash') hashAt = members.length
-    members.push(`${JSON.stringify(key)}:${canonicalJson(body[key], key)}`)
+    ;(key < 'hash' ? before : after).push(`${JSON.stringify(key)}:${canonicalJson(body[key], key)}`)
   }
-  const hash = sha256Hex(`{${members.join(',')}}`)
+  const head = Buffer.from(before.join(','), 'utf8')
+  const tail = Buffer.from(after.join(','), 'utf8')
+  const hasher = createHash('sha256').update(OPEN_BRACE).update(head)
+  if (head.length > 0 && tail.length > 0) hasher.update(COMMA)
+  const hash = hasher.update(tail).update(CLOSE_BRACE).digest('hex')
   body.hash = hash
-  members.splice(hashAt, 0, `"hash":"${hash}"`)
-  return `{${members.join(',')}}\n`
+  const member = Buffer.from(`${head.length > 0 ? ',' : ''}"hash":"${hash}"${tail.length > 0 ? ',' : ''}`, 'utf8')
+  return [OPEN_BRACE, head, member, tail, CLOSE_LINE]
 }
+
+/** Appends `chunks` (`total` bytes in all) at the end of the file, gathered by the kernel rather than copied into one buffer first. */
+async function writeAll(fd: FileHandle, chunks: Buffer[], total: number): Promise<void> {
+  let { bytesWritten } = await fd.writev(chunks)
+  if (bytesWritten === total) return
+  // A short write (a full disk, a signal, more chunks than one call takes): the rest, one buffer at a time.
+  const rest = Buffer.concat(chunks, total).subarray(bytesWritten)
+  let offset = 0
+  while (offset < rest.length) {
+    ;({ bytesWritten } = await fd.write(rest, offset, rest.length - offset))
+    offset += bytesWritten
+  }
+}
+
+const OPEN_BRACE = Buffer.from('{')
+const COMMA = Buffer.from(',')
+const CLOSE_BRACE = Buffer.from('}')
+const CLOSE_LINE = Buffer.from('}\n')
 
 /** The root a note signs, as hex. */
 function headRoot(note: string): string {

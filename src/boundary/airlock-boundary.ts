@@ -471,14 +471,15 @@ export class AirlockBoundary {
     if (this.#closed) return Promise.reject(new ClosedError('Airlock is closed; an adapter cannot hand anything to its engine after close()'))
     const id = randomUUID()
     const transforms = (record.transforms ?? []).map(({ path, rule, action }) => ({ channel: record.channel, path, rule, action }))
-    const event: JsonObject = { v: 1, kind: 'engine', id, engine: record.engine, time: new Date().toISOString(), policyHash: this.policyHash, sent: record.sent }
+    // Members in sorted order here and in each transform: the ledger's canonical JSON of it is then JSON.stringify's.
+    const event: JsonObject = { engine: record.engine, id, kind: 'engine', policyHash: this.policyHash, sent: record.sent, time: new Date().toISOString(), v: 1 }
     const recorded = this.#ledger.then((ledger) =>
       ledger.append({
         channel: record.channel,
         eventId: id,
         policyHash: this.policyHash,
         event,
-        transforms: boundedTransforms(transforms, record.channel).map(({ path, rule, action }) => ({ path, rule, action })),
+        transforms: boundedTransforms(transforms, record.channel).map(({ path, rule, action }) => ({ action, path, rule })),
         status: 'sent',
       }),
     )
@@ -646,7 +647,8 @@ function ledgerInput(event: OutboundEvent, text: string, channel: Channel, polic
     eventId: event.id,
     policyHash,
     event: new CanonicalText(text),
-    transforms: transforms.map(({ path, rule, action }) => ({ path, rule, action })),
+    // Members in sorted order: the ledger's canonical JSON of them is then JSON.stringify's.
+    transforms: transforms.map(({ path, rule, action }) => ({ action, path, rule })),
     status: event.kind === 'withheld' ? 'withheld' : 'sent',
   }
 }

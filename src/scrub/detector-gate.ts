@@ -55,7 +55,13 @@ KINDS[58] = KIND_COLON
  * ```
  */
 export class DetectorGate {
-  readonly #entries: readonly Entry[]
+  // By keyword bit (0-31 the low word, 32-63 the high one): the detectors that bit starts.
+  readonly #byBit: readonly (readonly Entry[])[]
+  // Detectors that character counts can start, and the least counts any of them needs.
+  readonly #counted: readonly Entry[]
+  readonly #minDigits: number
+  readonly #minDots: number
+  readonly #minColons: number
   readonly #keywords: AhoCorasick | null
   readonly #counts = new Int32Array(4)
   readonly #highTags = new Int32Array(1)
@@ -78,7 +84,13 @@ export class DetectorGate {
       for (const text of words) keywords.push(word === 0 ? { text, tag: bit } : { text, tag: 0, highTag: bit })
       entries.push({ detector, rule, bit, word, counted: detector.minDigits + detector.minDots + detector.minColons > 0 })
     }
-    this.#entries = entries
+    const byBit: Entry[][] = Array.from({ length: KEYWORD_BITS }, () => [])
+    for (const entry of entries) if (entry.bit !== 0) byBit[entry.word * 32 + 31 - Math.clz32(entry.bit)]!.push(entry)
+    this.#byBit = byBit
+    this.#counted = entries.filter((entry) => entry.counted)
+    this.#minDigits = Math.min(...this.#counted.map((e) => e.detector.minDigits))
+    this.#minDots = Math.min(...this.#counted.map((e) => e.detector.minDots))
+    this.#minColons = Math.min(...this.#counted.map((e) => e.detector.minColons))
     this.#keywords = entries.length === 0 ? null : AhoCorasick.build(keywords, foldAsciiCase)
     this.#context = context
   }
@@ -93,10 +105,23 @@ export class DetectorGate {
     const digits = counts[KIND_DIGIT]!
     const dots = counts[KIND_DOT]!
     const colons = counts[KIND_COLON]!
-    for (const entry of this.#entries) {
+    // Only the keywords found and the counts met are visited: most strings start nothing, and cost the scan alone.
+    // The order detectors add matches in does not matter: the span list sorts and resolves them.
+    this.#runBits(low, 0, text, sink)
+    this.#runBits(high, 32, text, sink)
+    if (digits < this.#minDigits || dots < this.#minDots || colons < this.#minColons) return
+    for (const entry of this.#counted) {
       const d = entry.detector
-      const run = ((entry.word === 0 ? low : high) & entry.bit) !== 0 || (entry.counted && digits >= d.minDigits && dots >= d.minDots && colons >= d.minColons)
-      if (run) d.find(text, sink, entry.rule, this.#context)
+      // A keyword already started it.
+      if (((entry.word === 0 ? low : high) & entry.bit) !== 0) continue
+      if (digits >= d.minDigits && dots >= d.minDots && colons >= d.minColons) d.find(text, sink, entry.rule, this.#context)
+    }
+  }
+
+  #runBits(word: number, base: number, text: string, sink: MatchSink): void {
+    for (let bits = word; bits !== 0; bits &= bits - 1) {
+      const bit = 31 - Math.clz32(bits & -bits)
+      for (const entry of this.#byBit[base + bit]!) entry.detector.find(text, sink, entry.rule, this.#context)
     }
   }
 }

@@ -65,6 +65,27 @@ interface CustomPattern {
 }
 
 /**
+ * What scrubbing one object key gave: the key as it may leave and the rule
+ * numbers that changed it (none, mostly).
+ *
+ * @example
+ * ```ts
+ * const verdict: KeyVerdict = engine.scrubKey('user.email', false) // { text: 'user.email', rules: [] }
+ * ```
+ */
+export interface KeyVerdict {
+  readonly text: string
+  readonly rules: readonly number[]
+}
+
+// Keys repeat (an application writes the same few hundred attribute and field names): their verdicts are kept,
+// while no secret is registered since, up to this many, then forgotten and learnt again. Values are never kept.
+const KEY_MEMO_LIMIT = 1024
+// Longer keys are data more than names; they are scrubbed every time.
+const MEMO_KEY_LENGTH = 128
+const NO_RULES: readonly number[] = Object.freeze([])
+
+/**
  * The string engine behind {@link Scrubber}: compiles a `scrub` policy into
  * rules, finds matches (registered secrets, then keyword-gated detectors,
  * then custom patterns), resolves overlaps and applies each rule's action.
@@ -116,6 +137,9 @@ export class TextScrubber {
   readonly #context: DetectorContext
   readonly #seen: Uint32Array
   #epoch = 0
+  // Per mode (detectors, secrets only); valid while `secrets.size` is what it was when filled.
+  readonly #keyMemo = [new Map<string, KeyVerdict>(), new Map<string, KeyVerdict>()]
+  #keyMemoSecrets = 0
 
   constructor(policy: ScrubPolicy, keys: KeyRing | undefined) {
     const parsed = policySchema.shape.scrub.safeParse(policy, { reportInput: true })
@@ -198,6 +222,30 @@ export class TextScrubber {
     }
     this.truncated = true
     return this.#cut(this.scrubText(text.slice(0, scanned), secretsOnly), text.length - scanned)
+  }
+
+  /**
+   * Scrubs an object key as {@link TextScrubber.scrubBounded} would (a key
+   * is not cut), remembering the verdict of a short key until a secret is
+   * registered: keys repeat from record to record, values do not. The
+   * verdict holds the rules; `hits` and `truncated` mean nothing after it.
+   */
+  scrubKey(key: string, secretsOnly: boolean): KeyVerdict {
+    if (this.#keyMemoSecrets !== this.secrets.size) {
+      this.#keyMemo[0]!.clear()
+      this.#keyMemo[1]!.clear()
+      this.#keyMemoSecrets = this.secrets.size
+    }
+    const memo = this.#keyMemo[secretsOnly ? 1 : 0]!
+    const known = memo.get(key)
+    if (known !== undefined) return known
+    const text = this.scrubBounded(key, secretsOnly)
+    const verdict: KeyVerdict = { text, rules: this.hitCount === 0 ? NO_RULES : Array.from(this.hits.subarray(0, this.hitCount)) }
+    if (key.length <= MEMO_KEY_LENGTH) {
+      if (memo.size >= KEY_MEMO_LIMIT) memo.clear()
+      memo.set(key, verdict)
+    }
+    return verdict
   }
 
   /**

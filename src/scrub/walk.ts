@@ -202,15 +202,15 @@ export class Walker {
     const engine = this.#engine
     const path = this.#path
     for (const key of Object.keys(object)) {
-      let safeKey = engine.scrubBounded(key, secretsOnly)
-      const keyHits = engine.hitCount !== 0
+      const verdict = engine.scrubKey(key, secretsOnly)
+      let safeKey = verdict.text
       // Two keys may scrub to the same text ("ada@x.io" and "bob@x.io"): keep both.
       if (safeKey !== key) {
         const base = safeKey
         for (let n = 2; Object.hasOwn(out, safeKey); n++) safeKey = `${base}#${n}`
       }
       path.push(safeKey)
-      if (keyHits) this.#recordHits()
+      if (verdict.rules.length !== 0) this.#recordRules(verdict.rules)
       const sensitive = !secretsOnly && engine.sensitiveKeys.matches(key)
       const item = this.#entry(object[key], key, sensitive, secretsOnly, rules, out, safeKey)
       if (item !== DROP) define(out, safeKey, item)
@@ -371,6 +371,12 @@ export class Walker {
       const rule = engine.hits[i]!
       this.#transforms.push({ path, rule: engine.ruleIds[rule]!, action: engine.ruleActions[rule]! })
     }
+  }
+
+  #recordRules(rules: readonly number[]): void {
+    const engine = this.#engine
+    const path = this.#pathString()
+    for (const rule of rules) this.#transforms.push({ path, rule: engine.ruleIds[rule]!, action: engine.ruleActions[rule]! })
   }
 
   #record(rule: string, action: TransformAction): void {

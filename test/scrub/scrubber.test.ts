@@ -150,6 +150,19 @@ describe('Scrubber', () => {
       expect(scrubber.scrubString('pin ab12x')).toBe('pin ab12x')
     })
 
+    it('are masked in object keys seen before they were registered, in both modes, and keys stay distinct', () => {
+      const scrubber = new Scrubber()
+      const value = { 'tok-live-9f8e7d': 1, 'ada@example.com': 2, 'bob@example.com': 3 }
+      expect(scrubber.scrub(value).value).toEqual({ 'tok-live-9f8e7d': 1, '[REDACTED:email]': 2, '[REDACTED:email]#2': 3 })
+      expect(scrubber.maskRegistered(value).value).toEqual(value)
+      scrubber.register('tok-live-9f8e7d')
+      const scrubbed = scrubber.scrub(value)
+      expect(scrubbed.value).toEqual({ '[REDACTED:registered-secret]': 1, '[REDACTED:email]': 2, '[REDACTED:email]#2': 3 })
+      expect(scrubbed.transforms).toContainEqual({ path: '["[REDACTED:registered-secret]"]', rule: 'registered-secret', action: 'redact' })
+      expect(scrubbed.transforms.filter((t) => t.rule === 'email')).toHaveLength(2)
+      expect(scrubber.maskRegistered(value).value).toEqual({ '[REDACTED:registered-secret]': 1, 'ada@example.com': 2, 'bob@example.com': 3 })
+    })
+
     it('rejects what is not a secret with a typed error', () => {
       const scrubber = new Scrubber()
       expect(() => scrubber.register('')).toThrow(InvalidArgumentError)

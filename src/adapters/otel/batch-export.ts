@@ -39,8 +39,8 @@ export interface BatchExportOptions<In, Out> {
   readonly inner: ExporterLike<Out>
   /** The channel the records are ledgered and counted under. */
   readonly channel: 'logs' | 'telemetry'
-  /** The ledger entry's member that lists the records: `records` or `spans`. */
-  readonly listKey: string
+  /** The ledger entry's member that lists the records. */
+  readonly listKey: 'records' | 'spans'
   /** Whether the policy exports this signal at all (`telemetry.spans`). */
   readonly ships: boolean
   readonly prepare: PrepareRecord<In, Out>
@@ -231,7 +231,12 @@ export class BatchExport<In, Out> {
 
   #record(chunk: Chunk<Out>): Promise<string> {
     const { door, channel, listKey } = this.#options
-    const sent: Record<string, unknown> = { [listKey]: chunk.records, resources: chunk.resources, scopes: chunk.scopes, signal: listKey, withheld: chunk.withheld }
+    // Members in sorted order (`records` sorts before `resources`, `spans` after `signal`): the ledger's canonical
+    // JSON of an entry already in order is JSON.stringify's, after one check.
+    const sent: Record<string, unknown> =
+      listKey === 'records'
+        ? { records: chunk.records, resources: chunk.resources, scopes: chunk.scopes, signal: listKey, withheld: chunk.withheld }
+        : { resources: chunk.resources, scopes: chunk.scopes, signal: listKey, spans: chunk.records, withheld: chunk.withheld }
     return door.record({ channel, engine: 'otel', sent: sent as JsonObject, transforms: chunk.transforms, withheld: chunk.withheld?.length ?? 0 })
   }
 

@@ -255,7 +255,9 @@ export class TelemetryPolicy {
  */
 export function hrTime(time: unknown): HrTime {
   if (!Array.isArray(time) || time.length !== 2) throw new InvalidArgumentError('an OpenTelemetry time must be [seconds, nanoseconds]')
-  const [seconds, nanos] = time as unknown[]
+  // By index: destructuring would go through the array iterator, for every time of every record.
+  const seconds: unknown = time[0]
+  const nanos: unknown = time[1]
   if (!Number.isSafeInteger(seconds) || !Number.isInteger(nanos) || (nanos as number) < 0 || (nanos as number) >= 1e9) {
     throw new InvalidArgumentError('an OpenTelemetry time must be [seconds, nanoseconds]')
   }
@@ -281,25 +283,43 @@ export function sorted(value: unknown): unknown {
   const record = value as Record<string, unknown>
   const keys = Object.keys(record)
   let inOrder = true
-  let changed = false
-  const members: unknown[] = new Array<unknown>(keys.length)
+  for (let i = 1; i < keys.length && inOrder; i++) if (keys[i - 1]! > keys[i]!) inOrder = false
+  if (!inOrder) sortKeys(keys)
+  let copy: Record<string, unknown> | undefined
   for (let i = 0; i < keys.length; i++) {
-    if (i > 0 && keys[i - 1]! > keys[i]!) inOrder = false
-    const member = record[keys[i]!]
-    members[i] = sorted(member)
-    if (members[i] !== member) changed = true
-  }
-  if (inOrder && !changed) return value
-  const order = keys.map((_, i) => i)
-  if (!inOrder) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
-  // A plain object, as exporters expect; a `__proto__` key is defined as an own key, never set as the prototype.
-  const copy: Record<string, unknown> = {}
-  for (const i of order) {
     const key = keys[i]!
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: members[i], enumerable: true, writable: true, configurable: true })
-    else copy[key] = members[i]
+    const member = record[key]
+    const item = sorted(member)
+    if (copy === undefined) {
+      if (inOrder && item === member) continue
+      // A plain object, as exporters expect, holding what came before this member.
+      copy = {}
+      for (let j = 0; j < i; j++) define(copy, keys[j]!, record[keys[j]!])
+    }
+    define(copy, key, item)
   }
-  return copy
+  return copy ?? value
+}
+
+// By UTF-16 code units, as `<` compares them (and the default sort does). Attribute maps are small: in place,
+// where Array.prototype.sort would allocate a work array for each.
+function sortKeys(keys: string[]): void {
+  if (keys.length > 32) {
+    keys.sort()
+    return
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!
+    let j = i - 1
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!
+    keys[j + 1] = key
+  }
+}
+
+// A `__proto__` key is defined as an own key, never set as the prototype.
+function define(out: Record<string, unknown>, key: string, item: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true })
+  else out[key] = item
 }
 
 /** A dropped-items count as OTLP carries it: a non-negative integer, else 0. */

@@ -14,4 +14,16 @@ describe('sorted (what the otel wrappers hand over and ledger)', () => {
     const already = { a: 1, b: { c: [1, 2] } }
     expect(sorted(already)).toBe(already)
   })
+
+  it('orders small and large maps by UTF-16 code units, as canonical JSON does', () => {
+    const words = ['é', 'Z', 'a', 'a.b', 'a-b', 'a_b', 'aa', 'A', '\u{1F600}', '\uFF21', 'b', 'ab', 'x.y.z', 'user.email', 'db.password', '']
+    for (const size of [2, 5, 16, 33, 80]) {
+      const record: Record<string, unknown> = {}
+      for (let i = 0; i < size; i++) record[`${words[(i * 7) % words.length]}${i % 3 === 0 ? `#${i}` : ''}`] = i
+      const out = sorted(record) as Record<string, unknown>
+      const keys = Object.keys(out)
+      expect(keys).toEqual([...keys].sort())
+      expect(JSON.stringify(out)).toBe(canonicalJson(record))
+    }
+  })
 })
