@@ -189,7 +189,7 @@ async function writeLedger(path: string, entries: number, signingKey: KeyObject)
     lines.push(`${before}"hash":"${prev}",${after}\n`)
     if (seq === 1) origin = ledgerOrigin(prev)
     tree.push(ledgerLeafHash(prev))
-    if (lines.length === 10_000 || seq === entries) {
+    if (lines.length >= 10_000 || seq === entries) {
       if (!out.write(lines.join(''))) await once(out, 'drain')
       lines = []
     }
