@@ -172,6 +172,17 @@ class LineThread {
   #stopped = false
   #idleUnref = false
 
+  constructor() {
+    const entry = workerEntry(import.meta.url, 'ledger-line-worker')
+    this.#worker = new Worker(entry.source, { eval: entry.eval })
+    this.#worker.on('message', (answer: ChunkSummary | Int32Array | null) => {
+      this.#waiting.shift()?.(answer)
+      if (this.#idleUnref && this.#waiting.length === 0) this.#worker.unref()
+    })
+    this.#worker.on('error', () => this.#stop())
+    this.#worker.on('exit', () => this.#stop())
+  }
+
   get stopped(): boolean {
     return this.#stopped
   }
@@ -184,17 +195,6 @@ class LineThread {
   unref(): void {
     this.#idleUnref = true
     if (this.#waiting.length === 0) this.#worker.unref()
-  }
-
-  constructor() {
-    const entry = workerEntry(import.meta.url, 'ledger-line-worker')
-    this.#worker = new Worker(entry.source, { eval: entry.eval })
-    this.#worker.on('message', (answer: ChunkSummary | Int32Array | null) => {
-      this.#waiting.shift()?.(answer)
-      if (this.#idleUnref && this.#waiting.length === 0) this.#worker.unref()
-    })
-    this.#worker.on('error', () => this.#stop())
-    this.#worker.on('exit', () => this.#stop())
   }
 
   check(work: LineWork): Promise<ChunkSummary | Int32Array | null | undefined> {

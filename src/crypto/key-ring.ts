@@ -655,10 +655,16 @@ function newSealingKey(): SealingEntry {
   }
 }
 
-// The public half a private key implies: node:crypto reads the private JWK and derives it.
+// RFC 8410's PKCS#8 encoding of an X25519 private key, up to the 32 key bytes. A JWK with
+// no `x` would do on Node 20, but Node 24 requires the public half that is to be derived.
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
+const X25519_KEY_BYTES = 32
+
+// The public half a private key implies: node:crypto reads the private key and derives it.
 function x25519PublicOf(privateBytes: Uint8Array, source: string): Uint8Array {
   try {
-    const key = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64(privateBytes), x: '' }, format: 'jwk' })
+    if (privateBytes.length !== X25519_KEY_BYTES) throw new RangeError('not 32 bytes')
+    const key = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, privateBytes]), format: 'der', type: 'pkcs8' })
     return new Uint8Array(Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url'))
   } catch {
     throw new KeySetError(`${source}: a sealing key has a private key (d) that is not an X25519 key`)
