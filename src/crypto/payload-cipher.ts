@@ -261,16 +261,10 @@ export class PayloadCipher {
    * ```
    */
   async seal(plaintext: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
-    try {
-      return this.#seal(plaintext, context)
-    } catch (err) {
-      // Only under a sealing key, in the first milliseconds after import.
-      if (!(err instanceof SealingNotReadyError)) throw err
-      await sealedBoxReady()
-      return this.#seal(plaintext, context)
-    }
+    // A sealing key needs libsodium, loaded in the first milliseconds after import; once it is, this resolves at once.
+    await sealedBoxReady()
+    return this.#seal(plaintext, context)
   }
-
 
   /**
    * Decrypts a whole sealed buffer, given the context it was sealed with (if
@@ -287,14 +281,9 @@ export class PayloadCipher {
    * ```
    */
   async open(sealed: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
-    try {
-      return this.#open(sealed, context)
-    } catch (err) {
-      // Only under a sealing key, in the first milliseconds after import.
-      if (!(err instanceof SealingNotReadyError)) throw err
-      await sealedBoxReady()
-      return this.#open(sealed, context)
-    }
+    // A sealing key needs libsodium, loaded in the first milliseconds after import; once it is, this resolves at once.
+    await sealedBoxReady()
+    return this.#open(sealed, context)
   }
 
 
