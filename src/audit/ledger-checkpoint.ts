@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { compactVerify, decodeProtectedHeader } from 'jose'
 import { z } from 'zod'
+import type { AssertTypesMatch, TypesMatch } from '../internal/types-match.js'
 import { noteSignedBy, parseCheckpointNote } from './checkpoint-note.js'
 import { CHECKPOINT_TYP, escapeControl, type LedgerCheckpointEntry, type LedgerJwsCheckpointEntry, type LedgerNoteCheckpointEntry } from './ledger-entry.js'
 import type { MerkleRange } from './merkle-tree.js'
@@ -68,7 +69,10 @@ const payloadSchema = z.discriminatedUnion('v', [v1Payload, v2Payload])
  * const payload: CheckpointPayload = { v: 1, seq: 41, head: entry41.hash, final: true }
  * ```
  */
-export type CheckpointPayload = z.infer<typeof payloadSchema>
+export type CheckpointPayload =
+  | { v: 1; seq: number; head: string; final: boolean }
+  | { v: 2; seq: number; head: string; final: boolean; adopted: { from: number; to: number } }
+type _CheckpointPayloadMatches = AssertTypesMatch<TypesMatch<CheckpointPayload, z.infer<typeof payloadSchema>>>
 
 /**
  * A key that checks checkpoints, and what to make of checkpoints another

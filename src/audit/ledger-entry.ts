@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { CanonicalText, MAX_JSON_DEPTH, canonicalJson, type JsonObject, type JsonValue } from '../internal/canonical-json.js'
+import type { AssertTypesMatch, TypesMatch } from '../internal/types-match.js'
 import { MAX_NOTE_LENGTH } from './checkpoint-note.js'
 
 /**
@@ -84,6 +85,24 @@ const common = {
   hash: hex64,
 }
 
+/**
+ * What every entry has. The published types are these plain ones, written
+ * beside the internal zod schemas (`@internal`: not in the declarations);
+ * a `TypesMatch` check beside each fails the build if the two differ.
+ */
+interface LedgerEntryCommon {
+  /** The line format version: 2, or 1 in files written before the Merkle tree. */
+  v: 1 | 2
+  /** 1-based and contiguous: entry `seq` n is line n of the file. */
+  seq: number
+  /** ISO 8601 UTC, taken when `append` was called. */
+  time: string
+  /** The `hash` of the entry before, or 64 zeros for entry 1. */
+  prev: string
+  /** Lowercase hex SHA-256 of the canonical JSON of the entry without `hash`. */
+  hash: string
+}
+
 const channel = z.string().regex(CHANNEL, 'expected 1-64 characters of [A-Za-z0-9_. -]')
 const eventId = z.string().regex(EVENT_ID, 'expected 1-128 characters of [A-Za-z0-9_.:-]')
 
@@ -98,12 +117,48 @@ const ledgerDeliveryErrorSchema = z.strictObject({
   status: z.number().int().min(100).max(599).optional(),
 })
 
+/**
+ * Why a delivery failed, as a class and a status code only. It has no free
+ * text on purpose: an error message can quote what it failed to send.
+ *
+ * @example
+ * ```ts
+ * const error: LedgerDeliveryError = { code: 'ERR_DELIVERY', status: 503 }
+ * ```
+ */
+export interface LedgerDeliveryError {
+  /** An error class or code, e.g. `ERR_DELIVERY`, `ECONNREFUSED`, `timeout`, `attempts-exhausted`. */
+  code: string
+  /** The HTTP status, where there was one. */
+  status?: number
+}
+type _LedgerDeliveryErrorMatches = AssertTypesMatch<TypesMatch<LedgerDeliveryError, z.infer<typeof ledgerDeliveryErrorSchema>>>
+
 /** One transform the policy applied: where, by which rule, what it did. Never the original value. */
 const ledgerTransformSchema = z.strictObject({
   path: z.string().max(MAX_PATH_LENGTH),
   rule: z.string().min(1).max(MAX_RULE_LENGTH).regex(NO_CONTROL, 'expected no control characters'),
   action: z.string().regex(ACTION, 'expected an action name of [a-z0-9-]'),
 })
+
+/**
+ * One transform the policy applied to an event: where, by which rule, what
+ * it did. Never the original value, not even in the path.
+ *
+ * @example
+ * ```ts
+ * const transform: LedgerTransform = { path: 'email', rule: 'email', action: 'redact' }
+ * ```
+ */
+export interface LedgerTransform {
+  /** The dotted path of the value in the event. */
+  path: string
+  /** The policy rule or detector that applied. */
+  rule: string
+  /** What it did: `redact`, `hash`, `encrypt`, `drop`, … */
+  action: string
+}
+type _LedgerTransformMatches = AssertTypesMatch<TypesMatch<LedgerTransform, z.infer<typeof ledgerTransformSchema>>>
 
 const jsonObject = z.custom<JsonObject>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
@@ -113,6 +168,7 @@ const jsonObject = z.custom<JsonObject>(
 /**
  * An event handed to the control plane (or withheld), recorded as it went out.
  *
+ * @internal
  * @example
  * ```ts
  * const input = ledgerEventEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
@@ -131,8 +187,34 @@ export const ledgerEventEntrySchema = z.strictObject({
 })
 
 /**
+ * An event handed to the control plane (or withheld), recorded as it went
+ * out. See {@link LedgerEntry}.
+ *
+ * @example
+ * ```ts
+ * const sent = entries.filter((e): e is LedgerEventEntry => e.kind === 'event' && e.status === 'sent')
+ * sent.map((e) => [e.channel, e.transforms.length])
+ * ```
+ */
+export interface LedgerEventEntry extends LedgerEntryCommon {
+  kind: 'event'
+  /** The channel the event was counted under (docs/design.md's table). */
+  channel: string
+  eventId: string
+  /** The hash of the policy that produced the event. */
+  policyHash: string
+  /** The event, exactly as sent. */
+  event: JsonObject
+  transforms: LedgerTransform[]
+  status: LedgerEventStatus
+  error?: LedgerDeliveryError
+}
+type _LedgerEventEntryMatches = AssertTypesMatch<TypesMatch<LedgerEventEntry, z.infer<typeof ledgerEventEntrySchema>>>
+
+/**
  * A later word on earlier events' delivery: entries are never rewritten, so news is appended.
  *
+ * @internal
  * @example
  * ```ts
  * ledgerDeliveryEntrySchema.shape.status.options // ['sent', 'retrying', 'failed']
@@ -146,6 +228,24 @@ export const ledgerDeliveryEntrySchema = z.strictObject({
   error: ledgerDeliveryErrorSchema.optional(),
 })
 
+/**
+ * A later word on earlier events' delivery: entries are never rewritten, so
+ * news is appended. See {@link LedgerEntry}.
+ *
+ * @example
+ * ```ts
+ * const lost = entries.filter((e): e is LedgerDeliveryEntry => e.kind === 'delivery' && e.status === 'failed').flatMap((e) => e.eventIds)
+ * ```
+ */
+export interface LedgerDeliveryEntry extends LedgerEntryCommon {
+  kind: 'delivery'
+  /** The events of one transport batch. */
+  eventIds: string[]
+  status: LedgerDeliveryStatus
+  error?: LedgerDeliveryError
+}
+type _LedgerDeliveryEntryMatches = AssertTypesMatch<TypesMatch<LedgerDeliveryEntry, z.infer<typeof ledgerDeliveryEntrySchema>>>
+
 /** v1: a signed statement (a JWS) that the chain up to `prev` is as written. */
 const ledgerJwsCheckpointEntrySchema = z.strictObject({
   ...common,
@@ -153,6 +253,22 @@ const ledgerJwsCheckpointEntrySchema = z.strictObject({
   kind: z.literal('checkpoint'),
   jws: z.string().max(MAX_JWS_LENGTH).regex(COMPACT_JWS, 'expected a compact JWS'),
 })
+
+/**
+ * A v1 checkpoint: a compact JWS over the hash chain's head. See
+ * {@link LedgerEntry}.
+ *
+ * @example
+ * ```ts
+ * if (entry.kind === 'checkpoint' && entry.v === 1) decodeProtectedHeader(entry.jws).kid
+ * ```
+ */
+export interface LedgerJwsCheckpointEntry extends LedgerEntryCommon {
+  v: 1
+  kind: 'checkpoint'
+  jws: string
+}
+type _LedgerJwsCheckpointEntryMatches = AssertTypesMatch<TypesMatch<LedgerJwsCheckpointEntry, z.infer<typeof ledgerJwsCheckpointEntrySchema>>>
 
 /**
  * v2: a C2SP signed note over the RFC 9162 root of the entries before it,
@@ -169,12 +285,43 @@ const ledgerNoteCheckpointEntrySchema = z.strictObject({
   range: z.array(hex64).max(MAX_RANGE_PEAKS),
 })
 
+/**
+ * A v2 checkpoint: a C2SP signed note over the RFC 9162 root of the entries
+ * before it, and `range`, the roots of the perfect subtrees that tree is
+ * made of, largest first (unsigned: readers check that it hashes to the
+ * signed root). See {@link LedgerEntry}.
+ *
+ * @example
+ * ```ts
+ * if (entry.kind === 'checkpoint' && entry.v === 2) parseCheckpointNote(entry.note)
+ * ```
+ */
+export interface LedgerNoteCheckpointEntry extends LedgerEntryCommon {
+  v: 2
+  kind: 'checkpoint'
+  note: string
+  range: string[]
+}
+type _LedgerNoteCheckpointEntryMatches = AssertTypesMatch<TypesMatch<LedgerNoteCheckpointEntry, z.infer<typeof ledgerNoteCheckpointEntrySchema>>>
+
 const ledgerCheckpointEntrySchema = z.discriminatedUnion('v', [ledgerJwsCheckpointEntrySchema, ledgerNoteCheckpointEntrySchema])
+
+/**
+ * A checkpoint, v1 or v2. See {@link LedgerEntry}.
+ *
+ * @example
+ * ```ts
+ * const checkpoints = entries.filter((e): e is LedgerCheckpointEntry => e.kind === 'checkpoint')
+ * ```
+ */
+export type LedgerCheckpointEntry = LedgerJwsCheckpointEntry | LedgerNoteCheckpointEntry
+type _LedgerCheckpointEntryMatches = AssertTypesMatch<TypesMatch<LedgerCheckpointEntry, z.infer<typeof ledgerCheckpointEntrySchema>>>
 
 /**
  * The zod schema of one ledger line, shared by the writer, the verifier and
  * the report. See {@link LedgerEntry} for the wire format.
  *
+ * @internal
  * @example
  * ```ts
  * const parsed = ledgerEntrySchema.safeParse(JSON.parse(line))
@@ -186,21 +333,6 @@ export const ledgerEntrySchema = z.discriminatedUnion('kind', [
   ledgerDeliveryEntrySchema,
   ledgerCheckpointEntrySchema,
 ])
-
-/** See {@link LedgerEntry}. */
-export type LedgerEventEntry = z.infer<typeof ledgerEventEntrySchema>
-/** See {@link LedgerEntry}. */
-export type LedgerDeliveryEntry = z.infer<typeof ledgerDeliveryEntrySchema>
-/** See {@link LedgerEntry}. */
-export type LedgerCheckpointEntry = z.infer<typeof ledgerCheckpointEntrySchema>
-/** A v1 checkpoint: a JWS over the chain's head. See {@link LedgerEntry}. */
-export type LedgerJwsCheckpointEntry = z.infer<typeof ledgerJwsCheckpointEntrySchema>
-/** A v2 checkpoint: a C2SP signed note over the Merkle tree. See {@link LedgerEntry}. */
-export type LedgerNoteCheckpointEntry = z.infer<typeof ledgerNoteCheckpointEntrySchema>
-/** One transform: `{path, rule, action}`. */
-export type LedgerTransform = z.infer<typeof ledgerTransformSchema>
-/** Why a delivery failed: `{code, status?}`. */
-export type LedgerDeliveryError = z.infer<typeof ledgerDeliveryErrorSchema>
 
 /**
  * One line of a ledger file, wire format v2 (v1 lines are read too).
@@ -250,7 +382,8 @@ export type LedgerDeliveryError = z.infer<typeof ledgerDeliveryErrorSchema>
  * {"channel":"parameters","event":{"flowName":"etl","id":"e6290974-df2b-433f-a4a7-dcf9c7ea8514","kind":"parameters","parameters":{"email":"[REDACTED:email]","rows":3},"policyHash":"ph1.5wiaWxUMelC4NRlHncu-FW_vq5kta4DINw0rIuvm4kE","runId":"r1","time":"2026-11-21T04:21:09.301Z","v":1},"eventId":"e6290974-df2b-433f-a4a7-dcf9c7ea8514","hash":"2b8cd6deb34c063de81b12a208b7985afbc943a0096206dfe72b029fb5125179","kind":"event","policyHash":"ph1.5wiaWxUMelC4NRlHncu-FW_vq5kta4DINw0rIuvm4kE","prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":1,"status":"sent","time":"2026-11-21T04:21:09.306Z","transforms":[{"action":"redact","path":"email","rule":"email"}],"v":1}
  * ```
  */
-export type LedgerEntry = z.infer<typeof ledgerEntrySchema>
+export type LedgerEntry = LedgerEventEntry | LedgerDeliveryEntry | LedgerCheckpointEntry
+type _LedgerEntryMatches = AssertTypesMatch<TypesMatch<LedgerEntry, z.infer<typeof ledgerEntrySchema>>>
 
 /** The outcome of {@link parseLedgerLine}: an intact entry, or why the line is not one. */
 export type ParsedLedgerLine = { ok: true; entry: LedgerEntry } | { ok: false; reason: string }
@@ -287,8 +420,8 @@ export function parseLedgerLine(line: Uint8Array): ParsedLedgerLine {
  * member it found is still checked here against the parsed entry. Pass
  * `head`, the hash `prev` should be, when it is known to be 64 lowercase hex
  * digits: a `prev` equal to it needs no digit-by-digit check. A line that
- * fails the fast path is checked again the slow way, with zod and canonical
- * re-serialization, which says precisely what is wrong.
+ * fails the fast path is checked again the slow way, with the full schema and
+ * canonical re-serialization, which says precisely what is wrong.
  *
  * @example
  * ```ts
@@ -522,8 +655,8 @@ function isLedgerEntry(value: unknown, head: string | undefined): value is Ledge
 /**
  * The writer's fast check of what `Ledger.append` takes (the event entry
  * without `v`, `kind`, `seq`, `time`, `prev`, `hash`): true only for an
- * input the zod schema accepts too, so a false means "ask zod", which says
- * what is wrong. Internal to src/audit.
+ * input the schema accepts too, so a false means "ask the schema", which
+ * says what is wrong. Internal to src/audit.
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { InvalidArgumentError, LedgerTamperedError } from '../errors.js'
+import type { AssertTypesMatch, TypesMatch } from '../internal/types-match.js'
 import { parseCheckpointNote, type ParsedCheckpointNote } from './checkpoint-note.js'
 import { checkLedgerLine } from './ledger-entry.js'
 import type { LedgerTreeIndex } from './ledger-tree-index.js'
@@ -10,6 +11,7 @@ const size = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
 /**
  * Schema of {@link LedgerInclusionProof}.
  *
+ * @internal
  * @example
  * ```ts
  * const proof = ledgerInclusionProofSchema.parse(JSON.parse(await readFile('proof.json', 'utf8')))
@@ -28,6 +30,7 @@ export const ledgerInclusionProofSchema = z.strictObject({
 /**
  * Schema of {@link LedgerConsistencyProof}.
  *
+ * @internal
  * @example
  * ```ts
  * const proof = ledgerConsistencyProofSchema.parse(JSON.parse(await readFile('proof.json', 'utf8')))
@@ -53,7 +56,21 @@ export const ledgerConsistencyProofSchema = z.strictObject({
  * {"type":"airlock-ledger-inclusion-proof","v":1,"seq":42,"entry":"{\"channel\":…}","treeSize":1000,"path":["9f2c…","…"],"checkpoint":"airlock.ledger/5f91…\n1000\n…"}
  * ```
  */
-export type LedgerInclusionProof = z.infer<typeof ledgerInclusionProofSchema>
+export interface LedgerInclusionProof {
+  type: 'airlock-ledger-inclusion-proof'
+  v: 1
+  /** The entry shown. */
+  seq: number
+  /** Its line, verbatim, without the newline. */
+  entry: string
+  /** The entries the checkpoint's tree covers. */
+  treeSize: number
+  /** The RFC 9162 audit path, hex hashes, leaf to root. */
+  path: string[]
+  /** The signed checkpoint note of the root. */
+  checkpoint: string
+}
+type _LedgerInclusionProofMatches = AssertTypesMatch<TypesMatch<LedgerInclusionProof, z.infer<typeof ledgerInclusionProofSchema>>>
 
 /**
  * That the ledger at the `to` checkpoint extends the ledger at the `from`
@@ -65,7 +82,17 @@ export type LedgerInclusionProof = z.infer<typeof ledgerInclusionProofSchema>
  * {"type":"airlock-ledger-consistency-proof","v":1,"from":"airlock.ledger/5f91…\n1000\n…","to":"airlock.ledger/5f91…\n5000\n…","path":["…"]}
  * ```
  */
-export type LedgerConsistencyProof = z.infer<typeof ledgerConsistencyProofSchema>
+export interface LedgerConsistencyProof {
+  type: 'airlock-ledger-consistency-proof'
+  v: 1
+  /** The earlier signed checkpoint note. */
+  from: string
+  /** The later signed checkpoint note. */
+  to: string
+  /** The RFC 9162 consistency proof between their roots, hex hashes. */
+  path: string[]
+}
+type _LedgerConsistencyProofMatches = AssertTypesMatch<TypesMatch<LedgerConsistencyProof, z.infer<typeof ledgerConsistencyProofSchema>>>
 
 /**
  * The v2 checkpoint of `treeSize` entries (the entry of seq `treeSize + 1`),

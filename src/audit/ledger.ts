@@ -720,6 +720,7 @@ function invalidInput(method: string, error: z.ZodError): InvalidArgumentError {
  * non-file. `new Airlock` calls it, so a misspelt `pth` or a directory fails
  * there, not later as a warning. Internal to airlock-sdk.
  *
+ * @internal
  * @throws {InvalidArgumentError} naming each problem.
  *
  * @example

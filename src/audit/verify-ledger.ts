@@ -127,8 +127,8 @@ const EMPTY_REASON =
  * reordering, or a torn last line. An empty file is reported as `empty`,
  * not intact.
  *
- * A million entries take a few seconds: lines are checked without zod or
- * re-serialization, and a large file's lines are checked on worker threads
+ * A million entries take a few seconds: lines are checked by hand, with no
+ * schema library and no re-serialization, and a large file's lines are checked on worker threads
  * (one per core, at most four) while this one links them into the chain and
  * the Merkle tree. With `onEntry`, this thread parses every line itself and
  * the workers only hash them.

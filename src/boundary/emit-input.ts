@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { EventInvalidError } from '../errors.js'
+import type { AssertTypesMatch, TypesMatch } from '../internal/types-match.js'
 import { logLevelSchema, type LogLevel } from '../policy/schema.js'
 import { isNormalizedObject } from '../scrub/normalize.js'
 import type { Scrubber } from '../scrub/scrubber.js'
@@ -139,7 +140,41 @@ const readInputSchema = z.discriminatedUnion('kind', [
  * if (read.input !== undefined) await applier.apply(read.input, envelope, transforms)
  * ```
  */
-export type ReadEmitInput = z.infer<typeof readInputSchema>
+export type ReadEmitInput =
+  | { kind: 'parameters'; runId: string; flowName: string; parameters: NormalizedObject }
+  | {
+      kind: 'flow-run-state'
+      runId: string
+      flowName: string
+      state: RunState
+      message?: string
+      error?: Normalized
+      tags?: string[]
+    }
+  | {
+      kind: 'task-run-state'
+      runId: string
+      flowName?: string
+      taskName: string
+      taskRunId: string
+      state: RunState
+      attempt?: number
+      mapIndex?: number
+      message?: string
+      error?: Normalized
+      result?: ReferenceNode
+      tags?: string[]
+    }
+  | {
+      kind: 'log'
+      runId: string
+      level: LogLevel
+      msg: string
+      fields?: NormalizedObject
+      taskRunId?: string
+      msgFromError?: boolean
+    }
+type _ReadEmitInputMatches = AssertTypesMatch<TypesMatch<ReadEmitInput, z.infer<typeof readInputSchema>>>
 
 /**
  * What {@link readEmitInput} found: the input, or why it is not one, and

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { logLevelSchema } from '../policy/schema.js'
+import type { AssertTypesMatch, TypesMatch } from '../internal/types-match.js'
+import { logLevelSchema, type LogLevel } from '../policy/schema.js'
 
 /**
  * The outbound event wire format, version 1. Every event the control plane
@@ -13,6 +14,11 @@ import { logLevelSchema } from '../policy/schema.js'
  * - `runId`: the flow run the event belongs to (a lone task is its own run);
  * - `time`: ISO-8601 UTC;
  * - `policyHash`: the hash of the policy that produced the event.
+ *
+ * Each shape is a plain TypeScript type, which the published declarations
+ * show, beside the zod schema that checks it at run time; the schemas are
+ * internal (`@internal`), and a `TypesMatch` check fails the build if a type
+ * and its schema ever differ.
  */
 
 const common = {
@@ -21,6 +27,20 @@ const common = {
   runId: z.string().min(1),
   time: z.iso.datetime(),
   policyHash: z.string().min(1),
+}
+
+/** The members every outbound event has. */
+interface OutboundEventCommon {
+  /** The format version. */
+  v: 1
+  /** A UUID, unique per event; the ledger and the transport key on it. */
+  id: string
+  /** The flow run the event belongs to (a lone task is its own run). */
+  runId: string
+  /** ISO 8601, UTC. */
+  time: string
+  /** The hash of the policy that produced the event. */
+  policyHash: string
 }
 
 /**
@@ -59,6 +79,8 @@ const stateSchema = z.enum(RUN_STATES)
  * What a state says of a persisted result: its `toJSON()`, i.e. the type, the
  * location (an `alk1.` token under the default policy) and backend
  * identifiers such as the bucket. Never the value.
+ *
+ * @internal
  */
 export const resultReferenceSchema = z
   .object({
@@ -66,6 +88,26 @@ export const resultReferenceSchema = z
     location: z.string(),
   })
   .catchall(z.union([z.string(), z.number(), z.boolean()]))
+
+/**
+ * What a state says of a persisted result: its `toJSON()`, i.e. the type, the
+ * location (an `alk1.` token under the default policy) and backend
+ * identifiers such as the bucket. Never the value.
+ *
+ * @example
+ * ```ts
+ * const reference: ResultReference | undefined = taskEvent.result   // { type: 'local', location: 'alk1.…' }
+ * ```
+ */
+export interface ResultReference {
+  /** The kind of `Result`, e.g. `local`, `s3`. */
+  type: string
+  /** Where the value is: an `alk1.` token unless the policy sends locations plain. */
+  location: string
+  /** Backend identifiers such as the bucket. */
+  [member: string]: string | number | boolean
+}
+type _ResultReferenceMatches = AssertTypesMatch<TypesMatch<ResultReference, z.infer<typeof resultReferenceSchema>>>
 
 /**
  * One error of a failure's cause chain, as it may leave.
@@ -96,6 +138,8 @@ const failureCauseSchema: z.ZodType<FailureCause> = z.lazy(() =>
 /**
  * A failure as it may leave, built by `scrubError` under the policy's
  * `exceptions` mode: `fingerprint` and `token` appear only in their modes.
+ *
+ * @internal
  */
 export const failureSchema = z.strictObject({
   type: z.string(),
@@ -107,7 +151,34 @@ export const failureSchema = z.strictObject({
   token: z.string().optional(),
 })
 
-/** A flow run changed state. */
+/**
+ * A failure carried by a Failed state, as it may leave: built by
+ * `scrubError` under the policy's `exceptions` mode, so `fingerprint` and
+ * `token` appear only in their modes, and `message` and `stack` only where
+ * the mode keeps them.
+ *
+ * @example
+ * ```ts
+ * const failure: Failure | undefined = taskEvent.failure   // under strict: { type: 'PgError', code: '28P01' }
+ * ```
+ */
+export interface Failure {
+  /** The error's class name. */
+  type: string
+  /** The error's `code`, when it has one. */
+  code?: string
+  message?: string
+  stack?: string
+  /** The cause chain (and `AggregateError.errors`), as deep as `exceptions.maxCauseDepth`. */
+  causes?: FailureCause[]
+  /** `fingerprint` mode: a keyed hash of the error. */
+  fingerprint?: string
+  /** `encrypted` mode: a JWE of the whole error. */
+  token?: string
+}
+type _FailureMatches = AssertTypesMatch<TypesMatch<Failure, z.infer<typeof failureSchema>>>
+
+/** A flow run changed state. @internal */
 export const flowRunStateEventSchema = z.strictObject({
   ...common,
   kind: z.literal('flow-run-state'),
@@ -118,7 +189,26 @@ export const flowRunStateEventSchema = z.strictObject({
   tags: z.array(z.string()).optional(),
 })
 
-/** A task run changed state. */
+/**
+ * A flow run changed state.
+ *
+ * @example
+ * ```ts
+ * const flowStates = controlPlane.events.filter((e): e is FlowRunStateEvent => e.kind === 'flow-run-state')
+ * flowStates.map((e) => e.state)   // ['Pending', 'Running', 'Success'] for one run that succeeded
+ * ```
+ */
+export interface FlowRunStateEvent extends OutboundEventCommon {
+  kind: 'flow-run-state'
+  flowName: string
+  state: RunState
+  message?: string
+  failure?: Failure
+  tags?: string[]
+}
+type _FlowRunStateEventMatches = AssertTypesMatch<TypesMatch<FlowRunStateEvent, z.infer<typeof flowRunStateEventSchema>>>
+
+/** A task run changed state. @internal */
 export const taskRunStateEventSchema = z.strictObject({
   ...common,
   kind: z.literal('task-run-state'),
@@ -134,7 +224,34 @@ export const taskRunStateEventSchema = z.strictObject({
   tags: z.array(z.string()).optional(),
 })
 
-/** A log record, after path redaction and scrubbing. */
+/**
+ * A task run changed state.
+ *
+ * @example
+ * ```ts
+ * const failed = controlPlane.events.filter((e): e is TaskRunStateEvent => e.kind === 'task-run-state' && e.state === 'Failed')
+ * failed.map((e) => [e.taskName, e.attempt, e.failure?.type])
+ * ```
+ */
+export interface TaskRunStateEvent extends OutboundEventCommon {
+  kind: 'task-run-state'
+  flowName?: string
+  taskName: string
+  taskRunId: string
+  state: RunState
+  /** 1 for the first try, 2 for the first retry, and so on. */
+  attempt?: number
+  /** The item's index, for a task run by `map`. */
+  mapIndex?: number
+  message?: string
+  failure?: Failure
+  /** The persisted result, by reference: never the value. */
+  result?: ResultReference
+  tags?: string[]
+}
+type _TaskRunStateEventMatches = AssertTypesMatch<TypesMatch<TaskRunStateEvent, z.infer<typeof taskRunStateEventSchema>>>
+
+/** A log record, after path redaction and scrubbing. @internal */
 export const logEventSchema = z.strictObject({
   ...common,
   kind: z.literal('log'),
@@ -145,7 +262,28 @@ export const logEventSchema = z.strictObject({
   truncated: z.boolean().optional(),
 })
 
-/** A flow run's parameters, after the policy's per-key rules. */
+/**
+ * A log record, after path redaction and scrubbing.
+ *
+ * @example
+ * ```ts
+ * const logs = controlPlane.events.filter((e): e is LogEvent => e.kind === 'log')
+ * logs.map((e) => e.fields)   // scrubbed: [{ user: '[REDACTED:email]' }, ...]
+ * ```
+ */
+export interface LogEvent extends OutboundEventCommon {
+  kind: 'log'
+  level: LogLevel
+  msg: string
+  /** The record's other fields, scrubbed. */
+  fields?: Record<string, unknown>
+  taskRunId?: string
+  /** The record was cut to `logs.maxRecordBytes`. */
+  truncated?: boolean
+}
+type _LogEventMatches = AssertTypesMatch<TypesMatch<LogEvent, z.infer<typeof logEventSchema>>>
+
+/** A flow run's parameters, after the policy's per-key rules. @internal */
 export const parametersEventSchema = z.strictObject({
   ...common,
   kind: z.literal('parameters'),
@@ -154,9 +292,27 @@ export const parametersEventSchema = z.strictObject({
 })
 
 /**
+ * A flow run's parameters, after the policy's per-key rules.
+ *
+ * @example
+ * ```ts
+ * const sent = controlPlane.events.find((e): e is ParametersEvent => e.kind === 'parameters')
+ * sent?.parameters   // after the per-key rules: { region: 'eu', email: '[REDACTED:email]' }
+ * ```
+ */
+export interface ParametersEvent extends OutboundEventCommon {
+  kind: 'parameters'
+  flowName: string
+  parameters: Record<string, unknown>
+}
+type _ParametersEventMatches = AssertTypesMatch<TypesMatch<ParametersEvent, z.infer<typeof parametersEventSchema>>>
+
+/**
  * What replaces an event whose policy, scrubbing or serialization threw
  * (docs/design.md, invariant 2). It names the channel and the reason class and
  * carries no payload.
+ *
+ * @internal
  */
 export const withheldEventSchema = z.strictObject({
   ...common,
@@ -166,12 +322,34 @@ export const withheldEventSchema = z.strictObject({
 })
 
 /**
+ * What replaces an event whose policy, scrubbing or serialization threw
+ * (fail closed): it names the channel and the reason class and carries no
+ * payload.
+ *
+ * @example
+ * ```ts
+ * const withheld = controlPlane.events.filter((e): e is WithheldEvent => e.kind === 'withheld')
+ * withheld.map((e) => `${e.channel}: ${e.reason}`)   // ['logs: policy:ERR_…']: a stage and a code, never the payload
+ * ```
+ */
+export interface WithheldEvent extends OutboundEventCommon {
+  kind: 'withheld'
+  /** The channel of the event withheld. */
+  channel: string
+  /** The stage that threw and the error's class or code, e.g. `policy:ERR_…`. */
+  reason: string
+}
+type _WithheldEventMatches = AssertTypesMatch<TypesMatch<WithheldEvent, z.infer<typeof withheldEventSchema>>>
+
+/**
  * A signed head of the ledger, sent so the control plane witnesses every
  * head the ledger had: the ledger's `origin`, the entries its Merkle tree
  * covers (`treeSize`), the RFC 9162 root (`rootHash`, hex) and the C2SP
  * signed note that says all three (`checkpoint`). No event content: the
  * control plane learns how many entries the ledger had, nothing of them.
  * `runId` is always `ledger`.
+ *
+ * @internal
  */
 export const ledgerCheckpointEventSchema = z.strictObject({
   ...common,
@@ -183,12 +361,37 @@ export const ledgerCheckpointEventSchema = z.strictObject({
 })
 
 /**
- * Every outbound event, discriminated by `kind`.
+ * A signed head of the ledger, sent so the control plane witnesses every
+ * head the ledger had. No event content: the control plane learns how many
+ * entries the ledger had, nothing of them. `runId` is always `ledger`.
  *
  * @example
  * ```ts
- * // a control plane receiving the HTTP wire format, {"v":1,"batch":[...]}:
- * for (const event of body.batch) outboundEventSchema.parse(event)   // strict: an unknown member fails
+ * const heads = controlPlane.events.filter((e): e is LedgerCheckpointEvent => e.kind === 'ledger-checkpoint')
+ * heads.map((e) => e.treeSize)   // [1000, 2000, 2417]: grows, never shrinks
+ * ```
+ */
+export interface LedgerCheckpointEvent extends OutboundEventCommon {
+  kind: 'ledger-checkpoint'
+  /** The ledger's origin, `airlock.ledger/<hash of entry 1>`. */
+  origin: string
+  /** The entries the Merkle tree covers. */
+  treeSize: number
+  /** The RFC 9162 root, 64 lowercase hex digits. */
+  rootHash: string
+  /** The C2SP signed note that says all three. */
+  checkpoint: string
+}
+type _LedgerCheckpointEventMatches = AssertTypesMatch<TypesMatch<LedgerCheckpointEvent, z.infer<typeof ledgerCheckpointEventSchema>>>
+
+/**
+ * Every outbound event, discriminated by `kind`: strict, so an unknown
+ * member fails.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * outboundEventSchema.parse(event)
  * ```
  */
 export const outboundEventSchema = z.discriminatedUnion('kind', [
@@ -201,7 +404,7 @@ export const outboundEventSchema = z.discriminatedUnion('kind', [
 ])
 
 /**
- * One event as it goes over the wire.
+ * One event as it goes over the wire, discriminated by `kind`.
  *
  * @example
  * ```ts
@@ -210,7 +413,15 @@ export const outboundEventSchema = z.discriminatedUnion('kind', [
  * const states = controlPlane.events.filter((e: OutboundEvent) => e.kind === 'task-run-state')
  * ```
  */
-export type OutboundEvent = z.infer<typeof outboundEventSchema>
+export type OutboundEvent =
+  | FlowRunStateEvent
+  | TaskRunStateEvent
+  | LogEvent
+  | ParametersEvent
+  | WithheldEvent
+  | LedgerCheckpointEvent
+type _OutboundEventMatches = AssertTypesMatch<TypesMatch<OutboundEvent, z.infer<typeof outboundEventSchema>>>
+
 /**
  * The `kind` of an outbound event.
  *
@@ -221,71 +432,3 @@ export type OutboundEvent = z.infer<typeof outboundEventSchema>
  * ```
  */
 export type OutboundEventKind = OutboundEvent['kind']
-/**
- * A flow-run state event.
- *
- * @example
- * ```ts
- * const flowStates = controlPlane.events.filter((e): e is FlowRunStateEvent => e.kind === 'flow-run-state')
- * flowStates.map((e) => e.state)   // ['Pending', 'Running', 'Success'] for one run that succeeded
- * ```
- */
-export type FlowRunStateEvent = z.infer<typeof flowRunStateEventSchema>
-/**
- * A task-run state event.
- *
- * @example
- * ```ts
- * const failed = controlPlane.events.filter((e): e is TaskRunStateEvent => e.kind === 'task-run-state' && e.state === 'Failed')
- * failed.map((e) => [e.taskName, e.attempt, e.failure?.type])
- * ```
- */
-export type TaskRunStateEvent = z.infer<typeof taskRunStateEventSchema>
-/**
- * A log event.
- *
- * @example
- * ```ts
- * const logs = controlPlane.events.filter((e): e is LogEvent => e.kind === 'log')
- * logs.map((e) => e.fields)   // scrubbed: [{ user: '[REDACTED:email]' }, ...]
- * ```
- */
-export type LogEvent = z.infer<typeof logEventSchema>
-/**
- * A parameters event.
- *
- * @example
- * ```ts
- * const sent = controlPlane.events.find((e): e is ParametersEvent => e.kind === 'parameters')
- * sent?.parameters   // after the per-key rules: { region: 'eu', email: '[REDACTED:email]' }
- * ```
- */
-export type ParametersEvent = z.infer<typeof parametersEventSchema>
-/**
- * A withheld event.
- *
- * @example
- * ```ts
- * const withheld = controlPlane.events.filter((e): e is WithheldEvent => e.kind === 'withheld')
- * withheld.map((e) => `${e.channel}: ${e.reason}`)   // ['logs: policy:ERR_…']: a stage and a code, never the payload
- * ```
- */
-export type WithheldEvent = z.infer<typeof withheldEventSchema>
-/**
- * A result reference carried by a state.
- *
- * @example
- * ```ts
- * const reference: ResultReference | undefined = taskEvent.result   // { type: 'local', location: 'alk1.…' }
- * ```
- */
-export type ResultReference = z.infer<typeof resultReferenceSchema>
-/**
- * A failure carried by a Failed state.
- *
- * @example
- * ```ts
- * const failure: Failure | undefined = taskEvent.failure   // under strict: { type: 'PgError', code: '28P01' }
- * ```
- */
-export type Failure = z.infer<typeof failureSchema>

@@ -19,6 +19,7 @@ export {
   type LogEvent,
   type ParametersEvent,
   type WithheldEvent,
+  type LedgerCheckpointEvent,
   type ResultReference,
   type Failure,
   type FailureCause,

@@ -21,11 +21,13 @@ export interface CustomPatternSource {
  * checked, so this only throws for a pattern that bypassed validation.
  * Compile once per policy, not per value.
  *
+ * Internal to airlock-sdk: the compiled pattern is re2js's type, which the
+ * published declarations do not name.
+ *
+ * @internal
  * @throws UnsafePatternError when RE2 cannot compile the pattern or it matches the empty string.
  * @example
  * ```ts
- * import { compileCustomPattern } from 'airlock-sdk'
- *
  * const re = compileCustomPattern({ pattern: 'EMP-[0-9]{6}', caseInsensitive: true })
  * re.test('ticket emp-123456') // true
  * const m = re.matcher('EMP-000001 and EMP-000002')

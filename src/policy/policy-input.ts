@@ -1,8 +1,20 @@
 import { z } from 'zod'
+import type { AssertTypesMatch, TypesMatch } from '../internal/types-match.js'
 import { DETECTOR_IDS, PACK_IDS } from './detector-ids.js'
 import type { DetectorId, PackId } from './detector-ids.js'
-import { PRESET_NAMES } from './presets.js'
-import { policySchema } from './schema.js'
+import { PRESET_NAMES, type PresetName } from './presets.js'
+import {
+  policySchema,
+  type ExceptionPolicy,
+  type InlineValuePolicy,
+  type LocationPolicy,
+  type LogPolicy,
+  type ParameterPolicy,
+  type PayloadPolicy,
+  type ScrubPolicy,
+  type StatePolicy,
+  type TelemetryPolicy,
+} from './schema.js'
 
 const { shape } = policySchema
 const detectorSetting = shape.scrub.shape.detectors.valueType
@@ -32,9 +44,9 @@ const packsInput = z
  * `$schema` is accepted and ignored, so a file can point its editor at
  * docs/policy.schema.json.
  *
+ * @internal
  * @example
  * ```ts
- * import { policyInputSchema } from 'airlock-sdk'
  * policyInputSchema.safeParse({ preset: 'strict', logs: { level: 'error' } }).success // true
  * ```
  */
@@ -85,7 +97,41 @@ export const policyInputSchema = z
  * const policy = definePolicy(input)
  * ```
  */
-export type PolicyInput = DeepReadonly<z.input<typeof policyInputSchema>>
+export interface PolicyInput {
+  /** The JSON Schema this file follows, for editors; ignored. */
+  readonly $schema?: string
+  /** The preset the other fields override: `permissive`, `balanced` (the default) or `strict`. */
+  readonly preset?: PresetName
+  /** The policy format version. */
+  readonly version?: 1
+  /** The JSON of a flow run's parameters. */
+  readonly parameters?: Overrides<ParameterPolicy>
+  /** Log records shipped by the logger. */
+  readonly logs?: Overrides<LogPolicy>
+  /** The message of a Failed state, its stack and cause chain. */
+  readonly exceptions?: Overrides<ExceptionPolicy>
+  /** `Result.location` of every persisted result. */
+  readonly locations?: Overrides<LocationPolicy>
+  /** A `JSONResult` value, which is its own location. */
+  readonly inlineValues?: Overrides<InlineValuePolicy>
+  /** State names and messages; flow, task and run names; tags. */
+  readonly states?: Overrides<StatePolicy>
+  /** Values an engine keeps in its history: Temporal payloads, Restate journal values. */
+  readonly payloads?: Overrides<PayloadPolicy>
+  /** Spans exported through OpenTelemetry. */
+  readonly telemetry?: {
+    readonly spans?: boolean
+    readonly attributes?: Overrides<TelemetryPolicy['attributes']>
+  }
+  /** How the scrubber finds and replaces sensitive text, in every channel that scrubs. */
+  readonly scrub?: Overrides<ScrubPolicy>
+  /** Persist the value of every successful task that has a result (`AIRLOCK_CHECKPOINTING`). */
+  readonly checkpointing?: boolean
+}
+type _PolicyInputMatches = AssertTypesMatch<TypesMatch<PolicyInput, DeepReadonly<z.input<typeof policyInputSchema>>>>
+
+/** Any subset of a section's fields, readonly at every depth. */
+type Overrides<Section> = { readonly [K in keyof Section]?: DeepReadonly<Section[K]> }
 
 type DeepReadonly<T> = T extends readonly (infer Item)[]
   ? readonly DeepReadonly<Item>[]

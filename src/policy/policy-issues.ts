@@ -11,6 +11,7 @@ const MAX_QUOTED = 40
  * issue code is phrased here; found values are quoted at most 40 characters
  * long, so a huge or sensitive-looking value never lands in a message whole.
  *
+ * @internal
  * @example
  * ```ts
  * const result = policySchema.safeParse(input, { reportInput: true })

@@ -72,7 +72,7 @@ export interface CacheStore {
   set(entry: CacheEntry): Promise<void>
 }
 
-/** The schema of a stored entry (without `value`, which is never stored). Internal to src/runtime. */
+/** The schema of a stored entry (without `value`, which is never stored). Internal to src/runtime. @internal */
 export const storedCacheEntrySchema = z.strictObject({
   v: z.literal(1),
   key: z.string().min(1).max(200),
