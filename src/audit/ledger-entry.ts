@@ -87,7 +87,7 @@ const common = {
 
 /**
  * What every entry has. The published types are these plain ones, written
- * beside the internal zod schemas (`@internal`: not in the declarations);
+ * beside the zod schemas, which are internal (left out of the declarations);
  * a `TypesMatch` check beside each fails the build if the two differ.
  */
 interface LedgerEntryCommon {

@@ -17,8 +17,8 @@ import { logLevelSchema, type LogLevel } from '../policy/schema.js'
  *
  * Each shape is a plain TypeScript type, which the published declarations
  * show, beside the zod schema that checks it at run time; the schemas are
- * internal (`@internal`), and a `TypesMatch` check fails the build if a type
- * and its schema ever differ.
+ * internal (left out of the declarations), and a `TypesMatch` check fails
+ * the build if a type and its schema ever differ.
  */
 
 const common = {

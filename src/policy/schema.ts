@@ -15,9 +15,9 @@ import { redactPathProblem } from './redact-paths.js'
  * and under every action; no field turns that off.
  *
  * Each schema has a plain TypeScript type beside it, which is what the
- * published declarations show; the schemas themselves are internal
- * (`@internal`: left out of the declarations), and a `TypesMatch` check
- * beside each type fails the build if the two ever differ.
+ * published declarations show; the schemas themselves are internal (left
+ * out of the declarations), and a `TypesMatch` check beside each type fails
+ * the build if the two ever differ.
  */
 
 /** What happens to one flow-run parameter. @internal */

@@ -6,11 +6,14 @@ import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import ts from 'typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '../..')
 const OPTIONAL = /^@(aws-sdk|google-cloud|azure|temporalio|restatedev|opentelemetry)\//
+// The SDK validates with zod and compiles custom patterns with re2js; neither is part of its types.
+const IMPLEMENTATION = /^(zod|re2js)(\/|$)/
 
 let dir: string
 let app: string
@@ -132,4 +135,55 @@ console.log(JSON.stringify({ state: run.state, value: run.value, verified: verif
     expect(seen.size).toBeGreaterThan(50)
     expect(found).toEqual([])
   })
+
+  it('names neither zod nor re2js in any shipped declaration, and every declaration compiles with skipLibCheck: false', async () => {
+    const declarations = (await readdir(join(packed, 'dist'), { recursive: true }))
+      .filter((file) => file.endsWith('.d.ts'))
+      .map((file) => join(packed, 'dist', file))
+    expect(declarations.length).toBeGreaterThan(100)
+
+    // Every module a declaration names: imports, re-exports, import() types, triple-slash references, ambient modules.
+    const named: string[] = []
+    for (const file of declarations) {
+      const source = ts.createSourceFile(file, await readFile(file, 'utf8'), ts.ScriptTarget.ES2022, true)
+      const specifiers = [...source.typeReferenceDirectives, ...source.referencedFiles, ...source.libReferenceDirectives].map((ref) => ref.fileName)
+      const visit = (node: ts.Node): void => {
+        if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+          specifiers.push(node.moduleSpecifier.text)
+        } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+          specifiers.push(node.argument.literal.text)
+        } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+          specifiers.push(node.moduleReference.expression.text)
+        } else if (ts.isModuleDeclaration(node) && ts.isStringLiteral(node.name)) {
+          specifiers.push(node.name.text)
+        }
+        ts.forEachChild(node, visit)
+      }
+      visit(source)
+      for (const specifier of specifiers) if (IMPLEMENTATION.test(specifier)) named.push(`${file.slice(packed.length)}: ${specifier}`)
+    }
+    expect(named).toEqual([])
+
+    // The compiler's view: with every declaration as a root, what resolves. zod and re2js are installed here (they are
+    // dependencies), so a declaration that reached them by any route would pull their files in.
+    const program = ts.createProgram(declarations, {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      skipLibCheck: false,
+      noEmit: true,
+      types: ['node'],
+      typeRoots: [join(app, 'node_modules/@types')],
+    })
+    const reached = program.getSourceFiles().map((file) => file.fileName).filter((name) => /\/node_modules\/(zod|re2js)\//.test(name))
+    expect(reached).toEqual([])
+    // The optional peer dependencies are not installed: the adapters' and cloud results' declarations name them, and
+    // that is the only error allowed (the root and core subpaths name none; see above).
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => !(d.code === 2307 && OPTIONAL.test(/'([^']+)'/.exec(ts.flattenDiagnosticMessageText(d.messageText, '\n'))?.[1] ?? '')))
+      .map((d) => `${d.file?.fileName.slice(packed.length) ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`)
+    expect(problems).toEqual([])
+  }, 120_000)
 })
