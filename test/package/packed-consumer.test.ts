@@ -76,6 +76,10 @@ import { currentTask } from 'airlock-sdk/runtime'
 import { DETECTORS } from 'airlock-sdk/scrub'
 import { generateCanaries } from 'airlock-sdk/testing'
 import schema from 'airlock-sdk/policy.schema.json' with { type: 'json' }
+import type { OutboundEvent } from 'airlock-sdk'
+import type { LedgerEntry } from 'airlock-sdk/audit'
+import type { Failure, TaskRunStateEvent } from 'airlock-sdk/boundary'
+import type { Policy, PolicyInput } from 'airlock-sdk/policy'
 
 const keys = KeyRing.generate()
 const controlPlane = new MemoryControlPlane()
@@ -96,6 +100,12 @@ new GCSResult({ bucket: 'b', storageOptions: { projectId: 'p' } })
 new AzureResult({ container: 'c', connectionString: new Secret('UseDevelopmentStorage=true') })
 void [buildLedgerReport, AirlockBoundary, createLogger, presets, DateTimeSerializer, currentTask, DETECTORS, generateCanaries, AirlockError]
 const verified = await verifyLedger('out/ledger.ndjson')
+const input: PolicyInput = { preset: 'strict', logs: { level: 'error' }, scrub: { detectors: { ipv4: false } } }
+const policy: Policy = definePolicy(input)
+const tasks = controlPlane.events.filter((e: OutboundEvent): e is TaskRunStateEvent => e.kind === 'task-run-state')
+const failures: (Failure | undefined)[] = tasks.map((e) => e.failure)
+const seqOf = (entry: LedgerEntry): number => entry.seq
+void [policy.exceptions.mode, failures, seqOf]
 console.log(JSON.stringify({ state: run.state, value: run.value, verified: verified.ok, events: controlPlane.events.length, schema: typeof schema }))
 `,
     )
