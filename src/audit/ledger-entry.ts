@@ -130,7 +130,7 @@ export interface LedgerDeliveryError {
   /** An error class or code, e.g. `ERR_DELIVERY`, `ECONNREFUSED`, `timeout`, `attempts-exhausted`. */
   code: string
   /** The HTTP status, where there was one. */
-  status?: number
+  status?: number | undefined
 }
 type _LedgerDeliveryErrorMatches = AssertTypesMatch<TypesMatch<LedgerDeliveryError, z.infer<typeof ledgerDeliveryErrorSchema>>>
 
@@ -207,7 +207,7 @@ export interface LedgerEventEntry extends LedgerEntryCommon {
   event: JsonObject
   transforms: LedgerTransform[]
   status: LedgerEventStatus
-  error?: LedgerDeliveryError
+  error?: LedgerDeliveryError | undefined
 }
 type _LedgerEventEntryMatches = AssertTypesMatch<TypesMatch<LedgerEventEntry, z.infer<typeof ledgerEventEntrySchema>>>
 
@@ -242,7 +242,7 @@ export interface LedgerDeliveryEntry extends LedgerEntryCommon {
   /** The events of one transport batch. */
   eventIds: string[]
   status: LedgerDeliveryStatus
-  error?: LedgerDeliveryError
+  error?: LedgerDeliveryError | undefined
 }
 type _LedgerDeliveryEntryMatches = AssertTypesMatch<TypesMatch<LedgerDeliveryEntry, z.infer<typeof ledgerDeliveryEntrySchema>>>
 

@@ -147,32 +147,32 @@ export type ReadEmitInput =
       runId: string
       flowName: string
       state: RunState
-      message?: string
-      error?: Normalized
-      tags?: string[]
+      message?: string | undefined
+      error?: Normalized | undefined
+      tags?: string[] | undefined
     }
   | {
       kind: 'task-run-state'
       runId: string
-      flowName?: string
+      flowName?: string | undefined
       taskName: string
       taskRunId: string
       state: RunState
-      attempt?: number
-      mapIndex?: number
-      message?: string
-      error?: Normalized
-      result?: ReferenceNode
-      tags?: string[]
+      attempt?: number | undefined
+      mapIndex?: number | undefined
+      message?: string | undefined
+      error?: Normalized | undefined
+      result?: ReferenceNode | undefined
+      tags?: string[] | undefined
     }
   | {
       kind: 'log'
       runId: string
       level: LogLevel
       msg: string
-      fields?: NormalizedObject
-      taskRunId?: string
-      msgFromError?: boolean
+      fields?: NormalizedObject | undefined
+      taskRunId?: string | undefined
+      msgFromError?: boolean | undefined
     }
 type _ReadEmitInputMatches = AssertTypesMatch<TypesMatch<ReadEmitInput, z.infer<typeof readInputSchema>>>
 

@@ -166,15 +166,15 @@ export interface Failure {
   /** The error's class name. */
   type: string
   /** The error's `code`, when it has one. */
-  code?: string
-  message?: string
-  stack?: string
+  code?: string | undefined
+  message?: string | undefined
+  stack?: string | undefined
   /** The cause chain (and `AggregateError.errors`), as deep as `exceptions.maxCauseDepth`. */
-  causes?: FailureCause[]
+  causes?: FailureCause[] | undefined
   /** `fingerprint` mode: a keyed hash of the error. */
-  fingerprint?: string
+  fingerprint?: string | undefined
   /** `encrypted` mode: a JWE of the whole error. */
-  token?: string
+  token?: string | undefined
 }
 type _FailureMatches = AssertTypesMatch<TypesMatch<Failure, z.infer<typeof failureSchema>>>
 
@@ -202,9 +202,9 @@ export interface FlowRunStateEvent extends OutboundEventCommon {
   kind: 'flow-run-state'
   flowName: string
   state: RunState
-  message?: string
-  failure?: Failure
-  tags?: string[]
+  message?: string | undefined
+  failure?: Failure | undefined
+  tags?: string[] | undefined
 }
 type _FlowRunStateEventMatches = AssertTypesMatch<TypesMatch<FlowRunStateEvent, z.infer<typeof flowRunStateEventSchema>>>
 
@@ -235,19 +235,19 @@ export const taskRunStateEventSchema = z.strictObject({
  */
 export interface TaskRunStateEvent extends OutboundEventCommon {
   kind: 'task-run-state'
-  flowName?: string
+  flowName?: string | undefined
   taskName: string
   taskRunId: string
   state: RunState
   /** 1 for the first try, 2 for the first retry, and so on. */
-  attempt?: number
+  attempt?: number | undefined
   /** The item's index, for a task run by `map`. */
-  mapIndex?: number
-  message?: string
-  failure?: Failure
+  mapIndex?: number | undefined
+  message?: string | undefined
+  failure?: Failure | undefined
   /** The persisted result, by reference: never the value. */
-  result?: ResultReference
-  tags?: string[]
+  result?: ResultReference | undefined
+  tags?: string[] | undefined
 }
 type _TaskRunStateEventMatches = AssertTypesMatch<TypesMatch<TaskRunStateEvent, z.infer<typeof taskRunStateEventSchema>>>
 
@@ -276,10 +276,10 @@ export interface LogEvent extends OutboundEventCommon {
   level: LogLevel
   msg: string
   /** The record's other fields, scrubbed. */
-  fields?: Record<string, unknown>
-  taskRunId?: string
+  fields?: Record<string, unknown> | undefined
+  taskRunId?: string | undefined
   /** The record was cut to `logs.maxRecordBytes`. */
-  truncated?: boolean
+  truncated?: boolean | undefined
 }
 type _LogEventMatches = AssertTypesMatch<TypesMatch<LogEvent, z.infer<typeof logEventSchema>>>
 

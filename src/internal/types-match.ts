@@ -5,12 +5,15 @@
 // or widened on one side only fails `tsc`.
 
 /**
- * `true` when the compiler holds `A` and `B` to be the same type, else
- * `false`. Stricter than assignability both ways, which misses a dropped
- * optional member (`{ a?: string }` and `{}` are each assignable to the
- * other): an optional member against a required one, a missing member,
- * `readonly`, a wider or narrower union, `any` against anything else, all
- * make it `false`.
+ * `true` when the compiler holds `A` and `B` to be the same type and each
+ * is assignable to the other, else both types, for the error message.
+ * Identity alone misses one drift: `a?: T` against `a?: T | undefined`,
+ * which differ only under `exactOptionalPropertyTypes` (a user's project
+ * may turn it on), where assignability tells them apart. Assignability
+ * alone misses a dropped optional member (`{ a?: string }` and `{}` are
+ * each assignable to the other). Together, an optional member against a
+ * required one, a missing member, `readonly`, a wider or narrower union,
+ * `any` against anything else, all fail.
  *
  * @internal
  * @example
@@ -19,8 +22,11 @@
  * type Differ = TypesMatch<{ a?: string }, { a: string }>     // { plain: { a?: string }; schema: { a: string } }
  * ```
  */
-export type TypesMatch<Plain, Schema> =
-  (<T>() => T extends Plain ? 1 : 2) extends <T>() => T extends Schema ? 1 : 2 ? true : { plain: Plain; schema: Schema }
+export type TypesMatch<Plain, Schema> = [Identical<Plain, Schema>, [Plain] extends [Schema] ? ([Schema] extends [Plain] ? true : false) : false] extends [true, true]
+  ? true
+  : { plain: Plain; schema: Schema }
+
+type Identical<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 
 /**
  * Compiles only when handed `true`: with {@link TypesMatch}, a statement

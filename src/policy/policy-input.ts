@@ -5,6 +5,7 @@ import type { DetectorId, PackId } from './detector-ids.js'
 import { PRESET_NAMES, type PresetName } from './presets.js'
 import {
   policySchema,
+  type DetectorSetting,
   type ExceptionPolicy,
   type InlineValuePolicy,
   type LocationPolicy,
@@ -99,39 +100,49 @@ export const policyInputSchema = z
  */
 export interface PolicyInput {
   /** The JSON Schema this file follows, for editors; ignored. */
-  readonly $schema?: string
+  readonly $schema?: string | undefined
   /** The preset the other fields override: `permissive`, `balanced` (the default) or `strict`. */
-  readonly preset?: PresetName
+  readonly preset?: PresetName | undefined
   /** The policy format version. */
-  readonly version?: 1
+  readonly version?: 1 | undefined
   /** The JSON of a flow run's parameters. */
-  readonly parameters?: Overrides<ParameterPolicy>
+  readonly parameters?: Overrides<ParameterPolicy> | undefined
   /** Log records shipped by the logger. */
-  readonly logs?: Overrides<LogPolicy>
+  readonly logs?: Overrides<LogPolicy> | undefined
   /** The message of a Failed state, its stack and cause chain. */
-  readonly exceptions?: Overrides<ExceptionPolicy>
+  readonly exceptions?: Overrides<ExceptionPolicy> | undefined
   /** `Result.location` of every persisted result. */
-  readonly locations?: Overrides<LocationPolicy>
+  readonly locations?: Overrides<LocationPolicy> | undefined
   /** A `JSONResult` value, which is its own location. */
-  readonly inlineValues?: Overrides<InlineValuePolicy>
+  readonly inlineValues?: Overrides<InlineValuePolicy> | undefined
   /** State names and messages; flow, task and run names; tags. */
-  readonly states?: Overrides<StatePolicy>
+  readonly states?: Overrides<StatePolicy> | undefined
   /** Values an engine keeps in its history: Temporal payloads, Restate journal values. */
-  readonly payloads?: Overrides<PayloadPolicy>
+  readonly payloads?: Overrides<PayloadPolicy> | undefined
   /** Spans exported through OpenTelemetry. */
-  readonly telemetry?: {
-    readonly spans?: boolean
-    readonly attributes?: Overrides<TelemetryPolicy['attributes']>
-  }
+  readonly telemetry?:
+    | {
+        readonly spans?: boolean | undefined
+        readonly attributes?: Overrides<TelemetryPolicy['attributes']> | undefined
+      }
+    | undefined
   /** How the scrubber finds and replaces sensitive text, in every channel that scrubs. */
-  readonly scrub?: Overrides<ScrubPolicy>
+  readonly scrub?: ScrubOverrides | undefined
   /** Persist the value of every successful task that has a result (`AIRLOCK_CHECKPOINTING`). */
-  readonly checkpointing?: boolean
+  readonly checkpointing?: boolean | undefined
 }
 type _PolicyInputMatches = AssertTypesMatch<TypesMatch<PolicyInput, DeepReadonly<z.input<typeof policyInputSchema>>>>
 
+/** The `scrub` section's overrides: each detector and pack may be given alone. */
+interface ScrubOverrides extends Overrides<Omit<ScrubPolicy, 'detectors' | 'packs'>> {
+  /** Built-in detectors, by id: `false` turns one off, `true` uses `scrub.action`, or name an action; an id named here wins over its pack. */
+  readonly detectors?: { readonly [Id in DetectorId]?: DetectorSetting | undefined } | undefined
+  /** Detector packs (`credentials`, `pii`, `network`): the setting of every detector of the pack that `detectors` does not name. */
+  readonly packs?: { readonly [Id in PackId]?: DetectorSetting | undefined } | undefined
+}
+
 /** Any subset of a section's fields, readonly at every depth. */
-type Overrides<Section> = { readonly [K in keyof Section]?: DeepReadonly<Section[K]> }
+type Overrides<Section> = { readonly [K in keyof Section]?: DeepReadonly<Section[K]> | undefined }
 
 type DeepReadonly<T> = T extends readonly (infer Item)[]
   ? readonly DeepReadonly<Item>[]

@@ -394,9 +394,9 @@ export interface CustomPattern {
   /** An RE2 regular expression; it runs in linear time, so no input can hang it. */
   pattern: string
   /** Match ignoring case; default false. */
-  caseInsensitive?: boolean
+  caseInsensitive?: boolean | undefined
   /** Defaults to `scrub.action`. */
-  action?: ScrubAction
+  action?: ScrubAction | undefined
 }
 type _CustomPatternMatches = AssertTypesMatch<TypesMatch<CustomPattern, z.infer<typeof customPatternSchema>>>
 
@@ -483,7 +483,7 @@ export interface ScrubPolicy {
    * detector of the pack that `detectors` does not name. `definePolicy`
    * writes the outcome into `detectors`.
    */
-  packs?: Partial<Record<PackId, DetectorSetting>>
+  packs?: Partial<Record<PackId, DetectorSetting>> | undefined
   /** Custom patterns, compiled with RE2 at load time; an array given replaces the preset's, never merges. */
   patterns: CustomPattern[]
   /** Extra key names whose values are redacted whole; matched ignoring case and separators. */

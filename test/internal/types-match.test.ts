@@ -61,7 +61,7 @@ const MATCHES: [string, string, string][] = [
 ]
 
 /** Compiles one file per case, in memory, beside this test (so `zod` and src/ resolve); the errors of each. */
-function compile(cases: [string, string, string][], declareAsInterface: boolean): Map<string, ts.Diagnostic[]> {
+function compile(cases: [string, string, string][], declareAsInterface: boolean, exactOptionalPropertyTypes = false): Map<string, ts.Diagnostic[]> {
   const files = new Map<string, string>()
   cases.forEach(([, plain, schema], i) => {
     const oneObject = plain.startsWith('{') && !/\}\s*\|/.test(plain)
@@ -74,6 +74,7 @@ function compile(cases: [string, string, string][], declareAsInterface: boolean)
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     strict: true,
+    exactOptionalPropertyTypes,
     noEmit: true,
     skipLibCheck: true,
     types: [],
@@ -144,6 +145,39 @@ const TIED: Record<string, string[]> = {
   'src/audit/ledger-proof.ts': ['LedgerInclusionProof', 'LedgerConsistencyProof'],
   'src/audit/ledger-checkpoint.ts': ['CheckpointPayload'],
 }
+
+describe('AssertTypesMatch under exactOptionalPropertyTypes (as a user\'s project may set it)', () => {
+  const cases: [string, string, string][] = [
+    ['an optional member that does not take undefined', '{ a?: string }', 'z.strictObject({ a: z.string().optional() })'],
+    ['an optional member that takes undefined', '{ a?: string | undefined }', 'z.strictObject({ a: z.string().optional() })'],
+  ]
+
+  it('fails on `a?: T` against `a?: T | undefined`, and compiles for the same', () => {
+    const errors = compile(cases, true, true)
+    expect(errors.get(join(HERE, 'types-match-case-0.ts'))!.map((e) => [e.code, lineOf(e)])).toEqual([[2344, expect.stringContaining('type _Check = AssertTypesMatch<')]])
+    expect(errors.get(join(HERE, 'types-match-case-1.ts'))).toEqual([])
+  }, 120_000)
+})
+
+describe('the SDK\'s hand-written types', () => {
+  // Off in this project, where `a?: T` and `a?: T | undefined` are the same type; a user's project may turn it on,
+  // and there they differ. zod's optional members take `undefined`: the hand-written ones must too.
+  it('match their schemas under exactOptionalPropertyTypes too', () => {
+    const files = Object.keys(TIED).map((file) => join(HERE, '../..', file))
+    const program = ts.createProgram(files, {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+    })
+    const ties = files.flatMap((file) => program.getSemanticDiagnostics(program.getSourceFile(file)))
+    expect(ties.filter((d) => lineOf(d).includes('AssertTypesMatch<')).map((d) => `${lineOf(d).trim()}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`)).toEqual([])
+  }, 120_000)
+})
 
 describe.each(Object.entries(TIED))('%s', (file, names) => {
   it('ties each hand-written type to its schema', async () => {
