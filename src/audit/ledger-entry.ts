@@ -76,6 +76,9 @@ const isoDateTime = z.iso.datetime()
 // zod checks an ISO datetime with this one pattern; the hand-written check uses it too.
 const ISO_DATETIME = isoDateTime.def.pattern!
 
+// The published types are the plain interfaces below, written beside the
+// schemas, which are internal (left out of the declarations); a TypesMatch
+// check beside each fails the build if the two differ.
 const hex64 = z.string().regex(HEX64, 'expected 64 lowercase hex characters')
 const common = {
   v: FORMAT_VERSIONS,
@@ -85,11 +88,7 @@ const common = {
   hash: hex64,
 }
 
-/**
- * What every entry has. The published types are these plain ones, written
- * beside the zod schemas, which are internal (left out of the declarations);
- * a `TypesMatch` check beside each fails the build if the two differ.
- */
+/** What every entry has. */
 interface LedgerEntryCommon {
   /** The line format version: 2, or 1 in files written before the Merkle tree. */
   v: 1 | 2
