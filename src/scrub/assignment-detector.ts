@@ -9,7 +9,7 @@
  * only, and every look ahead or back is bounded by a constant, so the scan
  * stays linear (the LINEAR-TIME RULE of detectors.ts). Internal to src/scrub.
  */
-import type { MatchSink } from './aho-corasick.js'
+import { AhoCorasick, foldAsciiCase, type MatchSink } from './aho-corasick.js'
 import { isPlaceholder, looksRandom } from './detector-checks.js'
 import type { SensitiveKeyMatcher } from './sensitive-keys.js'
 import { splitWords } from './sensitive-keys.js'
@@ -57,8 +57,27 @@ const NOT_SECRET_HEADS = new Set([
 // Names that say "secret" only where text assigns them (`PASS=…`, `db_pass: …`, `mysql_pw=…`); as a
 // structured key `pass` is more often a test count than a password, so they are not sensitive keys.
 const TEXT_ONLY_NAMES = new Set(['pass', 'pw', 'pword', 'passwort', 'contrasena', 'contraseña', 'senha', 'motdepasse', 'secrete'])
-/** Keywords that start secret-assignment besides the sensitive key names' spellings. */
-export const ASSIGNMENT_EXTRA_KEYWORDS: readonly string[] = [...TEXT_ONLY_NAMES]
+/**
+ * The keywords that start secret-assignment: the sensitive key names'
+ * spellings (`api_key`, `api-key`, …), each name's stem (`credential` for
+ * `credentials`: {@link keyNamesSecret} takes the singular too, so a text
+ * naming only `credential=` must start it), and the words text uses for a
+ * password.
+ *
+ * @example
+ * ```ts
+ * assignmentKeywords(new SensitiveKeyMatcher()).includes('credential') // true
+ * ```
+ */
+export function assignmentKeywords(keys: SensitiveKeyMatcher): string[] {
+  return [...new Set([...keys.spellings(), ...nameStems(keys)])]
+}
+
+// Each name without a trailing `s`, and the words text uses for a password: every name that
+// keyNamesSecret accepts holds one of them in its letters and digits, lower-cased and joined.
+function nameStems(keys: SensitiveKeyMatcher): string[] {
+  return [...keys.names.map((name) => (name.endsWith('s') ? name.slice(0, -1) : name)), ...TEXT_ONLY_NAMES]
+}
 // The shell's working directories, not passwords.
 const NOT_SECRET_KEYS = new Set(['pwd', 'oldpwd'])
 
@@ -461,12 +480,27 @@ function restOfLine(text: string, from: number): number {
  * (`"…" == password`). Placeholders and variables are left whole.
  */
 export function findAssignments(text: string, sink: MatchSink, rule: number, keys: SensitiveKeyMatcher): void {
+  const hits = keyHits(text, keys)
   const re = ASSIGNMENT_KEY
   re.lastIndex = 0
   // Nothing before `floor` is read again: the end of the last value found.
   let floor = 0
-  let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null) {
+  let h = 0
+  for (;;) {
+    // Only a name holding a stem can name a secret (see keyHits): the scan goes from stem to stem,
+    // and the names between them, most of a text, are never read as names.
+    if (hits !== null) {
+      while (h < hits.count && hits.ends[h]! <= re.lastIndex) h++
+      if (h === hits.count) break
+      const from = nameStartBefore(text, hits.ends[h]!, re.lastIndex)
+      if (from > re.lastIndex) re.lastIndex = from
+    }
+    const m = re.exec(text)
+    if (m === null) break
+    if (hits !== null) {
+      while (h < hits.count && hits.ends[h]! <= m.index) h++
+      if (h === hits.count || hits.ends[h]! > re.lastIndex) continue
+    }
     const key = m[2]!
     if (!keyNamesSecret(key, keys)) continue
     const keyEnd = re.lastIndex
@@ -481,6 +515,74 @@ export function findAssignments(text: string, sink: MatchSink, rule: number, key
     }
   }
   findTags(text, sink, rule, keys)
+}
+
+/*
+ * Where a name may name a secret. keyNamesSecret holds only for a name whose letters and digits,
+ * lower-cased and joined (`_`, `-` and `.` left out), hold the stem of a sensitive key name (the
+ * name without a trailing `s`) or a word text uses for a password: one automaton over those, with
+ * `_`, `-` and `.` passed over, finds the end of every such stem in one pass. Names holding none
+ * are never read as names, which is most of a text that merely mentions a secret word.
+ */
+interface KeyHits {
+  count: number
+  ends: Int32Array
+}
+
+const NAME_SEPARATORS = new Uint8Array(128)
+for (const c of '_-.') NAME_SEPARATORS[c.charCodeAt(0)] = 1
+
+// Per matcher (each policy's names): the stems' automaton, or null when a stem is empty (a name
+// `s`), which every name holds.
+const stemsByMatcher = new WeakMap<SensitiveKeyMatcher, AhoCorasick | null>()
+const keyHitList: KeyHits = { count: 0, ends: new Int32Array(64) }
+
+function addKeyHit(end: number): void {
+  const hits = keyHitList
+  if (hits.count === hits.ends.length) {
+    const grown = new Int32Array(hits.ends.length * 2)
+    grown.set(hits.ends)
+    hits.ends = grown
+  }
+  hits.ends[hits.count++] = end
+}
+
+// The ends of the stems in `text`, ascending; null when every name must be read.
+function keyHits(text: string, keys: SensitiveKeyMatcher): KeyHits | null {
+  let stems = stemsByMatcher.get(keys)
+  if (stems === undefined) {
+    const words = nameStems(keys)
+    stems = words.includes('') ? null : AhoCorasick.build(words.map((text) => ({ text, tag: 1 })), foldAsciiCase)
+    stemsByMatcher.set(keys, stems)
+  }
+  if (stems === null) return null
+  keyHitList.count = 0
+  stems.forEachEnd(text, NAME_SEPARATORS, addKeyHit)
+  return keyHitList
+}
+
+function isNameChar(c: number): boolean {
+  return isWordChar(c) || c === 45 || c === 46
+}
+
+/*
+ * Where to look for the name holding the stem that ends at `end`: the start of its run of name
+ * characters, less the quote, backslash and `$` that may open a name, and never before `floor`
+ * (the scan's position). A name is at most 64 characters after at most two dashes, so the run is
+ * looked back over no further than that: a longer run holds no name there, and the scan is sent
+ * to the stem's end. Each look back is bounded by a constant.
+ */
+function nameStartBefore(text: string, end: number, floor: number): number {
+  const limit = Math.max(floor, end - MAX_KEY - 2)
+  let i = end - 1
+  while (i > limit && isNameChar(text.charCodeAt(i - 1))) i--
+  if (i === limit && i > floor && isNameChar(text.charCodeAt(i - 1))) return end
+  for (let k = 0; k < 3 && i > floor; k++) {
+    const c = text.charCodeAt(i - 1)
+    if (c !== 36 /* $ */ && !isQuoteOrEscape(c)) break
+    i--
+  }
+  return i
 }
 
 // Whether the quoted name at `keyStart` is a call's first argument: `setProperty("TOKEN", …)`.

@@ -138,6 +138,33 @@ describe('AhoCorasick', () => {
     expect(ac.scanTags('xabcx', null, null)).toBe(6)
   })
 
+  it('forEachEnd: every end of a pattern once the transparent units are left out, as brute force finds them', () => {
+    const rand = rng(23)
+    const transparent = new Uint8Array(128)
+    transparent[95] = 1 // _
+    transparent[45] = 1 // -
+    for (let round = 0; round < 200; round++) {
+      const patterns = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => randomString(rand, 'abAB', 1 + Math.floor(rand() * 4)))
+      const text = randomString(rand, 'abAB_- c', 60)
+      const ac = AhoCorasick.build(patterns.map((text) => ({ text, tag: 1 })), foldAsciiCase)
+      const ends: number[] = []
+      ac.forEachEnd(text, transparent, (end) => ends.push(end))
+      // Brute force: keep each unit not transparent with its position, and look for a pattern ending at each.
+      const kept: { c: string; at: number }[] = []
+      const expected: number[] = []
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i]!
+        if (c === '_' || c === '-') continue
+        kept.push({ c: c.toLowerCase(), at: i })
+        const tail = kept.map((k) => k.c).join('')
+        const lastBreak = tail.lastIndexOf(' ')
+        const run = tail.slice(lastBreak + 1)
+        if (patterns.some((p) => p.length <= run.length && run.endsWith(p.toLowerCase()))) expected.push(i + 1)
+      }
+      expect(ends, `${JSON.stringify(patterns)} in ${JSON.stringify(text)}`).toEqual(expected)
+    }
+  })
+
   it('rejects malformed input with a typed error', () => {
     expect(() => AhoCorasick.build('abc' as never)).toThrow(InvalidArgumentError)
     expect(() => AhoCorasick.build([{ text: 3, tag: 0 }] as never)).toThrow(InvalidArgumentError)
