@@ -10,6 +10,7 @@ import type { MatchSink } from './aho-corasick.js'
 import { DetectorGate, type GatedDetector } from './detector-gate.js'
 import { DETECTORS, DETECTORS_BY_PRECEDENCE, type DetectorContext } from './detectors.js'
 import { EscapeDecoder } from './escape-decoder.js'
+import { findBesideMatches } from './glued-matches.js'
 import { redactedMarker, truncatedMarker } from './markers.js'
 import { SecretMatcher } from './secret-matcher.js'
 import { SensitiveKeyMatcher } from './sensitive-keys.js'
@@ -260,7 +261,10 @@ export class TextScrubber {
     const spans = this.#spans
     spans.reset()
     this.secrets.find(text, spans, SECRET_RULE)
-    if (!secretsOnly) this.#findPatterns(text, spans)
+    if (!secretsOnly) {
+      this.#findPatterns(text, spans)
+      findBesideMatches(text, spans, this.#findPatternsIn)
+    }
     const decoder = this.#decoder
     decoder.begin(text, this.secrets.spaced)
     const mapped = decoder.mapInto(spans)
@@ -322,6 +326,8 @@ export class TextScrubber {
     }
     return own !== undefined && markers > 0 && own.length > markers ? sortPairs(own) : own
   }
+
+  readonly #findPatternsIn = (text: string, sink: MatchSink): void => this.#findPatterns(text, sink)
 
   // Detectors, then custom patterns.
   #findPatterns(text: string, sink: MatchSink): void {
