@@ -601,29 +601,29 @@ export class AhoCorasick {
   }
 
   /**
-   * Calls `found(end)`, in ascending order, with the end of every place
-   * where a pattern with a non-zero tag occurs once the ASCII code units
-   * flagged in `transparent` are left out: those neither advance nor reset
+   * The end of the first place, at or after `from`, where a pattern with a
+   * non-zero tag occurs once the ASCII code units flagged in `transparent`
+   * are left out (-1 when there is none): those neither advance nor reset
    * the automaton, so with `_`, `-` and `.` transparent a pattern `apikey`
-   * is found in `api_key` and `Api-Key` (with {@link foldAsciiCase}). One
-   * left-to-right pass, one call per end (several patterns ending at the
-   * same unit are one call).
+   * is found in `api_key` and `Api-Key` (with {@link foldAsciiCase}). The
+   * automaton starts afresh at `from`, so a caller that goes on from each
+   * end it gets reads the text once.
    *
    * @example
    * ```ts
    * const transparent = new Uint8Array(128)
    * transparent[95] = 1 // _
-   * AhoCorasick.build([{ text: 'apikey', tag: 1 }], foldAsciiCase).forEachEnd('x API_KEY=1', transparent, (end) => console.log(end)) // 9
+   * AhoCorasick.build([{ text: 'apikey', tag: 1 }], foldAsciiCase).firstEnd('x API_KEY=1', 0, transparent) // 9
    * ```
    */
-  forEachEnd(text: string, transparent: Uint8Array, found: (end: number) => void): void {
+  firstEnd(text: string, from: number, transparent: Uint8Array): number {
     const classes = this.#classes
     const delta = this.#delta
     const outTag = this.#outTag
     const alphabet = this.#alphabet
     const denseCount = this.#denseCount
     let state = 0
-    for (let i = 0, n = text.length; i < n; i++) {
+    for (let i = from, n = text.length; i < n; i++) {
       const unit = text.charCodeAt(i)
       if (unit < 128 && transparent[unit] === 1) continue
       const cls = classes[unit]!
@@ -632,8 +632,9 @@ export class AhoCorasick {
         continue
       }
       state = state < denseCount ? delta[state * alphabet + cls]! : this.#sparseStep(state, cls)
-      if (outTag[state] !== 0) found(i + 1)
+      if (outTag[state] !== 0) return i + 1
     }
+    return -1
   }
 
   #sparseStep(from: number, cls: number): number {

@@ -152,6 +152,10 @@ function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95
 }
 
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+}
+
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11
 }
@@ -281,6 +285,7 @@ const SLOTS: readonly (readonly [string, string])[] = [
 function slotEnd(text: string, i: number): number {
   const c = text.charCodeAt(i)
   if (c !== 36 /* $ */ && c !== 123 /* { */ && c !== 60 /* < */ && c !== 91 /* [ */) return -1
+  if (c === 36 && text.charCodeAt(i + 1) !== 123) return -1
   for (const [open, close] of SLOTS) {
     if (!text.startsWith(open, i)) continue
     const stop = Math.min(text.length, i + 128)
@@ -372,7 +377,9 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
   let next = bare.next
   let value = text.slice(bare.start, end)
   // `Api-Token 22cb…`, `Bearer …`: the scheme and the credential after it, together.
-  if (SCHEME.test(value) && SCHEME_WORDS.has(value.toLowerCase()) && text.charCodeAt(end) === 32) {
+  // Both forms start with a letter: most values (`$P`, `hunter2!`, digits) are ruled out by their first character.
+  const letter = isAsciiLetter(value.charCodeAt(0))
+  if (letter && text.charCodeAt(end) === 32 && SCHEME.test(value) && SCHEME_WORDS.has(value.toLowerCase())) {
     const credential = readBare(text, end + 1)
     // A scheme and nothing that could be a credential (`Basic ...`): an example.
     if (credential === null) return next
@@ -383,7 +390,7 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
       next = credential.next
       value = text.slice(bare.start, end)
     }
-  } else if (multiword && bare.end === bare.next && /^[A-Za-z]{1,24}$/.test(value) && !isPlaceholder(value, false)) {
+  } else if (letter && multiword && bare.end === bare.next && /^[A-Za-z]{1,24}$/.test(value) && !isPlaceholder(value, false)) {
     // An unquoted passphrase (`password = open sesame`): a first word of letters only, then the rest
     // of a short line holding no other assignment or quote. A first word with digits or symbols is a
     // whole token already (`password=hunter2 retrying`).
@@ -480,29 +487,27 @@ function restOfLine(text: string, from: number): number {
  * (`"…" == password`). Placeholders and variables are left whole.
  */
 export function findAssignments(text: string, sink: MatchSink, rule: number, keys: SensitiveKeyMatcher): void {
-  const hits = keyHits(text, keys)
+  const stems = stemsOf(keys)
   const re = ASSIGNMENT_KEY
   re.lastIndex = 0
   // Nothing before `floor` is read again: the end of the last value found.
   let floor = 0
-  let h = 0
+  // After a name that names no secret, the scan goes on from the next stem (see stemsOf): the
+  // names between, most of a text that merely mentions a secret word, are never read. After a
+  // value it reads the next name as it comes (in `a=…; password=…` that is usually the next key).
+  let skip = false
   for (;;) {
-    // Only a name holding a stem can name a secret (see keyHits): the scan goes from stem to stem,
-    // and the names between them, most of a text, are never read as names.
-    if (hits !== null) {
-      while (h < hits.count && hits.ends[h]! <= re.lastIndex) h++
-      if (h === hits.count) break
-      const from = nameStartBefore(text, hits.ends[h]!, re.lastIndex)
+    if (skip && stems !== null) {
+      const hit = stems.firstEnd(text, re.lastIndex, NAME_SEPARATORS)
+      if (hit === -1) break
+      const from = nameStartBefore(text, hit, re.lastIndex)
       if (from > re.lastIndex) re.lastIndex = from
     }
     const m = re.exec(text)
     if (m === null) break
-    if (hits !== null) {
-      while (h < hits.count && hits.ends[h]! <= m.index) h++
-      if (h === hits.count || hits.ends[h]! > re.lastIndex) continue
-    }
     const key = m[2]!
-    if (!keyNamesSecret(key, keys)) continue
+    skip = !keyNamesSecret(key, keys)
+    if (skip) continue
     const keyEnd = re.lastIndex
     const quotedKey = m[1] !== ''
     valueBefore(text, m.index, floor, sink, rule)
@@ -521,44 +526,22 @@ export function findAssignments(text: string, sink: MatchSink, rule: number, key
  * Where a name may name a secret. keyNamesSecret holds only for a name whose letters and digits,
  * lower-cased and joined (`_`, `-` and `.` left out), hold the stem of a sensitive key name (the
  * name without a trailing `s`) or a word text uses for a password: one automaton over those, with
- * `_`, `-` and `.` passed over, finds the end of every such stem in one pass. Names holding none
- * are never read as names, which is most of a text that merely mentions a secret word.
+ * `_`, `-` and `.` passed over, finds the next such stem. Per matcher (each policy's names); null
+ * when a stem is empty (a name `s`), which every name holds: then every name is read.
  */
-interface KeyHits {
-  count: number
-  ends: Int32Array
-}
-
 const NAME_SEPARATORS = new Uint8Array(128)
 for (const c of '_-.') NAME_SEPARATORS[c.charCodeAt(0)] = 1
 
-// Per matcher (each policy's names): the stems' automaton, or null when a stem is empty (a name
-// `s`), which every name holds.
 const stemsByMatcher = new WeakMap<SensitiveKeyMatcher, AhoCorasick | null>()
-const keyHitList: KeyHits = { count: 0, ends: new Int32Array(64) }
 
-function addKeyHit(end: number): void {
-  const hits = keyHitList
-  if (hits.count === hits.ends.length) {
-    const grown = new Int32Array(hits.ends.length * 2)
-    grown.set(hits.ends)
-    hits.ends = grown
-  }
-  hits.ends[hits.count++] = end
-}
-
-// The ends of the stems in `text`, ascending; null when every name must be read.
-function keyHits(text: string, keys: SensitiveKeyMatcher): KeyHits | null {
+function stemsOf(keys: SensitiveKeyMatcher): AhoCorasick | null {
   let stems = stemsByMatcher.get(keys)
   if (stems === undefined) {
     const words = nameStems(keys)
     stems = words.includes('') ? null : AhoCorasick.build(words.map((text) => ({ text, tag: 1 })), foldAsciiCase)
     stemsByMatcher.set(keys, stems)
   }
-  if (stems === null) return null
-  keyHitList.count = 0
-  stems.forEachEnd(text, NAME_SEPARATORS, addKeyHit)
-  return keyHitList
+  return stems
 }
 
 function isNameChar(c: number): boolean {
@@ -666,6 +649,7 @@ function valueBefore(text: string, keyStart: number, floor: number, sink: MatchS
   while (i > floor && isBlank(text.charCodeAt(i - 1)) && keyStart - i < 8) i--
   let opStart = i
   while (opStart > floor && i - opStart < 3 && (text.charCodeAt(opStart - 1) === 61 || text.charCodeAt(opStart - 1) === 33)) opStart--
+  if (i - opStart < 2) return false
   const op = text.slice(opStart, i)
   if (op !== '==' && op !== '===' && op !== '!=' && op !== '!==') return false
   let close = opStart
