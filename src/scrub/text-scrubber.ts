@@ -131,6 +131,7 @@ export class TextScrubber {
   readonly #detectors: DetectorGate
   readonly #custom: readonly CustomPattern[]
   readonly #spans = new SpanList()
+  readonly #viewSpans = new SpanList()
   readonly #decoder = new EscapeDecoder()
   readonly #fingerprinter: Fingerprinter | null
   readonly #keys: KeyRing | undefined
@@ -272,8 +273,8 @@ export class TextScrubber {
       if (decoder.decoded !== null) this.secrets.find(decoder.decoded, mapped, SECRET_RULE)
       if (decoder.formDecoded !== null) this.secrets.find(decoder.formDecoded, mapped, SECRET_RULE)
       if (secretsOnly || decoder.decoded === null) continue
-      this.#findPatterns(decoder.decoded, mapped)
-      if (decoder.separated !== decoder.decoded) this.#findPatterns(decoder.separated!, mapped)
+      this.#findPatternsBeside(decoder.decoded, mapped)
+      if (decoder.separated !== decoder.decoded) this.#findPatternsBeside(decoder.separated!, mapped)
     }
     if (spans.count === 0) return text
     this.#spareOwnOutput(text)
@@ -328,6 +329,15 @@ export class TextScrubber {
   }
 
   readonly #findPatternsIn = (text: string, sink: MatchSink): void => this.#findPatterns(text, sink)
+
+  // A decoded view: its matches, then what they hid (see findBesideMatches), in the view's positions, into `sink`.
+  #findPatternsBeside(view: string, sink: MatchSink): void {
+    const found = this.#viewSpans
+    found.reset()
+    this.#findPatterns(view, found)
+    findBesideMatches(view, found, this.#findPatternsIn)
+    for (let k = 0; k < found.count; k++) sink.add(found.start[k]!, found.end[k]!, found.rule[k]!)
+  }
 
   // Detectors, then custom patterns.
   #findPatterns(text: string, sink: MatchSink): void {

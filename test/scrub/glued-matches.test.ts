@@ -84,6 +84,15 @@ describe('matches glued to other matches', () => {
     }
   })
 
+  it('in a decoded view too: an escape glues a key to an address only once decoded', () => {
+    for (const text of ['10.1.2.3%41KIAIOSFODNN7EXAMPLE', '{"m":"10.1.2.3\\u0041KIAIOSFODNN7EXAMPLE"}']) {
+      const out = scrubber.scrubString(text)
+      expect(out, text).toContain('[REDACTED:aws-access-key-id]')
+      expect(out, text).not.toContain('KIAIOSFODNN7EXAMPLE')
+      expect(new LeakMatcher().scan(text).map((m) => m.rule), text).toContain('aws-access-key-id')
+    }
+  })
+
   it('the leak scan finds the glued value too', () => {
     const matcher = new LeakMatcher()
     const rules = matcher.scan('10.1.2.3AKIAIOSFODNN7EXAMPLE').map((m) => m.rule)
