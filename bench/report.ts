@@ -149,7 +149,7 @@ function eventFor(i: number, time: string): { channel: string; event: JsonObject
  * `hash`. Members are spliced in canonical (sorted) order by hand, so each
  * event is serialized once; every timed verify must find the file intact.
  */
-async function writeLedger(path: string, entries: number, signingKey: KeyObject): Promise<void> {
+export async function writeLedger(path: string, entries: number, signingKey: KeyObject): Promise<void> {
   const out = createWriteStream(path, { highWaterMark: 1 << 20 })
   let prev = GENESIS_HASH
   let lines: string[] = []

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { CanonicalText, MAX_JSON_DEPTH, canonicalJson, type JsonObject, type JsonValue } from '../internal/canonical-json.js'
+import { sha256Hex as sha256HexOf } from '../internal/sha256.js'
+import { HASH_HEX, hashCutOf, hashMemberAt, startsAsCheckpoint } from './ledger-line-bytes.js'
 import { MAX_NOTE_LENGTH } from './checkpoint-note.js'
 
 /**
@@ -340,104 +341,9 @@ function recheck(text: string, value: unknown): LedgerEntry | string {
   return entry
 }
 
-// Where the writer puts `hash` in a line. Top-level keys are sorted, and no
-// key of an event or delivery entry sorts between `hash` and `kind`, so there
-// the member sits just before `,"kind":"`; a checkpoint's `hash` is its first
-// member, just before `"jws"`. The cut is the member with one comma: 74 bytes.
-const HASH_MEMBER = Buffer.from(',"hash":"')
-const AFTER_HASH = Buffer.from('","kind":"')
-const CHECKPOINT_HASH_MEMBER = Buffer.from('{"hash":"')
-const CHECKPOINT_AFTER_HASH = Buffer.from('","jws":"')
-const NOTE_CHECKPOINT_AFTER_HASH = Buffer.from('","kind":"')
-const HASH_HEX = 64
-const HASH_CUT = HASH_MEMBER.length + HASH_HEX + 1
-
-/*
- * Why hashing the line's own bytes, with the `hash` member cut out, detects
- * every edit that re-serializing the parsed entry did.
- *
- * The writer's line for entry E is L = canonicalJson(E), and E.hash = h =
- * SHA-256(D) with D = canonicalJson(E without hash). So L is D with the member
- * `"hash":"h"` spliced in at one place: before the top-level `,"kind":"` of an
- * event or delivery entry, first in a checkpoint. `hashCutOf` finds a member
- * `hash` in the line as read, L', cuts it out and requires SHA-256 of the
- * rest, D', to be the hex it holds; `hashMemberAt` requires that hex to be
- * the parsed `hash`, h, and the member to be followed by `,"kind":"` (for a
- * checkpoint: to open the line and be followed by `,"jws":"`).
- *
- * An edit that changes h breaks the chain where the chain, or a signed
- * checkpoint, names h: the next entry's `prev`. So take an L' that passes with
- * the written h. Then D' = D: anything else is a second preimage of h, which
- * SHA-256 does not allow. So L' is D with `,"hash":"h"` inserted at the cut,
- * and it equals L unless the cut is elsewhere. It is not:
- * - the cut is followed by `,"kind":"`. In valid JSON (L' parsed) a `"` right
- *   after `,` is never string content (content writes `"` as `\"`), so those
- *   bytes are a real member `kind` of the object holding the cut member;
- * - that object is the top level: D has no top-level `hash`, so with the
- *   member inserted anywhere deeper, L' parses without one and fails the schema;
- * - D holds one top-level `kind` (it is canonical: no duplicate keys), so the
- *   cut is exactly where the writer put `hash`. For a checkpoint the cut is at
- *   a fixed offset, and the same follows at once.
- * Hence L' = L byte for byte: every edit of a written line (a value,
- * whitespace, an escape, key order, an added duplicate key, which
- * `JSON.parse` would have let win) fails here or breaks the chain at the same
- * seq as before.
- *
- * What this no longer refuses: a line forged with a freshly computed hash, in
- * a byte form other than canonical. It carries no meaning a canonical forgery
- * could not, and a canonical forgery passed the old check too: forgeries are
- * caught by the chain and the signatures, not by the line on its own.
- */
-function hashMemberAt(line: Buffer, entry: LedgerEntry, cut: number): boolean {
-  let hex: number
-  if (entry.kind === 'checkpoint') {
-    const after = entry.v === 1 ? CHECKPOINT_AFTER_HASH : NOTE_CHECKPOINT_AFTER_HASH
-    if (cut !== 1 || !bytesAt(line, 0, CHECKPOINT_HASH_MEMBER) || !bytesAt(line, CHECKPOINT_HASH_MEMBER.length + HASH_HEX, after)) {
-      return false
-    }
-    hex = CHECKPOINT_HASH_MEMBER.length
-  } else {
-    if (!bytesAt(line, cut, HASH_MEMBER) || !bytesAt(line, cut + HASH_MEMBER.length + HASH_HEX, AFTER_HASH)) return false
-    hex = cut + HASH_MEMBER.length
-  }
-  return textAt(line, hex, entry.hash)
-}
-
-/**
- * Where the line's `hash` member starts, when SHA-256 of the line with the
- * member cut out is the hex the member holds; else -1. It looks for the
- * member where the writer puts it (first, when the line starts with
- * `{"hash":"`, else the last `,"hash":"`), parses nothing and trusts nothing:
- * {@link checkLedgerLine} then checks that the member found is the parsed
- * entry's own, at its canonical place. The verifier runs this on a second
- * thread too (`LedgerLineWorkers`).
- *
- * @example
- * ```ts
- * const cut = hashCutOf(Buffer.from(line)) // -1: the hash does not cover the line
- * ```
- */
-export function hashCutOf(line: Buffer): number {
-  let cut: number
-  let hex: number
-  if (bytesAt(line, 0, CHECKPOINT_HASH_MEMBER)) {
-    cut = 1
-    hex = CHECKPOINT_HASH_MEMBER.length
-  } else {
-    cut = line.lastIndexOf(HASH_MEMBER)
-    if (cut === -1) return -1
-    hex = cut + HASH_MEMBER.length
-  }
-  if (cut + HASH_CUT > line.length) return -1
-  const digest = createHash('sha256').update(line.subarray(0, cut)).update(line.subarray(cut + HASH_CUT)).digest('hex')
-  return digest === line.toString('latin1', hex, hex + HASH_HEX) ? cut : -1
-}
-
 /**
  * Whether a line could be a checkpoint, judged from its length and first
- * bytes alone: a checkpoint's canonical form starts with its `hash` member,
- * while events and deliveries have keys that sort before it (`channel`,
- * `eventIds`). Lets a reader skip every other
+ * bytes alone ({@link startsAsCheckpoint}). Lets a reader skip every other
  * line without parsing it; {@link checkLedgerLine} still decides. Internal
  * to src/audit.
  *
@@ -447,20 +353,7 @@ export function hashCutOf(line: Buffer): number {
  * ```
  */
 export function mayBeCheckpoint(line: Buffer): boolean {
-  return line.length <= MAX_CHECKPOINT_LINE_BYTES && bytesAt(line, 0, CHECKPOINT_HASH_MEMBER)
-}
-
-// Byte loops, not Buffer#compare or toString: for a few dozen bytes, the calls cost more than the comparing.
-function bytesAt(line: Buffer, at: number, expected: Buffer): boolean {
-  if (at < 0 || at + expected.length > line.length) return false
-  for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected[i]) return false
-  return true
-}
-
-function textAt(line: Buffer, at: number, expected: string): boolean {
-  if (at + expected.length > line.length) return false
-  for (let i = 0; i < expected.length; i++) if (line[at + i] !== expected.charCodeAt(i)) return false
-  return true
+  return line.length <= MAX_CHECKPOINT_LINE_BYTES && startsAsCheckpoint(line)
 }
 
 /** Whether no array or object sits {@link MAX_JSON_DEPTH} levels deep: what `canonicalJson` refuses. */
@@ -631,7 +524,7 @@ function isEventIds(value: unknown): boolean {
  * ```
  */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex')
+  return sha256HexOf(text)
 }
 
 /**

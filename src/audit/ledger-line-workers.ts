@@ -6,9 +6,10 @@ import { workerEntry } from '../internal/worker-entry.js'
  * What a line worker found in a chunk whose every line is intact and links
  * to the line before it: enough for the verifier's thread to link the chunk
  * to the chain and grow the Merkle tree without parsing a line but the
- * checkpoints. A chunk with any line that is not intact, or that breaks the
- * chain inside the chunk, gets no summary: the verifier then checks it line
- * by line itself, so the reason it gives is the one it always gave.
+ * checkpoints, and without hashing a leaf. A chunk with any line that is not
+ * intact, or that breaks the chain inside the chunk, gets no summary: the
+ * verifier then checks it line by line itself, so the reason it gives is the
+ * one it always gave.
  *
  * @example
  * ```ts
@@ -25,22 +26,41 @@ export interface ChunkSummary {
   /** Format versions of the first and last lines: none goes back in between. */
   readonly firstV: number
   readonly lastV: number
-  /** The RFC 9162 leaf hash of each line, 32 bytes each, in order. */
-  readonly leaves: Uint8Array
-  /** Each checkpoint line as `[index, start, end]` triples: its place in the chunk and its bytes (without `\n`). */
-  readonly checkpoints: Int32Array
+  /**
+   * The lines' RFC 9162 leaves folded into perfect subtrees (`foldLeaves`,
+   * leaf i being the entry of seq i + 1), broken at every stop: their roots,
+   * 32 bytes each, in order.
+   */
+  readonly subtrees: Uint8Array
+  /** Each subtree's height: 0 for a single leaf. */
+  readonly heights: Uint8Array
+  /**
+   * Where the verifier stops before a line, in line order, as
+   * `[index, start, end, subtreesBefore]` quadruples: each checkpoint, with
+   * its bytes in the chunk (without `\n`), and each line before which the
+   * tree reaches a size of {@link LineWork.rootsAt}, with `start` and `end`
+   * -1. `subtreesBefore`: how many subtrees come before that line.
+   */
+  readonly stops: Int32Array
 }
 
 /**
  * A request to a line worker: the first `length` bytes of `shared` are whole
- * `\n`-terminated lines (the last may lack its `\n`). `summarize`: check
- * every line and answer a {@link ChunkSummary} (or `null` when a line fails);
- * else answer `hashCutOf` of each line as an `Int32Array`.
+ * `\n`-terminated lines (the last may lack its `\n`).
  */
 export interface LineWork {
   readonly shared: SharedArrayBuffer
   readonly length: number
-  readonly summarize: boolean
+  /**
+   * `cuts`: answer `hashCutOf` of each line as an `Int32Array`. `parse`:
+   * check every line as `checkLedgerLine` does and answer a
+   * {@link ChunkSummary}, or `null` when a line fails. `link`: the same, but
+   * link event and delivery lines from their bytes (`linkLedgerLine`), which
+   * only a verification that a signature then vouches for may do.
+   */
+  readonly check: 'cuts' | 'parse' | 'link'
+  /** Tree sizes whose roots the verifier needs: the summary's subtrees break there. */
+  readonly rootsAt?: readonly number[] | undefined
 }
 
 /** At most this many line workers, however many cores: past it, reading the file is the limit. */
@@ -67,7 +87,7 @@ const IDLE_MS = 2_000
  * @example
  * ```ts
  * const workers = LedgerLineWorkers.borrow()
- * const summary = await workers.check({ shared, length, summarize: true })   // ChunkSummary, null or undefined
+ * const summary = await workers.check({ shared, length, check: 'parse' })   // ChunkSummary, null or undefined
  * workers.giveBack()
  * ```
  */
@@ -144,7 +164,7 @@ export class LedgerLineWorkers {
    *
    * @example
    * ```ts
-   * const cuts = await workers.check({ shared, length, summarize: false }) as Int32Array | undefined
+   * const cuts = await workers.check({ shared, length, check: 'cuts' }) as Int32Array | undefined
    * ```
    */
   check(work: LineWork): Promise<ChunkSummary | Int32Array | null | undefined> {

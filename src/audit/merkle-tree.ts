@@ -1,4 +1,4 @@
-import * as crypto from 'node:crypto'
+import { sha256, sha256Into } from '../internal/sha256.js'
 
 /*
  * The ledger as a Merkle tree, hashed as RFC 9162 (Certificate Transparency
@@ -12,11 +12,6 @@ import * as crypto from 'node:crypto'
 
 /** The SHA-256 of an empty tree (RFC 9162: the hash of the empty string). */
 export const EMPTY_TREE_ROOT = Buffer.from('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex')
-
-// crypto.hash (Node 20.12+) is a third of createHash's cost for a few dozen bytes: this runs twice per entry.
-const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash
-const sha256: (data: Uint8Array) => Buffer =
-  oneShot === undefined ? (data) => crypto.createHash('sha256').update(data).digest() : (data) => oneShot('sha256', data, 'buffer')
 
 const leafInput = Buffer.alloc(33)
 const nodeInput = Buffer.alloc(65)
@@ -85,10 +80,24 @@ export class MerkleRange {
 
   /** Adds a leaf hash: merges equal-sized peaks, as many as the new size's trailing zeros. */
   push(leaf: Buffer): void {
-    let node = leaf
-    for (let size = this.#size; (size & 1) === 1; size = Math.floor(size / 2)) node = merkleNodeHash(this.#peaks.pop()!, node)
+    this.pushSubtree(0, leaf)
+  }
+
+  /**
+   * Adds the root of a perfect subtree of 2^`height` leaves, the next ones
+   * after those the range holds: what {@link foldLeaves} makes. The range's
+   * size must be a multiple of 2^`height`, so the subtree sits where the
+   * whole tree has one; then its peaks merge as if each leaf had been pushed.
+   *
+   * @throws {RangeError} when the size is not such a multiple.
+   */
+  pushSubtree(height: number, root: Buffer): void {
+    const width = 2 ** height
+    if (this.#size % width !== 0) throw new RangeError(`a subtree of ${width} leaves cannot follow ${this.#size} leaves`)
+    let node = root
+    for (let above = this.#size / width; above % 2 === 1; above = Math.floor(above / 2)) node = merkleNodeHash(this.#peaks.pop()!, node)
     this.#peaks.push(node)
-    this.#size++
+    this.#size += width
   }
 
   /** The tree's root: the peaks folded from the right. */
@@ -103,6 +112,63 @@ export class MerkleRange {
   clone(): MerkleRange {
     return new MerkleRange(this.#size, this.#peaks)
   }
+}
+
+/**
+ * Writes {@link ledgerLeafHash} of the entry hash whose 64 lowercase hex
+ * digits sit at `hexAt` in `source` (a ledger line, read without making a
+ * string of them) into `target` at `offset`. Internal to src/audit.
+ *
+ * @example
+ * ```ts
+ * ledgerLeafHashInto(line, hashAt, leaves, i * 32)
+ * ```
+ */
+export function ledgerLeafHashInto(source: Uint8Array, hexAt: number, target: Buffer, offset: number): void {
+  for (let i = 0; i < 32; i++) leafInput[1 + i] = (hexValue(source[hexAt + 2 * i]!) << 4) | hexValue(source[hexAt + 2 * i + 1]!)
+  sha256Into(leafInput, target, offset)
+}
+
+function hexValue(digit: number): number {
+  return digit <= 0x39 ? digit - 0x30 : digit - 0x57
+}
+
+/**
+ * Folds consecutive leaf hashes (32 bytes each), the first of them leaf
+ * `first` of the whole tree, into perfect subtrees, left to right, each the
+ * largest that starts where the whole tree has a subtree of its size and
+ * ends within the leaves: the roots and heights {@link MerkleRange.pushSubtree}
+ * takes, in order. A thread that holds a stretch of the ledger does the
+ * stretch's node hashing; the range's owner then merges a few roots. The
+ * nodes are hashed in place: `leaves` holds scraps afterwards. Internal to
+ * src/audit.
+ *
+ * @example
+ * ```ts
+ * const { roots, heights } = foldLeaves(leaves, range.size)
+ * roots.forEach((root, i) => range.pushSubtree(heights[i]!, root))
+ * ```
+ */
+export function foldLeaves(leaves: Buffer, first: number): { roots: Buffer[]; heights: number[] } {
+  const count = Math.floor(leaves.length / 32)
+  const roots: Buffer[] = []
+  const heights: number[] = []
+  for (let at = 0; at < count; ) {
+    let height = 0
+    while ((first + at) % 2 ** (height + 1) === 0 && 2 ** (height + 1) <= count - at) height++
+    // Level by level, each pair's parent over the pair's left half, until one node is left at `at`.
+    for (let width = 2 ** height; width > 1; width /= 2) {
+      for (let i = 0; i < width / 2; i++) {
+        const left = (at + 2 * i) * 32
+        leaves.copy(nodeInput, 1, left, left + 64)
+        sha256Into(nodeInput, leaves, (at + i) * 32)
+      }
+    }
+    roots.push(Buffer.from(leaves.subarray(at * 32, at * 32 + 32)))
+    heights.push(height)
+    at += 2 ** height
+  }
+  return { roots, heights }
 }
 
 /**

@@ -6,7 +6,7 @@ import { checkCheckpoint, type CheckpointTree, type CheckpointVerifier, type Led
 import type { LedgerWitness } from './ledger-witness.js'
 import { EMPTY_TREE_ROOT, MerkleRange, ledgerLeafHash } from './merkle-tree.js'
 import { ledgerKeyId, toVerifyKey, type LedgerKeyInput } from './ledger-signing-key.js'
-import { LedgerLineWorkers, type ChunkSummary } from './ledger-line-workers.js'
+import { LedgerLineWorkers, type ChunkSummary, type LineWork } from './ledger-line-workers.js'
 
 /**
  * Options of {@link verifyLedger}.
@@ -127,11 +127,15 @@ const EMPTY_REASON =
  * reordering, or a torn last line. An empty file is reported as `empty`,
  * not intact.
  *
- * A million entries take a few seconds: lines are checked without zod or
- * re-serialization, and a large file's lines are checked on worker threads
- * (one per core, at most four) while this one links them into the chain and
- * the Merkle tree. With `onEntry`, this thread parses every line itself and
- * the workers only hash them.
+ * A large file's lines are checked on worker threads (one per core, at most
+ * four), which also hash them into subtrees of the Merkle tree, while this
+ * one links the chunks into the chain and the tree. With `publicKey` (and no
+ * `onEntry`), event and delivery lines are not even parsed: they are linked
+ * from their bytes, which is sound only for a ledger whose signatures then
+ * hold (ledger-line-bytes.ts has the argument), so a ledger that fails is
+ * verified again with every line parsed, and that verdict is returned.
+ * With `onEntry`, this thread parses every line itself and the workers only
+ * hash them.
  *
  * What a hash chain cannot prove on its own: that nothing was cut from the
  * end, or that the file was not edited and its hashes recomputed. The chain
@@ -163,13 +167,25 @@ const EMPTY_REASON =
  * ```
  */
 export async function verifyLedger(path: string, options: VerifyLedgerOptions = {}): Promise<VerifyLedgerResult> {
+  // With a key and no entries wanted, lines are linked from their bytes, which only a ledger that then verifies in
+  // full may rely on (ledger-line-bytes.ts says why); any failure is looked at again with every line parsed, so the
+  // verdict and its reason are the parsing pass's, always.
+  if (options.publicKey === undefined || options.onEntry !== undefined) return verifyOnce(path, options, false)
+  let reported = 0
+  const { onProgress } = options
+  const progress = onProgress && ((entries: number) => entries > reported && onProgress((reported = entries)))
+  const linked = await verifyOnce(path, { ...options, onProgress: progress }, true)
+  return linked.ok ? linked : verifyOnce(path, { ...options, onProgress: progress }, false)
+}
+
+async function verifyOnce(path: string, options: VerifyLedgerOptions, linkLines: boolean): Promise<VerifyLedgerResult> {
   const publicKey = options.publicKey === undefined ? undefined : toVerifyKey(options.publicKey)
   const verifier: CheckpointVerifier | undefined =
     publicKey === undefined ? undefined : { key: publicKey, kid: await ledgerKeyId(publicKey), otherKeys: 'fail' }
   const { witness } = options
   if (witness !== undefined && verifier === undefined) throw new InvalidArgumentError('a witness needs the publicKey its heads are signed with')
   const rootsAt = witness === undefined ? undefined : new Set([...witness.heads.values()].flatMap((heads) => heads.map((h) => h.size)))
-  const chain = await checkChain(path, { verifier, onEntry: options.onEntry, onProgress: options.onProgress, rootsAt })
+  const chain = await checkChain(path, { verifier, onEntry: options.onEntry, onProgress: options.onProgress, rootsAt, linkLines })
   if (!chain.ok) return { ...chain, empty: false }
   const { entries, head, checkpoints, lastCheckpoint, adopted, adoptions, tree, roots } = chain
   const fail = (reason: string): VerifyLedgerResult => ({ ok: false, empty: false, firstBadSeq: entries + 1, reason, entries })
@@ -284,9 +300,16 @@ export async function checkChain(
     onProgress?: ((entriesSoFar: number) => void) | undefined
     /** Tree sizes whose roots to return (a witness's heads). */
     rootsAt?: ReadonlySet<number> | undefined
+    /**
+     * Link event and delivery lines from their bytes (`linkLedgerLine`)
+     * instead of parsing them. Only for a verification that a signature then
+     * vouches for, and that verifies again with every line parsed when
+     * anything fails: see the argument in ledger-line-bytes.ts.
+     */
+    linkLines?: boolean | undefined
   },
 ): Promise<ChainResult> {
-  const { start = { offset: 0, seq: 1, head: GENESIS_HASH }, verifier, onEntry, onProgress, rootsAt } = options
+  const { start = { offset: 0, seq: 1, head: GENESIS_HASH }, verifier, onEntry, onProgress, rootsAt, linkLines } = options
   let expected = start.seq
   let head = start.head
   // From the file's start the tree is built here; from elsewhere, only when the caller knows it.
@@ -319,34 +342,46 @@ export async function checkChain(
     lastCheckpoint = { seq: entry.seq, final: payload.final, verified }
     return undefined
   }
-  /** Adds the entry just accepted to the tree. `firstHash`: the hash of the chain's first entry so far, which names the ledger. */
-  const grow = (leaf: Buffer, firstHash: string): void => {
+  /** Adds a subtree of accepted entries to the tree. `firstHash`: the hash of the chain's first entry so far, which names the ledger. */
+  const grow = (height: number, root: Buffer, firstHash: string): void => {
     if (range === undefined) return
-    range.push(leaf)
+    range.pushSubtree(height, root)
     tree ??= { range, origin: ledgerOrigin(firstHash) }
     if (rootsAt?.has(range.size) === true) roots.set(range.size, range.root())
   }
+  /** Reports progress at each multiple of PROGRESS_EVERY from `from` to `to`. */
+  const progress = (from: number, to: number): void => {
+    if (onProgress === undefined) return
+    for (let seq = Math.ceil(from / PROGRESS_EVERY) * PROGRESS_EVERY; seq <= to; seq += PROGRESS_EVERY) if (seq > 0) onProgress(seq)
+  }
 
   // Without onEntry, nobody needs the entries themselves: worker threads check whole chunks and this one links them.
-  const chunks = await LedgerChunks.open(path, start.offset, onEntry === undefined)
+  const check = onEntry !== undefined ? 'cuts' : linkLines === true ? 'link' : 'parse'
+  const chunks = await LedgerChunks.open(path, start.offset, { check, rootsAt: rootsAt === undefined ? undefined : [...rootsAt] })
   try {
     for (let chunk = await chunks.next(); chunk !== undefined; chunk = await chunks.next()) {
       const { lines, cuts, summary } = chunk
       if (summary != null && summary.firstSeq === expected && summary.firstPrev === head && summary.firstV >= version) {
-        // Every line intact and linked to the one before it (the worker checked); link the first, grow the tree, check the checkpoints.
-        const { count, leaves, checkpoints: at } = summary
-        for (let i = 0, next = 0; i < count; i++) {
-          if (next < at.length && at[next] === i) {
-            const entry = checkLedgerLine(lines.subarray(at[next + 1], at[next + 2]))
-            next += 3
-            if (typeof entry === 'string') return fail(entry)
-            const reason = entry.kind === 'checkpoint' ? await checkpointAt(entry) : undefined
-            if (reason !== undefined) return fail(reason)
-          }
-          grow(Buffer.from(leaves.buffer, leaves.byteOffset + i * 32, 32), summary.firstHash)
-          if (expected % PROGRESS_EVERY === 0) onProgress?.(expected)
-          expected++
+        // Every line intact and linked to the one before it (the worker checked): link the first, grow the tree, check the checkpoints.
+        const { count, firstSeq, subtrees, heights, stops } = summary
+        let grown = 0
+        const growTo = (end: number): void => {
+          for (; grown < end; grown++) grow(heights[grown]!, Buffer.from(subtrees.buffer, subtrees.byteOffset + grown * 32, 32), summary.firstHash)
         }
+        for (let at = 0; at < stops.length; at += 4) {
+          const [index, from, to, subtreesBefore] = [stops[at]!, stops[at + 1]!, stops[at + 2]!, stops[at + 3]!]
+          growTo(subtreesBefore)
+          progress(expected, firstSeq + index - 1)
+          expected = firstSeq + index
+          if (from < 0) continue
+          const entry = checkLedgerLine(lines.subarray(from, to))
+          if (typeof entry === 'string') return fail(entry)
+          const reason = entry.kind === 'checkpoint' ? await checkpointAt(entry) : undefined
+          if (reason !== undefined) return fail(reason)
+        }
+        growTo(heights.length)
+        progress(expected, firstSeq + count - 1)
+        expected = firstSeq + count
         head = summary.lastHash
         version = summary.lastV
       } else {
@@ -373,9 +408,9 @@ export async function checkChain(
             if (reason !== undefined) return fail(reason)
           }
           head = entry.hash
-          if (range !== undefined) grow(ledgerLeafHash(head), head)
+          if (range !== undefined) grow(0, ledgerLeafHash(head), head)
           onEntry?.(entry)
-          if (expected % PROGRESS_EVERY === 0) onProgress?.(expected)
+          progress(expected, expected)
           expected++
         }
       }
@@ -425,7 +460,7 @@ class LedgerChunks {
   readonly #file: FileHandle
   readonly #path: string
   readonly #workers: LedgerLineWorkers | undefined
-  readonly #summarize: boolean
+  readonly #work: Pick<LineWork, 'check' | 'rootsAt'>
   readonly #aheadLimit: number
   readonly #ahead: Promise<{ chunk: Chunk; buffer: Buffer } | undefined>[] = []
   readonly #free: Buffer[] = []
@@ -439,23 +474,23 @@ class LedgerChunks {
   #position: number
   #done = false
 
-  private constructor(file: FileHandle, path: string, workers: LedgerLineWorkers | undefined, summarize: boolean, offset: number) {
+  private constructor(file: FileHandle, path: string, workers: LedgerLineWorkers | undefined, work: Pick<LineWork, 'check' | 'rootsAt'>, offset: number) {
     this.#file = file
     this.#path = path
     this.#workers = workers
-    this.#summarize = summarize
+    this.#work = work
     this.#aheadLimit = CHUNKS_AHEAD + (workers?.size ?? 0)
     this.#position = offset
   }
 
   /**
-   * Opens the file to read from `offset`, the start of a line. `summarize`:
-   * worker threads check every line (the caller needs no entries); else they
-   * only hash them.
+   * Opens the file to read from `offset`, the start of a line. `work`: what
+   * worker threads do with each chunk ({@link LineWork}): check every line,
+   * when the caller needs no entries, or only hash them.
    *
    * @throws {StorageError} when the file cannot be opened.
    */
-  static async open(path: string, offset: number, summarize: boolean): Promise<LedgerChunks> {
+  static async open(path: string, offset: number, work: Pick<LineWork, 'check' | 'rootsAt'>): Promise<LedgerChunks> {
     let file: FileHandle
     try {
       file = await open(path, 'r')
@@ -469,7 +504,7 @@ class LedgerChunks {
       await file.close()
       throw readError(path, err)
     }
-    return new LedgerChunks(file, path, size - offset >= WORKER_MIN_BYTES ? LedgerLineWorkers.borrow() : undefined, summarize, offset)
+    return new LedgerChunks(file, path, size - offset >= WORKER_MIN_BYTES ? LedgerLineWorkers.borrow() : undefined, work, offset)
   }
 
   /**
@@ -505,7 +540,7 @@ class LedgerChunks {
     this.#reads = read
     const next = await read
     if (next !== undefined && this.#workers !== undefined && next.chunk.lines.length > 0) {
-      const answer = await this.#workers.check({ shared: next.buffer.buffer as SharedArrayBuffer, length: next.chunk.lines.length, summarize: this.#summarize })
+      const answer = await this.#workers.check({ ...this.#work, shared: next.buffer.buffer as SharedArrayBuffer, length: next.chunk.lines.length })
       if (answer instanceof Int32Array) next.chunk.cuts = answer
       else next.chunk.summary = answer
     }

@@ -6,9 +6,10 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { canonicalJson } from '../../src/internal/canonical-json.js'
-import { GENESIS_HASH, checkLedgerLine, hashCutOf, sha256Hex, type LedgerEntry } from '../../src/audit/ledger-entry.js'
-import { LedgerLineWorkers, type ChunkSummary } from '../../src/audit/ledger-line-workers.js'
-import { ledgerLeafHash } from '../../src/audit/merkle-tree.js'
+import { GENESIS_HASH, checkLedgerLine, sha256Hex, type LedgerEntry } from '../../src/audit/ledger-entry.js'
+import { hashCutOf } from '../../src/audit/ledger-line-bytes.js'
+import { LedgerLineWorkers, type ChunkSummary, type LineWork } from '../../src/audit/ledger-line-workers.js'
+import { MerkleRange, ledgerLeafHash } from '../../src/audit/merkle-tree.js'
 
 function written(body: Record<string, unknown>): string {
   return canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })
@@ -60,11 +61,18 @@ function chain(count: number, seq = 1, prev = GENESIS_HASH, versionOf = (_seq: n
 
 let workers: LedgerLineWorkers
 
-async function ask(input: string[], summarize: boolean): Promise<ChunkSummary | Int32Array | null | undefined> {
+async function ask(input: string[], check: LineWork['check'], rootsAt?: number[]): Promise<ChunkSummary | Int32Array | null | undefined> {
   const bytes = Buffer.from(input.map((line) => `${line}\n`).join(''))
   const shared = new SharedArrayBuffer(bytes.length)
   bytes.copy(Buffer.from(shared))
-  return workers.check({ shared, length: bytes.length, summarize })
+  return workers.check({ shared, length: bytes.length, check, rootsAt })
+}
+
+/** A tree of `size` leaves of its own, to grow from: leaves of the entries before a chunk are not at hand in a test. */
+function rangeOf(size: number): MerkleRange {
+  const range = new MerkleRange()
+  for (let i = 0; i < size; i++) range.push(ledgerLeafHash(sha256Hex(`leaf ${i}`)))
+  return range
 }
 
 describe('LedgerLineWorkers', () => {
@@ -76,23 +84,47 @@ describe('LedgerLineWorkers', () => {
   it('finds what hashCutOf finds, line by line', async () => {
     const expected = lines.map((line) => hashCutOf(Buffer.from(line)))
     expect(expected.filter((cut) => cut >= 0)).toHaveLength(3)
-    expect(Array.from((await ask(lines, false)) as Int32Array)).toEqual(expected)
+    expect(Array.from((await ask(lines, 'cuts')) as Int32Array)).toEqual(expected)
   })
 
-  it('summarizes a chunk of intact, linked lines as checking each one here does', async () => {
+  it.each(['parse', 'link'] as const)('summarizes a chunk of intact, linked lines as checking each one here does (%s)', async (check) => {
     const input = chain(40, 11, 'ab'.repeat(32))
     const entries = input.map((line) => checkLedgerLine(Buffer.from(line)) as LedgerEntry)
-    const summary = (await ask(input, true)) as ChunkSummary
+    // Sizes 23 and 30 are asked for (entries of seq 24 and 31 follow them); 9 and 60 lie outside the chunk.
+    const summary = (await ask(input, check, [9, 23, 30, 60])) as ChunkSummary
     expect(summary).toMatchObject({
       count: 40, firstSeq: 11, firstPrev: 'ab'.repeat(32), firstHash: entries[0]!.hash, lastHash: entries.at(-1)!.hash, firstV: 1, lastV: 1,
     })
-    expect(Buffer.from(summary.leaves)).toEqual(Buffer.concat(entries.map((e) => ledgerLeafHash(e.hash))))
-    // Each checkpoint: its index, and its bytes in the chunk.
+    // Growing a tree of the 10 entries before by the subtrees, stop by stop, gives the roots growing it leaf by leaf does.
+    const byLeaf = rangeOf(10)
+    const bySubtree = rangeOf(10)
+    const rootsByLeaf = new Map<number, string>()
+    for (const e of entries) {
+      rootsByLeaf.set(byLeaf.size, byLeaf.root().toString('hex'))
+      byLeaf.push(ledgerLeafHash(e.hash))
+    }
     const bytes = Buffer.from(input.map((line) => `${line}\n`).join(''))
-    const at = Array.from(summary.checkpoints)
-    const expected = entries.flatMap((e, i) => (e.kind === 'checkpoint' ? [i] : []))
-    expect(at.filter((_, i) => i % 3 === 0)).toEqual(expected)
-    for (let i = 0; i < at.length; i += 3) expect(bytes.toString('utf8', at[i + 1], at[i + 2])).toBe(input[at[i]!])
+    const stops = Array.from(summary.stops)
+    let grown = 0
+    const growTo = (end: number): void => {
+      for (; grown < end; grown++) bySubtree.pushSubtree(summary.heights[grown]!, Buffer.from(summary.subtrees.subarray(grown * 32, grown * 32 + 32)))
+    }
+    const seen: [number, string][] = []
+    for (let at = 0; at < stops.length; at += 4) {
+      const [index, start, end, before] = stops.slice(at, at + 4) as [number, number, number, number]
+      growTo(before)
+      expect(bySubtree.size).toBe(10 + index)
+      expect(bySubtree.root().toString('hex')).toBe(rootsByLeaf.get(10 + index))
+      seen.push([index, start < 0 ? 'root' : bytes.toString('utf8', start, end)])
+    }
+    growTo(summary.heights.length)
+    expect(bySubtree.root()).toEqual(byLeaf.root())
+    expect(summary.heights.length, 'subtrees, not a leaf each').toBeLessThan(entries.length)
+    // Each checkpoint with its bytes, and each size asked for, in line order.
+    const expected = entries.flatMap((e, i): [number, string][] =>
+      e.kind === 'checkpoint' ? [[i, input[i]!]] : 10 + i === 23 || 10 + i === 30 ? [[i, 'root']] : [],
+    )
+    expect(seen).toEqual(expected)
   })
 
   it('gives no summary when any line is not intact or does not follow the one before it', async () => {
@@ -105,18 +137,20 @@ describe('LedgerLineWorkers', () => {
       ['a version that goes back', (l) => l.splice(0, l.length, ...chain(30, 1, GENESIS_HASH, (seq) => (seq <= 10 ? 2 : 1)))],
       ['garbage', (l) => (l[29] = 'garbage')],
     ]
-    expect(await ask(chain(30, 1, GENESIS_HASH, (seq) => (seq <= 10 ? 1 : 2)), true), 'v1 then v2 is the way forward').toMatchObject({ count: 30, firstV: 1, lastV: 2 })
-    for (const [what, damage] of damaged) {
-      const lines = [...input]
-      damage(lines)
-      expect({ what, summary: await ask(lines, true) }).toEqual({ what, summary: null })
+    for (const check of ['parse', 'link'] as const) {
+      expect(await ask(chain(30, 1, GENESIS_HASH, (seq) => (seq <= 10 ? 1 : 2)), check), 'v1 then v2 is the way forward').toMatchObject({ count: 30, firstV: 1, lastV: 2 })
+      for (const [what, damage] of damaged) {
+        const lines = [...input]
+        damage(lines)
+        expect({ what, check, summary: await ask(lines, check) }).toEqual({ what, check, summary: null })
+      }
     }
   })
 
   it('answers undefined once closed, so the caller checks the chunk itself', async () => {
     const closed = LedgerLineWorkers.start()
     await closed.close()
-    expect(await closed.check({ shared: new SharedArrayBuffer(8), length: 8, summarize: true })).toBeUndefined()
+    expect(await closed.check({ shared: new SharedArrayBuffer(8), length: 8, check: 'parse' })).toBeUndefined()
   })
 
   it('holds the process open while a borrowed thread owes an answer, though its threads never do', async () => {
@@ -132,7 +166,7 @@ const line = Buffer.from(${JSON.stringify(`${chain(3).join('\n')}\n`)})
 const shared = new SharedArrayBuffer(line.length)
 line.copy(Buffer.from(shared))
 const workers = LedgerLineWorkers.borrow()
-const summary = await workers.check({ shared, length: line.length, summarize: true })
+const summary = await workers.check({ shared, length: line.length, check: 'parse' })
 workers.giveBack()
 process.stdout.write(JSON.stringify({ count: summary.count, lastV: summary.lastV }) + '\\n')
 `,

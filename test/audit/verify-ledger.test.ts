@@ -430,14 +430,18 @@ describe('verifyLedger on a ledger large enough to be checked on worker threads'
     expect(bad(await verifyBothWays())).toMatchObject({ firstBadSeq: COUNT, reason: expect.stringMatching(/torn/) as unknown })
   })
 
-  it('checks every signed checkpoint of a large ledger, and finds one edited', async () => {
+  it('checks every signed checkpoint of a large ledger, linking its lines from their bytes, and says what parsing them says of any damage', async () => {
     const keys = await generateLedgerSigningKey()
     await rm(path)
     const ledger = await Ledger.open({ path, signingKey: keys.privateKey, checkpointEvery: 2_000 })
     for (let from = 0; from < 8_000; from += 1_000) {
       await Promise.all(
         Array.from({ length: 1_000 }, (_, i) =>
-          ledger.append({ channel: 'logs', eventId: `e${from + i}`, policyHash: 'ph1.test', event: { msg: `row ${from + i}`, pad: 'y'.repeat(4_500) }, transforms: [], status: 'sent' }),
+          ledger.append({
+            channel: 'logs', eventId: `e${from + i}`, policyHash: 'ph1.test',
+            // A nested `kind` and `hash`: places a moved hash member could hide.
+            event: { kind: 'log', msg: `row ${from + i}`, hash: 'ab'.repeat(32), pad: 'y'.repeat(4_500) }, transforms: [], status: 'sent',
+          }),
         ),
       )
     }
@@ -445,17 +449,50 @@ describe('verifyLedger on a ledger large enough to be checked on worker threads'
     expect((await stat(path)).size).toBeGreaterThan(32 * 1024 * 1024)
     const intact = await verifyBothWays({ publicKey: keys.publicKey })
     expect(intact).toMatchObject({ ok: true, checkpoints: 5, signaturesChecked: true })
+    const original = (await readFile(path, 'utf8')).split('\n').slice(0, -1)
+    const at = original.findIndex((line) => line.startsWith('{"hash":"'))
 
-    const lines = (await readFile(path, 'utf8')).split('\n').slice(0, -1)
-    const at = lines.findIndex((line) => line.startsWith('{"hash":"'))
-    const checkpoint = JSON.parse(lines[at]!) as { note: string }
-    // Another root, the same signature: the note no longer verifies, wherever the checkpoint sits in its chunk.
-    const edited = { ...checkpoint, note: checkpoint.note.replace(/\n([A-Za-z0-9+/]{43}=)\n/, (_, root: string) => `\n${root.startsWith('A') ? 'B' : 'A'}${root.slice(1)}\n`) }
-    expect(edited.note).not.toBe(checkpoint.note)
-    const { hash: _, ...body } = edited as unknown as Record<string, unknown>
-    lines[at] = canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })
-    await rewrite(lines)
-    const result = bad(await verifyBothWays({ publicKey: keys.publicKey }))
-    expect(result.firstBadSeq).toBeLessThanOrEqual(at + 2)
-  }, 60_000)
+    /** Line i rehashed after `edit`, and every later line too (checkpoints then no longer verify): a forger without the key. */
+    const rehashedFrom = (lines: string[], i: number, edit: (body: Record<string, unknown>) => string): void => {
+      let prev: string | undefined
+      for (let j = i; j < lines.length; j++) {
+        const { hash: _, ...body } = JSON.parse(lines[j]!) as Record<string, unknown>
+        if (prev !== undefined) body.prev = prev
+        const content = j === i ? edit(body) : canonicalJson(body)
+        prev = sha256Hex(content)
+        const cut = content.indexOf(',"kind":"', content.lastIndexOf(',"eventId":"'))
+        lines[j] = body.kind === 'checkpoint' ? `{"hash":"${prev}",${content.slice(1)}` : `${content.slice(0, cut)},"hash":"${prev}"${content.slice(cut)}`
+      }
+    }
+    const cases: [string, (lines: string[]) => void][] = [
+      // Another root, the same signature: the note no longer verifies, wherever the checkpoint sits in its chunk.
+      ['a checkpoint with another root', (l) => {
+        const checkpoint = JSON.parse(l[at]!) as { note: string }
+        const edited = { ...checkpoint, note: checkpoint.note.replace(/\n([A-Za-z0-9+/]{43}=)\n/, (_, root: string) => `\n${root.startsWith('A') ? 'B' : 'A'}${root.slice(1)}\n`) }
+        expect(edited.note).not.toBe(checkpoint.note)
+        const { hash: _, ...body } = edited as unknown as Record<string, unknown>
+        l[at] = canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })
+      }],
+      ['an edited value', (l) => (l[5_000] = l[5_000]!.replace('"msg":"row', '"msg":"Row'))],
+      ['the hash member moved beside the nested kind', (l) => {
+        const line = l[3_000]!
+        const member = line.slice(line.lastIndexOf(',"hash":"'), line.lastIndexOf(',"hash":"') + 74)
+        l[3_000] = line.replace(member, '').replace(',"kind":"log"', `${member},"kind":"log"`)
+        expect(l[3_000]).not.toBe(line)
+      }],
+      ['a line rehashed as JSON that is no entry, and the chain after it', (l) => rehashedFrom(l, 4_000, (body) => canonicalJson({ ...body, seq: String(body.seq) }))],
+      ['a line rehashed as bytes that are no JSON, and the chain after it', (l) => rehashedFrom(l, 4_000, (body) => canonicalJson(body).replace('"status":"sent"', '"status":sent'))],
+      ['a deleted line', (l) => l.splice(6_500, 1)],
+      ['two swapped lines', (l) => ([l[100], l[101]] = [l[101]!, l[100]!])],
+      ['the closing checkpoint cut off', (l) => l.pop()],
+      ['added whitespace', (l) => (l[7_000] = l[7_000]!.replace('"kind":"event"', '"kind": "event"'))],
+    ]
+    for (const [what, damage] of cases) {
+      const lines = [...original]
+      damage(lines)
+      await rewrite(lines)
+      const result = await verifyBothWays({ publicKey: keys.publicKey })
+      expect({ what, ok: result.ok }).toEqual({ what, ok: false })
+    }
+  }, 120_000)
 })
