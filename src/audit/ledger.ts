@@ -272,6 +272,8 @@ export class Ledger {
    */
   readonly openedAt: LedgerAppendResult
   readonly #fd: FileHandle
+  // The buffer the last commit encoded its lines into, kept for the next one.
+  #scratch: Buffer | undefined
   readonly #signer: { key: KeyObject; kid: string } | undefined
   readonly #checkpointEvery: number | undefined
   readonly #onCheckpoint: ((checkpoint: LedgerCheckpointHead) => void) | undefined
@@ -608,25 +610,28 @@ export class Ledger {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    // Each line is encoded once, on its own: a batch of long lines joined as one string first would be
-    // flattened, scanned for its length and encoded again.
-    const lines: Buffer[] = []
+    // Every line of the batch is encoded once, into one buffer this writer keeps from commit to commit: the hash is
+    // taken over those bytes and they are what is written. A fresh buffer per line would cost an allocation the
+    // kernel must fault in, for every entry.
+    // Taken while this batch is written: nothing else may write into it meanwhile.
+    const lines = new EntryLines(this.#scratch)
+    this.#scratch = undefined
     const results: LedgerAppendResult[] = []
     let end = this.#size
     for (const item of batch) {
       const body = item.body
       body.prev = this.#head
       if (body.kind === 'checkpoint') this.#sign(body, item)
-      for (const piece of entryLine(body)) {
-        lines.push(piece)
-        end += piece.length
-      }
+      const length = lines.add(body)
+      end += length
       this.#head = body.hash as string
       this.#grow(this.#head)
       results.push({ seq: item.seq, hash: this.#head, end })
     }
-    await writeAll(this.#fd, lines, end - this.#size)
+    await writeAll(this.#fd, lines.bytes())
     await this.#fd.datasync()
+    // A batch far larger than usual keeps no buffer of its size alive after it.
+    if (lines.buffer.length <= MAX_KEPT_SCRATCH) this.#scratch = lines.buffer
     this.#size = end
     this.#commits++
     this.#committedEntries += batch.length
@@ -660,48 +665,90 @@ export class Ledger {
 }
 
 /**
- * An entry's line, as the pieces of bytes written: its canonical JSON with `hash` (the
- * SHA-256 of that JSON without `hash`) in its sorted place, then `\n`.
- * Members are canonicalized once (`event` arrives as canonical text), and
- * the members before `hash` and after it are encoded once each: the hash
- * is taken over those bytes and the line is made of them, so a large event
- * is neither serialized nor encoded again.
+ * The lines of one commit, as the bytes written: each entry's canonical JSON
+ * with `hash` (the SHA-256 of that JSON without `hash`) in its sorted place,
+ * then `\n`. Members are canonicalized once (`event` arrives as canonical
+ * text) and the members before `hash` and after it are encoded once each,
+ * straight into the buffer: the hash is taken over those bytes and the line
+ * is made of them, so a large event is neither serialized nor encoded again.
  */
-function entryLine(body: Record<string, unknown>): Buffer[] {
-  const keys = Object.keys(body).sort()
-  const before: string[] = []
-  const after: string[] = []
-  for (const key of keys) {
-    if (body[key] === undefined) continue
-    ;(key < 'hash' ? before : after).push(`${JSON.stringify(key)}:${canonicalJson(body[key], key)}`)
+class EntryLines {
+  #buffer: Buffer
+  #used = 0
+
+  constructor(scratch: Buffer | undefined) {
+    this.#buffer = scratch ?? Buffer.allocUnsafe(INITIAL_SCRATCH)
   }
-  const head = Buffer.from(before.join(','), 'utf8')
-  const tail = Buffer.from(after.join(','), 'utf8')
-  const hasher = createHash('sha256').update(OPEN_BRACE).update(head)
-  if (head.length > 0 && tail.length > 0) hasher.update(COMMA)
-  const hash = hasher.update(tail).update(CLOSE_BRACE).digest('hex')
-  body.hash = hash
-  const member = Buffer.from(`${head.length > 0 ? ',' : ''}"hash":"${hash}"${tail.length > 0 ? ',' : ''}`, 'utf8')
-  return [OPEN_BRACE, head, member, tail, CLOSE_LINE]
+
+  /** The buffer written into, to be reused once what {@link EntryLines.bytes} returned is written. */
+  get buffer(): Buffer {
+    return this.#buffer
+  }
+
+  /** Appends `body`'s line, setting `body.hash`; returns the line's length in bytes. */
+  add(body: Record<string, unknown>): number {
+    const keys = Object.keys(body).sort()
+    let head = ''
+    let tail = ''
+    for (const key of keys) {
+      if (body[key] === undefined) continue
+      const member = `${JSON.stringify(key)}:${canonicalJson(body[key], key)}`
+      if (key < 'hash') head = head === '' ? member : `${head},${member}`
+      else tail = tail === '' ? member : `${tail},${member}`
+    }
+    const before = head === '' ? '"hash":"' : ',"hash":"'
+    const after = tail === '' ? '"' : '",'
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    this.#reserve(3 * (head.length + tail.length) + before.length + HASH_HEX_LENGTH + after.length + 3)
+    const buffer = this.#buffer
+    const start = this.#used
+    let at = start
+    buffer[at++] = OPEN_BRACE
+    at += buffer.write(head, at, 'utf8')
+    const headEnd = at
+    // The hash member goes here once the hash is known.
+    at += before.length + HASH_HEX_LENGTH + after.length
+    const tailStart = at
+    at += buffer.write(tail, at, 'utf8')
+    const tailEnd = at
+    buffer[at++] = CLOSE_BRACE
+    buffer[at++] = NEWLINE
+    const hasher = createHash('sha256').update(buffer.subarray(start, headEnd))
+    if (head !== '' && tail !== '') hasher.update(COMMA)
+    const hash = hasher.update(buffer.subarray(tailStart, tailEnd + 1)).digest('hex')
+    buffer.write(before + hash + after, headEnd, 'latin1')
+    body.hash = hash
+    this.#used = at
+    return at - start
+  }
+
+  /** Every line added so far. */
+  bytes(): Buffer {
+    return this.#buffer.subarray(0, this.#used)
+  }
+
+  #reserve(more: number): void {
+    if (this.#used + more <= this.#buffer.length) return
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.#buffer.length, this.#used + more))
+    this.#buffer.copy(grown, 0, 0, this.#used)
+    this.#buffer = grown
+  }
 }
 
-/** Appends `chunks` (`total` bytes in all) at the end of the file, gathered by the kernel rather than copied into one buffer first. */
-async function writeAll(fd: FileHandle, chunks: Buffer[], total: number): Promise<void> {
-  let { bytesWritten } = await fd.writev(chunks)
-  if (bytesWritten === total) return
-  // A short write (a full disk, a signal, more chunks than one call takes): the rest, one buffer at a time.
-  const rest = Buffer.concat(chunks, total).subarray(bytesWritten)
+/** Appends `bytes` at the end of the file. */
+async function writeAll(fd: FileHandle, bytes: Buffer): Promise<void> {
   let offset = 0
-  while (offset < rest.length) {
-    ;({ bytesWritten } = await fd.write(rest, offset, rest.length - offset))
-    offset += bytesWritten
-  }
+  // A short write (a full disk, a signal): the rest.
+  while (offset < bytes.length) offset += (await fd.write(bytes, offset, bytes.length - offset)).bytesWritten
 }
 
-const OPEN_BRACE = Buffer.from('{')
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const NEWLINE = 0x0a
 const COMMA = Buffer.from(',')
-const CLOSE_BRACE = Buffer.from('}')
-const CLOSE_LINE = Buffer.from('}\n')
+const HASH_HEX_LENGTH = 64
+const INITIAL_SCRATCH = 64 * 1024
+const MAX_KEPT_SCRATCH = 16 * 1024 * 1024
 
 /** The root a note signs, as hex. */
 function headRoot(note: string): string {

@@ -12,6 +12,7 @@ import {
   type LedgerOptions,
   type LedgerStats,
 } from '../audit/ledger.js'
+import type { LedgerTransform } from '../audit/ledger-entry.js'
 import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
@@ -470,25 +471,36 @@ export class AirlockBoundary {
   readonly #recordOutbound = (record: OutboundRecord): Promise<string> => {
     if (this.#closed) return Promise.reject(new ClosedError('Airlock is closed; an adapter cannot hand anything to its engine after close()'))
     const id = randomUUID()
-    const transforms = (record.transforms ?? []).map(({ path, rule, action }) => ({ channel: record.channel, path, rule, action }))
-    // Members in sorted order here and in each transform: the ledger's canonical JSON of it is then JSON.stringify's.
+    const channel = record.channel
+    const given = record.transforms ?? []
+    // Copied now, once (the caller's array may change after this returns), members in sorted order: the ledger's
+    // canonical JSON of them is then JSON.stringify's. Past the bound, one `max-transforms` entry says the rest
+    // were not itemised; their actions still count.
+    const kept = given.length <= MAX_TRANSFORMS_PER_EVENT ? given.length : MAX_TRANSFORMS_PER_EVENT - 1
+    const transforms: LedgerTransform[] = new Array<LedgerTransform>(kept)
+    for (let i = 0; i < kept; i++) {
+      const t = given[i]!
+      transforms[i] = { action: t.action, path: t.path, rule: t.rule }
+    }
+    let unlisted: string[] | undefined
+    if (given.length > kept) {
+      unlisted = []
+      for (let i = kept; i < given.length; i++) unlisted.push(given[i]!.action)
+      transforms.push({ action: 'truncate', path: '$', rule: 'max-transforms' })
+    }
+    // Members in sorted order here too.
     const event: JsonObject = { engine: record.engine, id, kind: 'engine', policyHash: this.policyHash, sent: record.sent, time: new Date().toISOString(), v: 1 }
     const recorded = this.#ledger.then((ledger) =>
-      ledger.append({
-        channel: record.channel,
-        eventId: id,
-        policyHash: this.policyHash,
-        event,
-        transforms: boundedTransforms(transforms, record.channel).map(({ path, rule, action }) => ({ action, path, rule })),
-        status: 'sent',
-      }),
+      ledger.append({ channel, eventId: id, policyHash: this.policyHash, event, transforms, status: 'sent' }),
     )
     this.#outboundRecords.add(recorded)
     void recorded.then(
       () => {
         this.#outboundRecords.delete(recorded)
-        this.#countSent(record.channel, transforms)
-        if (record.withheld !== undefined && record.withheld > 0) this.#countWithheld(record.channel, record.withheld)
+        this.#countEvent(channel)
+        for (let i = 0; i < kept; i++) this.#countAction(channel, transforms[i]!.action)
+        if (unlisted !== undefined) for (const action of unlisted) this.#countAction(channel, action)
+        if (record.withheld !== undefined && record.withheld > 0) this.#countWithheld(channel, record.withheld)
       },
       (err: unknown) => {
         this.#outboundRecords.delete(recorded)
@@ -566,13 +578,20 @@ export class AirlockBoundary {
   }
 
   #countSent(channel: Channel, transforms: readonly ChannelTransform[]): void {
-    const stats = this.#stats
-    stats.events.set(channel, (stats.events.get(channel) ?? 0) + 1)
-    for (const t of transforms) {
-      let counts = stats.actions.get(t.channel)
-      if (counts === undefined) stats.actions.set(t.channel, (counts = new Map<string, number>()))
-      counts.set(t.action, (counts.get(t.action) ?? 0) + 1)
-    }
+    this.#countEvent(channel)
+    for (const t of transforms) this.#countAction(t.channel, t.action)
+  }
+
+  #countEvent(channel: Channel): void {
+    const events = this.#stats.events
+    events.set(channel, (events.get(channel) ?? 0) + 1)
+  }
+
+  #countAction(channel: Channel, action: string): void {
+    const actions = this.#stats.actions
+    let counts = actions.get(channel)
+    if (counts === undefined) actions.set(channel, (counts = new Map<string, number>()))
+    counts.set(action, (counts.get(action) ?? 0) + 1)
   }
 
   // A ledger that failed (closed, a write that failed, never opened) refuses every append after: remembered, so a

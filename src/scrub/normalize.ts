@@ -76,7 +76,9 @@ export class Normalizer {
   /** True while a value is being normalized. */
   busy = false
   readonly #limits: NormalizeLimits
-  readonly #ancestors = new Set<object>()
+  // The containers on the path from the root to the node being read: at most maxDepth + 1 of them, so a scan is
+  // cheap, where a Set would allocate a new table on every clear and rehash as it empties.
+  readonly #ancestors: object[] = []
   #nodes = 0
 
   constructor(limits: NormalizeLimits) {
@@ -92,7 +94,7 @@ export class Normalizer {
     } catch (err) {
       return err === NODE_LIMIT ? MAX_NODES_NODE : WITHHELD_NODE
     } finally {
-      this.#ancestors.clear()
+      this.#ancestors.length = 0
       this.busy = false
     }
   }
@@ -120,15 +122,17 @@ export class Normalizer {
     // Already normalized (a logger that lifted an error itself, say).
     if (value instanceof ErrorNode || value instanceof ReferenceNode || value instanceof MarkerNode) return value
     if (depth > this.#limits.maxDepth) return MAX_DEPTH_NODE
-    if (this.#ancestors.has(value)) return CIRCULAR_MARKER
-    this.#ancestors.add(value)
+    const ancestors = this.#ancestors
+    if (ancestors.includes(value)) return CIRCULAR_MARKER
+    const level = ancestors.length
+    ancestors.push(value)
     try {
       return this.#read(value, depth)
     } catch (err) {
       if (err === NODE_LIMIT) throw err
       return WITHHELD_NODE
     } finally {
-      this.#ancestors.delete(value)
+      ancestors.length = level
     }
   }
 

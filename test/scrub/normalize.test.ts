@@ -97,6 +97,28 @@ describe('Normalizer', () => {
     expect(normalize(Array.from({ length: 500 }, (_, i) => i))).toMatchObject({ rule: 'max-nodes', text: '[airlock:max-nodes]' })
   })
 
+  it('marks only a value among its own ancestors as a cycle, and forgets them between runs', () => {
+    const normalizer = new Normalizer(limits)
+    const shared = { id: 1 }
+    // The same object twice side by side, and at two depths, is not a cycle.
+    const twice = normalizer.run({ a: shared, b: [shared, { c: shared }] }) as Record<string, unknown>
+    expect(JSON.parse(JSON.stringify(twice))).toEqual({ a: { id: 1 }, b: [{ id: 1 }, { c: { id: 1 } }] })
+    // A cycle a few levels down is found, at the level it closes.
+    const root: Record<string, unknown> = { name: 'root' }
+    root.child = { list: [{ back: root }] }
+    expect(JSON.parse(JSON.stringify(normalizer.run(root)))).toEqual({ name: 'root', child: { list: [{ back: '[Circular]' }] } })
+    // A run that ends in a getter that throws or a value over the budget leaves no ancestor behind for the next run.
+    const throwing = { ok: shared, get bad(): unknown { throw new Error('no') } }
+    const withheld = normalizer.run({ nested: { throwing } }) as { nested: { throwing: unknown } }
+    expect(withheld.nested.throwing).toMatchObject({ rule: 'walker-error', action: 'withhold' })
+    expect(normalizer.run(Array.from({ length: 500 }, () => shared))).toMatchObject({ rule: 'max-nodes' })
+    expect(JSON.parse(JSON.stringify(normalizer.run(shared)))).toEqual({ id: 1 })
+    expect(JSON.parse(JSON.stringify(normalizer.run({ again: shared, root })))).toEqual({
+      again: { id: 1 },
+      root: { name: 'root', child: { list: [{ back: '[Circular]' }] } },
+    })
+  })
+
   it('reads each getter once, never mutates its input, and withholds what throws', () => {
     let reads = 0
     const input = {

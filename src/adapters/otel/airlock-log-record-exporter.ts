@@ -105,13 +105,19 @@ export class AirlockLogRecordExporter implements LogRecordExporter {
     if (scope instanceof Promise) scope = await scope
     const attributes = (await policy.attributes(record.attributes, 'logs', 'attributes', transforms)) as LogAttributes
     const droppedAttributesCount = count(record.droppedAttributesCount)
+    // Every member from the start, absent ones as undefined: one shape for every record, none added later.
     const item: Writable<ReadableLogRecord> = {
       hrTime: time,
       hrTimeObserved: observed,
+      spanContext: undefined,
       resource: resource.value,
       instrumentationScope: scope.value as ReadableLogRecord['instrumentationScope'],
       attributes,
       droppedAttributesCount,
+      severityNumber: undefined,
+      severityText: undefined,
+      body: undefined,
+      eventName: undefined,
     }
     // Keys in sorted order, members that are absent as undefined: the ledger's canonical JSON then has no sorting to do.
     const json: Record<string, unknown> = {

@@ -157,7 +157,7 @@ export class BatchExport<In, Out> {
       chunk.indexes.push(record.index)
       for (let t = record.start; t < record.end; t++) {
         const transform = transforms[t]!
-        chunk.transforms.push({ path: joinTransformPath(at, transform.path), rule: transform.rule, action: transform.action })
+        chunk.transforms.push({ action: transform.action, path: joinTransformPath(at, transform.path), rule: transform.rule })
       }
     }
     chunks.push(chunk)
@@ -263,7 +263,7 @@ function indexIn<T>(chunk: Chunk<unknown>, index: Map<Scrubbed<T>, number>, list
   index.set(scrubbed, at)
   list.push(scrubbed.json)
   const prefix = `${key}[${at}]`
-  for (const t of scrubbed.transforms) chunk.transforms.push({ path: joinTransformPath(prefix, t.path), rule: t.rule, action: t.action })
+  for (const t of scrubbed.transforms) chunk.transforms.push({ action: t.action, path: joinTransformPath(prefix, t.path), rule: t.rule })
   return at
 }
 
