@@ -600,6 +600,43 @@ export class AhoCorasick {
     return tags
   }
 
+  /**
+   * The end of the first place, at or after `from`, where a pattern with a
+   * non-zero tag occurs once the ASCII code units flagged in `transparent`
+   * are left out (-1 when there is none): those neither advance nor reset
+   * the automaton, so with `_`, `-` and `.` transparent a pattern `apikey`
+   * is found in `api_key` and `Api-Key` (with {@link foldAsciiCase}). The
+   * automaton starts afresh at `from`, so a caller that goes on from each
+   * end it gets reads the text once.
+   *
+   * @example
+   * ```ts
+   * const transparent = new Uint8Array(128)
+   * transparent[95] = 1 // _
+   * AhoCorasick.build([{ text: 'apikey', tag: 1 }], foldAsciiCase).firstEnd('x API_KEY=1', 0, transparent) // 9
+   * ```
+   */
+  firstEnd(text: string, from: number, transparent: Uint8Array): number {
+    const classes = this.#classes
+    const delta = this.#delta
+    const outTag = this.#outTag
+    const alphabet = this.#alphabet
+    const denseCount = this.#denseCount
+    let state = 0
+    for (let i = from, n = text.length; i < n; i++) {
+      const unit = text.charCodeAt(i)
+      if (unit < 128 && transparent[unit] === 1) continue
+      const cls = classes[unit]!
+      if (cls === 0) {
+        state = 0
+        continue
+      }
+      state = state < denseCount ? delta[state * alphabet + cls]! : this.#sparseStep(state, cls)
+      if (outTag[state] !== 0) return i + 1
+    }
+    return -1
+  }
+
   #sparseStep(from: number, cls: number): number {
     const sparse = this.#sparse
     const denseCount = this.#denseCount

@@ -9,7 +9,7 @@
  * only, and every look ahead or back is bounded by a constant, so the scan
  * stays linear (the LINEAR-TIME RULE of detectors.ts). Internal to src/scrub.
  */
-import type { MatchSink } from './aho-corasick.js'
+import { AhoCorasick, foldAsciiCase, type MatchSink } from './aho-corasick.js'
 import { isPlaceholder, looksRandom } from './detector-checks.js'
 import type { SensitiveKeyMatcher } from './sensitive-keys.js'
 import { splitWords } from './sensitive-keys.js'
@@ -57,8 +57,27 @@ const NOT_SECRET_HEADS = new Set([
 // Names that say "secret" only where text assigns them (`PASS=…`, `db_pass: …`, `mysql_pw=…`); as a
 // structured key `pass` is more often a test count than a password, so they are not sensitive keys.
 const TEXT_ONLY_NAMES = new Set(['pass', 'pw', 'pword', 'passwort', 'contrasena', 'contraseña', 'senha', 'motdepasse', 'secrete'])
-/** Keywords that start secret-assignment besides the sensitive key names' spellings. */
-export const ASSIGNMENT_EXTRA_KEYWORDS: readonly string[] = [...TEXT_ONLY_NAMES]
+/**
+ * The keywords that start secret-assignment: the sensitive key names'
+ * spellings (`api_key`, `api-key`, …), each name's stem (`credential` for
+ * `credentials`: {@link keyNamesSecret} takes the singular too, so a text
+ * naming only `credential=` must start it), and the words text uses for a
+ * password.
+ *
+ * @example
+ * ```ts
+ * assignmentKeywords(new SensitiveKeyMatcher()).includes('credential') // true
+ * ```
+ */
+export function assignmentKeywords(keys: SensitiveKeyMatcher): string[] {
+  return [...new Set([...keys.spellings(), ...nameStems(keys)])]
+}
+
+// Each name without a trailing `s`, and the words text uses for a password: every name that
+// keyNamesSecret accepts holds one of them in its letters and digits, lower-cased and joined.
+function nameStems(keys: SensitiveKeyMatcher): string[] {
+  return [...keys.names.map((name) => (name.endsWith('s') ? name.slice(0, -1) : name)), ...TEXT_ONLY_NAMES]
+}
 // The shell's working directories, not passwords.
 const NOT_SECRET_KEYS = new Set(['pwd', 'oldpwd'])
 
@@ -131,6 +150,10 @@ function isBlank(c: number): boolean {
 
 function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95
+}
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
 }
 
 function isSpace(c: number): boolean {
@@ -262,6 +285,7 @@ const SLOTS: readonly (readonly [string, string])[] = [
 function slotEnd(text: string, i: number): number {
   const c = text.charCodeAt(i)
   if (c !== 36 /* $ */ && c !== 123 /* { */ && c !== 60 /* < */ && c !== 91 /* [ */) return -1
+  if (c === 36 && text.charCodeAt(i + 1) !== 123) return -1
   for (const [open, close] of SLOTS) {
     if (!text.startsWith(open, i)) continue
     const stop = Math.min(text.length, i + 128)
@@ -353,7 +377,9 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
   let next = bare.next
   let value = text.slice(bare.start, end)
   // `Api-Token 22cb…`, `Bearer …`: the scheme and the credential after it, together.
-  if (SCHEME.test(value) && SCHEME_WORDS.has(value.toLowerCase()) && text.charCodeAt(end) === 32) {
+  // Both forms start with a letter: most values (`$P`, `hunter2!`, digits) are ruled out by their first character.
+  const letter = isAsciiLetter(value.charCodeAt(0))
+  if (letter && text.charCodeAt(end) === 32 && SCHEME.test(value) && SCHEME_WORDS.has(value.toLowerCase())) {
     const credential = readBare(text, end + 1)
     // A scheme and nothing that could be a credential (`Basic ...`): an example.
     if (credential === null) return next
@@ -364,7 +390,7 @@ function readValue(text: string, i: number, sink: MatchSink, rule: number, depth
       next = credential.next
       value = text.slice(bare.start, end)
     }
-  } else if (multiword && bare.end === bare.next && /^[A-Za-z]{1,24}$/.test(value) && !isPlaceholder(value, false)) {
+  } else if (letter && multiword && bare.end === bare.next && /^[A-Za-z]{1,24}$/.test(value) && !isPlaceholder(value, false)) {
     // An unquoted passphrase (`password = open sesame`): a first word of letters only, then the rest
     // of a short line holding no other assignment or quote. A first word with digits or symbols is a
     // whole token already (`password=hunter2 retrying`).
@@ -461,14 +487,27 @@ function restOfLine(text: string, from: number): number {
  * (`"…" == password`). Placeholders and variables are left whole.
  */
 export function findAssignments(text: string, sink: MatchSink, rule: number, keys: SensitiveKeyMatcher): void {
+  const stems = stemsOf(keys)
   const re = ASSIGNMENT_KEY
   re.lastIndex = 0
   // Nothing before `floor` is read again: the end of the last value found.
   let floor = 0
-  let m: RegExpExecArray | null
-  while ((m = re.exec(text)) !== null) {
+  // After a name that names no secret, the scan goes on from the next stem (see stemsOf): the
+  // names between, most of a text that merely mentions a secret word, are never read. After a
+  // value it reads the next name as it comes (in `a=…; password=…` that is usually the next key).
+  let skip = false
+  for (;;) {
+    if (skip && stems !== null) {
+      const hit = stems.firstEnd(text, re.lastIndex, NAME_SEPARATORS)
+      if (hit === -1) break
+      const from = nameStartBefore(text, hit, re.lastIndex)
+      if (from > re.lastIndex) re.lastIndex = from
+    }
+    const m = re.exec(text)
+    if (m === null) break
     const key = m[2]!
-    if (!keyNamesSecret(key, keys)) continue
+    skip = !keyNamesSecret(key, keys)
+    if (skip) continue
     const keyEnd = re.lastIndex
     const quotedKey = m[1] !== ''
     valueBefore(text, m.index, floor, sink, rule)
@@ -481,6 +520,52 @@ export function findAssignments(text: string, sink: MatchSink, rule: number, key
     }
   }
   findTags(text, sink, rule, keys)
+}
+
+/*
+ * Where a name may name a secret. keyNamesSecret holds only for a name whose letters and digits,
+ * lower-cased and joined (`_`, `-` and `.` left out), hold the stem of a sensitive key name (the
+ * name without a trailing `s`) or a word text uses for a password: one automaton over those, with
+ * `_`, `-` and `.` passed over, finds the next such stem. Per matcher (each policy's names); null
+ * when a stem is empty (a name `s`), which every name holds: then every name is read.
+ */
+const NAME_SEPARATORS = new Uint8Array(128)
+for (const c of '_-.') NAME_SEPARATORS[c.charCodeAt(0)] = 1
+
+const stemsByMatcher = new WeakMap<SensitiveKeyMatcher, AhoCorasick | null>()
+
+function stemsOf(keys: SensitiveKeyMatcher): AhoCorasick | null {
+  let stems = stemsByMatcher.get(keys)
+  if (stems === undefined) {
+    const words = nameStems(keys)
+    stems = words.includes('') ? null : AhoCorasick.build(words.map((text) => ({ text, tag: 1 })), foldAsciiCase)
+    stemsByMatcher.set(keys, stems)
+  }
+  return stems
+}
+
+function isNameChar(c: number): boolean {
+  return isWordChar(c) || c === 45 || c === 46
+}
+
+/*
+ * Where to look for the name holding the stem that ends at `end`: the start of its run of name
+ * characters, less the quote, backslash and `$` that may open a name, and never before `floor`
+ * (the scan's position). A name is at most 64 characters after at most two dashes, so the run is
+ * looked back over no further than that: a longer run holds no name there, and the scan is sent
+ * to the stem's end. Each look back is bounded by a constant.
+ */
+function nameStartBefore(text: string, end: number, floor: number): number {
+  const limit = Math.max(floor, end - MAX_KEY - 2)
+  let i = end - 1
+  while (i > limit && isNameChar(text.charCodeAt(i - 1))) i--
+  if (i === limit && i > floor && isNameChar(text.charCodeAt(i - 1))) return end
+  for (let k = 0; k < 3 && i > floor; k++) {
+    const c = text.charCodeAt(i - 1)
+    if (c !== 36 /* $ */ && !isQuoteOrEscape(c)) break
+    i--
+  }
+  return i
 }
 
 // Whether the quoted name at `keyStart` is a call's first argument: `setProperty("TOKEN", …)`.
@@ -564,6 +649,7 @@ function valueBefore(text: string, keyStart: number, floor: number, sink: MatchS
   while (i > floor && isBlank(text.charCodeAt(i - 1)) && keyStart - i < 8) i--
   let opStart = i
   while (opStart > floor && i - opStart < 3 && (text.charCodeAt(opStart - 1) === 61 || text.charCodeAt(opStart - 1) === 33)) opStart--
+  if (i - opStart < 2) return false
   const op = text.slice(opStart, i)
   if (op !== '==' && op !== '===' && op !== '!=' && op !== '!==') return false
   let close = opStart

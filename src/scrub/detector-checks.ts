@@ -321,10 +321,11 @@ export function isPlaceholder(value: string, quoted: boolean, exampleWords = fal
   if (xs >= 8 && (/[xX]{8}/.test(value) || xs * 5 >= alnum * 3)) return true
   // Each further check runs only where it can apply: scanners call this once per value found.
   if (REFERENCE_STARTS.includes(value[0]!) && isWholeReference(value)) return true
-  if (n <= 64) {
-    const words = value.toLowerCase().replace(/[^a-z0-9]/g, '')
+  // The listed words have two letters or more, the words looked for inside four or more.
+  if (n <= 64 && alnum >= 2) {
+    const words = alnum === n ? value.toLowerCase() : value.toLowerCase().replace(/[^a-z0-9]/g, '')
     if (PLACEHOLDER_WORDS.has(words) || (exampleWords && EXAMPLE_WORDS.has(words))) return true
-    if (/fake|dummy|placeholder|yourpassword|yourtoken|yourapi|yoursecret|insertyour|enteryour|replaceme/.test(words)) return true
+    if (alnum >= 4 && /fake|dummy|placeholder|yourpassword|yourtoken|yourapi|yoursecret|insertyour|enteryour|replaceme/.test(words)) return true
   }
   return !quoted && /[._([]/.test(value) && isCodeReference(value)
 }

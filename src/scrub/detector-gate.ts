@@ -1,5 +1,5 @@
 import { AhoCorasick, foldAsciiCase, type AhoCorasickPattern, type MatchSink } from './aho-corasick.js'
-import { ASSIGNMENT_EXTRA_KEYWORDS } from './assignment-detector.js'
+import { assignmentKeywords } from './assignment-detector.js'
 import type { Detector, DetectorContext } from './detectors.js'
 
 /**
@@ -76,7 +76,7 @@ export class DetectorGate {
     let nextBit = 0
     for (const { detector, rule } of detectors) {
       const words =
-        detector.keywords === 'sensitive-keys' ? [...context.sensitiveKeys.spellings(), ...ASSIGNMENT_EXTRA_KEYWORDS] : detector.keywords
+        detector.keywords === 'sensitive-keys' ? assignmentKeywords(context.sensitiveKeys) : detector.keywords
       // Past 64, bits are shared: a detector then also runs on another's keywords, which costs time and misses nothing.
       const index = words.length === 0 ? -1 : nextBit++ % KEYWORD_BITS
       const bit = index === -1 ? 0 : 1 << (index & 31)

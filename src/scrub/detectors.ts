@@ -432,10 +432,14 @@ function findJwts(text: string, sink: MatchSink, rule: number): void {
   let m: RegExpExecArray | null
   while ((m = re.exec(text)) !== null) {
     const headerEnd = re.lastIndex
-    if (text.charCodeAt(headerEnd) !== 46 /* . */ || !isBase64UrlJsonObject(m[0])) continue
+    if (text.charCodeAt(headerEnd) !== 46 /* . */) continue
     part.lastIndex = headerEnd + 1
     part.test(text)
     const payloadEnd = part.lastIndex
+    // The shape first, the decoding after: a payload too short to be a JSON object, or not followed by
+    // a dot, rules a header out without decoding it (a header with a short payload costs a read).
+    if (payloadEnd < text.length && (text.charCodeAt(payloadEnd) !== 46 || payloadEnd - headerEnd - 1 < 4)) continue
+    if (!isBase64UrlJsonObject(m[0])) continue
     const payload = text.slice(headerEnd + 1, payloadEnd)
     // Cut short: a header that says `alg`, a dot, and whatever of the payload is left, to the end.
     if (payloadEnd === text.length) {

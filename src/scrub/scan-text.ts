@@ -3,6 +3,7 @@ import { describeType } from '../internal/describe-type.js'
 import { DETECTOR_IDS, type DetectorId } from '../policy/detector-ids.js'
 import { AhoCorasick } from './aho-corasick.js'
 import { DetectorGate } from './detector-gate.js'
+import { findBesideMatches } from './glued-matches.js'
 import { DETECTORS } from './detectors.js'
 import { EscapeDecoder } from './escape-decoder.js'
 import { findSdkMarkers, onlySdkOutput } from './scan-markers.js'
@@ -147,6 +148,7 @@ export class LeakMatcher {
   /** The built-in detectors switched off by the `detectors` option's map, by id. */
   readonly off: readonly DetectorId[]
   readonly #gate: DetectorGate
+  readonly #runGate = (view: string, sink: SpanList): void => this.#gate.run(view, sink)
   readonly #patterns: AhoCorasick | null
   readonly #entries = new Map<string, PatternEntry>()
   readonly #hits = new SpanList()
@@ -221,7 +223,10 @@ export class LeakMatcher {
     const hits = this.#hits
     hits.reset()
     if (patterns) this.#patterns?.findLongest(view, hits, PATTERN_RULE)
-    if (detectors) this.#gate.run(view, hits)
+    if (detectors) {
+      this.#gate.run(view, hits)
+      findBesideMatches(view, hits, this.#runGate)
+    }
     if (hits.count === 0) return found
     const out = found ?? []
 

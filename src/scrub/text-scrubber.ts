@@ -10,6 +10,7 @@ import type { MatchSink } from './aho-corasick.js'
 import { DetectorGate, type GatedDetector } from './detector-gate.js'
 import { DETECTORS, DETECTORS_BY_PRECEDENCE, type DetectorContext } from './detectors.js'
 import { EscapeDecoder } from './escape-decoder.js'
+import { findBesideMatches } from './glued-matches.js'
 import { redactedMarker, truncatedMarker } from './markers.js'
 import { SecretMatcher } from './secret-matcher.js'
 import { SensitiveKeyMatcher } from './sensitive-keys.js'
@@ -130,6 +131,7 @@ export class TextScrubber {
   readonly #detectors: DetectorGate
   readonly #custom: readonly CustomPattern[]
   readonly #spans = new SpanList()
+  readonly #viewSpans = new SpanList()
   readonly #decoder = new EscapeDecoder()
   readonly #fingerprinter: Fingerprinter | null
   readonly #keys: KeyRing | undefined
@@ -260,7 +262,10 @@ export class TextScrubber {
     const spans = this.#spans
     spans.reset()
     this.secrets.find(text, spans, SECRET_RULE)
-    if (!secretsOnly) this.#findPatterns(text, spans)
+    if (!secretsOnly) {
+      this.#findPatterns(text, spans)
+      findBesideMatches(text, spans, this.#findPatternsIn)
+    }
     const decoder = this.#decoder
     decoder.begin(text, this.secrets.spaced)
     const mapped = decoder.mapInto(spans)
@@ -268,8 +273,8 @@ export class TextScrubber {
       if (decoder.decoded !== null) this.secrets.find(decoder.decoded, mapped, SECRET_RULE)
       if (decoder.formDecoded !== null) this.secrets.find(decoder.formDecoded, mapped, SECRET_RULE)
       if (secretsOnly || decoder.decoded === null) continue
-      this.#findPatterns(decoder.decoded, mapped)
-      if (decoder.separated !== decoder.decoded) this.#findPatterns(decoder.separated!, mapped)
+      this.#findPatternsBeside(decoder.decoded, mapped)
+      if (decoder.separated !== decoder.decoded) this.#findPatternsBeside(decoder.separated!, mapped)
     }
     if (spans.count === 0) return text
     this.#spareOwnOutput(text)
@@ -321,6 +326,17 @@ export class TextScrubber {
       if (ring.has(m[1]!)) (own ??= []).push(m.index, m.index + m[0].length)
     }
     return own !== undefined && markers > 0 && own.length > markers ? sortPairs(own) : own
+  }
+
+  readonly #findPatternsIn = (text: string, sink: MatchSink): void => this.#findPatterns(text, sink)
+
+  // A decoded view: its matches, then what they hid (see findBesideMatches), in the view's positions, into `sink`.
+  #findPatternsBeside(view: string, sink: MatchSink): void {
+    const found = this.#viewSpans
+    found.reset()
+    this.#findPatterns(view, found)
+    findBesideMatches(view, found, this.#findPatternsIn)
+    for (let k = 0; k < found.count; k++) sink.add(found.start[k]!, found.end[k]!, found.rule[k]!)
   }
 
   // Detectors, then custom patterns.

@@ -57,11 +57,16 @@ export function keywordPositions(text: string, words: readonly string[]): number
 /**
  * Reports each match of `re` that starts within `window` characters after
  * a context keyword (one of `words`) and passes `accept`. Only the windows
- * after keywords are scanned, each from where the last one stopped, so no
- * character is scanned twice: linear, and cheap when keywords are rare.
+ * after keywords are scanned: overlapping windows are merged, and each
+ * merged window is searched as a slice of the text reaching `reach` (the
+ * longest match) past its end, so a search never runs on to the end of the
+ * text when the window holds no match. Linear, and cheap when keywords are
+ * rare. The slice keeps one code unit before the window: `re` may look
+ * behind and ahead one unit, no more.
  */
 function findNearKeyword(
   re: RegExp,
+  reach: number,
   words: readonly string[],
   window: number,
   text: string,
@@ -70,18 +75,17 @@ function findNearKeyword(
   accept: (m: RegExpExecArray) => boolean,
 ): void {
   const keys = keywordPositions(text, words)
-  let scanned = 0
-  for (const key of keys) {
-    const limit = key + window
-    if (limit < scanned) continue
-    re.lastIndex = Math.max(scanned, key + 1)
+  for (let k = 0; k < keys.length; ) {
+    const from = keys[k]! + 1
+    let limit = keys[k]! + window
+    for (k++; k < keys.length && keys[k]! < limit; k++) limit = keys[k]! + window
+    const sliceStart = from - 1
+    const part = text.slice(sliceStart, Math.min(text.length, limit + reach + 2))
+    re.lastIndex = 1
     let m: RegExpExecArray | null
-    while ((m = re.exec(text)) !== null && m.index <= limit) {
-      if (accept(m)) sink.add(m.index, m.index + m[0].length, rule)
+    while ((m = re.exec(part)) !== null && sliceStart + m.index <= limit) {
+      if (accept(m)) sink.add(sliceStart + m.index, sliceStart + m.index + m[0].length, rule)
     }
-    // A match past the window is read again from its start by the next window that reaches it.
-    scanned = m === null ? text.length : Math.max(limit, m.index)
-    if (m === null) break
   }
 }
 
@@ -96,7 +100,7 @@ export const AWS_SECRET = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])
 // Not the key id's own prefix: a near-miss `AKIA…` would open a window at every token.
 const AWS_CONTEXT = ['aws', 'secret_access_key', 'secretaccesskey', 'secret-access-key', 'secret access key']
 export const findAwsSecret: Find = (text, sink, rule) =>
-  findNearKeyword(AWS_SECRET, AWS_CONTEXT, 200, text, sink, rule, (m) => hasUpperLowerDigit(m[0]) && looksRandom(m[0], 0, 40, 3.5))
+  findNearKeyword(AWS_SECRET, 40, AWS_CONTEXT, 200, text, sink, rule, (m) => hasUpperLowerDigit(m[0]) && looksRandom(m[0], 0, 40, 3.5))
 
 // Azure storage and Service Bus keys: the value of AccountKey=, SharedAccessKey= or SharedSecretValue=
 // (base64 of 32 or 64 random bytes), and a bare 88-character key (64 bytes, `==`-padded).
@@ -133,7 +137,7 @@ export const AZURE_DEVOPS_LEGACY = /(?<![A-Za-z0-9])[a-z2-7]{52}(?![A-Za-z0-9])/
 const AZURE_DEVOPS_CONTEXT = ['azure', 'devops', 'ado_pat', 'personal_access', 'personalaccess', 'visualstudio', 'vsts', '$token']
 export const findAzureDevopsToken: Find = (text, sink, rule) => {
   if (text.includes('AZDO')) findChecked(AZURE_DEVOPS, text, sink, rule, (m) => m[0].startsWith('AZDO', 76) && looksRandom(m[0], 0, 76, 4))
-  findNearKeyword(AZURE_DEVOPS_LEGACY, AZURE_DEVOPS_CONTEXT, 120, text, sink, rule, (m) => /[2-7].*[2-7]/.test(m[0]) && looksRandom(m[0], 0, 52, 3.8))
+  findNearKeyword(AZURE_DEVOPS_LEGACY, 52, AZURE_DEVOPS_CONTEXT, 120, text, sink, rule, (m) => /[2-7].*[2-7]/.test(m[0]) && looksRandom(m[0], 0, 52, 3.8))
 }
 
 // Google OAuth: access tokens (ya29.), client secrets (GOCSPX-) and refresh tokens (1//0…).
@@ -146,7 +150,7 @@ export const TWILIO_KEY = /(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])/g
 export const TWILIO_CONTEXTUAL = /(?<![A-Za-z0-9])(?:AC)?[0-9a-f]{32}(?![A-Za-z0-9])/g
 export const findTwilio: Find = (text, sink, rule) => {
   findChecked(TWILIO_KEY, text, sink, rule, (m) => looksRandom(m[0], 2, 34, 3))
-  findNearKeyword(TWILIO_CONTEXTUAL, ['twilio'], 200, text, sink, rule, (m) => looksRandom(m[0], m[0].length - 32, m[0].length, 3))
+  findNearKeyword(TWILIO_CONTEXTUAL, 34, ['twilio'], 200, text, sink, rule, (m) => looksRandom(m[0], m[0].length - 32, m[0].length, 3))
 }
 
 // SendGrid: SG. then two base64url parts (22 and 43); some suites write the 66 characters without the inner dot.

@@ -138,6 +138,33 @@ describe('AhoCorasick', () => {
     expect(ac.scanTags('xabcx', null, null)).toBe(6)
   })
 
+  it('firstEnd: each end of a pattern once the transparent units are left out, as brute force finds them', () => {
+    const rand = rng(23)
+    const transparent = new Uint8Array(128)
+    transparent[95] = 1 // _
+    transparent[45] = 1 // -
+    for (let round = 0; round < 200; round++) {
+      const patterns = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => randomString(rand, 'abAB', 1 + Math.floor(rand() * 4)))
+      const text = randomString(rand, 'abAB_- c', 60)
+      const ac = AhoCorasick.build(patterns.map((text) => ({ text, tag: 1 })), foldAsciiCase)
+      const ends: number[] = []
+      for (let end = ac.firstEnd(text, 0, transparent); end !== -1; end = ac.firstEnd(text, end, transparent)) ends.push(end)
+      // Brute force: the units read since the last end found (transparent ones left out), and a pattern ending each.
+      let run = ''
+      const expected: number[] = []
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i]!
+        if (c === '_' || c === '-') continue
+        run = c === ' ' ? '' : run + c.toLowerCase()
+        if (patterns.some((p) => run.endsWith(p.toLowerCase()))) {
+          expected.push(i + 1)
+          run = ''
+        }
+      }
+      expect(ends, `${JSON.stringify(patterns)} in ${JSON.stringify(text)}`).toEqual(expected)
+    }
+  })
+
   it('rejects malformed input with a typed error', () => {
     expect(() => AhoCorasick.build('abc' as never)).toThrow(InvalidArgumentError)
     expect(() => AhoCorasick.build([{ text: 3, tag: 0 }] as never)).toThrow(InvalidArgumentError)

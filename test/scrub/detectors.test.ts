@@ -168,6 +168,27 @@ describe('a value longer than any bound a scan has', () => {
 })
 
 describe('each detector', () => {
+  it('secret-assignment: a name in the singular of a plural sensitive name starts it alone', () => {
+    // keyNamesSecret takes `credential` for `credentials`; the gate once started the detector only on the plural.
+    expectRedacted('credential=hunter2xyz', 'hunter2xyz', 'secret-assignment')
+    expectRedacted('db_credential: hunter2xyz', 'hunter2xyz', 'secret-assignment')
+  })
+
+  it('secret-assignment: only names holding a sensitive word are read, wherever they stand among others', () => {
+    const rand = rng(41)
+    const word = (): string => Array.from({ length: 1 + Math.floor(rand() * 3) }, () => 'xqzv'[Math.floor(rand() * 4)]!.repeat(1 + Math.floor(rand() * 3))).join('_')
+    for (let round = 0; round < 100; round++) {
+      const names = Array.from({ length: 40 }, word)
+      const secretAt = Math.floor(rand() * names.length)
+      const key = ['api__key', 'DB_PASSWORD', '--token', '$secret', '"auth_token"', 'x.credentials', 'MYSQL_PWD'][round % 7]!
+      names[secretAt] = `${key}=Hx7pQ2vL9w`
+      const text = names.map((n, i) => (i === secretAt ? n : `${n}=v${i}`)).join(rand() < 0.5 ? ' ' : ', ')
+      const { text: out } = scrub(`password: none ${text}`)
+      expect(out, text).not.toContain('Hx7pQ2vL9w')
+      expect(out).toContain('v1')
+    }
+  })
+
   it('aws-access-key-id', () => {
     expectRedacted('key=AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE', 'aws-access-key-id')
     expectRedacted('ASIAY34FZKBOKMUTVV7A in use', 'ASIAY34FZKBOKMUTVV7A', 'aws-access-key-id')
