@@ -18,6 +18,7 @@ const AFTER_HASH = Buffer.from('","kind":"')
 const CHECKPOINT_HASH_MEMBER = Buffer.from('{"hash":"')
 const CHECKPOINT_AFTER_HASH = Buffer.from('","jws":"')
 const NOTE_CHECKPOINT_AFTER_HASH = Buffer.from('","kind":"')
+/** Hex digits of a SHA-256: an entry's `hash` and `prev`. */
 export const HASH_HEX = 64
 const HASH_CUT = HASH_MEMBER.length + HASH_HEX + 1
 
@@ -56,6 +57,17 @@ const HASH_CUT = HASH_MEMBER.length + HASH_HEX + 1
  * a byte form other than canonical. It carries no meaning a canonical forgery
  * could not, and a canonical forgery passed the old check too: forgeries are
  * caught by the chain and the signatures, not by the line on its own.
+ */
+
+/**
+ * Whether the member {@link hashCutOf} found at `cut` is the parsed entry's
+ * own `hash`, at the place the writer puts it (see the argument above).
+ * Internal to src/audit.
+ *
+ * @example
+ * ```ts
+ * if (!hashMemberAt(line, entry, hashCutOf(line))) return recheck(text, entry)
+ * ```
  */
 export function hashMemberAt(line: Buffer, entry: Pick<LedgerEntry, 'kind' | 'v' | 'hash'>, cut: number): boolean {
   let hex: number
