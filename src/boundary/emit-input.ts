@@ -140,40 +140,21 @@ const readInputSchema = z.discriminatedUnion('kind', [
  * if (read.input !== undefined) await applier.apply(read.input, envelope, transforms)
  * ```
  */
-export type ReadEmitInput =
-  | { kind: 'parameters'; runId: string; flowName: string; parameters: NormalizedObject }
-  | {
-      kind: 'flow-run-state'
-      runId: string
-      flowName: string
-      state: RunState
-      message?: string | undefined
-      error?: Normalized | undefined
-      tags?: string[] | undefined
-    }
-  | {
-      kind: 'task-run-state'
-      runId: string
-      flowName?: string | undefined
-      taskName: string
-      taskRunId: string
-      state: RunState
-      attempt?: number | undefined
-      mapIndex?: number | undefined
-      message?: string | undefined
-      error?: Normalized | undefined
-      result?: ReferenceNode | undefined
-      tags?: string[] | undefined
-    }
-  | {
-      kind: 'log'
-      runId: string
-      level: LogLevel
-      msg: string
-      fields?: NormalizedObject | undefined
-      taskRunId?: string | undefined
-      msgFromError?: boolean | undefined
-    }
+export type ReadEmitInput = Read<EmitInput>
+
+/** What reading makes of the members that carry values: normalized data, and a reference for a result. */
+interface ReadForms {
+  parameters: NormalizedObject
+  fields: NormalizedObject
+  error: Normalized
+  result: ReferenceNode
+}
+
+// Each member of each input as read: the value members in their read form (optional ones may be undefined, as zod's
+// inferred type has them), every other member as it was given.
+type Read<T> = T extends unknown
+  ? { [K in keyof T]: K extends keyof ReadForms ? ReadForms[K] | (object extends Pick<T, K> ? undefined : never) : T[K] }
+  : never
 type _ReadEmitInputMatches = AssertTypesMatch<TypesMatch<ReadEmitInput, z.infer<typeof readInputSchema>>>
 
 /**
