@@ -113,11 +113,8 @@ export class PolicyApplier {
    */
   value(tree: Normalized, channel: 'parameters' | 'logs' | 'telemetry', prefix: string, transforms: ChannelTransform[]): Promise<unknown> {
     const options = channel === 'parameters' ? this.#parameterWalk : channel === 'logs' ? this.#engineFieldWalk : this.#attributeWalk
-    try {
-      return Promise.resolve(this.#tree(tree, options, channel, prefix, transforms))
-    } catch (err) {
-      return Promise.reject(err as Error)
-    }
+    // Inside the executor, so a throw becomes the rejection.
+    return new Promise((resolve) => resolve(this.#tree(tree, options, channel, prefix, transforms)))
   }
 
   /**
