@@ -49,6 +49,10 @@ export interface EventEnvelope {
 }
 
 const REFUSED = '[airlock:refused]'
+// Enough for the runs and task runs in flight at once; past it the set starts again.
+const MAX_CLEAN_IDS = 1024
+// Ids the SDK makes are UUIDs; a longer "id" is more likely data, and is scrubbed every time.
+const MAX_CLEAN_ID_LENGTH = 200
 // Shorter names are words ("a", "io"); hiding them in text would hide prose, not names.
 const MIN_HIDDEN_NAME_LENGTH = 3
 
@@ -82,6 +86,11 @@ export class PolicyApplier {
   readonly #attributeWalk: WalkOptions
   // Reused by #scrubText; emptied after each call.
   readonly #textTransforms: ScrubTransform[] = []
+  // Ids that scrubbed clean (unchanged, no transform), while no secret has
+  // been registered since: a run id is on every event of its run, a task run
+  // id on every state of its task. Only ids are kept, never other values.
+  readonly #cleanIds = new Set<string>()
+  #cleanIdsSecrets = -1
 
   constructor(policy: Policy, scrubber: Scrubber, keys: KeyRing) {
     this.#policy = policy
@@ -145,7 +154,7 @@ export class PolicyApplier {
    * built from data (an email, a token) does not leave in clear.
    */
   runId(id: string, channel: Channel, transforms: ChannelTransform[]): string {
-    return this.#scrubText(id, true, 'runId', channel, transforms)
+    return this.#scrubId(id, 'runId', channel, transforms)
   }
 
   /**
@@ -179,7 +188,7 @@ export class PolicyApplier {
         const hidden = this.#hiddenNames(names)
         const fields: TaskStateFields = {
           taskName: this.#name(input.taskName, 'taskName', transforms),
-          taskRunId: this.#scrubText(input.taskRunId, true, 'taskRunId', 'states', transforms),
+          taskRunId: this.#scrubId(input.taskRunId, 'taskRunId', 'states', transforms),
         }
         if (input.flowName !== undefined) fields.flowName = this.#name(input.flowName, 'flowName', transforms)
         fields.attempt = input.attempt
@@ -393,7 +402,7 @@ export class PolicyApplier {
 
   #log(input: Extract<ReadEmitInput, { kind: 'log' }>, envelope: EventEnvelope, transforms: ChannelTransform[]): LogEvent | Promise<LogEvent> {
     const msg = this.#message(input.msg, input.msgFromError === true, transforms)
-    const taskRunId = input.taskRunId === undefined ? undefined : this.#scrubText(input.taskRunId, true, 'taskRunId', 'logs', transforms)
+    const taskRunId = input.taskRunId === undefined ? undefined : this.#scrubId(input.taskRunId, 'taskRunId', 'logs', transforms)
     if (input.fields === undefined) return this.#logEvent(envelope, input.level, msg, undefined, taskRunId, transforms)
     const fields = this.#tree(input.fields, this.#fieldWalk, 'logs', 'fields', transforms)
     if (fields instanceof Promise) {
@@ -435,6 +444,29 @@ export class PolicyApplier {
   }
 
   // ---------------------------------------------------------------- text
+
+  // An id scrubbed as text is; one that came out clean before is known clean
+  // until a secret is registered (the detectors do not change).
+  #scrubId(id: string, path: string, channel: Channel, transforms: ChannelTransform[]): string {
+    const secrets = this.#scrubber.size
+    if (secrets !== this.#cleanIdsSecrets) {
+      this.#cleanIds.clear()
+      this.#cleanIdsSecrets = secrets
+    }
+    if (this.#cleanIds.has(id)) return id
+    const found = this.#textTransforms
+    const scrubbed = this.#scrubber.scrubString(id, found, path)
+    if (found.length === 0 && scrubbed === id) {
+      if (id.length <= MAX_CLEAN_ID_LENGTH) {
+        if (this.#cleanIds.size >= MAX_CLEAN_IDS) this.#cleanIds.clear()
+        this.#cleanIds.add(id)
+      }
+      return id
+    }
+    for (const t of found) transforms.push({ channel, path: t.path, rule: t.rule, action: t.action })
+    found.length = 0
+    return scrubbed
+  }
 
   // Bare strings (messages, names, ids, locations): the engine directly, not the walker.
   #scrubText(text: string, detectors: boolean, path: string, channel: Channel, transforms: ChannelTransform[]): string {
