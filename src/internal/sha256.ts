@@ -8,7 +8,7 @@ import * as crypto from 'node:crypto'
  * twice per entry. Older Node 20 releases get the streaming API.
  */
 
-type OneShot = (algorithm: string, data: Uint8Array | string, encoding: 'hex' | 'latin1') => string
+type OneShot = (algorithm: string, data: Uint8Array | string, encoding: 'hex' | 'latin1' | 'base64url') => string
 const oneShot = (crypto as { hash?: OneShot }).hash
 
 /**
@@ -50,3 +50,14 @@ export function sha256(data: Uint8Array): Buffer {
  */
 export const sha256Hex: (data: Uint8Array | string) => string =
   oneShot === undefined ? (data) => crypto.createHash('sha256').update(data).digest('hex') : (data) => oneShot('sha256', data, 'hex')
+
+/**
+ * SHA-256 of bytes, or of a string's UTF-8 bytes, as unpadded base64url (43 characters).
+ *
+ * @example
+ * ```ts
+ * sha256Base64url('')   // '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU'
+ * ```
+ */
+export const sha256Base64url: (data: Uint8Array | string) => string =
+  oneShot === undefined ? (data) => crypto.createHash('sha256').update(data).digest('base64url') : (data) => oneShot('sha256', data, 'base64url')
