@@ -24,7 +24,7 @@ import type { ControlPlane } from './control-plane.js'
 import { DeliveryCursor } from './delivery-cursor.js'
 import { Outbox, type DeliveryReporter } from './outbox.js'
 import { readEmitInput, type Channel, type EmitInput, type EmitInputReading } from './emit-input.js'
-import { outboundEventSchema, type OutboundEvent } from './events.js'
+import { isOutboundEvent, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
 import { OutboundDoor, type OutboundRecord } from './outbound-door.js'
 import { PolicyApplier, type ChannelTransform, type EventEnvelope } from './policy-applier.js'
@@ -459,7 +459,7 @@ export class AirlockBoundary {
         throw new EventInvalidError(`an outbound event may be at most ${MAX_EVENT_CHARS} characters of JSON`)
       }
       // canonicalJson refused anything that is not JSON; the strict schema refuses any member the boundary did not put there.
-      if (!outboundEventSchema.safeParse(event).success) throw new EventInvalidError('an outbound event does not match the wire schema')
+      if (!isOutboundEvent(event)) throw new EventInvalidError('an outbound event does not match the wire schema')
       return { channel, event, text, transforms: bounded }
     } catch (err) {
       return { channel, event: this.#withheld(runId, channel, 'serialize', err), transforms: [] }
