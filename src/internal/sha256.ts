@@ -50,3 +50,22 @@ export function sha256(data: Uint8Array): Buffer {
  */
 export const sha256Hex: (data: Uint8Array | string) => string =
   oneShot === undefined ? (data) => crypto.createHash('sha256').update(data).digest('hex') : (data) => oneShot('sha256', data, 'hex')
+
+/**
+ * Whether SHA-256 of `data` is the 32 bytes `digest`, compared without
+ * making a Buffer of the digest (see {@link sha256Into}).
+ *
+ * @example
+ * ```ts
+ * sha256Is(line, expectedDigest)   // true or false
+ * ```
+ */
+export const sha256Is: (data: Uint8Array, digest: Uint8Array) => boolean =
+  oneShot === undefined
+    ? (data, digest) => crypto.createHash('sha256').update(data).digest().equals(digest)
+    : (data, digest) => {
+        const found = oneShot('sha256', data, 'latin1')
+        let differ = digest.length ^ 32
+        for (let i = 0; i < 32; i++) differ |= found.charCodeAt(i) ^ digest[i]!
+        return differ === 0
+      }

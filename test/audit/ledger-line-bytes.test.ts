@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from '../../src/internal/canonical-json.js'
 import { GENESIS_HASH, checkLedgerLine, sha256Hex, type LedgerEntry } from '../../src/audit/ledger-entry.js'
-import { hashCutOf, linkLedgerLine, type LedgerLineLink } from '../../src/audit/ledger-line-bytes.js'
+import { hashCutOf, linkLedgerLine, newLedgerLineLink, type LedgerLineLink } from '../../src/audit/ledger-line-bytes.js'
 import { Ledger } from '../../src/audit/ledger.js'
 import { generateLedgerSigningKey } from '../../src/audit/ledger-signing-key.js'
 
@@ -17,9 +17,16 @@ function written(body: Record<string, unknown>): string {
   return canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })
 }
 
+/** Links a line the way the worker does: inside a chunk, between other lines, with a scratch copy to hash it in. */
 function link(line: string | Buffer): LedgerLineLink | undefined {
-  const found: LedgerLineLink = { hashAt: -1, prevAt: -1, seq: -1, v: -1 }
-  return linkLedgerLine(Buffer.isBuffer(line) ? line : Buffer.from(line), found) ? found : undefined
+  const bytes = Buffer.isBuffer(line) ? line : Buffer.from(line)
+  const before = Buffer.from(`${written({ ...deliveryBody, seq: 1 })}\n`)
+  const chunk = Buffer.concat([before, bytes, Buffer.from(`\n${written({ ...deliveryBody, seq: 3 })}\n`)])
+  const unchanged = Buffer.from(chunk)
+  const found = newLedgerLineLink()
+  const linked = linkLedgerLine(chunk, Buffer.from(chunk), before.length, before.length + bytes.length, found)
+  expect(chunk.equals(unchanged), 'the chunk is only read').toBe(true)
+  return linked ? { ...found, prevAt: found.prevAt - before.length } : undefined
 }
 
 /** What linking must read from a line the writer wrote: what parsing it reads. */
@@ -30,7 +37,7 @@ function expectLinkedAsParsed(line: string): void {
   const found = link(bytes)
   expect(found, line).toBeDefined()
   expect({
-    hash: bytes.toString('latin1', found!.hashAt, found!.hashAt + 64),
+    hash: found!.hash.toString('hex'),
     prev: bytes.toString('latin1', found!.prevAt, found!.prevAt + 64),
     seq: found!.seq,
     v: found!.v,
