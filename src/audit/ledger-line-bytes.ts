@@ -166,6 +166,22 @@ function lastIndexOfMember(bytes: Buffer, start: number, end: number, member: Bu
 const SCRATCH_BYTES = 64 * 1024
 const scratch = Buffer.allocUnsafe(SCRATCH_BYTES)
 
+/**
+ * Whether SHA-256 of `bytes[start, end)` with the {@link HASH_CUT} bytes at
+ * `cut` left out is `digest`. The line is copied whole, while it is still in
+ * the cache from being searched, and the part before the member moved up to
+ * meet the part after it, in one builtin call each.
+ */
+function hashWithoutIs(bytes: Buffer, start: number, cut: number, end: number, digest: Buffer): boolean {
+  const length = end - start
+  if (length > SCRATCH_BYTES) {
+    return createHash('sha256').update(bytes.subarray(start, cut)).update(bytes.subarray(cut + HASH_CUT, end)).digest().equals(digest)
+  }
+  scratch.set(bytes.subarray(start, end))
+  scratch.copyWithin(HASH_CUT, 0, cut - start)
+  return sha256Is(scratch.subarray(HASH_CUT, length), digest)
+}
+
 /** SHA-256 of the line with the {@link HASH_CUT} bytes at `cut` left out, in hex. */
 function hashWithout(line: Buffer, cut: number): string {
   const rest = line.length - HASH_CUT
@@ -224,8 +240,8 @@ export function newLedgerLineLink(): LedgerLineLink {
  * that `kind`, and `seq` right after it, both inside the line. The caller
  * chains the lines (each `seq` one more, each `prev` the lowercase hex of
  * the hash before) and hashes x's bytes into the Merkle tree. (Where D' is
- * hashed, in a copy of the line with the part before c moved up to meet the
- * part after the member, changes nothing: those are D's bytes, in order.)
+ * hashed, a copy of the line with the part before c moved up to meet the part
+ * after the member, changes nothing: those are D's bytes, in order.)
  *
  * `verifyLedger` uses this only with a public key, and accepts what it found
  * only if the whole ledger then verifies: its last line is the closing
@@ -270,18 +286,17 @@ export function newLedgerLineLink(): LedgerLineLink {
  * Reads an event or delivery line's chain members from its bytes (see the
  * argument above), into `link`: the line `chunk[start, end)`, without its
  * `\n`. False for a checkpoint, and for any line whose bytes are not what
- * the writer writes; the caller then parses it. `scratch` holds a copy of
- * the chunk at the same offsets, which this overwrites before `end`: the
- * line is hashed there with its `hash` member cut out, without a copy of its
- * own. `chunk` is only read. Internal to src/audit.
+ * the writer writes; the caller then parses it. Offsets into the chunk
+ * rather than a view of the line: a view costs more than some lines' checks.
+ * Internal to src/audit.
  *
  * @example
  * ```ts
  * const link = newLedgerLineLink()
- * if (linkLedgerLine(chunk, scratch, start, end, link) && link.seq === expected && hexOf(chunk, link.prevAt, head)) head.set(link.hash)
+ * if (linkLedgerLine(chunk, start, end, link) && link.seq === expected && hexOf(chunk, link.prevAt, head)) head.set(link.hash)
  * ```
  */
-export function linkLedgerLine(chunk: Buffer, scratch: Buffer, start: number, end: number, link: LedgerLineLink): boolean {
+export function linkLedgerLine(chunk: Buffer, start: number, end: number, link: LedgerLineLink): boolean {
   if (end - start < HASH_CUT || bytesAt(chunk, start, CHECKPOINT_HASH_MEMBER)) return false
   // The last `,"kind":"`, right after the `hash` member: one search, from the end.
   const kind = lastIndexOfMember(chunk, start, end, KIND_MEMBER)
@@ -302,10 +317,7 @@ export function linkLedgerLine(chunk: Buffer, scratch: Buffer, start: number, en
     seq = seq * 10 + (byte - DIGIT_0)
   }
   if (at === digits || chunk[digits] === DIGIT_0 || !Number.isSafeInteger(seq)) return false
-  if (!hexDecode(chunk, cut + HASH_MEMBER.length, link.hash)) return false
-  // The part before the member moves up to meet the part after it: D, in one piece, hashed where it lies.
-  scratch.copyWithin(start + HASH_CUT, start, cut)
-  if (!sha256Is(scratch.subarray(start + HASH_CUT, end), link.hash)) return false
+  if (!hexDecode(chunk, cut + HASH_MEMBER.length, link.hash) || !hashWithoutIs(chunk, start, cut, end, link.hash)) return false
   link.prevAt = prev + PREV_MEMBER.length
   link.seq = seq
   link.v = v

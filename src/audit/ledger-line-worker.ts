@@ -41,8 +41,6 @@ function lineCuts(bytes: Buffer): number[] {
 /** Two links, taking turns: the one last filled holds the hash the next line's `prev` must name. */
 let link = newLedgerLineLink()
 let spare = newLedgerLineLink()
-/** A copy of the chunk for linkLedgerLine to hash lines in: one copy a chunk rather than one a line. */
-let scratch = Buffer.allocUnsafeSlow(0)
 
 /**
  * The chunk's summary, or null at the first line that is not intact or does
@@ -51,10 +49,6 @@ let scratch = Buffer.allocUnsafeSlow(0)
  * then vouches for; a line that does not link that way is parsed.
  */
 function summarizeChunk(bytes: Buffer, byLink: boolean, rootsAt: readonly number[] | undefined): ChunkSummary | null {
-  if (byLink) {
-    if (scratch.length < bytes.length) scratch = Buffer.allocUnsafeSlow(bytes.length)
-    bytes.copy(scratch, 0, 0, bytes.length)
-  }
   let leaves = Buffer.allocUnsafeSlow(LEAF_BYTES * 1024)
   const stops: number[] = []
   let count = 0
@@ -76,7 +70,7 @@ function summarizeChunk(bytes: Buffer, byLink: boolean, rootsAt: readonly number
       leaves.copy(grown)
       leaves = grown
     }
-    if (byLink && linkLedgerLine(bytes, scratch, start, end, link)) {
+    if (byLink && linkLedgerLine(bytes, start, end, link)) {
       if (count === 0) firstPrev = bytes.toString('latin1', link.prevAt, link.prevAt + HASH_HEX)
       else if (typeof head === 'string' ? !textAt(bytes, link.prevAt, head) : !hexOf(bytes, link.prevAt, head)) return null
       lineSeq = link.seq

@@ -17,14 +17,14 @@ function written(body: Record<string, unknown>): string {
   return canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })
 }
 
-/** Links a line the way the worker does: inside a chunk, between other lines, with a scratch copy to hash it in. */
+/** Links a line the way the worker does: inside a chunk, between other lines. */
 function link(line: string | Buffer): LedgerLineLink | undefined {
   const bytes = Buffer.isBuffer(line) ? line : Buffer.from(line)
   const before = Buffer.from(`${written({ ...deliveryBody, seq: 1 })}\n`)
   const chunk = Buffer.concat([before, bytes, Buffer.from(`\n${written({ ...deliveryBody, seq: 3 })}\n`)])
   const unchanged = Buffer.from(chunk)
   const found = newLedgerLineLink()
-  const linked = linkLedgerLine(chunk, Buffer.from(chunk), before.length, before.length + bytes.length, found)
+  const linked = linkLedgerLine(chunk, before.length, before.length + bytes.length, found)
   expect(chunk.equals(unchanged), 'the chunk is only read').toBe(true)
   return linked ? { ...found, prevAt: found.prevAt - before.length } : undefined
 }
