@@ -24,7 +24,12 @@ const oneShot = (crypto as { hash?: OneShot }).hash
 export const sha256Into: (data: Uint8Array, target: Buffer, offset: number) => void =
   oneShot === undefined
     ? (data, target, offset) => void crypto.createHash('sha256').update(data).digest().copy(target, offset)
-    : (data, target, offset) => void target.write(oneShot('sha256', data, 'latin1'), offset, 32, 'latin1')
+    : (data, target, offset) => {
+        // A loop, not Buffer#write: for 32 bytes, write's checks cost more than the copying.
+        const digest = oneShot('sha256', data, 'latin1')
+        if (offset < 0 || offset + 32 > target.length) throw new RangeError(`no room for 32 bytes at ${offset} of ${target.length}`)
+        for (let i = 0; i < 32; i++) target[offset + i] = digest.charCodeAt(i)
+      }
 
 /**
  * SHA-256 of bytes as 32 bytes.
