@@ -76,7 +76,9 @@ function summarizeChunk(bytes: Buffer, byLink: boolean, rootsAt: readonly number
       lineSeq = link.seq
       lineV = link.v
       head = link.hash
-      ;[link, spare] = [spare, link]
+      const filled = link
+      link = spare
+      spare = filled
     } else {
       const line = bytes.subarray(start, end)
       const headHex = typeof head === 'string' ? head : head.toString('hex')
