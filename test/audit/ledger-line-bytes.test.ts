@@ -171,12 +171,13 @@ describe('linkLedgerLine', () => {
   it('refuses a hash in any spelling but lowercase hex, and a line whose prev and seq only a later line holds', () => {
     for (const body of [eventBody, deliveryBody]) {
       const line = written(body)
-      const hash = JSON.parse(line).hash as string
+      const hashOf = (text: string): string => (JSON.parse(text) as { hash: string }).hash
+      const hash = hashOf(line)
       // The digest still matches the 32 bytes (the member is not hashed), but the line is not the writer's.
       expect(link(line.replace(hash, hash.toUpperCase()))).toBeUndefined()
       // One high digit upper-cased: a decoder that let through bytes other than lowercase hex would read `F` as `f` here.
-      const withF = Array.from({ length: 200 }, (_, seq) => written({ ...body, seq: seq + 1 })).find((l) => /^(..)*f/.test(JSON.parse(l).hash as string))!
-      const fHash = JSON.parse(withF).hash as string
+      const withF = Array.from({ length: 200 }, (_, seq) => written({ ...body, seq: seq + 1 })).find((l) => /^(..)*f/.test(hashOf(l)))!
+      const fHash = hashOf(withF)
       const at = fHash.search(/^(..)*f/) + (fHash.match(/^(..)*f/)![0].length - 1)
       expect(link(withF)).toBeDefined()
       expect(link(withF.replace(fHash, `${fHash.slice(0, at)}F${fHash.slice(at + 1)}`))).toBeUndefined()
