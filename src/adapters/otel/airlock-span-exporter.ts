@@ -3,7 +3,7 @@ import type { ExportResult } from '@opentelemetry/core'
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base'
 import { BatchExport, type Prepared } from './batch-export.js'
 import { resolveExporterOptions, type AirlockExporterOptions } from './exporter-options.js'
-import { count, hrTime, TelemetryPolicy, type LedgerTransform } from './telemetry-policy.js'
+import { count, hrTime, TelemetryPolicy, type KeptMessage, type LedgerTransform } from './telemetry-policy.js'
 
 const OWNER = 'AirlockSpanExporter'
 // SpanKind INTERNAL..CONSUMER; anything else is sent as INTERNAL.
@@ -138,9 +138,10 @@ export class AirlockSpanExporter implements SpanExporter {
     let scope = policy.scope(span.instrumentationScope)
     if (scope instanceof Promise) scope = await scope
     const attributes = (await policy.attributes(span.attributes, 'telemetry', 'attributes', transforms)) as Attributes
-    const events = await this.#events(span.events, transforms)
+    const messages: KeptMessage[] = []
+    const events = await this.#events(span.events, transforms, messages)
     const { links, linksJson } = await this.#links(span.links, transforms)
-    const status = await this.#status(span.status, transforms)
+    const status = await this.#status(span.status, transforms, messages)
     const droppedAttributesCount = count(span.droppedAttributesCount)
     const droppedEventsCount = count(span.droppedEventsCount)
     const droppedLinksCount = count(span.droppedLinksCount) + (Array.isArray(span.links) ? span.links.length - links.length : 0)
@@ -191,7 +192,7 @@ export class AirlockSpanExporter implements SpanExporter {
     return { index, item, json, resource, scope, start, end: transforms.length }
   }
 
-  async #events(given: readonly TimedEvent[], transforms: LedgerTransform[]): Promise<TimedEvent[]> {
+  async #events(given: readonly TimedEvent[], transforms: LedgerTransform[], messages: KeptMessage[]): Promise<TimedEvent[]> {
     const out: TimedEvent[] = []
     const events: readonly TimedEvent[] = Array.isArray(given) ? given : []
     for (let i = 0; i < events.length; i++) {
@@ -199,7 +200,7 @@ export class AirlockSpanExporter implements SpanExporter {
       const at = `events[${i}]`
       const time = hrTime(event.time)
       const name = this.#policy.text(String(event.name), 'telemetry', `${at}.name`, transforms)
-      const attributes = (await this.#policy.attributes(event.attributes, 'telemetry', `${at}.attributes`, transforms)) as Attributes
+      const attributes = (await this.#policy.attributes(event.attributes, 'telemetry', `${at}.attributes`, transforms, messages)) as Attributes
       // Plain JSON as it stands, keys sorted: the ledger records these very objects.
       const exported: TimedEvent = { attributes, droppedAttributesCount: count(event.droppedAttributesCount), name, time }
       out.push(exported)
@@ -238,13 +239,13 @@ export class AirlockSpanExporter implements SpanExporter {
     return { links: out, linksJson }
   }
 
-  async #status(status: SpanStatus | undefined, transforms: LedgerTransform[]): Promise<SpanStatus> {
+  async #status(status: SpanStatus | undefined, transforms: LedgerTransform[], messages: readonly KeptMessage[]): Promise<SpanStatus> {
     const raw = status?.code as number | undefined
     const code = Number.isInteger(raw) && raw! >= 0 && raw! <= MAX_STATUS ? raw! : 0
     const out: { code: number; message?: string } = { code }
     const message = status?.message
     if (typeof message === 'string' && message !== '') {
-      const kept = await this.#policy.statusMessage(message, 'status.message', transforms)
+      const kept = await this.#policy.statusMessage(message, 'status.message', transforms, messages)
       if (kept !== undefined) out.message = kept
     }
     return out
