@@ -139,9 +139,11 @@ export class AirlockSpanExporter implements SpanExporter {
     if (scope instanceof Promise) scope = await scope
     const attributes = (await policy.attributes(span.attributes, 'telemetry', 'attributes', transforms)) as Attributes
     const messages: KeptMessage[] = []
-    const events = await this.#events(span.events, transforms, messages)
-    const { links, linksJson } = await this.#links(span.links, transforms)
-    const status = await this.#status(span.status, transforms, messages)
+    // Most spans have no events, no links and no status message: nothing to wait for then.
+    const events = Array.isArray(span.events) && span.events.length > 0 ? await this.#events(span.events, transforms, messages) : []
+    const { links, linksJson } = Array.isArray(span.links) && span.links.length > 0 ? await this.#links(span.links, transforms) : { links: [], linksJson: [] }
+    let status = this.#status(span.status, transforms, messages)
+    if (status instanceof Promise) status = await status
     const droppedAttributesCount = count(span.droppedAttributesCount)
     const droppedEventsCount = count(span.droppedEventsCount)
     const droppedLinksCount = count(span.droppedLinksCount) + (Array.isArray(span.links) ? span.links.length - links.length : 0)
@@ -239,16 +241,12 @@ export class AirlockSpanExporter implements SpanExporter {
     return { links: out, linksJson }
   }
 
-  async #status(status: SpanStatus | undefined, transforms: LedgerTransform[], messages: readonly KeptMessage[]): Promise<SpanStatus> {
+  #status(status: SpanStatus | undefined, transforms: LedgerTransform[], messages: readonly KeptMessage[]): SpanStatus | Promise<SpanStatus> {
     const raw = status?.code as number | undefined
     const code = Number.isInteger(raw) && raw! >= 0 && raw! <= MAX_STATUS ? raw! : 0
-    const out: { code: number; message?: string } = { code }
     const message = status?.message
-    if (typeof message === 'string' && message !== '') {
-      const kept = await this.#policy.statusMessage(message, 'status.message', transforms, messages)
-      if (kept !== undefined) out.message = kept
-    }
-    return out
+    if (typeof message !== 'string' || message === '') return { code }
+    return this.#policy.statusMessage(message, 'status.message', transforms, messages).then((kept) => (kept === undefined ? { code } : { code, message: kept }))
   }
 
   // The parent is a reference: an invalid one is left off (the span becomes a root), not the span.
