@@ -11,7 +11,8 @@ import { ErrorNode } from '../../scrub/value-nodes.js'
 
 /** One transform as a ledger entry holds it: where, by which rule, what it did. */
 export interface LedgerTransform {
-  readonly path: string
+  /** Relative to the record while it is prepared; the batch then moves it under the record's place in its entry. */
+  path: string
   readonly rule: string
   readonly action: string
 }
@@ -407,8 +408,11 @@ const EXCEPTION_FIELDS: Readonly<Record<string, string>> = { type: EXCEPTION_TYP
 
 // A path the exceptions policy wrote (`message`, `stack.frames`, `$`) as the attribute it is about.
 function exceptionPath(at: string, path: string): string {
-  const field = /^[a-z]+/.exec(path)?.[0]
-  const key = field === undefined ? undefined : EXCEPTION_FIELDS[field]
+  // The leading lowercase word, read without a regular expression's match array.
+  let end = 0
+  while (end < path.length && path.charCodeAt(end) >= 97 && path.charCodeAt(end) <= 122) end++
+  const field = path.slice(0, end)
+  const key = Object.hasOwn(EXCEPTION_FIELDS, field) ? EXCEPTION_FIELDS[field] : undefined
   if (key === undefined) return joinTransformPath(at, path === '$' ? '' : path)
-  return joinTransformPath(at, renderPathSegment(key) + path.slice(field!.length))
+  return joinTransformPath(at, renderPathSegment(key) + path.slice(end))
 }
