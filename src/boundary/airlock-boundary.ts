@@ -204,6 +204,7 @@ export class AirlockBoundary {
     this.outbound = new OutboundDoor({
       applier: this.#applier,
       scrubber: this.scrubber,
+      limits: { maxDepth: this.policy.scrub.maxDepth, maxNodes: this.policy.scrub.maxNodes },
       keys: this.#keys,
       record: this.#recordOutbound,
       refusal: () => (this.#closed ? new ClosedError('Airlock is closed; an adapter cannot hand anything to its engine after close()') : this.#ledgerRefusal),

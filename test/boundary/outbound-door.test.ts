@@ -47,6 +47,60 @@ describe('the outbound door for engine adapters', () => {
     expect(transforms).toEqual(expect.arrayContaining([expect.objectContaining({ channel: 'telemetry', rule: 'app.tenant', action: 'hash' })]))
   })
 
+  it('lets a flat map of scalars out exactly as a map the Normalizer takes whole, reading each member once', async () => {
+    const { airlock } = boundary({ telemetry: { attributes: { default: 'scrub', rules: { 'app.tenant': 'hash', 'debug.*': 'drop' } } } })
+    const flat = () => ({
+      'user.email': EMAIL,
+      'app.tenant': 'acme',
+      'debug.dump': 'x',
+      card: 4111111111111111,
+      rows: 3,
+      ok: true,
+      none: null,
+      gone: undefined,
+      big: 12345678901234567890n,
+      fn: () => 1,
+      sym: Symbol('s'),
+      regions: ['eu', EMAIL, 7, null, 10n],
+      password: 'hunter2-hunter2',
+      '7': 'seven',
+    })
+    // The same members beside one that is not a scalar: the Normalizer takes that map whole.
+    const whole = await airlock.outbound.value({ ...flat(), zz: {} }, 'telemetry')
+    const fast = await airlock.outbound.value(flat(), 'telemetry')
+    const expected = { ...(whole.value as Record<string, unknown>) }
+    delete expected.zz
+    expect(JSON.stringify(fast.value)).toBe(JSON.stringify(expected))
+    expect(fast.value).toEqual(expected)
+    expect(fast.transforms).toEqual(whole.transforms)
+    expect(JSON.stringify(fast.value)).not.toContain(EMAIL)
+
+    let reads = 0
+    const getter = Object.defineProperty({}, 'mail', { enumerable: true, get: () => (reads++ === 0 ? EMAIL : { toJSON: () => EMAIL }) })
+    expect((await airlock.outbound.value(getter, 'telemetry')).value).toEqual({ mail: '[REDACTED:email]' })
+    expect(reads).toBe(1)
+    const throwing = Object.defineProperty({}, 'mail', { enumerable: true, get: () => { throw new Error(EMAIL) } })
+    const withheld = await airlock.outbound.value(throwing, 'telemetry')
+    expect(withheld.value).toBe((await airlock.outbound.value(Object.defineProperty({ zz: {} }, 'mail', Object.getOwnPropertyDescriptor(throwing, 'mail')!), 'telemetry')).value)
+    expect(JSON.stringify(withheld)).not.toContain(EMAIL)
+    // Bytes and errors among the members, a __proto__ key, a toJSON: the Normalizer's, as before.
+    expect((await airlock.outbound.value({ bytes: [Buffer.from('secret')] }, 'telemetry')).value).toEqual({ bytes: ['[binary 6 bytes]'] })
+    expect(((await airlock.outbound.value({ list: [new Error(`x ${EMAIL}`)] }, 'telemetry')).value as { list: unknown[] }).list[0]).toEqual({ type: 'Error', message: 'x [REDACTED:email]' })
+    const proto = (await airlock.outbound.value(JSON.parse(`{"__proto__": "${EMAIL}"}`), 'telemetry')).value as object
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value).toBe('[REDACTED:email]')
+    expect((await airlock.outbound.value({ a: 1, toJSON: () => ({ b: EMAIL }) }, 'telemetry')).value).toEqual({ b: '[REDACTED:email]' })
+  })
+
+  it('holds a flat map to scrub.maxNodes, as the Normalizer does', async () => {
+    const { airlock } = boundary({ scrub: { maxNodes: 4 } })
+    const over = await airlock.outbound.value({ a: 1, b: 2, c: [3, 4] }, 'telemetry')
+    const normalized = await airlock.outbound.value({ a: 1, b: 2, c: [3, 4], d: {} }, 'telemetry')
+    expect(over.value).toBe(normalized.value)
+    expect(over.transforms).toEqual(normalized.transforms)
+    expect((await airlock.outbound.value({ a: 1, b: 2, c: 3 }, 'telemetry')).value).toEqual({ a: 1, b: 2, c: 3 })
+  })
+
   it('lets names out as the names rule says, and errors as the exceptions mode says', async () => {
     const { airlock, keys } = boundary({ states: { names: 'hash' }, exceptions: { mode: 'type' } })
     expect(airlock.outbound.name('charge-cards').value).toBe(new Fingerprinter(keys).fingerprint('charge-cards'))

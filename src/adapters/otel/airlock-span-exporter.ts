@@ -3,7 +3,7 @@ import type { ExportResult } from '@opentelemetry/core'
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base'
 import { BatchExport, type Prepared } from './batch-export.js'
 import { resolveExporterOptions, type AirlockExporterOptions } from './exporter-options.js'
-import { count, hrTime, TelemetryPolicy, type LedgerTransform } from './telemetry-policy.js'
+import { count, hrTime, TelemetryPolicy, type KeptMessage, type LedgerTransform } from './telemetry-policy.js'
 
 const OWNER = 'AirlockSpanExporter'
 // SpanKind INTERNAL..CONSUMER; anything else is sent as INTERNAL.
@@ -138,9 +138,12 @@ export class AirlockSpanExporter implements SpanExporter {
     let scope = policy.scope(span.instrumentationScope)
     if (scope instanceof Promise) scope = await scope
     const attributes = (await policy.attributes(span.attributes, 'telemetry', 'attributes', transforms)) as Attributes
-    const events = await this.#events(span.events, transforms)
-    const { links, linksJson } = await this.#links(span.links, transforms)
-    const status = await this.#status(span.status, transforms)
+    const messages: KeptMessage[] = []
+    // Most spans have no events, no links and no status message: nothing to wait for then.
+    const events = Array.isArray(span.events) && span.events.length > 0 ? await this.#events(span.events, transforms, messages) : []
+    const { links, linksJson } = Array.isArray(span.links) && span.links.length > 0 ? await this.#links(span.links, transforms) : { links: [], linksJson: [] }
+    let status = this.#status(span.status, transforms, messages)
+    if (status instanceof Promise) status = await status
     const droppedAttributesCount = count(span.droppedAttributesCount)
     const droppedEventsCount = count(span.droppedEventsCount)
     const droppedLinksCount = count(span.droppedLinksCount) + (Array.isArray(span.links) ? span.links.length - links.length : 0)
@@ -191,7 +194,7 @@ export class AirlockSpanExporter implements SpanExporter {
     return { index, item, json, resource, scope, start, end: transforms.length }
   }
 
-  async #events(given: readonly TimedEvent[], transforms: LedgerTransform[]): Promise<TimedEvent[]> {
+  async #events(given: readonly TimedEvent[], transforms: LedgerTransform[], messages: KeptMessage[]): Promise<TimedEvent[]> {
     const out: TimedEvent[] = []
     const events: readonly TimedEvent[] = Array.isArray(given) ? given : []
     for (let i = 0; i < events.length; i++) {
@@ -199,7 +202,7 @@ export class AirlockSpanExporter implements SpanExporter {
       const at = `events[${i}]`
       const time = hrTime(event.time)
       const name = this.#policy.text(String(event.name), 'telemetry', `${at}.name`, transforms)
-      const attributes = (await this.#policy.attributes(event.attributes, 'telemetry', `${at}.attributes`, transforms)) as Attributes
+      const attributes = (await this.#policy.attributes(event.attributes, 'telemetry', `${at}.attributes`, transforms, messages)) as Attributes
       // Plain JSON as it stands, keys sorted: the ledger records these very objects.
       const exported: TimedEvent = { attributes, droppedAttributesCount: count(event.droppedAttributesCount), name, time }
       out.push(exported)
@@ -238,16 +241,12 @@ export class AirlockSpanExporter implements SpanExporter {
     return { links: out, linksJson }
   }
 
-  async #status(status: SpanStatus | undefined, transforms: LedgerTransform[]): Promise<SpanStatus> {
+  #status(status: SpanStatus | undefined, transforms: LedgerTransform[], messages: readonly KeptMessage[]): SpanStatus | Promise<SpanStatus> {
     const raw = status?.code as number | undefined
     const code = Number.isInteger(raw) && raw! >= 0 && raw! <= MAX_STATUS ? raw! : 0
-    const out: { code: number; message?: string } = { code }
     const message = status?.message
-    if (typeof message === 'string' && message !== '') {
-      const kept = await this.#policy.statusMessage(message, 'status.message', transforms)
-      if (kept !== undefined) out.message = kept
-    }
-    return out
+    if (typeof message !== 'string' || message === '') return { code }
+    return this.#policy.statusMessage(message, 'status.message', transforms, messages).then((kept) => (kept === undefined ? { code } : { code, message: kept }))
   }
 
   // The parent is a reference: an invalid one is left off (the span becomes a root), not the span.

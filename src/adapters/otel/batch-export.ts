@@ -155,9 +155,11 @@ export class BatchExport<In, Out> {
       chunk.records.push(record.json)
       chunk.items.push(record.item)
       chunk.indexes.push(record.index)
+      // A record's transforms are its own (made while it was prepared): moved under its place, not copied.
       for (let t = record.start; t < record.end; t++) {
         const transform = transforms[t]!
-        chunk.transforms.push({ action: transform.action, path: joinTransformPath(at, transform.path), rule: transform.rule })
+        transform.path = joinTransformPath(at, transform.path)
+        chunk.transforms.push(transform)
       }
     }
     chunks.push(chunk)

@@ -11,7 +11,8 @@ import { ErrorNode } from '../../scrub/value-nodes.js'
 
 /** One transform as a ledger entry holds it: where, by which rule, what it did. */
 export interface LedgerTransform {
-  readonly path: string
+  /** Relative to the record while it is prepared; the batch then moves it under the record's place in its entry. */
+  path: string
   readonly rule: string
   readonly action: string
 }
@@ -24,6 +25,22 @@ export interface Scrubbed<T> {
   readonly json: JsonObject
   /** Paths relative to it. */
   readonly transforms: readonly LedgerTransform[]
+}
+
+/**
+ * What the exceptions mode made of one exception's message, kept for a span
+ * status that repeats it (instrumentations set the status message to the
+ * recorded exception's message).
+ */
+export interface KeptMessage {
+  /** The message as it came in. */
+  readonly text: string
+  /** What leaves of it, or undefined when the mode sends no message. */
+  readonly kept: string | undefined
+  /** What scrubbing it did, paths left out. */
+  readonly transforms: readonly { readonly rule: string; readonly action: string }[]
+  // scrubber.size before it was scrubbed: after a secret is registered the message is scrubbed again.
+  readonly generation: number
 }
 
 /** An instrumentation scope as the SDKs hand it over (logs may carry attributes). */
@@ -50,6 +67,7 @@ export const EXCEPTION_TOKEN = 'airlock.exception.token'
 const ERROR_CODE_SHAPE = /^ERR_[A-Z0-9_]{1,60}$/
 const NO_STATUS_TYPE = 'SpanStatus'
 const EMPTY_TRANSFORMS: readonly LedgerTransform[] = Object.freeze([])
+const NO_MESSAGES: readonly KeptMessage[] = Object.freeze([])
 
 /**
  * What the policy makes of OpenTelemetry's pieces (attributes, names, free
@@ -77,7 +95,13 @@ export class TelemetryPolicy {
    * wherever they ride (a span, an event, a log record), through the
    * exceptions policy instead, as the error they describe.
    */
-  async attributes(attributes: unknown, channel: 'logs' | 'telemetry', at: string, into: LedgerTransform[]): Promise<Record<string, unknown>> {
+  async attributes(
+    attributes: unknown,
+    channel: 'logs' | 'telemetry',
+    at: string,
+    into: LedgerTransform[],
+    messages?: KeptMessage[],
+  ): Promise<Record<string, unknown>> {
     if (attributes === undefined || attributes === null) return {}
     let rest = attributes
     let exception: Record<string, string> | undefined
@@ -86,7 +110,7 @@ export class TelemetryPolicy {
       const copy: Record<string, unknown> = {}
       for (const key of Object.keys(own)) if (key !== EXCEPTION_TYPE && key !== EXCEPTION_MESSAGE && key !== EXCEPTION_STACKTRACE) copy[key] = own[key]
       rest = copy
-      exception = await this.exception(own[EXCEPTION_TYPE], own[EXCEPTION_MESSAGE], own[EXCEPTION_STACKTRACE], at, into)
+      exception = await this.exception(own[EXCEPTION_TYPE], own[EXCEPTION_MESSAGE], own[EXCEPTION_STACKTRACE], at, into, messages)
     }
     const { value, transforms } = await this.door.value(rest, channel)
     collect(into, at, transforms)
@@ -110,14 +134,25 @@ export class TelemetryPolicy {
    * the message and stack survive; `fingerprint` and `encrypted` add
    * {@link EXCEPTION_FINGERPRINT} or {@link EXCEPTION_TOKEN}.
    */
-  async exception(type: unknown, message: unknown, stack: unknown, at: string, into: LedgerTransform[]): Promise<Record<string, string>> {
+  async exception(
+    type: unknown,
+    message: unknown,
+    stack: unknown,
+    at: string,
+    into: LedgerTransform[],
+    messages?: KeptMessage[],
+  ): Promise<Record<string, string>> {
     const typeText = exceptionText(type, at, EXCEPTION_TYPE, into)
     const messageText = exceptionText(message, at, EXCEPTION_MESSAGE, into)
     const stackText = exceptionText(stack, at, EXCEPTION_STACKTRACE, into)
+    const generation = this.#scrubber.size
     const node = new ErrorNode(typeText ?? 'Error', typeText, messageText ?? '', stackText, undefined, undefined, undefined, undefined)
     const { value: failure, transforms } = await this.door.error(node)
     // The error's fields are named by the attributes they came from.
     for (const t of transforms) into.push({ path: exceptionPath(at, relative(t.path)), rule: t.rule, action: t.action })
+    if (messages !== undefined && messageText !== undefined && messageText !== '') {
+      messages.push({ text: messageText, kept: failure.message, transforms: messageTransforms(transforms), generation })
+    }
     const out: Record<string, string> = {}
     if (typeText !== undefined) out[EXCEPTION_TYPE] = failure.type
     if (messageText !== undefined && failure.message !== undefined) out[EXCEPTION_MESSAGE] = failure.message
@@ -132,16 +167,22 @@ export class TelemetryPolicy {
    * message, so it leaves only as the exceptions mode lets a message leave
    * (scrubbed, masked, or not at all).
    */
-  async statusMessage(message: string, at: string, into: LedgerTransform[]): Promise<string | undefined> {
-    const node = new ErrorNode(NO_STATUS_TYPE, undefined, message, undefined, undefined, undefined, undefined, undefined)
-    const { value: failure, transforms } = await this.door.error(node)
-    if (failure.message === undefined) {
+  async statusMessage(message: string, at: string, into: LedgerTransform[], known: readonly KeptMessage[] = NO_MESSAGES): Promise<string | undefined> {
+    // The message of an exception this span recorded, as that exception's message was let out: the same text,
+    // under the same mode and the same registered secrets, leaves the same way, so it is not scrubbed twice.
+    let kept = known.find((k) => k.text === message && k.generation === this.#scrubber.size)
+    if (kept === undefined) {
+      const node = new ErrorNode(NO_STATUS_TYPE, undefined, message, undefined, undefined, undefined, undefined, undefined)
+      const { value: failure, transforms } = await this.door.error(node)
+      kept = { text: message, kept: failure.message, transforms: messageTransforms(transforms), generation: -1 }
+    }
+    if (kept.kept === undefined) {
       // The mode's fingerprint or token of a status is not sent: the message is simply gone.
       into.push({ path: at, rule: 'exceptions.mode', action: 'remove' })
       return undefined
     }
-    for (const t of transforms) if (relative(t.path).startsWith('message')) into.push({ path: at, rule: t.rule, action: t.action })
-    return failure.message
+    for (const t of kept.transforms) into.push({ path: at, rule: t.rule, action: t.action })
+    return kept.kept
   }
 
   /** A span or scope name: the names rule, and the detectors where the rule lets it pass. */
@@ -343,6 +384,13 @@ function relative(path: string): string {
   return path.startsWith('$.') ? path.slice(2) : path
 }
 
+// What the exceptions policy did to a message (paths `message`, `message…`), paths left out.
+function messageTransforms(transforms: readonly ChannelTransform[]): { rule: string; action: string }[] {
+  const out: { rule: string; action: string }[] = []
+  for (const t of transforms) if (relative(t.path).startsWith('message')) out.push({ rule: t.rule, action: t.action })
+  return out
+}
+
 function hasException(attributes: object): boolean {
   return Object.hasOwn(attributes, EXCEPTION_MESSAGE) || Object.hasOwn(attributes, EXCEPTION_STACKTRACE) || Object.hasOwn(attributes, EXCEPTION_TYPE)
 }
@@ -360,8 +408,11 @@ const EXCEPTION_FIELDS: Readonly<Record<string, string>> = { type: EXCEPTION_TYP
 
 // A path the exceptions policy wrote (`message`, `stack.frames`, `$`) as the attribute it is about.
 function exceptionPath(at: string, path: string): string {
-  const field = /^[a-z]+/.exec(path)?.[0]
-  const key = field === undefined ? undefined : EXCEPTION_FIELDS[field]
+  // The leading lowercase word, read without a regular expression's match array.
+  let end = 0
+  while (end < path.length && path.charCodeAt(end) >= 97 && path.charCodeAt(end) <= 122) end++
+  const field = path.slice(0, end)
+  const key = Object.hasOwn(EXCEPTION_FIELDS, field) ? EXCEPTION_FIELDS[field] : undefined
   if (key === undefined) return joinTransformPath(at, path === '$' ? '' : path)
-  return joinTransformPath(at, renderPathSegment(key) + path.slice(field!.length))
+  return joinTransformPath(at, renderPathSegment(key) + path.slice(end))
 }

@@ -159,6 +159,42 @@ describe('AirlockSpanExporter', () => {
     expect(receiver.text()).not.toContain('4111')
   })
 
+  it('lets a status message that repeats the recorded exception\'s message out as that message was, transforms ledgered at the status', async () => {
+    const { airlock, tracer, provider, ledgerPath } = setup()
+    const message = 'refused for ada@example.com'
+    const span = tracer.startSpan('load')
+    span.recordException(new Error(message))
+    span.setStatus({ code: SpanStatusCode.ERROR, message })
+    span.end()
+    // A secret registered while a span is prepared: the status, scrubbed after it, masks it even though the
+    // exception's message, scrubbed before it, did not hold it masked.
+    const secret = 'Zr4Lm8Nq2Vt6Xw1Ky5Bp9Hc3'
+    const other = tracer.startSpan('retry')
+    other.recordException(new Error(`token ${secret} refused`))
+    other.setStatus({ code: SpanStatusCode.ERROR, message: `token ${secret} refused` })
+    other.end()
+    const error = airlock.outbound.error.bind(airlock.outbound)
+    let registered = false
+    vi.spyOn(airlock.outbound, 'error').mockImplementation(async (value) => {
+      const out = await error(value)
+      if (!registered && String((value as { message?: unknown }).message).includes(secret)) {
+        airlock.scrubber.register(secret)
+        registered = true
+      }
+      return out
+    })
+    await provider.forceFlush()
+    const [first, second] = receivedSpans(receiver)
+    expect(first!.events[0]!.attributes['exception.message']).toBe('refused for [REDACTED:email]')
+    expect(first!.status.message).toBe('refused for [REDACTED:email]')
+    expect(registered).toBe(true)
+    expect(second!.status.message).toBe('token [REDACTED:registered-secret] refused')
+    const [entry] = await ledgerEntries(ledgerPath)
+    const transforms = entry!.transforms as { path: string; rule: string }[]
+    expect(transforms).toContainEqual(expect.objectContaining({ path: 'spans[0].status.message', rule: 'email' }))
+    expect(transforms).toContainEqual(expect.objectContaining({ path: 'spans[0].events[0].attributes["exception.message"]', rule: 'email' }))
+  })
+
   it('replaces an exception by a fingerprint or a token the team can open, as the mode says', async () => {
     const { tracer, provider } = setup({ exceptions: { mode: 'fingerprint' } })
     const span = tracer.startSpan('pay')
