@@ -18,6 +18,17 @@ const PERCENT = 37
 const PLUS = 43
 const SPACE = 32
 
+/**
+ * What `separated` reads an escape of a letter, digit, `_`, `-` or `.` as:
+ * a space, in place of the unit `decoded` has there.
+ *
+ * @example
+ * ```ts
+ * gate.widen(decodedFound, SEPARATOR_UNIT, separatedFound) // what the separated view may hold
+ * ```
+ */
+export const SEPARATOR_UNIT = SPACE
+
 // Hex digit values, -1 for anything else.
 const HEX = new Int8Array(128).fill(-1)
 for (let c = 48; c <= 57; c++) HEX[c] = c - 48

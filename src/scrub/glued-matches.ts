@@ -14,7 +14,16 @@ import type { SpanList } from './span-list.js'
 // and for a chain of three glued to each other. Each pass is one more scan of the text, and
 // only a match glued to a token character (see GLUE) starts one.
 const MAX_PASSES = 3
-const BLANK = '\u0000'
+/**
+ * The unit a match is blanked with in the views `find` is given: NUL.
+ *
+ * @example
+ * ```ts
+ * gate.widen(found, BLANK_UNIT, blankedFound) // what a blanked view of a scanned text may hold
+ * ```
+ */
+export const BLANK_UNIT = 0
+const BLANK = String.fromCharCode(BLANK_UNIT)
 
 // Characters a token glued to a match may start or end with, beside it: letters, digits and the
 // `_ - . + / %` that tokens hold. A match after `=` or `:` or a space is not glued: those are
@@ -71,7 +80,7 @@ export function findBesideMatches(text: string, spans: SpanList, find: (view: st
 }
 
 function allBlank(view: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (view.charCodeAt(i) !== 0) return false
+  for (let i = start; i < end; i++) if (view.charCodeAt(i) !== BLANK_UNIT) return false
   return true
 }
 
