@@ -210,10 +210,10 @@ export class LeakMatcher {
     const decoder = this.#decoder
     decoder.begin(text, this.#formView)
     while (decoder.next()) {
-      const { decoded, separated, formDecoded } = decoder
+      const { decoded, formDecoded } = decoder
       if (decoded !== null) out = this.#scanView(decoded, true, this.detectors, true, out)
       // Scanned right after `decoded`, whose keyword pass serves it (see scanView).
-      if (this.detectors && separated !== null && separated !== decoded) out = this.#scanView(separated, false, true, true, out, true)
+      if (this.detectors && decoder.separates) out = this.#scanView(decoder.separated!, false, true, true, out, true)
       if (formDecoded !== null) out = this.#scanView(formDecoded, true, false, true, out)
     }
     if (out === null) return NO_MATCHES

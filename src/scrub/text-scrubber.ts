@@ -279,7 +279,7 @@ export class TextScrubber {
       if (secretsOnly || decoder.decoded === null) continue
       this.#detectors.scan(decoder.decoded, this.#found)
       this.#findPatternsBeside(decoder.decoded, this.#found, mapped)
-      if (decoder.separated === decoder.decoded) continue
+      if (!decoder.separates) continue
       // The separated view is the decoded one with some units replaced: the decoded view's keyword pass serves it.
       this.#detectors.widen(this.#found, SEPARATOR_UNIT, this.#separatedFound)
       this.#findPatternsBeside(decoder.separated!, this.#separatedFound, mapped)

@@ -486,6 +486,14 @@ describe('Scrubber on text that carries escaped text', () => {
     }
   })
 
+  it('still makes the separated view for custom patterns when no detector keyword is there to start one', () => {
+    // Only the separated view reads the escaped `A` as a boundary, and no built-in keyword occurs.
+    const scrubber = new Scrubber({ policy: policy({ patterns: [{ id: 'ticket', pattern: '\\bTKT-[A-Z]{6}\\b' }] }) })
+    for (const text of ['{"m":"\\u0041TKT-QWERTZ"}', 'q=%41TKT-QWERTZ&x=1', `${'word '.repeat(900)}\\x41TKT-QWERTZ`]) {
+      expect(scrubber.scrubString(text), text).not.toContain('QWERTZ')
+    }
+  })
+
   it('returns the very string when it holds escapes but nothing to scrub', () => {
     const scrubber = new Scrubber()
     scrubber.register('p@ss word-1')
