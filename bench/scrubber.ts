@@ -42,11 +42,8 @@
  * Each row is the median of 7 timed passes (the cases take turns, pass by
  * pass, after one warm-up), so one noisy moment on a shared machine moves no
  * target; a slow baseline stops after a pass over 2 s (median of those
- * done). A pass is timed in CPU time of the process (user and system, every
- * thread, so the garbage collector's helpers count), not wall-clock time:
- * time the machine gives other processes is no cost of the scrubber's, and
- * on a shared machine it moved rows by 2x between runs. MB/s are 10^6
- * UTF-16 code units per CPU second. Each target prints as
+ * done). MB/s are 10^6 UTF-16 code units per second; the header prints the
+ * load average, which moves rows on a shared machine. Each target prints as
  * `target <name>: <value> (goal <op> <x>): met` or `NOT met`; a missed
  * target makes the bench exit 1.
  *
@@ -255,12 +252,10 @@ function sizeOf(texts: readonly string[]): number {
   return n
 }
 
-// CPU seconds of the process (every thread) that one pass takes.
 function seconds(pass: () => void): number {
-  const start = process.cpuUsage()
+  const start = process.hrtime.bigint()
   pass()
-  const used = process.cpuUsage(start)
-  return (used.user + used.system) / 1e6
+  return Number(process.hrtime.bigint() - start) / 1e9
 }
 
 function median(values: readonly number[]): number {
@@ -415,7 +410,7 @@ function withRatios(rows: BenchResult[]): BenchResult[] {
 async function main(): Promise<void> {
   const rows = await run()
   const load = loadavg().map((l) => l.toFixed(1)).join(', ')
-  console.log(`${RECORDS} records per case, median of ${ROUNDS} rounds, CPU time; Node ${process.version}, ${process.arch}; load average ${load} on ${availableParallelism()} CPUs\n`)
+  console.log(`${RECORDS} records per case, median of ${ROUNDS} rounds; Node ${process.version}, ${process.arch}; load average ${load} on ${availableParallelism()} CPUs\n`)
   const width = Math.max(...rows.map((r) => r.name.length))
   console.log(`${'case'.padEnd(width)}  ${'MB/s'.padStart(8)}  ratio`)
   for (const row of rows) {
