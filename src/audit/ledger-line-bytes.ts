@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { sha256Hex } from '../internal/sha256.js'
+import { sha256Hex, sha256Is } from '../internal/sha256.js'
 import type { LedgerEntry } from './ledger-entry.js'
 
 /*
@@ -149,14 +149,15 @@ export function textAt(line: Buffer, at: number, expected: string): boolean {
 }
 
 /**
- * `line.lastIndexOf(member)` for a member `,"name":`, found by jumping
+ * The last `member` (`,"name":`) in `bytes[start, end)`, found by jumping
  * between the name's first letter (memrchr) rather than Buffer#lastIndexOf,
  * which compares at every byte: a third of the cost over a line's tail.
  */
-function lastIndexOfMember(line: Buffer, member: Buffer): number {
+function lastIndexOfMember(bytes: Buffer, start: number, end: number, member: Buffer): number {
   const letter = member[2]!
-  for (let at = line.lastIndexOf(letter); at >= 2; at = at > 2 ? line.lastIndexOf(letter, at - 1) : -1) {
-    if (bytesAt(line, at - 2, member)) return at - 2
+  const last = end - member.length + 2
+  for (let at = last < start ? -1 : bytes.lastIndexOf(letter, last); at >= start + 2; at = bytes.lastIndexOf(letter, at - 1)) {
+    if (bytesAt(bytes, at - 2, member)) return at - 2
   }
   return -1
 }
@@ -164,6 +165,22 @@ function lastIndexOfMember(line: Buffer, member: Buffer): number {
 /** Lines up to this long are copied once and hashed in one call; longer ones, rare, are streamed. */
 const SCRATCH_BYTES = 64 * 1024
 const scratch = Buffer.allocUnsafe(SCRATCH_BYTES)
+
+/**
+ * Whether SHA-256 of `bytes[start, end)` with the {@link HASH_CUT} bytes at
+ * `cut` left out is `digest`. The line is copied whole, while it is still in
+ * the cache from being searched, and the part before the member moved up to
+ * meet the part after it, in one builtin call each.
+ */
+function hashWithoutIs(bytes: Buffer, start: number, cut: number, end: number, digest: Buffer): boolean {
+  const length = end - start
+  if (length > SCRATCH_BYTES) {
+    return createHash('sha256').update(bytes.subarray(start, cut)).update(bytes.subarray(cut + HASH_CUT, end)).digest().equals(digest)
+  }
+  scratch.set(bytes.subarray(start, end))
+  scratch.copyWithin(HASH_CUT, 0, cut - start)
+  return sha256Is(scratch.subarray(HASH_CUT, length), digest)
+}
 
 /** SHA-256 of the line with the {@link HASH_CUT} bytes at `cut` left out, in hex. */
 function hashWithout(line: Buffer, cut: number): string {
@@ -187,15 +204,28 @@ const DIGIT_9 = 0x39
 const MAX_SEQ_DIGITS = 16
 
 /**
- * Where {@link linkLedgerLine} found an event or delivery line's chain
- * members: the offsets of its `hash` and `prev` hex digits in the line, its
- * `seq` and its format version `v`. Internal to src/audit.
+ * What {@link linkLedgerLine} found in an event or delivery line: its `hash`
+ * as 32 bytes, where its `prev` hex digits are in the chunk, its `seq` and
+ * its format version `v`. Make one with {@link newLedgerLineLink} and reuse
+ * it: linking a line fills it in. Internal to src/audit.
  */
 export interface LedgerLineLink {
-  hashAt: number
+  readonly hash: Buffer
   prevAt: number
   seq: number
   v: number
+}
+
+/**
+ * An empty {@link LedgerLineLink} for {@link linkLedgerLine} to fill. Internal to src/audit.
+ *
+ * @example
+ * ```ts
+ * const link = newLedgerLineLink()
+ * ```
+ */
+export function newLedgerLineLink(): LedgerLineLink {
+  return { hash: Buffer.alloc(32), prevAt: -1, seq: -1, v: -1 }
 }
 
 /*
@@ -204,11 +234,14 @@ export interface LedgerLineLink {
  *
  * `linkLedgerLine` reads a line L' and accepts it when: it does not open as a
  * checkpoint; its last `,"kind":"` comes right after a member `,"hash":"x"`
- * (at c, 74 bytes, x 64 digits); SHA-256 of L' without those 74 bytes (call
- * that D') is x; and L' ends with `,"v":1}` or `,"v":2}`. It reads `prev`
- * from the first `,"prev":"` after that `kind`, and `seq` right after it. The
- * caller chains the lines (each `seq` one more, each `prev` the hash before)
- * and hashes x into the Merkle tree.
+ * (at c, 74 bytes, x 64 lowercase hex digits); SHA-256 of L' without those
+ * 74 bytes (call that D') is the 32 bytes x spells; and L' ends with
+ * `,"v":1}` or `,"v":2}`. It reads `prev` from the first `,"prev":"` after
+ * that `kind`, and `seq` right after it, both inside the line. The caller
+ * chains the lines (each `seq` one more, each `prev` the lowercase hex of
+ * the hash before) and hashes x's bytes into the Merkle tree. (Where D' is
+ * hashed, a copy of the line with the part before c moved up to meet the part
+ * after the member, changes nothing: those are D's bytes, in order.)
  *
  * `verifyLedger` uses this only with a public key, and accepts what it found
  * only if the whole ledger then verifies: its last line is the closing
@@ -251,43 +284,80 @@ export interface LedgerLineLink {
 
 /**
  * Reads an event or delivery line's chain members from its bytes (see the
- * argument above), into `link`. False for a checkpoint, and for any line
- * whose bytes are not what the writer writes; the caller then parses it.
+ * argument above), into `link`: the line `chunk[start, end)`, without its
+ * `\n`. False for a checkpoint, and for any line whose bytes are not what
+ * the writer writes; the caller then parses it. Offsets into the chunk
+ * rather than a view of the line: a view costs more than some lines' checks.
  * Internal to src/audit.
  *
  * @example
  * ```ts
- * const link: LedgerLineLink = { hashAt: 0, prevAt: 0, seq: 0, v: 0 }
- * if (linkLedgerLine(line, link) && link.seq === expected && textAt(line, link.prevAt, head)) head = line.toString('latin1', link.hashAt, link.hashAt + 64)
+ * const link = newLedgerLineLink()
+ * if (linkLedgerLine(chunk, start, end, link) && link.seq === expected && hexOf(chunk, link.prevAt, head)) head.set(link.hash)
  * ```
  */
-export function linkLedgerLine(line: Buffer, link: LedgerLineLink): boolean {
-  const length = line.length
-  if (bytesAt(line, 0, CHECKPOINT_HASH_MEMBER)) return false
+export function linkLedgerLine(chunk: Buffer, start: number, end: number, link: LedgerLineLink): boolean {
+  if (end - start < HASH_CUT || bytesAt(chunk, start, CHECKPOINT_HASH_MEMBER)) return false
   // The last `,"kind":"`, right after the `hash` member: one search, from the end.
-  const kind = lastIndexOfMember(line, KIND_MEMBER)
+  const kind = lastIndexOfMember(chunk, start, end, KIND_MEMBER)
   const cut = kind - HASH_CUT
-  if (cut <= 0 || !bytesAt(line, cut, HASH_MEMBER) || line[kind - 1] !== QUOTE) return false
-  if (line[length - 1] !== CLOSE_BRACE || !bytesAt(line, length - 7, V_MEMBER)) return false
-  const v = line[length - 2]! - DIGIT_0
+  if (cut <= start || !bytesAt(chunk, cut, HASH_MEMBER) || chunk[kind - 1] !== QUOTE) return false
+  if (chunk[end - 1] !== CLOSE_BRACE || !bytesAt(chunk, end - 7, V_MEMBER)) return false
+  const v = chunk[end - 2]! - DIGIT_0
   if (v !== 1 && v !== 2) return false
   // A writer's line names `prev` after `kind` (and `policyHash`), then `seq`.
-  const prev = line.indexOf(PREV_MEMBER, kind + KIND_MEMBER.length)
-  if (prev === -1 || !bytesAt(line, prev + PREV_MEMBER.length + HASH_HEX, AFTER_PREV)) return false
+  const prev = chunk.indexOf(PREV_MEMBER, kind + KIND_MEMBER.length)
   const digits = prev + PREV_MEMBER.length + HASH_HEX + AFTER_PREV.length
-  let end = digits
+  if (prev === -1 || digits >= end || !bytesAt(chunk, digits - AFTER_PREV.length, AFTER_PREV)) return false
+  let at = digits
   let seq = 0
-  for (; line[end] !== COMMA; end++) {
-    const byte = line[end]
-    if (byte === undefined || byte < DIGIT_0 || byte > DIGIT_9 || end - digits === MAX_SEQ_DIGITS) return false
+  for (; chunk[at] !== COMMA; at++) {
+    const byte = chunk[at]
+    if (at >= end || byte === undefined || byte < DIGIT_0 || byte > DIGIT_9 || at - digits === MAX_SEQ_DIGITS) return false
     seq = seq * 10 + (byte - DIGIT_0)
   }
-  if (end === digits || line[digits] === DIGIT_0 || !Number.isSafeInteger(seq)) return false
-  const hashAt = cut + HASH_MEMBER.length
-  if (!textAt(line, hashAt, hashWithout(line, cut))) return false
-  link.hashAt = hashAt
+  if (at === digits || chunk[digits] === DIGIT_0 || !Number.isSafeInteger(seq)) return false
+  if (!hexDecode(chunk, cut + HASH_MEMBER.length, link.hash) || !hashWithoutIs(chunk, start, cut, end, link.hash)) return false
   link.prevAt = prev + PREV_MEMBER.length
   link.seq = seq
   link.v = v
   return true
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef')
+/** Each byte's value as a lowercase hex digit, -1 for any other byte. */
+const HEX_VALUE = new Int8Array(256).fill(-1)
+HEX_DIGITS.forEach((digit, value) => (HEX_VALUE[digit] = value))
+
+/** Decodes the 64 lowercase hex digits at `at` into the 32 bytes of `target`; false for any other byte. */
+function hexDecode(source: Buffer, at: number, target: Buffer): boolean {
+  if (at + HASH_HEX > source.length) return false
+  let bad = 0
+  for (let i = 0; i < 32; i++) {
+    const high = HEX_VALUE[source[at + 2 * i]!]!
+    const low = HEX_VALUE[source[at + 2 * i + 1]!]!
+    bad |= high | low
+    target[i] = (high << 4) | low
+  }
+  return bad >= 0
+}
+
+/**
+ * Whether `source` holds at `at` the 64 lowercase hex digits of the 32 bytes
+ * `hash`: a `prev` checked against the hash before it without a string made
+ * of either. Internal to src/audit.
+ *
+ * @example
+ * ```ts
+ * if (!hexOf(chunk, link.prevAt, head)) return null   // the chain breaks here
+ * ```
+ */
+export function hexOf(source: Uint8Array, at: number, hash: Uint8Array): boolean {
+  if (at < 0 || at + HASH_HEX > source.length) return false
+  let differ = 0
+  for (let i = 0; i < 32; i++) {
+    const byte = hash[i]!
+    differ |= (source[at + 2 * i]! ^ HEX_DIGITS[byte >> 4]!) | (source[at + 2 * i + 1]! ^ HEX_DIGITS[byte & 15]!)
+  }
+  return differ === 0
 }

@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { checkLedgerLine } from './ledger-entry.js'
-import { HASH_HEX, hashCutOf, linkLedgerLine, textAt, type LedgerLineLink } from './ledger-line-bytes.js'
+import { HASH_HEX, hashCutOf, hexOf, linkLedgerLine, newLedgerLineLink, textAt } from './ledger-line-bytes.js'
 import type { ChunkSummary, LineWork } from './ledger-line-workers.js'
 import { foldLeaves, ledgerLeafHashInto } from './merkle-tree.js'
 
@@ -38,7 +38,9 @@ function lineCuts(bytes: Buffer): number[] {
   return cuts
 }
 
-const link: LedgerLineLink = { hashAt: 0, prevAt: 0, seq: 0, v: 0 }
+/** Two links, taking turns: the one last filled holds the hash the next line's `prev` must name. */
+let link = newLedgerLineLink()
+let spare = newLedgerLineLink()
 
 /**
  * The chunk's summary, or null at the first line that is not intact or does
@@ -55,14 +57,12 @@ function summarizeChunk(bytes: Buffer, byLink: boolean, rootsAt: readonly number
   let firstV = 0
   let seq = 0
   let v = 0
-  // The hash the next line's `prev` must name: at `headAt` in the chunk, or `headText` when its line was parsed.
-  let headAt = -1
-  let headText = ''
+  // The hash the next line's `prev` must name: 32 bytes when its line was linked, hex when it was parsed.
+  let head: Buffer | string = ''
   let firstHash = ''
   for (let start = 0; start < bytes.length; count++) {
     let end = bytes.indexOf(NEWLINE, start)
     if (end === -1) end = bytes.length
-    const line = bytes.subarray(start, end)
     let lineSeq: number
     let lineV: number
     if ((count + 1) * LEAF_BYTES > leaves.length) {
@@ -70,37 +70,39 @@ function summarizeChunk(bytes: Buffer, byLink: boolean, rootsAt: readonly number
       leaves.copy(grown)
       leaves = grown
     }
-    if (byLink && linkLedgerLine(line, link)) {
-      const prevAt = start + link.prevAt
-      if (count === 0) firstPrev = bytes.toString('latin1', prevAt, prevAt + HASH_HEX)
-      else if (headAt >= 0 ? bytes.compare(bytes, headAt, headAt + HASH_HEX, prevAt, prevAt + HASH_HEX) !== 0 : !textAt(bytes, prevAt, headText)) return null
+    if (byLink && linkLedgerLine(bytes, start, end, link)) {
+      if (count === 0) firstPrev = bytes.toString('latin1', link.prevAt, link.prevAt + HASH_HEX)
+      else if (typeof head === 'string' ? !textAt(bytes, link.prevAt, head) : !hexOf(bytes, link.prevAt, head)) return null
       lineSeq = link.seq
       lineV = link.v
-      headAt = start + link.hashAt
-      ledgerLeafHashInto(bytes, headAt, leaves, count * LEAF_BYTES)
+      head = link.hash
+      const filled = link
+      link = spare
+      spare = filled
     } else {
-      const entry = checkLedgerLine(line, hashCutOf(line), headAt < 0 && count > 0 ? headText : undefined)
+      const line = bytes.subarray(start, end)
+      const headHex = typeof head === 'string' ? head : head.toString('hex')
+      const entry = checkLedgerLine(line, hashCutOf(line), count > 0 ? headHex : undefined)
       if (typeof entry === 'string') return null
       if (count === 0) firstPrev = entry.prev
-      else if (headAt >= 0 ? !textAt(bytes, headAt, entry.prev) : entry.prev !== headText) return null
+      else if (entry.prev !== headHex) return null
       if (entry.kind === 'checkpoint') stops.push(count, start, end)
       lineSeq = entry.seq
       lineV = entry.v
-      headAt = -1
-      headText = entry.hash
-      ledgerLeafHashInto(Buffer.from(entry.hash, 'latin1'), 0, leaves, count * LEAF_BYTES)
+      head = entry.hash
     }
+    ledgerLeafHashInto(typeof head === 'string' ? Buffer.from(head, 'hex') : head, leaves, count * LEAF_BYTES)
     if (count === 0) {
       firstSeq = lineSeq
       firstV = lineV
-      firstHash = headAt >= 0 ? bytes.toString('latin1', headAt, headAt + HASH_HEX) : headText
+      firstHash = typeof head === 'string' ? head : head.toString('hex')
     } else if (lineSeq !== seq + 1 || lineV < v) return null
     seq = lineSeq
     v = lineV
     start = end + 1
   }
   if (count === 0) return null
-  const lastHash = headAt >= 0 ? bytes.toString('latin1', headAt, headAt + HASH_HEX) : headText
+  const lastHash = typeof head === 'string' ? head : head.toString('hex')
   for (const size of rootsAt ?? []) {
     const index = size - (firstSeq - 1)
     if (index > 0 && index < count && !stopsAt(stops, index)) stops.push(index, ROOT_ONLY, ROOT_ONLY)

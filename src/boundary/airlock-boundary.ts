@@ -24,7 +24,7 @@ import type { ControlPlane } from './control-plane.js'
 import { DeliveryCursor } from './delivery-cursor.js'
 import { Outbox, type DeliveryReporter } from './outbox.js'
 import { readEmitInput, type Channel, type EmitInput, type EmitInputReading } from './emit-input.js'
-import { outboundEventSchema, type OutboundEvent } from './events.js'
+import { isOutboundEvent, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
 import { OutboundDoor, type OutboundRecord } from './outbound-door.js'
 import { PolicyApplier, type ChannelTransform, type EventEnvelope } from './policy-applier.js'
@@ -99,6 +99,7 @@ interface Door {
 }
 
 const noop = (): void => {}
+const NOTHING_SENT: Promise<undefined> = Promise.resolve(undefined)
 
 /** The option keys the boundary reads; `Airlock` checks its own before passing these on. */
 export const BOUNDARY_OPTION_KEYS = ['policy', 'keys', 'controlPlane', 'ledger'] as const
@@ -159,8 +160,12 @@ export class AirlockBoundary {
   readonly #door: Promise<Door>
   readonly #ledger: Promise<Ledger>
   #openLedger: Ledger | undefined
+  #openDoor: Door | undefined
   readonly #applier: PolicyApplier
+  // Events that take their ledger turn behind an event still being prepared, or before the ledger is open.
   #appendTail: Promise<unknown> = Promise.resolve()
+  // How many events wait in that chain: while any does, a later event must queue behind it.
+  #waiting = 0
   #closed = false
   // Why the ledger refuses every append, once known: it never opened, or a write failed (it then refuses what follows).
   #ledgerRefusal: AirlockError | undefined
@@ -207,7 +212,10 @@ export class AirlockBoundary {
     })
     keyRings.set(this, this.#keys)
     this.#door = this.#open(options.ledger ?? { path: '.airlock/ledger.ndjson' })
-    this.#ledger = this.#door.then((door) => (this.#openLedger = door.ledger))
+    this.#ledger = this.#door.then((door) => {
+      this.#openDoor = door
+      return (this.#openLedger = door.ledger)
+    })
     // An unhandled rejection here would crash the process before the first
     // emit could report it; emit and close surface it instead.
     this.#ledger.catch((err: unknown) => this.#ledgerRefuses(err))
@@ -270,15 +278,45 @@ export class AirlockBoundary {
     // the caller can no longer change, and a getter that throws is a refused
     // input, never an exception out of emit.
     const reading = readEmitInput(input, this.scrubber)
-    const prepared = this.#prepare(reading)
-    // Policy work runs concurrently; ledger appends happen in call order, so
-    // ledger order and wire order are emit order.
-    const appended = this.#appendTail.then(() => prepared).then(this.#append)
-    this.#appendTail = appended.then(noop, noop)
+    return this.#take(this.#prepare(reading))
+  }
+
+  // Ledger appends happen in call order, so ledger order and wire order are
+  // emit order. An event prepared at once, with nothing waiting ahead of it,
+  // takes its turn now; one whose policy work is still running (an error, a
+  // result, an encrypted value) holds the turns after it until it is ready.
+  #take(prepared: Prepared | Promise<Prepared>): Promise<OutboundEvent | undefined> {
     this.#inFlight++
-    const done = appended.then(unwrapDone)
+    const door = this.#openDoor
+    const done =
+      door !== undefined && this.#waiting === 0 && !(prepared instanceof Promise) ? this.#append(door, prepared) : this.#enqueue(prepared)
     done.then(this.#settled, this.#settled)
     return done
+  }
+
+  #enqueue(prepared: Prepared | Promise<Prepared>): Promise<OutboundEvent | undefined> {
+    this.#waiting++
+    const turn = this.#appendTail.then(() => prepared).then(this.#appendInTurn)
+    this.#appendTail = turn.then(noop, noop)
+    return turn.then(unwrapDone)
+  }
+
+  // Bound once, so every queued event passes the same function to then().
+  readonly #appendInTurn = async (prepared: Prepared): Promise<{ done: Promise<OutboundEvent | undefined> }> => {
+    try {
+      let door: Door
+      try {
+        door = await this.#door
+      } catch (err) {
+        // The ledger never opened, so nothing can ever be sent: the caller hears why (a flow run rejects with it).
+        this.#stats.ledgerFailures++
+        throw err
+      }
+      return { done: this.#append(door, prepared) }
+    } finally {
+      // Its seq is taken (or it was refused): events after it may take theirs.
+      this.#waiting--
+    }
   }
 
   /**
@@ -386,13 +424,13 @@ export class AirlockBoundary {
     for (const resolve of this.#idleWaiters.splice(0)) resolve()
   }
 
-  async #prepare(reading: EmitInputReading): Promise<Prepared> {
+  // Synchronous unless the policy needs an asynchronous step for this event; never throws or rejects.
+  #prepare(reading: EmitInputReading): Prepared | Promise<Prepared> {
     const { channel, input } = reading
     if (input === undefined) return { channel, event: this.#withheld(reading.runId, channel, 'validate', reading.problem), transforms: [] }
-    let stage = 'policy'
     try {
       if (input.kind === 'log' && !this.#applier.shipsLevel(input.level)) return { channel, event: undefined, transforms: [] }
-      let transforms: ChannelTransform[] = []
+      const transforms: ChannelTransform[] = []
       const envelope: EventEnvelope = {
         v: 1,
         id: randomUUID(),
@@ -400,9 +438,20 @@ export class AirlockBoundary {
         time: new Date().toISOString(),
         policyHash: this.policyHash,
       }
-      const event = await this.#applier.apply(input, envelope, transforms)
-      transforms = boundedTransforms(transforms, channel)
-      stage = 'serialize'
+      const applied = this.#applier.apply(input, envelope, transforms)
+      if (!(applied instanceof Promise)) return this.#serialize(channel, input.runId, applied, transforms)
+      return applied.then(
+        (event) => this.#serialize(channel, input.runId, event, transforms),
+        (err: unknown) => ({ channel, event: this.#withheld(input.runId, channel, 'policy', err), transforms: [] }),
+      )
+    } catch (err) {
+      return { channel, event: this.#withheld(input.runId, channel, 'policy', err), transforms: [] }
+    }
+  }
+
+  #serialize(channel: Channel, runId: string, event: OutboundEvent, transforms: ChannelTransform[]): Prepared {
+    const bounded = boundedTransforms(transforms, channel)
+    try {
       // What goes out must match the strict wire schema, and be JSON: the
       // ledger holds this exact text, and the transport sends it.
       const text = canonicalJson(event, 'event')
@@ -410,10 +459,10 @@ export class AirlockBoundary {
         throw new EventInvalidError(`an outbound event may be at most ${MAX_EVENT_CHARS} characters of JSON`)
       }
       // canonicalJson refused anything that is not JSON; the strict schema refuses any member the boundary did not put there.
-      if (!outboundEventSchema.safeParse(event).success) throw new EventInvalidError('an outbound event does not match the wire schema')
-      return { channel, event, text, transforms }
+      if (!isOutboundEvent(event)) throw new EventInvalidError('an outbound event does not match the wire schema')
+      return { channel, event, text, transforms: bounded }
     } catch (err) {
-      return { channel, event: this.#withheld(input.runId, channel, stage, err), transforms: [] }
+      return { channel, event: this.#withheld(runId, channel, 'serialize', err), transforms: [] }
     }
   }
 
@@ -433,10 +482,8 @@ export class AirlockBoundary {
       checkpoint: head.note,
     }
     const prepared: Prepared = { channel: LEDGER_CHANNEL, event, text: canonicalJson(event, 'event'), transforms: [] }
-    const appended = this.#appendTail.then(() => prepared).then(this.#append)
-    this.#appendTail = appended.then(noop, noop)
-    this.#inFlight++
-    appended.then(unwrapDone).then(this.#settled, this.#settled)
+    // Its outcome is the ledger's (a failure is counted and warned of there); flush and close wait for it.
+    this.#take(prepared).catch(noop)
   }
 
   #withheld(runId: unknown, channel: Channel, stage: string, err: unknown): OutboundEvent {
@@ -526,20 +573,12 @@ export class AirlockBoundary {
     withheld.set(channel, (withheld.get(channel) ?? 0) + count)
   }
 
-  // Bound once, so emit passes the same function to every then().
-  readonly #append = async (prepared: Prepared): Promise<{ done: Promise<OutboundEvent | undefined> }> => {
+  // Takes the event's turn in the ledger now: its seq follows every event appended before.
+  #append(door: Door, prepared: Prepared): Promise<OutboundEvent | undefined> {
     const { event, channel, transforms } = prepared
     if (event === undefined) {
       if (channel === 'logs') this.#suppress('logs', 1)
-      return { done: Promise.resolve(undefined) }
-    }
-    let door: Door
-    try {
-      door = await this.#door
-    } catch (err) {
-      // The ledger never opened, so nothing can ever be sent: the caller hears why (a flow run rejects with it).
-      this.#stats.ledgerFailures++
-      throw err
+      return NOTHING_SENT
     }
     let sent = event
     let text = prepared.text ?? canonicalJson(event, 'event')
@@ -548,7 +587,7 @@ export class AirlockBoundary {
     try {
       durable = door.ledger.queue(ledgerInput(sent, text, channel, this.policyHash, recorded))
     } catch (err) {
-      if (!(err instanceof InvalidArgumentError)) return { done: Promise.resolve(this.#ledgerFailed(err)) }
+      if (!(err instanceof InvalidArgumentError)) return Promise.resolve(this.#ledgerFailed(err))
       // Refused for what it holds (a bound the ledger keeps): a ledgered
       // withheld event takes its place, so no key or path can make an event vanish.
       sent = this.#withheld(event.runId, channel, 'ledger', err)
@@ -557,19 +596,17 @@ export class AirlockBoundary {
       try {
         durable = door.ledger.queue(ledgerInput(sent, text, channel, this.policyHash, recorded))
       } catch (again) {
-        return { done: Promise.resolve(this.#ledgerFailed(again)) }
+        return Promise.resolve(this.#ledgerFailed(again))
       }
     }
-    return {
-      done: durable.then(
-        ({ seq, hash, end }) => {
-          this.#count(sent, channel, recorded)
-          door.outbox.add({ seq, end, hash, line: text, event: sent })
-          return sent
-        },
-        (err: unknown) => this.#ledgerFailed(err),
-      ),
-    }
+    return durable.then(
+      ({ seq, hash, end }) => {
+        this.#count(sent, channel, recorded)
+        door.outbox.add({ seq, end, hash, line: text, event: sent })
+        return sent
+      },
+      (err: unknown) => this.#ledgerFailed(err),
+    )
   }
 
   #count(event: OutboundEvent, channel: Channel, transforms: readonly ChannelTransform[]): void {

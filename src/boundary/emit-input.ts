@@ -157,6 +157,9 @@ type Read<T> = T extends unknown
   : never
 type _ReadEmitInputMatches = AssertTypesMatch<TypesMatch<ReadEmitInput, z.infer<typeof readInputSchema>>>
 
+// zod's generated code for the same schema, built once: every emit is checked.
+const compiledReadInputSchema = z.compile(readInputSchema, { strict: true })
+
 /**
  * What {@link readEmitInput} found: the input, or why it is not one, and
  * always the channel a withheld event would name.
@@ -219,7 +222,7 @@ export function readEmitInput(raw: unknown, scrubber: Scrubber): EmitInputReadin
     if (value === undefined) continue
     snapshot[key] = typeof value === 'object' && value !== null ? normalizedMember(key, value, scrubber) : value
   }
-  const parsed = readInputSchema.safeParse(snapshot)
+  const parsed = compiledReadInputSchema.safeParse(snapshot)
   if (!parsed.success) {
     // Paths and expectations only: zod issues do not quote the input.
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)

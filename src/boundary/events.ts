@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { AssertTypesMatch, TypesMatch } from '../internal/types-match.js'
-import { logLevelSchema, type LogLevel } from '../policy/schema.js'
+import { MAX_CAUSE_DEPTH, logLevelSchema, type LogLevel } from '../policy/schema.js'
 
 /**
  * The outbound event wire format, version 1. Every event the control plane
@@ -125,15 +125,23 @@ export interface FailureCause {
   causes?: FailureCause[]
 }
 
-const failureCauseSchema: z.ZodType<FailureCause> = z.lazy(() =>
-  z.strictObject({
+// A cause chain nests at most `exceptions.maxCauseDepth` levels, and a
+// policy sets that to at most MAX_CAUSE_DEPTH: the schema is written out to
+// that depth rather than made recursive (z.lazy). A recursive schema is
+// checked through a memo of every object it meets, on every event; this one
+// has no cycle, and a deeper chain is refused like any other wrong shape.
+function causeSchema(depth: number): z.ZodType<FailureCause> {
+  const members = {
     type: z.string(),
     code: z.string().optional(),
     message: z.string().optional(),
     stack: z.string().optional(),
-    causes: z.array(failureCauseSchema).optional(),
-  }),
-)
+  }
+  if (depth >= MAX_CAUSE_DEPTH) return z.strictObject(members)
+  return z.strictObject({ ...members, causes: z.array(causeSchema(depth + 1)).optional() })
+}
+
+const failureCauseSchema = causeSchema(1)
 
 /**
  * A failure as it may leave, built by `scrubError` under the policy's
@@ -421,6 +429,24 @@ export type OutboundEvent =
   | WithheldEvent
   | LedgerCheckpointEvent
 type _OutboundEventMatches = AssertTypesMatch<TypesMatch<OutboundEvent, z.infer<typeof outboundEventSchema>>>
+
+// zod's generated code for the same schema, built once: the boundary checks every event it sends.
+const compiledOutboundEventSchema = z.compile(outboundEventSchema)
+
+/**
+ * Whether `value` matches {@link outboundEventSchema}: the strict wire
+ * schema, through zod's compiled form of it (the same rules; the boundary
+ * checks every event it sends).
+ *
+ * @internal
+ * @example
+ * ```ts
+ * if (!isOutboundEvent(event)) throw new EventInvalidError('an outbound event does not match the wire schema')
+ * ```
+ */
+export function isOutboundEvent(value: unknown): value is OutboundEvent {
+  return compiledOutboundEventSchema.safeParse(value).success
+}
 
 /**
  * The `kind` of an outbound event.

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import { readLedgerFrom } from '../audit/read-ledger-from.js'
 import { ClosedError, DeliveryError } from '../errors.js'
 import { canonicalJson } from '../internal/canonical-json.js'
+import { sha256Base64url } from '../internal/sha256.js'
 import type { ControlPlane, DeliveryOutcome, DeliveryRetry } from './control-plane.js'
 import type { DeliveryCursor, DeliveryPosition } from './delivery-cursor.js'
 import type { OutboundEvent } from './events.js'
@@ -60,9 +60,9 @@ export interface OutboxOptions {
 
 const DEFAULT_MAX_BATCH = 100
 const DEFAULT_MAX_IN_MEMORY = 10_000
-// How long an acknowledgement waits to be written: a burst of deliveries
-// costs one cursor write, and a position a little stale only means the last
-// batch goes again (under its key) after a crash.
+// How long an acknowledgement waits to be written: deliveries within it
+// cost one cursor write, and a position a little stale only means the last
+// events go again (under their keys) after a crash.
 const ACK_WRITE_DELAY_MS = 200
 
 /**
@@ -160,9 +160,25 @@ export class Outbox {
     }
     if (outcome.status === 'rejected') this.#reporter.rejected([event.event.id], outcome)
     this.#position = { delivered: event.seq, offset: event.end, hash: event.hash, inflight: null }
-    this.#unwritten = true
-    this.#wakeUp()
+    this.#resolveWaiters(event.seq)
+    // The loop writes the position once its wait for more acknowledgements
+    // ends; while it waits, more events delivered at once only move the
+    // position on (no timer per event).
+    if (!this.#unwritten) {
+      this.#unwritten = true
+      this.#wakeUp()
+    }
     return true
+  }
+
+  #resolveWaiters(delivered: number): void {
+    for (let i = 0; i < this.#waiters.length; ) {
+      const waiter = this.#waiters[i]!
+      if (waiter.seq <= delivered) {
+        this.#waiters.splice(i, 1)
+        waiter.resolve()
+      } else i++
+    }
   }
 
   /**
@@ -238,13 +254,7 @@ export class Outbox {
     if (outcome.status === 'rejected') this.#reporter.rejected(ids, outcome)
     this.#position = { delivered: last.seq, offset: last.end, hash: last.hash, inflight: null }
     this.#resend = undefined
-    for (let i = 0; i < this.#waiters.length; ) {
-      const waiter = this.#waiters[i]!
-      if (waiter.seq <= last.seq) {
-        this.#waiters.splice(i, 1)
-        waiter.resolve()
-      } else i++
-    }
+    this.#resolveWaiters(last.seq)
     // The next batch's record carries the ack; idle, the loop writes it a little later.
     this.#unwritten = true
     return true
@@ -361,7 +371,7 @@ export class Outbox {
  * ```
  */
 export function idempotencyKey(ids: readonly string[]): string {
-  return `alb1.${createHash('sha256').update(ids.join('\n')).digest('base64url')}`
+  return `alb1.${sha256Base64url(ids.length === 1 ? ids[0]! : ids.join('\n'))}`
 }
 
 // What an engine adapter handed its engine is ledgered too, but it is not control-plane traffic.

@@ -15,7 +15,17 @@ import { joinTransformPath, renderPathSegment, type ScrubTransform } from '../sc
 import type { Normalized, ReferenceNode } from '../scrub/value-nodes.js'
 import type { DeferredNode, WalkOptions } from '../scrub/walk.js'
 import type { Channel, ReadEmitInput } from './emit-input.js'
-import type { Failure, FailureCause, OutboundEvent, ResultReference } from './events.js'
+import type {
+  Failure,
+  FailureCause,
+  FlowRunStateEvent,
+  LogEvent,
+  OutboundEvent,
+  ParametersEvent,
+  ResultReference,
+  RunState,
+  TaskRunStateEvent,
+} from './events.js'
 
 /**
  * One change the policy made, as the ledger records it (never the original
@@ -39,6 +49,10 @@ export interface EventEnvelope {
 }
 
 const REFUSED = '[airlock:refused]'
+// Enough for the runs and task runs in flight at once; past it the set starts again.
+const MAX_CLEAN_IDS = 1024
+// Ids the SDK makes are UUIDs; a longer "id" is more likely data, and is scrubbed every time.
+const MAX_CLEAN_ID_LENGTH = 200
 // Shorter names are words ("a", "io"); hiding them in text would hide prose, not names.
 const MIN_HIDDEN_NAME_LENGTH = 3
 
@@ -72,6 +86,11 @@ export class PolicyApplier {
   readonly #attributeWalk: WalkOptions
   // Reused by #scrubText; emptied after each call.
   readonly #textTransforms: ScrubTransform[] = []
+  // Ids that scrubbed clean (unchanged, no transform), while no secret has
+  // been registered since: a run id is on every event of its run, a task run
+  // id on every state of its task. Only ids are kept, never other values.
+  readonly #cleanIds = new Set<string>()
+  #cleanIdsSecrets = -1
 
   constructor(policy: Policy, scrubber: Scrubber, keys: KeyRing) {
     this.#policy = policy
@@ -103,7 +122,8 @@ export class PolicyApplier {
    */
   value(tree: Normalized, channel: 'parameters' | 'logs' | 'telemetry', prefix: string, transforms: ChannelTransform[]): Promise<unknown> {
     const options = channel === 'parameters' ? this.#parameterWalk : channel === 'logs' ? this.#engineFieldWalk : this.#attributeWalk
-    return this.#tree(tree, options, channel, prefix, transforms)
+    // Inside the executor, so a throw becomes the rejection.
+    return new Promise((resolve) => resolve(this.#tree(tree, options, channel, prefix, transforms)))
   }
 
   /**
@@ -134,52 +154,64 @@ export class PolicyApplier {
    * built from data (an email, a token) does not leave in clear.
    */
   runId(id: string, channel: Channel, transforms: ChannelTransform[]): string {
-    return this.#scrubText(id, true, 'runId', channel, transforms)
+    return this.#scrubId(id, 'runId', channel, transforms)
   }
 
-  async apply(input: ReadEmitInput, envelope: EventEnvelope, transforms: ChannelTransform[]): Promise<OutboundEvent> {
+  /**
+   * The event the policy lets out for `input`. Synchronous when nothing in
+   * the input needs an asynchronous step (an error, a result reference, a
+   * value under an `encrypt` rule): most state events, so the door can
+   * ledger them in the same turn. Members are put in sorted order, so the
+   * event's canonical JSON is `JSON.stringify`'s.
+   */
+  apply(input: ReadEmitInput, envelope: EventEnvelope, transforms: ChannelTransform[]): OutboundEvent | Promise<OutboundEvent> {
     switch (input.kind) {
-      case 'parameters':
-        return {
-          ...envelope,
-          kind: 'parameters',
-          flowName: this.#name(input.flowName, 'flowName', transforms),
-          parameters: (await this.#tree(input.parameters, this.#parameterWalk, 'parameters', '', transforms)) as Record<string, unknown>,
-        }
+      case 'parameters': {
+        const flowName = this.#name(input.flowName, 'flowName', transforms)
+        const parameters = this.#tree(input.parameters, this.#parameterWalk, 'parameters', '', transforms)
+        if (parameters instanceof Promise) return parameters.then((settled) => parametersEvent(envelope, flowName, settled))
+        return parametersEvent(envelope, flowName, parameters)
+      }
       case 'flow-run-state': {
         const hidden = this.#hiddenNames([input.flowName, ...(input.tags ?? [])])
-        const event: OutboundEvent = {
-          ...envelope,
-          kind: 'flow-run-state',
-          flowName: this.#name(input.flowName, 'flowName', transforms),
-          state: input.state,
-        }
-        this.#stateCommon(event, input, hidden, transforms)
-        if (input.error !== undefined) event.failure = await this.#failure(input.error, 'failure', hidden, transforms)
-        return event
+        const fields: StateFields = { flowName: this.#name(input.flowName, 'flowName', transforms) }
+        this.#stateCommon(fields, input, hidden, transforms)
+        if (input.error === undefined) return flowRunStateEvent(envelope, input.state, fields)
+        return this.#failure(input.error, 'failure', hidden, transforms).then((failure) => {
+          fields.failure = failure
+          return flowRunStateEvent(envelope, input.state, fields)
+        })
       }
       case 'task-run-state': {
         const names = [input.taskName, ...(input.tags ?? [])]
         if (input.flowName !== undefined) names.push(input.flowName)
         const hidden = this.#hiddenNames(names)
-        const event: OutboundEvent = {
-          ...envelope,
-          kind: 'task-run-state',
+        const fields: TaskStateFields = {
           taskName: this.#name(input.taskName, 'taskName', transforms),
-          taskRunId: this.#scrubText(input.taskRunId, true, 'taskRunId', 'states', transforms),
-          state: input.state,
+          taskRunId: this.#scrubId(input.taskRunId, 'taskRunId', 'states', transforms),
         }
-        if (input.flowName !== undefined) event.flowName = this.#name(input.flowName, 'flowName', transforms)
-        if (input.attempt !== undefined) event.attempt = input.attempt
-        if (input.mapIndex !== undefined) event.mapIndex = input.mapIndex
-        this.#stateCommon(event, input, hidden, transforms)
-        if (input.error !== undefined) event.failure = await this.#failure(input.error, 'failure', hidden, transforms)
-        if (input.result !== undefined) event.result = await this.#resultReference(input.result, 'result', transforms)
-        return event
+        if (input.flowName !== undefined) fields.flowName = this.#name(input.flowName, 'flowName', transforms)
+        fields.attempt = input.attempt
+        fields.mapIndex = input.mapIndex
+        this.#stateCommon(fields, input, hidden, transforms)
+        if (input.error === undefined && input.result === undefined) return taskRunStateEvent(envelope, input.state, fields)
+        return this.#taskSettled(input.error, input.result, hidden, transforms, fields).then(() => taskRunStateEvent(envelope, input.state, fields))
       }
       case 'log':
         return this.#log(input, envelope, transforms)
     }
+  }
+
+  // A task state's failure, then its result reference, in that order (so are their transforms).
+  async #taskSettled(
+    error: Normalized | undefined,
+    result: ReferenceNode | undefined,
+    hidden: readonly HiddenName[],
+    transforms: ChannelTransform[],
+    fields: TaskStateFields,
+  ): Promise<void> {
+    if (error !== undefined) fields.failure = await this.#failure(error, 'failure', hidden, transforms)
+    if (result !== undefined) fields.result = await this.#resultReference(result, 'result', transforms)
   }
 
   // ---------------------------------------------------------------- the walk
@@ -187,12 +219,17 @@ export class PolicyApplier {
   // Walks one value and settles what the walker deferred: errors through
   // the exceptions policy, references through the locations policy, values
   // under an `encrypt` rule through the value cipher.
-  async #tree(tree: Normalized, options: WalkOptions, channel: Channel, prefix: string, transforms: ChannelTransform[]): Promise<unknown> {
+  // Synchronous when the walk deferred nothing.
+  #tree(tree: Normalized, options: WalkOptions, channel: Channel, prefix: string, transforms: ChannelTransform[]): unknown {
     const walked = this.#scrubber.walk(tree, options)
     for (const t of walked.transforms) transforms.push({ channel, path: joinTransformPath(prefix, t.path), rule: t.rule, action: t.action })
-    // One at a time, so transforms are recorded in a stable order.
-    for (const job of walked.deferred) job.parent[job.key] = await this.#settle(job, joinTransformPath(prefix, job.path), transforms)
-    return walked.value
+    if (walked.deferred.length === 0) return walked.value
+    return this.#settleAll(walked.deferred, prefix, transforms).then(() => walked.value)
+  }
+
+  // One at a time, so transforms are recorded in a stable order.
+  async #settleAll(deferred: readonly DeferredNode[], prefix: string, transforms: ChannelTransform[]): Promise<void> {
+    for (const job of deferred) job.parent[job.key] = await this.#settle(job, joinTransformPath(prefix, job.path), transforms)
   }
 
   async #settle(job: DeferredNode, path: string, transforms: ChannelTransform[]): Promise<unknown> {
@@ -363,23 +400,32 @@ export class PolicyApplier {
 
   // ---------------------------------------------------------------- logs
 
-  async #log(input: Extract<ReadEmitInput, { kind: 'log' }>, envelope: EventEnvelope, transforms: ChannelTransform[]): Promise<OutboundEvent> {
-    const event: OutboundEvent = { ...envelope, kind: 'log', level: input.level, msg: this.#message(input.msg, input.msgFromError === true, transforms) }
-    if (input.taskRunId !== undefined) event.taskRunId = this.#scrubText(input.taskRunId, true, 'taskRunId', 'logs', transforms)
-    if (input.fields !== undefined) {
-      event.fields = (await this.#tree(input.fields, this.#fieldWalk, 'logs', 'fields', transforms)) as Record<string, unknown>
+  #log(input: Extract<ReadEmitInput, { kind: 'log' }>, envelope: EventEnvelope, transforms: ChannelTransform[]): LogEvent | Promise<LogEvent> {
+    const msg = this.#message(input.msg, input.msgFromError === true, transforms)
+    const taskRunId = input.taskRunId === undefined ? undefined : this.#scrubId(input.taskRunId, 'taskRunId', 'logs', transforms)
+    if (input.fields === undefined) return this.#logEvent(envelope, input.level, msg, undefined, taskRunId, transforms)
+    const fields = this.#tree(input.fields, this.#fieldWalk, 'logs', 'fields', transforms)
+    if (fields instanceof Promise) {
+      return fields.then((settled) => this.#logEvent(envelope, input.level, msg, settled as Record<string, unknown>, taskRunId, transforms))
     }
-    // Truncate after scrubbing, never before: a cut must not expose half a secret
-    // that the scrubber would have recognised whole.
-    const size = Buffer.byteLength(JSON.stringify(event))
-    if (size > this.#policy.logs.maxRecordBytes) {
-      delete event.fields
-      const budget = Math.max(0, this.#policy.logs.maxRecordBytes - 512)
-      if (Buffer.byteLength(event.msg) > budget) event.msg = truncateUtf8(event.msg, budget)
-      event.truncated = true
-      transforms.push({ channel: 'logs', path: '$', rule: 'logs.maxRecordBytes', action: 'truncate' })
-    }
-    return event
+    return this.#logEvent(envelope, input.level, msg, fields as Record<string, unknown>, taskRunId, transforms)
+  }
+
+  // Truncated after scrubbing, never before: a cut must not expose half a
+  // secret that the scrubber would have recognised whole.
+  #logEvent(
+    envelope: EventEnvelope,
+    level: LogLevel,
+    msg: string,
+    fields: Record<string, unknown> | undefined,
+    taskRunId: string | undefined,
+    transforms: ChannelTransform[],
+  ): LogEvent {
+    const event = logEvent(envelope, level, msg, fields, taskRunId, false)
+    if (Buffer.byteLength(JSON.stringify(event)) <= this.#policy.logs.maxRecordBytes) return event
+    const budget = Math.max(0, this.#policy.logs.maxRecordBytes - 512)
+    transforms.push({ channel: 'logs', path: '$', rule: 'logs.maxRecordBytes', action: 'truncate' })
+    return logEvent(envelope, level, Buffer.byteLength(msg) > budget ? truncateUtf8(msg, budget) : msg, undefined, taskRunId, true)
   }
 
   // A message taken from an error (`logger.error(err)`) says what the error
@@ -398,6 +444,29 @@ export class PolicyApplier {
   }
 
   // ---------------------------------------------------------------- text
+
+  // An id scrubbed as text is; one that came out clean before is known clean
+  // until a secret is registered (the detectors do not change).
+  #scrubId(id: string, path: string, channel: Channel, transforms: ChannelTransform[]): string {
+    const secrets = this.#scrubber.size
+    if (secrets !== this.#cleanIdsSecrets) {
+      this.#cleanIds.clear()
+      this.#cleanIdsSecrets = secrets
+    }
+    if (this.#cleanIds.has(id)) return id
+    const found = this.#textTransforms
+    const scrubbed = this.#scrubber.scrubString(id, found, path)
+    if (found.length === 0 && scrubbed === id) {
+      if (id.length <= MAX_CLEAN_ID_LENGTH) {
+        if (this.#cleanIds.size >= MAX_CLEAN_IDS) this.#cleanIds.clear()
+        this.#cleanIds.add(id)
+      }
+      return id
+    }
+    for (const t of found) transforms.push({ channel, path: t.path, rule: t.rule, action: t.action })
+    found.length = 0
+    return scrubbed
+  }
 
   // Bare strings (messages, names, ids, locations): the engine directly, not the walker.
   #scrubText(text: string, detectors: boolean, path: string, channel: Channel, transforms: ChannelTransform[]): string {
@@ -442,4 +511,104 @@ function truncateUtf8(text: string, maxBytes: number): string {
   if (bytes.length <= maxBytes) return text
   // Decoding a cut buffer may end in half a character; drop the replacement char.
   return bytes.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '') + '…'
+}
+
+/** The members of a flow run's state besides the envelope and the state, as the policy let them out. */
+interface StateFields {
+  failure?: Failure
+  flowName: string
+  message?: string
+  tags?: string[]
+}
+
+/** The members of a task run's state besides the envelope and the state, as the policy let them out. */
+interface TaskStateFields {
+  attempt?: number | undefined
+  failure?: Failure
+  flowName?: string
+  mapIndex?: number | undefined
+  message?: string
+  result?: ResultReference
+  tags?: string[]
+  taskName: string
+  taskRunId: string
+}
+
+// The builders below put every member in sorted order (what canonical JSON
+// writes), so the door's canonical JSON of an event is one in-order check
+// and the native JSON.stringify. Members that are absent are not added at
+// all, not added as undefined. The boundary checks every event against the
+// strict wire schema afterwards.
+
+function parametersEvent(envelope: EventEnvelope, flowName: string, parameters: unknown): ParametersEvent {
+  return {
+    flowName,
+    id: envelope.id,
+    kind: 'parameters',
+    parameters: parameters as Record<string, unknown>,
+    policyHash: envelope.policyHash,
+    runId: envelope.runId,
+    time: envelope.time,
+    v: envelope.v,
+  }
+}
+
+function flowRunStateEvent(envelope: EventEnvelope, state: RunState, fields: StateFields): FlowRunStateEvent {
+  const event = {} as FlowRunStateEvent
+  if (fields.failure !== undefined) event.failure = fields.failure
+  event.flowName = fields.flowName
+  event.id = envelope.id
+  event.kind = 'flow-run-state'
+  if (fields.message !== undefined) event.message = fields.message
+  event.policyHash = envelope.policyHash
+  event.runId = envelope.runId
+  event.state = state
+  if (fields.tags !== undefined) event.tags = fields.tags
+  event.time = envelope.time
+  event.v = envelope.v
+  return event
+}
+
+function taskRunStateEvent(envelope: EventEnvelope, state: RunState, fields: TaskStateFields): TaskRunStateEvent {
+  const event = {} as TaskRunStateEvent
+  if (fields.attempt !== undefined) event.attempt = fields.attempt
+  if (fields.failure !== undefined) event.failure = fields.failure
+  if (fields.flowName !== undefined) event.flowName = fields.flowName
+  event.id = envelope.id
+  event.kind = 'task-run-state'
+  if (fields.mapIndex !== undefined) event.mapIndex = fields.mapIndex
+  if (fields.message !== undefined) event.message = fields.message
+  event.policyHash = envelope.policyHash
+  if (fields.result !== undefined) event.result = fields.result
+  event.runId = envelope.runId
+  event.state = state
+  if (fields.tags !== undefined) event.tags = fields.tags
+  event.taskName = fields.taskName
+  event.taskRunId = fields.taskRunId
+  event.time = envelope.time
+  event.v = envelope.v
+  return event
+}
+
+function logEvent(
+  envelope: EventEnvelope,
+  level: LogLevel,
+  msg: string,
+  fields: Record<string, unknown> | undefined,
+  taskRunId: string | undefined,
+  truncated: boolean,
+): LogEvent {
+  const event = {} as LogEvent
+  if (fields !== undefined) event.fields = fields
+  event.id = envelope.id
+  event.kind = 'log'
+  event.level = level
+  event.msg = msg
+  event.policyHash = envelope.policyHash
+  event.runId = envelope.runId
+  if (taskRunId !== undefined) event.taskRunId = taskRunId
+  event.time = envelope.time
+  if (truncated) event.truncated = true
+  event.v = envelope.v
+  return event
 }

@@ -8,7 +8,7 @@ import * as crypto from 'node:crypto'
  * twice per entry. Older Node 20 releases get the streaming API.
  */
 
-type OneShot = (algorithm: string, data: Uint8Array | string, encoding: 'hex' | 'latin1') => string
+type OneShot = (algorithm: string, data: Uint8Array | string, encoding: 'hex' | 'latin1' | 'base64url') => string
 const oneShot = (crypto as { hash?: OneShot }).hash
 
 /**
@@ -24,7 +24,12 @@ const oneShot = (crypto as { hash?: OneShot }).hash
 export const sha256Into: (data: Uint8Array, target: Buffer, offset: number) => void =
   oneShot === undefined
     ? (data, target, offset) => void crypto.createHash('sha256').update(data).digest().copy(target, offset)
-    : (data, target, offset) => void target.write(oneShot('sha256', data, 'latin1'), offset, 32, 'latin1')
+    : (data, target, offset) => {
+        // A loop, not Buffer#write: for 32 bytes, write's checks cost more than the copying.
+        const digest = oneShot('sha256', data, 'latin1')
+        if (offset < 0 || offset + 32 > target.length) throw new RangeError(`no room for 32 bytes at ${offset} of ${target.length}`)
+        for (let i = 0; i < 32; i++) target[offset + i] = digest.charCodeAt(i)
+      }
 
 /**
  * SHA-256 of bytes as 32 bytes.
@@ -50,3 +55,33 @@ export function sha256(data: Uint8Array): Buffer {
  */
 export const sha256Hex: (data: Uint8Array | string) => string =
   oneShot === undefined ? (data) => crypto.createHash('sha256').update(data).digest('hex') : (data) => oneShot('sha256', data, 'hex')
+
+/**
+ * SHA-256 of bytes, or of a string's UTF-8 bytes, as unpadded base64url (43 characters).
+ *
+ * @example
+ * ```ts
+ * sha256Base64url('')   // '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU'
+ * ```
+ */
+export const sha256Base64url: (data: Uint8Array | string) => string =
+  oneShot === undefined ? (data) => crypto.createHash('sha256').update(data).digest('base64url') : (data) => oneShot('sha256', data, 'base64url')
+
+/**
+ * Whether SHA-256 of `data` is the 32 bytes `digest`, compared without
+ * making a Buffer of the digest (see {@link sha256Into}).
+ *
+ * @example
+ * ```ts
+ * sha256Is(line, expectedDigest)   // true or false
+ * ```
+ */
+export const sha256Is: (data: Uint8Array, digest: Uint8Array) => boolean =
+  oneShot === undefined
+    ? (data, digest) => crypto.createHash('sha256').update(data).digest().equals(digest)
+    : (data, digest) => {
+        const found = oneShot('sha256', data, 'latin1')
+        let differ = digest.length ^ 32
+        for (let i = 0; i < 32; i++) differ |= found.charCodeAt(i) ^ digest[i]!
+        return differ === 0
+      }

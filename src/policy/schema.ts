@@ -158,6 +158,17 @@ export interface LogPolicy {
 }
 type _LogPolicyMatches = AssertTypesMatch<TypesMatch<LogPolicy, z.infer<typeof logsSchema>>>
 
+/**
+ * The deepest `exceptions.maxCauseDepth` a policy may set: a failure's cause
+ * chain never nests deeper than this on the wire.
+ *
+ * @example
+ * ```ts
+ * definePolicy({ exceptions: { mode: 'scrubbed', stack: 'drop', maxCauseDepth: MAX_CAUSE_DEPTH } })
+ * ```
+ */
+export const MAX_CAUSE_DEPTH = 32
+
 const exceptionsSchema = z.strictObject({
   mode: z
     .enum(['full', 'scrubbed', 'type', 'fingerprint', 'encrypted'])
@@ -168,7 +179,7 @@ const exceptionsSchema = z.strictObject({
   stack: z
     .enum(['drop', 'scrubbed', 'frames'])
     .describe('in scrubbed mode: drop the stack, keep it scrubbed, or keep only frame function names'),
-  maxCauseDepth: z.number().int().min(0).max(32).describe('how deep the cause chain and AggregateError.errors are followed'),
+  maxCauseDepth: z.number().int().min(0).max(MAX_CAUSE_DEPTH).describe('how deep the cause chain and AggregateError.errors are followed'),
 })
 
 /**

@@ -218,8 +218,9 @@ export class TaskRunner {
         const hit = await this.#readCache(task, lookup)
         if (hit !== undefined) return hit.value
       }
-      const value = await this.#runWithSlots(task)
-      await this.#succeed(task, value, lookup)
+      const value = await (task.def.limitKeys.length === 0 ? this.#attempts(task) : this.#runWithSlots(task))
+      const writing = this.#succeed(task, value, lookup)
+      if (writing !== undefined) await writing
       return value
     } catch (err) {
       throw this.#finishFailed(task, err)
@@ -394,9 +395,19 @@ export class TaskRunner {
     }
   }
 
-  async #succeed(task: ActiveTask, value: unknown, lookup: CacheLookup | undefined): Promise<void> {
+  // Sends Success; when the value is written or cached first, a promise of that, else undefined (no await, no hop).
+  #succeed(task: ActiveTask, value: unknown, lookup: CacheLookup | undefined): Promise<void> | undefined {
+    const writes = value !== undefined && this.#writes(task, lookup)
+    if (!writes && lookup === undefined) {
+      this.#state(task, 'Success', { result: undefined })
+      return undefined
+    }
+    return this.#writeThenSucceed(task, value, lookup, writes)
+  }
+
+  async #writeThenSucceed(task: ActiveTask, value: unknown, lookup: CacheLookup | undefined, writes: boolean): Promise<void> {
     let written: Result | undefined
-    if (value !== undefined && this.#writes(task, lookup)) {
+    if (writes) {
       written = await (task.result as Result).write(value, task.context)
       task.summary.result = written
     }
@@ -575,15 +586,19 @@ function queuedMessage(limits: number): string {
   return `waiting for a free slot of ${limits} concurrency ${limits === 1 ? 'limit' : 'limits'}`
 }
 
-/** The body's outcome, or the signal's reason as soon as it aborts; a late body rejection is absorbed by the race. */
+/** The body's outcome, or the signal's reason as soon as it aborts; a late body rejection is absorbed (settling twice is a no-op). */
 function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  let onAbort = noop
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(signal.reason as Error)
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
+  if (signal.aborted) {
+    pending.catch(noop)
+    return Promise.reject(signal.reason as Error)
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    const done = (): void => signal.removeEventListener('abort', onAbort)
+    pending.then(done, done)
+    pending.then(resolve, reject)
   })
-  return Promise.race([pending, aborted]).finally(() => signal.removeEventListener('abort', onAbort))
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from '../../src/internal/canonical-json.js'
 import { GENESIS_HASH, checkLedgerLine, sha256Hex, type LedgerEntry } from '../../src/audit/ledger-entry.js'
-import { hashCutOf, linkLedgerLine, type LedgerLineLink } from '../../src/audit/ledger-line-bytes.js'
+import { hashCutOf, hexOf, linkLedgerLine, newLedgerLineLink, type LedgerLineLink } from '../../src/audit/ledger-line-bytes.js'
 import { Ledger } from '../../src/audit/ledger.js'
 import { generateLedgerSigningKey } from '../../src/audit/ledger-signing-key.js'
 
@@ -17,9 +17,16 @@ function written(body: Record<string, unknown>): string {
   return canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) })
 }
 
+/** Links a line the way the worker does: inside a chunk, between other lines. */
 function link(line: string | Buffer): LedgerLineLink | undefined {
-  const found: LedgerLineLink = { hashAt: -1, prevAt: -1, seq: -1, v: -1 }
-  return linkLedgerLine(Buffer.isBuffer(line) ? line : Buffer.from(line), found) ? found : undefined
+  const bytes = Buffer.isBuffer(line) ? line : Buffer.from(line)
+  const before = Buffer.from(`${written({ ...deliveryBody, seq: 1 })}\n`)
+  const chunk = Buffer.concat([before, bytes, Buffer.from(`\n${written({ ...deliveryBody, seq: 3 })}\n`)])
+  const unchanged = Buffer.from(chunk)
+  const found = newLedgerLineLink()
+  const linked = linkLedgerLine(chunk, before.length, before.length + bytes.length, found)
+  expect(chunk.equals(unchanged), 'the chunk is only read').toBe(true)
+  return linked ? { ...found, prevAt: found.prevAt - before.length } : undefined
 }
 
 /** What linking must read from a line the writer wrote: what parsing it reads. */
@@ -30,7 +37,7 @@ function expectLinkedAsParsed(line: string): void {
   const found = link(bytes)
   expect(found, line).toBeDefined()
   expect({
-    hash: bytes.toString('latin1', found!.hashAt, found!.hashAt + 64),
+    hash: found!.hash.toString('hex'),
     prev: bytes.toString('latin1', found!.prevAt, found!.prevAt + 64),
     seq: found!.seq,
     v: found!.v,
@@ -159,5 +166,44 @@ describe('linkLedgerLine', () => {
     for (const line of [written(checkpointBody), '', '{}', 'garbage', ',"kind":"', `,"hash":"${'a'.repeat(64)}","kind":"event","v":1}`]) {
       expect(link(line)).toBeUndefined()
     }
+  })
+
+  it('refuses a hash in any spelling but lowercase hex, and a line whose prev and seq only a later line holds', () => {
+    for (const body of [eventBody, deliveryBody]) {
+      const line = written(body)
+      const hashOf = (text: string): string => (JSON.parse(text) as { hash: string }).hash
+      const hash = hashOf(line)
+      // The digest still matches the 32 bytes (the member is not hashed), but the line is not the writer's.
+      expect(link(line.replace(hash, hash.toUpperCase()))).toBeUndefined()
+      // One high digit upper-cased: a decoder that let through bytes other than lowercase hex would read `F` as `f` here.
+      const withF = Array.from({ length: 200 }, (_, seq) => written({ ...body, seq: seq + 1 })).find((l) => /^(..)*f/.test(hashOf(l)))!
+      const fHash = hashOf(withF)
+      const at = fHash.search(/^(..)*f/) + (fHash.match(/^(..)*f/)![0].length - 1)
+      expect(link(withF)).toBeDefined()
+      expect(link(withF.replace(fHash, `${fHash.slice(0, at)}F${fHash.slice(at + 1)}`))).toBeUndefined()
+      // Hashed right, without prev and seq: the chunk's next line has both, and they must not be read as this one's.
+      const { prev: _prev, seq: _seq, ...rest } = body
+      expect(link(written(rest))).toBeUndefined()
+    }
+  })
+})
+
+describe('hexOf', () => {
+  it('is true exactly for the 64 lowercase hex digits of the bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat(63), fc.nat(3), (bytes, at, spelling) => {
+        const hex = Buffer.from(bytes).toString('hex')
+        const source = Buffer.from(`xx${hex}yy`)
+        expect(hexOf(source, 2, bytes)).toBe(true)
+        expect(hexOf(source, 1, bytes) && hexOf(source, 3, bytes)).toBe(false)
+        expect(hexOf(source, source.length - 63, bytes)).toBe(false)
+        const changed = Buffer.from(source)
+        const digit = changed[2 + at]!
+        // Another digit, the same digit upper-cased (when a letter), or a byte that is no digit at all.
+        changed[2 + at] = [digit === 0x30 ? 0x31 : 0x30, digit >= 0x61 ? digit - 0x20 : 0x47, 0x20, 0x3a][spelling]!
+        expect(hexOf(changed, 2, bytes)).toBe(false)
+      }),
+      { numRuns: 300 },
+    )
   })
 })

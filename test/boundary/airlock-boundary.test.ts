@@ -266,6 +266,29 @@ describe('AirlockBoundary.emit', () => {
     expect(wire).toContain(email)
   })
 
+  it('masks a secret registered after ids holding it were sent clean, in run ids and task run ids alike', async () => {
+    const { airlock, controlPlane, ledgerPath } = boundary()
+    const secret = 'zq8-late-secret-77ab12cd34'
+    const id = `run-${secret}`
+    const events = [
+      { kind: 'flow-run-state', runId: id, flowName: 'etl', state: 'Running' },
+      { kind: 'task-run-state', runId: id, taskName: 'load', taskRunId: id, state: 'Running' },
+      { kind: 'log', runId: id, level: 'info', msg: 'loaded', taskRunId: id },
+    ] as const
+    for (const event of events) await airlock.emit(event)
+    // Before it is registered the id is nothing any rule finds: it leaves as it is.
+    expect(JSON.stringify(controlPlane.events)).toContain(secret)
+    airlock.scrubber.register(secret, { name: 'late' })
+    const before = controlPlane.events.length
+    for (const event of events) await airlock.emit(event)
+    await airlock.close()
+    const after = controlPlane.events.slice(before)
+    expect(after).toHaveLength(3)
+    expect(JSON.stringify(after)).not.toContain(secret)
+    const entries = await ledgerEntries(ledgerPath)
+    expect(JSON.stringify(entries.slice(-3))).not.toContain(secret)
+  })
+
   it('encrypts a plain location at the door, and refuses inline values under balanced', async () => {
     const { airlock, controlPlane, keys } = boundary()
     const plainResult = await new LocalResult({ dir, location: 'etl/load/out.json' }).write({ rows: 1 }, {})
