@@ -42,7 +42,8 @@
  * Each row is the median of 7 timed passes (the cases take turns, pass by
  * pass, after one warm-up), so one noisy moment on a shared machine moves no
  * target; a slow baseline stops after a pass over 2 s (median of those
- * done). MB/s are 10^6 UTF-16 code units per second. Each target prints as
+ * done). MB/s are 10^6 UTF-16 code units per second; the header prints the
+ * load average, which moves rows on a shared machine. Each target prints as
  * `target <name>: <value> (goal <op> <x>): met` or `NOT met`; a missed
  * target makes the bench exit 1.
  *
@@ -51,6 +52,7 @@
  * npx tsx bench/scrubber.ts
  * ```
  */
+import { availableParallelism, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import FastAhoCorasick from 'modern-ahocorasick/fast'
 import type { MatchSink } from '../src/scrub/aho-corasick.js'
@@ -407,7 +409,8 @@ function withRatios(rows: BenchResult[]): BenchResult[] {
 
 async function main(): Promise<void> {
   const rows = await run()
-  console.log(`${RECORDS} records per case, median of ${ROUNDS} rounds; Node ${process.version}, ${process.arch}\n`)
+  const load = loadavg().map((l) => l.toFixed(1)).join(', ')
+  console.log(`${RECORDS} records per case, median of ${ROUNDS} rounds; Node ${process.version}, ${process.arch}; load average ${load} on ${availableParallelism()} CPUs\n`)
   const width = Math.max(...rows.map((r) => r.name.length))
   console.log(`${'case'.padEnd(width)}  ${'MB/s'.padStart(8)}  ratio`)
   for (const row of rows) {

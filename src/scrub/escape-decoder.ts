@@ -18,6 +18,17 @@ const PERCENT = 37
 const PLUS = 43
 const SPACE = 32
 
+/**
+ * What `separated` reads an escape of a letter, digit, `_`, `-` or `.` as:
+ * a space, in place of the unit `decoded` has there.
+ *
+ * @example
+ * ```ts
+ * gate.widen(decodedFound, SEPARATOR_UNIT, separatedFound) // what the separated view may hold
+ * ```
+ */
+export const SEPARATOR_UNIT = SPACE
+
 // Hex digit values, -1 for anything else.
 const HEX = new Int8Array(128).fill(-1)
 for (let c = 48; c <= 57; c++) HEX[c] = c - 48
@@ -147,8 +158,11 @@ function percentByte(text: string, i: number): number {
 export class EscapeDecoder {
   /** The current level's text, escapes decoded; null when the level decoded nothing and holds a form view only. */
   decoded: string | null = null
-  /** `decoded` with escapes of letters, digits, `_`, `-` and `.` read as spaces; the same string when there are none. */
-  separated: string | null = null
+  /**
+   * Whether an escape of this level decoded to a letter, digit, `_`, `-` or
+   * `.`, so that {@link EscapeDecoder.separated} differs from `decoded`.
+   */
+  separates = false
   /** The previous level with `+` read as a space and escapes decoded, or null. */
   formDecoded: string | null = null
   /** The current level: 1 after the first successful {@link EscapeDecoder.next}, 0 before. */
@@ -172,6 +186,9 @@ export class EscapeDecoder {
   #lowUnit = -1
   /** Whether the last level decoded an escape to '+', which a form view of it would read as a space. */
   #decodedPlus = false
+  // The separated view of the current level once asked for (a caller that needs no scan of it never pays for it).
+  #separated: string | null = null
+  #decodedLength = 0
   readonly #sink = new OriginSink(this)
 
   /**
@@ -184,8 +201,20 @@ export class EscapeDecoder {
     this.#finished = false
     this.level = 0
     this.decoded = null
-    this.separated = null
+    this.#dropSeparated()
     this.formDecoded = null
+  }
+
+  /**
+   * `decoded` with escapes of letters, digits, `_`, `-` and `.` read as
+   * spaces; the same string when there are none (see
+   * {@link EscapeDecoder.separates}), null when `decoded` is. Built on
+   * first use at each level: one more string as long as the text.
+   */
+  get separated(): string | null {
+    if (this.decoded === null || !this.separates) return this.decoded
+    this.#separated ??= this.#separatedView(this.#decodedLength, this.#levels[this.level - 1]!)
+    return this.#separated
   }
 
   /**
@@ -206,7 +235,7 @@ export class EscapeDecoder {
       // Nothing decodes, but '+' does in a form body: this level is the form view alone, on the same positions.
       map.reset()
       this.decoded = null
-      this.separated = null
+      this.#dropSeparated()
       this.formDecoded = source.replaceAll('+', ' ')
       this.level++
       this.#finished = true // the next level would decode the same nothing
@@ -244,7 +273,7 @@ export class EscapeDecoder {
     this.#finished = true
     this.#text = ''
     this.decoded = null
-    this.separated = null
+    this.#dropSeparated()
     this.formDecoded = null
     this.#sink.target = NO_SINK
     return false
@@ -302,17 +331,35 @@ export class EscapeDecoder {
     if (map.count === 0) return false
     this.#decodedPlus = decodedPlus
     this.#wide = wide
-    const text = this.#string(out, units)
-    this.decoded = text
-    this.separated = tokens === 0 ? text : this.#separated(units, map)
+    this.decoded = this.#string(out, units)
+    this.#dropSeparated()
+    this.separates = tokens > 0
+    this.#decodedLength = units
     this.formDecoded = pluses === 0 ? null : this.#withSpaces(units, plusUnits, pluses)
     return true
   }
 
-  // The decoded units with a space for each escape that decoded to a token character.
-  #separated(length: number, map: LevelMap): string {
+  #dropSeparated(): void {
+    this.separates = false
+    this.#separated = null
+  }
+
+  // The decoded units with a space for each escape that decoded to a token character. Most text fits a
+  // byte a unit: its one-byte copy is made and changed in place, with no second unit buffer.
+  #separatedView(length: number, map: LevelMap): string {
+    const units = this.#units
+    if (!this.#wide) {
+      const narrow = this.#narrowOf(length)
+      narrow.set(units.subarray(0, length))
+      for (let j = 0; j < map.count; j++) {
+        const at = map.unitStarts[j]!
+        const unit = narrow[at]!
+        if (unit < 128 && TOKEN_CHARACTER[unit] === 1) narrow[at] = SPACE
+      }
+      return narrow.toString('latin1', 0, length)
+    }
     const spare = this.#spareOf(length)
-    spare.set(this.#units.subarray(0, length))
+    spare.set(units.subarray(0, length))
     for (let j = 0; j < map.count; j++) {
       const at = map.unitStarts[j]!
       const unit = spare[at]!
@@ -335,9 +382,9 @@ export class EscapeDecoder {
   // the detectors' regular expressions run faster on it.
   #string(units: Uint16Array, length: number): string {
     if (!this.#wide) {
-      if (this.#narrow.length < length) this.#narrow = Buffer.allocUnsafe(Math.max(length, 2 * this.#narrow.length))
-      this.#narrow.set(units.subarray(0, length))
-      return this.#narrow.toString('latin1', 0, length)
+      const narrow = this.#narrowOf(length)
+      narrow.set(units.subarray(0, length))
+      return narrow.toString('latin1', 0, length)
     }
     return (units === this.#units ? this.#unitBytes : this.#spareBytes).toString('utf16le', 0, 2 * length)
   }
@@ -427,6 +474,11 @@ export class EscapeDecoder {
     const offset = codePoint - 0x10000
     this.#unit = 0xd800 + (offset >> 10)
     this.#lowUnit = 0xdc00 + (offset & 0x3ff)
+  }
+
+  #narrowOf(length: number): Buffer {
+    if (this.#narrow.length < length) this.#narrow = Buffer.allocUnsafe(Math.max(length, 2 * this.#narrow.length))
+    return this.#narrow
   }
 
   // A second unit buffer, for the views that differ from `decoded` in a few units; grown only when one is built.

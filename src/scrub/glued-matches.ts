@@ -14,7 +14,15 @@ import type { SpanList } from './span-list.js'
 // and for a chain of three glued to each other. Each pass is one more scan of the text, and
 // only a match glued to a token character (see GLUE) starts one.
 const MAX_PASSES = 3
-const BLANK = '\u0000'
+/**
+ * The unit a match is blanked with in the views `find` is given: NUL.
+ *
+ * @example
+ * ```ts
+ * gate.widen(found, BLANK_UNIT, blankedFound) // what a blanked view of a scanned text may hold
+ * ```
+ */
+export const BLANK_UNIT = 0
 
 // Characters a token glued to a match may start or end with, beside it: letters, digits and the
 // `_ - . + / %` that tokens hold. A match after `=` or `:` or a space is not glued: those are
@@ -71,21 +79,28 @@ export function findBesideMatches(text: string, spans: SpanList, find: (view: st
 }
 
 function allBlank(view: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (view.charCodeAt(i) !== 0) return false
+  for (let i = start; i < end; i++) if (view.charCodeAt(i) !== BLANK_UNIT) return false
   return true
 }
 
-// `text` with every span blanked, its length kept.
+// `text` with every span blanked, its length kept. Written into a reused buffer and made a string once: a
+// rope of a slice and a blank run per match costs a garbage collection's worth of small strings on text
+// dense with matches. Text whose units all fit a byte (most) stays a one-byte string.
 function blanked(text: string, spans: SpanList): string {
-  const order = Array.from({ length: spans.count }, (_, k) => k).sort((a, b) => spans.start[a]! - spans.start[b]!)
-  let out = ''
-  let last = 0
-  for (const k of order) {
-    const start = Math.max(spans.start[k]!, last)
-    const end = spans.end[k]!
-    if (end <= start) continue
-    out += text.slice(last, start) + BLANK.repeat(end - start)
-    last = end
+  const n = text.length
+  if (!WIDE.test(text)) {
+    if (narrow.length < n) narrow = Buffer.allocUnsafe(Math.max(n, 2 * narrow.length))
+    narrow.write(text, 0, n, 'latin1')
+    for (let k = 0; k < spans.count; k++) narrow.fill(BLANK_UNIT, spans.start[k], spans.end[k])
+    return narrow.toString('latin1', 0, n)
   }
-  return out + text.slice(last)
+  if (wide.length < 2 * n) wide = Buffer.allocUnsafe(Math.max(2 * n, 2 * wide.length))
+  wide.write(text, 0, 2 * n, 'utf16le')
+  for (let k = 0; k < spans.count; k++) wide.fill(BLANK_UNIT, 2 * spans.start[k]!, 2 * spans.end[k]!)
+  return wide.toString('utf16le', 0, 2 * n)
 }
+
+// A unit that does not fit a byte.
+const WIDE = /[\u0100-\uffff]/
+let narrow = Buffer.alloc(0)
+let wide = Buffer.alloc(0)

@@ -2,10 +2,10 @@ import { InvalidArgumentError } from '../errors.js'
 import { describeType } from '../internal/describe-type.js'
 import { DETECTOR_IDS, type DetectorId } from '../policy/detector-ids.js'
 import { AhoCorasick } from './aho-corasick.js'
-import { DetectorGate } from './detector-gate.js'
-import { findBesideMatches } from './glued-matches.js'
+import { DetectorGate, KeywordFindings } from './detector-gate.js'
+import { BLANK_UNIT, findBesideMatches } from './glued-matches.js'
 import { DETECTORS } from './detectors.js'
-import { EscapeDecoder } from './escape-decoder.js'
+import { EscapeDecoder, SEPARATOR_UNIT } from './escape-decoder.js'
 import { findSdkMarkers, onlySdkOutput } from './scan-markers.js'
 import { foldBase64Alphabet, secretEncodings } from './secret-matcher.js'
 import { SensitiveKeyMatcher } from './sensitive-keys.js'
@@ -148,7 +148,10 @@ export class LeakMatcher {
   /** The built-in detectors switched off by the `detectors` option's map, by id. */
   readonly off: readonly DetectorId[]
   readonly #gate: DetectorGate
-  readonly #runGate = (view: string, sink: SpanList): void => this.#gate.run(view, sink)
+  // The keyword pass of the view being scanned, and what it says of that view with matches blanked.
+  readonly #keywordsFound = new KeywordFindings()
+  readonly #blankedFound = new KeywordFindings()
+  readonly #runGate = (view: string, sink: SpanList): void => this.#gate.runFound(view, this.#blankedFound, sink)
   readonly #patterns: AhoCorasick | null
   readonly #entries = new Map<string, PatternEntry>()
   readonly #hits = new SpanList()
@@ -207,9 +210,10 @@ export class LeakMatcher {
     const decoder = this.#decoder
     decoder.begin(text, this.#formView)
     while (decoder.next()) {
-      const { decoded, separated, formDecoded } = decoder
+      const { decoded, formDecoded } = decoder
       if (decoded !== null) out = this.#scanView(decoded, true, this.detectors, true, out)
-      if (this.detectors && separated !== null && separated !== decoded) out = this.#scanView(separated, false, true, true, out)
+      // Scanned right after `decoded`, whose keyword pass serves it (see scanView).
+      if (this.detectors && decoder.separates) out = this.#scanView(decoder.separated!, false, true, true, out, true)
       if (formDecoded !== null) out = this.#scanView(formDecoded, true, false, true, out)
     }
     if (out === null) return NO_MATCHES
@@ -219,12 +223,17 @@ export class LeakMatcher {
   // Scans one view of the text (the text itself, or one of the decoder's current views)
   // with the patterns, the detectors or both, and appends its matches to `out` at their
   // range in the original. Returns `out`, made on the first match: a clean string allocates nothing.
-  #scanView(view: string, patterns: boolean, detectors: boolean, decoded: boolean, found: LeakMatch[] | null): LeakMatch[] | null {
+  // `separated`: the view is the decoder's separated view, and the last view scanned with detectors its decoded one.
+  #scanView(view: string, patterns: boolean, detectors: boolean, decoded: boolean, found: LeakMatch[] | null, separated = false): LeakMatch[] | null {
     const hits = this.#hits
     hits.reset()
     if (patterns) this.#patterns?.findLongest(view, hits, PATTERN_RULE)
     if (detectors) {
-      this.#gate.run(view, hits)
+      const keywords = this.#keywordsFound
+      if (separated) this.#gate.widen(keywords, SEPARATOR_UNIT, keywords)
+      else this.#gate.scan(view, keywords)
+      this.#gate.runFound(view, keywords, hits)
+      this.#gate.widen(keywords, BLANK_UNIT, this.#blankedFound)
       findBesideMatches(view, hits, this.#runGate)
     }
     if (hits.count === 0) return found

@@ -7,10 +7,10 @@ import { DETECTOR_IDS, packOf } from '../policy/detector-ids.js'
 import { policyIssuesFromZod } from '../policy/policy-issues.js'
 import { policySchema, type ScrubAction, type ScrubPolicy } from '../policy/schema.js'
 import type { MatchSink } from './aho-corasick.js'
-import { DetectorGate, type GatedDetector } from './detector-gate.js'
+import { DetectorGate, KeywordFindings, type GatedDetector } from './detector-gate.js'
 import { DETECTORS, DETECTORS_BY_PRECEDENCE, type DetectorContext } from './detectors.js'
-import { EscapeDecoder } from './escape-decoder.js'
-import { findBesideMatches } from './glued-matches.js'
+import { EscapeDecoder, SEPARATOR_UNIT } from './escape-decoder.js'
+import { BLANK_UNIT, findBesideMatches } from './glued-matches.js'
 import { redactedMarker, truncatedMarker } from './markers.js'
 import { SecretMatcher } from './secret-matcher.js'
 import { SensitiveKeyMatcher } from './sensitive-keys.js'
@@ -133,6 +133,10 @@ export class TextScrubber {
   readonly #spans = new SpanList()
   readonly #viewSpans = new SpanList()
   readonly #decoder = new EscapeDecoder()
+  // The keyword pass of the view being scanned, of its separated view, and of the views with matches blanked.
+  readonly #found = new KeywordFindings()
+  readonly #separatedFound = new KeywordFindings()
+  readonly #blankedFound = new KeywordFindings()
   readonly #fingerprinter: Fingerprinter | null
   readonly #keys: KeyRing | undefined
   readonly #ownRuleIds: ReadonlySet<string>
@@ -263,8 +267,8 @@ export class TextScrubber {
     spans.reset()
     this.secrets.find(text, spans, SECRET_RULE)
     if (!secretsOnly) {
-      this.#findPatterns(text, spans)
-      findBesideMatches(text, spans, this.#findPatternsIn)
+      this.#detectors.scan(text, this.#found)
+      this.#findAll(text, this.#found, spans)
     }
     const decoder = this.#decoder
     decoder.begin(text, this.secrets.spaced)
@@ -273,8 +277,12 @@ export class TextScrubber {
       if (decoder.decoded !== null) this.secrets.find(decoder.decoded, mapped, SECRET_RULE)
       if (decoder.formDecoded !== null) this.secrets.find(decoder.formDecoded, mapped, SECRET_RULE)
       if (secretsOnly || decoder.decoded === null) continue
-      this.#findPatternsBeside(decoder.decoded, mapped)
-      if (decoder.separated !== decoder.decoded) this.#findPatternsBeside(decoder.separated!, mapped)
+      this.#detectors.scan(decoder.decoded, this.#found)
+      this.#findPatternsBeside(decoder.decoded, this.#found, mapped)
+      if (!decoder.separates) continue
+      // The separated view is the decoded one with some units replaced: the decoded view's keyword pass serves it.
+      this.#detectors.widen(this.#found, SEPARATOR_UNIT, this.#separatedFound)
+      this.#findPatternsBeside(decoder.separated!, this.#separatedFound, mapped)
     }
     if (spans.count === 0) return text
     this.#spareOwnOutput(text)
@@ -328,20 +336,27 @@ export class TextScrubber {
     return own !== undefined && markers > 0 && own.length > markers ? sortPairs(own) : own
   }
 
-  readonly #findPatternsIn = (text: string, sink: MatchSink): void => this.#findPatterns(text, sink)
+  readonly #findPatternsIn = (text: string, sink: MatchSink): void => this.#findPatterns(text, this.#blankedFound, sink)
 
-  // A decoded view: its matches, then what they hid (see findBesideMatches), in the view's positions, into `sink`.
-  #findPatternsBeside(view: string, sink: MatchSink): void {
-    const found = this.#viewSpans
-    found.reset()
-    this.#findPatterns(view, found)
-    findBesideMatches(view, found, this.#findPatternsIn)
-    for (let k = 0; k < found.count; k++) sink.add(found.start[k]!, found.end[k]!, found.rule[k]!)
+  // The matches in `text` (whose keyword pass is `found`), then what they hid (see findBesideMatches), into `spans`.
+  // The views findBesideMatches makes are `text` with matches blanked: `found`, widened, serves them too.
+  #findAll(text: string, found: KeywordFindings, spans: SpanList): void {
+    this.#findPatterns(text, found, spans)
+    this.#detectors.widen(found, BLANK_UNIT, this.#blankedFound)
+    findBesideMatches(text, spans, this.#findPatternsIn)
   }
 
-  // Detectors, then custom patterns.
-  #findPatterns(text: string, sink: MatchSink): void {
-    this.#detectors.run(text, sink)
+  // A decoded view: its matches and what they hid, in the view's positions, into `sink`.
+  #findPatternsBeside(view: string, found: KeywordFindings, sink: MatchSink): void {
+    const spans = this.#viewSpans
+    spans.reset()
+    this.#findAll(view, found, spans)
+    for (let k = 0; k < spans.count; k++) sink.add(spans.start[k]!, spans.end[k]!, spans.rule[k]!)
+  }
+
+  // Detectors (those `found`, the keyword pass of `text` or of the text it was made from, lets through), then custom patterns.
+  #findPatterns(text: string, found: KeywordFindings, sink: MatchSink): void {
+    this.#detectors.runFound(text, found, sink)
     for (const pattern of this.#custom) {
       if (!pattern.re.test(text)) continue
       const m = pattern.re.matcher(text)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DetectorGate, type GatedDetector } from '../../src/scrub/detector-gate.js'
+import { DetectorGate, KeywordFindings, type GatedDetector } from '../../src/scrub/detector-gate.js'
 import { DETECTORS, type Detector } from '../../src/scrub/detectors.js'
 import { SensitiveKeyMatcher } from '../../src/scrub/sensitive-keys.js'
 import { SpanList } from '../../src/scrub/span-list.js'
@@ -89,5 +89,64 @@ describe('DetectorGate', () => {
     const spans = new SpanList()
     new DetectorGate([], context).run('mail ada@example.com 10.0.0.1', spans)
     expect(spans.count).toBe(0)
+  })
+
+  it('widens the findings of a text to what any view of it with units replaced may hold, and runs from them', () => {
+    const calls: string[] = []
+    // aws-secret-access-key has a keyword with a space in it ('secret access key'): a view that reads a letter as a
+    // space can hold it where the text it came from did not.
+    const gate = new DetectorGate([recorded('aws-secret-access-key', 1, calls), recorded('ipv4', 2, calls)], context)
+    const found = new KeywordFindings()
+    gate.scan('secretXaccess key 10.0.0.1', found)
+    const separated = new KeywordFindings()
+    gate.widen(found, 32, separated)
+    const keyword = 'secret access key'
+    const scanned = new KeywordFindings()
+    gate.scan(`${keyword} 10.0.0.1`, scanned)
+    expect(separated.low & scanned.low).toBe(scanned.low)
+    expect(separated.digits).toBe(found.digits)
+    gate.runFound('secret access key 10.0.0.1', separated, new SpanList())
+    expect(calls).toEqual(expect.arrayContaining(['aws-secret-access-key', 'ipv4']))
+    // NUL is in no keyword: blanking adds no bit. A counted unit makes its count unlimited.
+    const blanked = new KeywordFindings()
+    gate.widen(found, 0, blanked)
+    expect([blanked.low, blanked.high]).toEqual([found.low, found.high])
+    gate.widen(found, 46, blanked)
+    expect(blanked.dots).toBeGreaterThan(1e9)
+  })
+
+  it('never finds less by widening than by scanning the view: random texts, units replaced at random', () => {
+    // Built-in detectors, and sensitive key names of the caller's that hold a space, a digit and a dot.
+    const gate = new DetectorGate(
+      DETECTORS.map((detector, rule) => ({ detector, rule })),
+      { sensitiveKeys: new SensitiveKeyMatcher(['pass word', 'key2', 'db.secret']) },
+    )
+    const pieces = ['secret', 'access', 'key', ' ', 'ghp_', 'AKIA', 'pass', 'word', '0', '9', '.', ':', 'x', '@', '://', '-----BEGIN', 'db', 'eyJ', '\u0041', '%41', '_', '-']
+    let seed = 7
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return seed % n
+    }
+    const found = new KeywordFindings()
+    const widened = new KeywordFindings()
+    const direct = new KeywordFindings()
+    for (let round = 0; round < 3000; round++) {
+      let text = ''
+      while (text.length < 60) text += pieces[random(pieces.length)]
+      gate.scan(text, found)
+      for (const unit of [32, 0, 48, 46, 58, 97]) {
+        const units = [...text]
+        for (let k = 0; k < 1 + random(6); k++) units[random(units.length)] = String.fromCharCode(unit)
+        const view = units.join('')
+        gate.widen(found, unit, widened)
+        gate.scan(view, direct)
+        const where = JSON.stringify({ text, view })
+        expect((widened.low & direct.low) >>> 0, where).toBe(direct.low >>> 0)
+        expect((widened.high & direct.high) >>> 0, where).toBe(direct.high >>> 0)
+        expect(widened.digits, where).toBeGreaterThanOrEqual(direct.digits)
+        expect(widened.dots, where).toBeGreaterThanOrEqual(direct.dots)
+        expect(widened.colons, where).toBeGreaterThanOrEqual(direct.colons)
+      }
+    }
   })
 })

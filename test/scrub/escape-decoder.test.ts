@@ -126,6 +126,22 @@ describe('EscapeDecoder', () => {
     expect(plain!.separated).toBe(plain!.decoded) // the same string when nothing is set apart
   })
 
+  it('says at each level whether the separated view differs, and builds it for that level when asked, wide text too', () => {
+    const decoder = new EscapeDecoder()
+    // Level 1 sets its `A` apart and leaves `\\u0042` to level 2, which sets only its own `B` apart; `€` makes a level wide.
+    for (const [text, expected] of [
+      ['a\\u0041\\\\u0042c\\n', [[true, 'a \\u0042c\n'], [true, 'aA c\n']]],
+      ['€ \\u0041\\\\u0042', [[true, '€  \\u0042'], [true, '€ A ']]],
+      ['x\\ny', [[false, 'x\ny']]],
+    ] as const) {
+      decoder.begin(text, false)
+      const seen: [boolean, string | null][] = []
+      while (decoder.next()) seen.push([decoder.separates, decoder.separated])
+      expect(seen, text).toEqual(expected)
+      expect([decoder.separates, decoder.separated]).toEqual([false, null])
+    }
+  })
+
   it('offers a form view, + read as a space, only when asked and a + is there', () => {
     expect(levels('a%2Bb+c', false).map((l) => l.formDecoded)).toEqual([null])
     const [level] = levels('a%2Bb+c', true)

@@ -93,6 +93,17 @@ describe('matches glued to other matches', () => {
     }
   })
 
+  it('in text of any width: Latin-1, wider units, lone surrogates and astral characters around and between matches', () => {
+    for (const around of ['', 'é', 'ÿ€', '\ud800', '😀', '\udc00é']) {
+      const text = `${around} 10.1.2.3AKIAIOSFODNN7EXAMPLE ${around}x 10.9.8.7ghp_${'a1B2c3D4e5'.repeat(3)}abcdef${around}`
+      const out = scrubber.scrubString(text)
+      expect(out, JSON.stringify(text)).toBe(
+        `${around} [REDACTED:ipv4][REDACTED:aws-access-key-id] ${around}x [REDACTED:ipv4][REDACTED:github-token]${around}`,
+      )
+      expect(new LeakMatcher().scan(text).map((m) => m.rule).sort(), JSON.stringify(text)).toEqual(['aws-access-key-id', 'github-token', 'ipv4', 'ipv4'])
+    }
+  })
+
   it('the leak scan finds the glued value too', () => {
     const matcher = new LeakMatcher()
     const rules = matcher.scan('10.1.2.3AKIAIOSFODNN7EXAMPLE').map((m) => m.rule)

@@ -462,6 +462,38 @@ describe('Scrubber on text that carries escaped text', () => {
     expect(scrubber.scrubString(`q=x%0A${token}`)).toBe(`q=x%0A${fingerprint}`)
   })
 
+  it('finds what only a view made without a keyword pass of its own shows: a keyword spelt by a separator, a key glued to a match', () => {
+    // The separated view runs on the decoded view's keyword pass, widened: 'secret access key' (aws-secret-access-key's
+    // keyword) is spelt only once an escape of a letter or `_` reads as a space. The views with matches blanked run on
+    // the pass of the view they blank: the key below is glued to an address in the decoded view alone.
+    const value = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
+    const key = 'AKIAIOSFODNN7EXAMPLE'
+    const cases: [string, string, string][] = [
+      [`secret\\u0041access key ${value}`, value, 'aws-secret-access-key'],
+      [`the secret%5Faccess key is ${value} ok`, value, 'aws-secret-access-key'],
+      [`{"m":"a=1","n":"secret\\x41access key: ${value}"}`, value, 'aws-secret-access-key'],
+      [`{"m":"from 10.1.2.3\\u0041${key.slice(1)}"}`, key.slice(1), 'aws-access-key-id'],
+      [`from 10.1.2.3%41${key.slice(1)} and more`, key.slice(1), 'aws-access-key-id'],
+      [`${'filler '.repeat(700)}x%2010.1.2.3%41${key.slice(1)}`, key.slice(1), 'aws-access-key-id'],
+    ]
+    const scan = new LeakMatcher()
+    for (const [text, secret, rule] of cases) {
+      const transforms: ScrubTransform[] = []
+      const out = new Scrubber().scrubString(text, transforms)
+      expectNoPartOf(out, secret, text)
+      expect(transforms.map((t) => t.rule), text).toContain(rule)
+      expect(scan.scan(text).map((m) => m.rule), text).toContain(rule)
+    }
+  })
+
+  it('still makes the separated view for custom patterns when no detector keyword is there to start one', () => {
+    // Only the separated view reads the escaped `A` as a boundary, and no built-in keyword occurs.
+    const scrubber = new Scrubber({ policy: policy({ patterns: [{ id: 'ticket', pattern: '\\bTKT-[A-Z]{6}\\b' }] }) })
+    for (const text of ['{"m":"\\u0041TKT-QWERTZ"}', 'q=%41TKT-QWERTZ&x=1', `${'word '.repeat(900)}\\x41TKT-QWERTZ`]) {
+      expect(scrubber.scrubString(text), text).not.toContain('QWERTZ')
+    }
+  })
+
   it('returns the very string when it holds escapes but nothing to scrub', () => {
     const scrubber = new Scrubber()
     scrubber.register('p@ss word-1')
