@@ -3,12 +3,9 @@ import type { KeyRing } from '../crypto/key-ring.js'
 import { InvalidArgumentError, type AirlockError } from '../errors.js'
 import type { JsonObject } from '../internal/canonical-json.js'
 import { describeType } from '../internal/describe-type.js'
-import { types } from 'node:util'
 import type { LogLevel } from '../policy/schema.js'
-import { FUNCTION_MARKER, SYMBOL_MARKER } from '../scrub/markers.js'
-import { MAX_NODES_NODE, WITHHELD_NODE, type NormalizeLimits } from '../scrub/normalize.js'
+import { normalizeFlatRecord, type NormalizeLimits } from '../scrub/normalize.js'
 import type { Scrubber } from '../scrub/scrubber.js'
-import type { Normalized } from '../scrub/value-nodes.js'
 import type { Channel } from './emit-input.js'
 import type { Failure } from './events.js'
 import type { ChannelTransform, PolicyApplier } from './policy-applier.js'
@@ -133,7 +130,7 @@ export class OutboundDoor {
   value(value: unknown, channel: 'parameters' | 'logs' | 'telemetry'): Promise<Transformed<unknown>> {
     const transforms: ChannelTransform[] = []
     const host = this.#host
-    const tree = flatTree(value, host.limits) ?? host.scrubber.normalize(value)
+    const tree = normalizeFlatRecord(value, host.limits) ?? host.scrubber.normalize(value)
     return host.applier.value(tree, channel, '', transforms).then((out) => ({ value: out, transforms }))
   }
 
@@ -245,74 +242,5 @@ export class OutboundDoor {
       return Promise.reject(new InvalidArgumentError(`outbound.record expects withheld to be a count >= 0, got ${describeType(record.withheld)}`))
     }
     return this.#host.record(record)
-  }
-}
-
-/**
- * A flat map (a plain object whose members are scalars or arrays of
- * scalars: OpenTelemetry attributes, search attributes) as the walker reads
- * it, or undefined for anything else, which the Normalizer then takes whole.
- * It is what the Normalizer makes of such a map, member for member (each
- * read once; bigints as digits, functions and symbols as their markers; a
- * map over `maxNodes` as the max-nodes marker, one that throws while read as
- * the withheld marker), except that the copy is an ordinary object: the
- * walker reads a root only by its own keys, and a null-prototype copy costs
- * a dictionary per map.
- */
-function flatTree(value: unknown, limits: NormalizeLimits): Normalized | undefined {
-  if (typeof value !== 'object' || value === null || limits.maxDepth < 1) return undefined
-  try {
-    if (Array.isArray(value)) return undefined
-    const proto: unknown = Object.getPrototypeOf(value)
-    // Only what the Normalizer reads as a plain object: no class, no toJSON, nothing with an internal slot.
-    if (proto !== Object.prototype && proto !== null) return undefined
-    if (ArrayBuffer.isView(value) || types.isNativeError(value) || types.isBoxedPrimitive(value)) return undefined
-    const source = value as Record<string, unknown>
-    if (source.toJSON !== undefined) return undefined
-    const out: Record<string, Normalized> = {}
-    let nodes = 1
-    for (const key of Object.keys(source)) {
-      if (key === '__proto__') return undefined
-      const member = source[key]
-      if (++nodes > limits.maxNodes) return MAX_NODES_NODE
-      if (!Array.isArray(member)) {
-        const scalar = flatScalar(member)
-        if (scalar === NOT_SCALAR) return undefined
-        out[key] = scalar
-        continue
-      }
-      const items = new Array<Normalized>(member.length)
-      for (let i = 0; i < items.length; i++) {
-        const scalar = flatScalar(member[i])
-        if (scalar === NOT_SCALAR) return undefined
-        if (++nodes > limits.maxNodes) return MAX_NODES_NODE
-        items[i] = scalar
-      }
-      out[key] = items
-    }
-    return out
-  } catch {
-    // A getter or a Proxy that throws while read: the Normalizer withholds such a value whole too.
-    return WITHHELD_NODE
-  }
-}
-
-const NOT_SCALAR = Symbol('not a scalar')
-
-function flatScalar(value: unknown): Normalized | typeof NOT_SCALAR {
-  switch (typeof value) {
-    case 'string':
-    case 'number':
-    case 'boolean':
-    case 'undefined':
-      return value
-    case 'bigint':
-      return value.toString()
-    case 'symbol':
-      return SYMBOL_MARKER
-    case 'function':
-      return FUNCTION_MARKER
-    default:
-      return value === null ? null : NOT_SCALAR
   }
 }

@@ -101,21 +101,8 @@ export class Normalizer {
 
   #node(value: unknown, depth: number): Normalized {
     if (++this.#nodes > this.#limits.maxNodes) throw NODE_LIMIT
-    switch (typeof value) {
-      case 'string':
-      case 'number':
-      case 'boolean':
-      case 'undefined':
-        return value
-      case 'bigint':
-        return value.toString()
-      case 'symbol':
-        return SYMBOL_MARKER
-      case 'function':
-        return FUNCTION_MARKER
-      default:
-        return value === null ? null : this.#container(value as object, depth)
-    }
+    const scalar = scalarNode(value)
+    return scalar === NOT_SCALAR ? this.#container(value as object, depth) : scalar
   }
 
   #container(value: object, depth: number): Normalized {
@@ -237,4 +224,80 @@ export function isNormalizedObject(value: Normalized): value is NormalizedObject
 
 function binary(bytes: number): MarkerNode {
   return new MarkerNode(binaryMarker(bytes), 'binary', 'redact')
+}
+
+const NOT_SCALAR = Symbol('not a scalar')
+
+// A value that is not an object, as the value model has it; NOT_SCALAR for an object (null is a scalar).
+function scalarNode(value: unknown): Normalized | typeof NOT_SCALAR {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return value
+    case 'bigint':
+      return value.toString()
+    case 'symbol':
+      return SYMBOL_MARKER
+    case 'function':
+      return FUNCTION_MARKER
+    default:
+      return value === null ? null : NOT_SCALAR
+  }
+}
+
+/**
+ * A flat map (a plain object whose members are scalars or arrays of
+ * scalars: OpenTelemetry attributes, search attributes) as the walker reads
+ * it, or undefined for anything else, which the Normalizer then takes whole.
+ * It is what the Normalizer makes of such a map, member for member (each
+ * read once; bigints as digits, functions and symbols as their markers; a
+ * map over `maxNodes` as the max-nodes marker, one that throws while read as
+ * the withheld marker), except that the copy is an ordinary object: the
+ * walker reads a root only by its own keys, and a null-prototype copy costs
+ * a dictionary per map.
+ *
+ * @example
+ * ```ts
+ * normalizeFlatRecord({ 'http.method': 'GET', ids: [1, 2] }, limits)   // { 'http.method': 'GET', ids: [1, 2] }
+ * normalizeFlatRecord({ nested: { a: 1 } }, limits)                    // undefined: normalize it whole
+ * ```
+ */
+export function normalizeFlatRecord(value: unknown, limits: NormalizeLimits): Normalized | undefined {
+  if (typeof value !== 'object' || value === null || limits.maxDepth < 1) return undefined
+  try {
+    if (Array.isArray(value)) return undefined
+    const proto: unknown = Object.getPrototypeOf(value)
+    // Only what the Normalizer reads as a plain object: no class, no toJSON, nothing with an internal slot.
+    if (proto !== Object.prototype && proto !== null) return undefined
+    if (ArrayBuffer.isView(value) || types.isNativeError(value) || types.isBoxedPrimitive(value)) return undefined
+    const source = value as Record<string, unknown>
+    if (source.toJSON !== undefined) return undefined
+    const out: Record<string, Normalized> = {}
+    let nodes = 1
+    for (const key of Object.keys(source)) {
+      if (key === '__proto__') return undefined
+      const member = source[key]
+      if (++nodes > limits.maxNodes) return MAX_NODES_NODE
+      if (!Array.isArray(member)) {
+        const scalar = scalarNode(member)
+        if (scalar === NOT_SCALAR) return undefined
+        out[key] = scalar
+        continue
+      }
+      const items = new Array<Normalized>(member.length)
+      for (let i = 0; i < items.length; i++) {
+        const scalar = scalarNode(member[i])
+        if (scalar === NOT_SCALAR) return undefined
+        if (++nodes > limits.maxNodes) return MAX_NODES_NODE
+        items[i] = scalar
+      }
+      out[key] = items
+    }
+    return out
+  } catch {
+    // A getter or a Proxy that throws while read: the Normalizer withholds such a value whole too.
+    return WITHHELD_NODE
+  }
 }
