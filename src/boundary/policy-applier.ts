@@ -454,17 +454,12 @@ export class PolicyApplier {
       this.#cleanIdsSecrets = secrets
     }
     if (this.#cleanIds.has(id)) return id
-    const found = this.#textTransforms
-    const scrubbed = this.#scrubber.scrubString(id, found, path)
-    if (found.length === 0 && scrubbed === id) {
-      if (id.length <= MAX_CLEAN_ID_LENGTH) {
-        if (this.#cleanIds.size >= MAX_CLEAN_IDS) this.#cleanIds.clear()
-        this.#cleanIds.add(id)
-      }
-      return id
+    const before = transforms.length
+    const scrubbed = this.#scrubText(id, true, path, channel, transforms)
+    if (scrubbed === id && transforms.length === before && id.length <= MAX_CLEAN_ID_LENGTH) {
+      if (this.#cleanIds.size >= MAX_CLEAN_IDS) this.#cleanIds.clear()
+      this.#cleanIds.add(id)
     }
-    for (const t of found) transforms.push({ channel, path: t.path, rule: t.rule, action: t.action })
-    found.length = 0
     return scrubbed
   }
 
