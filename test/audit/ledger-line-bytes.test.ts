@@ -162,6 +162,29 @@ describe('linkLedgerLine', () => {
     }
   })
 
+  it('reads a line the same wherever it sits in memory, shared or not, and refuses it changed there too', () => {
+    for (const body of [eventBody, deliveryBody]) {
+      const line = Buffer.from(written(body))
+      const expected = link(line)!
+      const changed = Buffer.from(line)
+      changed[line.length - 20] ^= 1
+      for (const memory of [new SharedArrayBuffer(line.length + 64), new ArrayBuffer(line.length + 64)]) {
+        // A view that starts at an odd byte of its buffer, and the line at each offset of a word and then some.
+        const view = Buffer.from(memory, 3, line.length + 40)
+        for (let at = 0; at < 20; at++) {
+          line.copy(view, at)
+          const found = newLedgerLineLink()
+          expect(linkLedgerLine(view, at, at + line.length, found), `at ${at}`).toBe(true)
+          expect({ hash: found.hash.toString('hex'), prevAt: found.prevAt - at, seq: found.seq, v: found.v }).toEqual({ ...expected, hash: expected.hash.toString('hex') })
+          expect(hashCutOf(view.subarray(at, at + line.length))).toBe(hashCutOf(line))
+          changed.copy(view, at)
+          expect(linkLedgerLine(view, at, at + line.length, newLedgerLineLink()), `changed, at ${at}`).toBe(false)
+          expect(hashCutOf(view.subarray(at, at + line.length))).toBe(-1)
+        }
+      }
+    }
+  })
+
   it('refuses checkpoints, and lines that are not ledger lines', () => {
     for (const line of [written(checkpointBody), '', '{}', 'garbage', ',"kind":"', `,"hash":"${'a'.repeat(64)}","kind":"event","v":1}`]) {
       expect(link(line)).toBeUndefined()
