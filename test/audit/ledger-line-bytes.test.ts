@@ -167,7 +167,7 @@ describe('linkLedgerLine', () => {
       const line = Buffer.from(written(body))
       const expected = link(line)!
       const changed = Buffer.from(line)
-      changed[line.length - 20] ^= 1
+      changed[line.length - 20] = changed[line.length - 20]! ^ 1
       for (const memory of [new SharedArrayBuffer(line.length + 64), new ArrayBuffer(line.length + 64)]) {
         // A view that starts at an odd byte of its buffer, and the line at each offset of a word and then some.
         const view = Buffer.from(memory, 3, line.length + 40)
