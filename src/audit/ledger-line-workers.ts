@@ -69,14 +69,25 @@ const MAX_WORKERS = 4
 /** How long the shared threads wait for the next ledger before they stop: a fleet audit verifies many in a row. */
 const IDLE_MS = 2_000
 
+type Answer = ChunkSummary | Int32Array | null | undefined
+
+/** A chunk waiting for a thread, with where its answer goes. */
+interface Queued {
+  readonly work: LineWork
+  readonly answer: (answer: Answer) => void
+}
+
 /**
  * Threads that check a ledger's lines while the verifier's thread links
- * them: each chunk (in shared memory, never copied) goes to the next thread
- * in turn, and answers come back in the order chunks were sent. One thread
+ * them: chunks (in shared memory, never copied) wait in one queue, and each
+ * goes to the first thread that is free, so a thread the machine runs more
+ * slowly holds up none of the others' chunks. The caller gets one promise a
+ * chunk and takes the answers in the order it sent the chunks. One thread
  * per core, at most {@link MAX_WORKERS}.
  *
- * A worker that dies answers `undefined` for every pending and later chunk,
- * and the caller checks those chunks itself: a worker's failure can cost
+ * A worker that dies answers `undefined` for the chunk it held, and the
+ * caller checks that chunk itself; the other threads take the rest, and once
+ * none is left every chunk answers `undefined`: a worker's failure can cost
  * time, never a verdict.
  *
  * The verifier borrows one set of threads for the process
@@ -94,12 +105,12 @@ const IDLE_MS = 2_000
 export class LedgerLineWorkers {
   static #shared: LedgerLineWorkers | undefined
   readonly #threads: LineThread[]
-  #next = 0
+  readonly #queue: Queued[] = []
   #borrowers = 0
   #idle: NodeJS.Timeout | undefined
 
   private constructor(count: number) {
-    this.#threads = Array.from({ length: count }, () => new LineThread())
+    this.#threads = Array.from({ length: count }, () => new LineThread(() => this.#dispatch()))
   }
 
   /**
@@ -159,18 +170,19 @@ export class LedgerLineWorkers {
   }
 
   /**
-   * The answer for one chunk (see {@link LineWork}), or `undefined` when its
-   * thread is gone. `shared` must not change until the answer is in.
+   * The answer for one chunk (see {@link LineWork}), or `undefined` when no
+   * thread could give one. `shared` must not change until the answer is in.
    *
    * @example
    * ```ts
    * const cuts = await workers.check({ shared, length, check: 'cuts' }) as Int32Array | undefined
    * ```
    */
-  check(work: LineWork): Promise<ChunkSummary | Int32Array | null | undefined> {
-    const thread = this.#threads[this.#next]!
-    this.#next = (this.#next + 1) % this.#threads.length
-    return thread.check(work)
+  check(work: LineWork): Promise<Answer> {
+    return new Promise((answer) => {
+      this.#queue.push({ work, answer })
+      this.#dispatch()
+    })
   }
 
   /**
@@ -184,20 +196,36 @@ export class LedgerLineWorkers {
   async close(): Promise<void> {
     await Promise.all(this.#threads.map((thread) => thread.close()))
   }
+
+  /** Hands queued chunks to free threads, oldest first; with no thread left, answers them all `undefined`. */
+  #dispatch(): void {
+    for (const thread of this.#threads) {
+      if (this.#queue.length === 0) return
+      if (thread.free) thread.take(this.#queue.shift()!)
+    }
+    if (this.#threads.every((thread) => thread.stopped)) for (const { answer } of this.#queue.splice(0)) answer(undefined)
+  }
 }
 
+/** One worker thread, checking one chunk at a time. */
 class LineThread {
   readonly #worker: Worker
-  readonly #waiting: ((answer: ChunkSummary | Int32Array | null | undefined) => void)[] = []
+  readonly #onFree: () => void
+  #current: Queued | undefined
   #stopped = false
   #idleUnref = false
 
-  constructor() {
+  /** `onFree`: called each time the thread finishes a chunk or stops, to hand it the next. */
+  constructor(onFree: () => void) {
+    this.#onFree = onFree
     const entry = workerEntry(import.meta.url, 'ledger-line-worker')
     this.#worker = new Worker(entry.source, { eval: entry.eval })
-    this.#worker.on('message', (answer: ChunkSummary | Int32Array | null) => {
-      this.#waiting.shift()?.(answer)
-      if (this.#idleUnref && this.#waiting.length === 0) this.#worker.unref()
+    this.#worker.on('message', (answer: Answer) => {
+      const current = this.#current
+      this.#current = undefined
+      if (this.#idleUnref) this.#worker.unref()
+      current?.answer(answer)
+      this.#onFree()
     })
     this.#worker.on('error', () => this.#stop())
     this.#worker.on('exit', () => this.#stop())
@@ -207,23 +235,26 @@ class LineThread {
     return this.#stopped
   }
 
+  /** Whether it can take a chunk now. */
+  get free(): boolean {
+    return !this.#stopped && this.#current === undefined
+  }
+
   /**
-   * Lets the process exit while the thread idles. A pending check still
+   * Lets the process exit while the thread idles. A chunk it holds still
    * holds the process: an awaited answer is not a handle, and without the
    * thread's the process would end mid-verification.
    */
   unref(): void {
     this.#idleUnref = true
-    if (this.#waiting.length === 0) this.#worker.unref()
+    if (this.#current === undefined) this.#worker.unref()
   }
 
-  check(work: LineWork): Promise<ChunkSummary | Int32Array | null | undefined> {
-    if (this.#stopped) return Promise.resolve(undefined)
-    if (this.#waiting.length === 0) this.#worker.ref()
-    return new Promise((resolve) => {
-      this.#waiting.push(resolve)
-      this.#worker.postMessage(work)
-    })
+  /** Starts on a chunk; only when {@link free}. */
+  take(queued: Queued): void {
+    this.#current = queued
+    this.#worker.ref()
+    this.#worker.postMessage(queued.work)
   }
 
   async close(): Promise<void> {
@@ -232,7 +263,11 @@ class LineThread {
   }
 
   #stop(): void {
+    if (this.#stopped) return
     this.#stopped = true
-    for (const resolve of this.#waiting.splice(0)) resolve(undefined)
+    const current = this.#current
+    this.#current = undefined
+    current?.answer(undefined)
+    this.#onFree()
   }
 }

@@ -147,6 +147,17 @@ describe('LedgerLineWorkers', () => {
     }
   })
 
+  it('gives each chunk to the first thread free, so a slow chunk holds up no other thread', async () => {
+    expect(workers.size, 'this test needs two threads').toBeGreaterThanOrEqual(2)
+    const slow = chain(20_000)
+    const answered: string[] = []
+    const asked = [ask(slow, 'parse').then((s) => answered.push(`slow ${(s as ChunkSummary).count}`))]
+    // With chunks dealt in turns, every other one of these would wait behind the slow one.
+    for (let i = 1; i <= 4; i++) asked.push(ask(chain(3), 'parse').then((s) => answered.push(`quick ${i}: ${(s as ChunkSummary).count}`)))
+    await Promise.all(asked)
+    expect(answered).toEqual(['quick 1: 3', 'quick 2: 3', 'quick 3: 3', 'quick 4: 3', 'slow 20000'])
+  }, 60_000)
+
   it('answers undefined once closed, so the caller checks the chunk itself', async () => {
     const closed = LedgerLineWorkers.start()
     await closed.close()
