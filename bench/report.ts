@@ -32,6 +32,10 @@
  * noisy moment on a shared machine does not decide the target; the report
  * rows, which have no target, are timed once.
  *
+ * `AIRLOCK_BENCH_REPORT_ROWS=verify` times only the line count and the two
+ * verify rows (the target's), skipping the report rows, which take longer
+ * than the rest together and have no target.
+ *
  * Peak RSS is sampled every 20 ms while the report and scan are built and
  * rendered; `maxRSS` is the process's high-water mark, writing the ledger
  * included.
@@ -40,11 +44,12 @@
  * ```sh
  * npx tsx bench/report.ts            # 1,000,000 entries
  * npx tsx bench/report.ts 200000     # fewer
+ * AIRLOCK_BENCH_REPORT_ROWS=verify npx tsx bench/report.ts   # the target's rows only
  * ```
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import { pathToFileURL } from 'node:url'
@@ -68,6 +73,9 @@ const CHECKPOINT_EVERY = 10_000
 /** The issue's goal: verifying with the key (Merkle roots and signed notes included) within 2x the line count. */
 const VERIFY_GOAL = 2
 const ROUNDS = Number(process.env.AIRLOCK_BENCH_ROUNDS ?? 5)
+/** `verify`: time the line count and the verify rows only. */
+const ROWS = process.env.AIRLOCK_BENCH_REPORT_ROWS ?? 'all'
+if (ROWS !== 'all' && ROWS !== 'verify') throw new Error(`AIRLOCK_BENCH_REPORT_ROWS must be all or verify, not ${ROWS}`)
 
 /** One row of the results. */
 export interface ReportBenchRow {
@@ -86,9 +94,10 @@ export interface ReportBenchResult {
   readonly fileBytes: number
   readonly writeSeconds: number
   readonly rows: readonly ReportBenchRow[]
-  readonly htmlBytes: number
-  /** Highest RSS sampled while building the report and scan and rendering them, in bytes. */
-  readonly reportPeakRss: number
+  /** Undefined when only the verify rows were timed. */
+  readonly htmlBytes: number | undefined
+  /** Highest RSS sampled while building the report and scan and rendering them, in bytes; undefined when only the verify rows were timed. */
+  readonly reportPeakRss: number | undefined
   /** The process's high-water RSS, in bytes. */
   readonly maxRss: number
 }
@@ -234,7 +243,7 @@ function median<T>(rounds: readonly Timed<T>[]): Timed<T> {
  * const { rows } = await run(100_000)
  * ```
  */
-export async function run(entries = DEFAULT_ENTRIES): Promise<ReportBenchResult> {
+export async function run(entries = DEFAULT_ENTRIES, rows: 'all' | 'verify' = ROWS as 'all' | 'verify'): Promise<ReportBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-report-'))
   try {
     const path = join(dir, 'ledger.ndjson')
@@ -259,6 +268,20 @@ export async function run(entries = DEFAULT_ENTRIES): Promise<ReportBenchResult>
     }
     const lineCount = median(lineCounts)
 
+    const row = (name: string, ...parts: Timed<unknown>[]): ReportBenchRow => {
+      const seconds = parts.reduce((sum, part) => sum + part.seconds, 0)
+      return {
+        name,
+        seconds,
+        cpuSeconds: parts.reduce((sum, part) => sum + part.cpuSeconds, 0),
+        entriesPerSecond: entries / seconds,
+        vsLineCount: seconds / lineCount.seconds,
+      }
+    }
+    const verifyRows = [row('line count (baseline)', lineCount), row('verifyLedger', median(verifies)), row('verifyLedger, signed', median(signedVerifies))]
+    const done = { entries, fileBytes, writeSeconds: written.seconds }
+    if (rows === 'verify') return { ...done, rows: verifyRows, htmlBytes: undefined, reportPeakRss: undefined, maxRss: process.resourceUsage().maxRSS * 1024 }
+
     const report = await timed(() => buildLedgerReport(path))
     if (report.value.entries.total !== entries) throw new Error(`the report counted ${report.value.entries.total} entries`)
 
@@ -272,24 +295,10 @@ export async function run(entries = DEFAULT_ENTRIES): Promise<ReportBenchResult>
     peak = Math.max(peak, process.memoryUsage().rss)
     if (scan.total !== 0) throw new Error(`the leak scan found ${scan.total} leaks in a ledger built to have none`)
 
-    const row = (name: string, ...parts: Timed<unknown>[]): ReportBenchRow => {
-      const seconds = parts.reduce((sum, part) => sum + part.seconds, 0)
-      return {
-        name,
-        seconds,
-        cpuSeconds: parts.reduce((sum, part) => sum + part.cpuSeconds, 0),
-        entriesPerSecond: entries / seconds,
-        vsLineCount: seconds / lineCount.seconds,
-      }
-    }
     return {
-      entries,
-      fileBytes,
-      writeSeconds: written.seconds,
+      ...done,
       rows: [
-        row('line count (baseline)', lineCount),
-        row('verifyLedger', median(verifies)),
-        row('verifyLedger, signed', median(signedVerifies)),
+        ...verifyRows,
         row('buildLedgerReport', report),
         row('report + leak scan', scanned),
         row('formatReportHtml', html),
@@ -306,9 +315,11 @@ export async function run(entries = DEFAULT_ENTRIES): Promise<ReportBenchResult>
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const entries = process.argv[2] === undefined ? DEFAULT_ENTRIES : Number(process.argv[2])
+  const loadBefore = loadavg()[0]!
   const result = await run(entries)
   const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`
-  console.log(`${result.entries.toLocaleString('en-US')} entries, ${mb(result.fileBytes)} of ledger (written in ${result.writeSeconds.toFixed(1)} s); Node ${process.version}, ${process.arch}\n`)
+  const load = `load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`
+  console.log(`${result.entries.toLocaleString('en-US')} entries, ${mb(result.fileBytes)} of ledger (written in ${result.writeSeconds.toFixed(1)} s); Node ${process.version}, ${process.arch}, ${availableParallelism()} CPUs, ${load}\n`)
   console.log(`${'case'.padEnd(24)}${'seconds'.padStart(9)}${'cpu s'.padStart(9)}${'entries/s'.padStart(13)}${'x line count'.padStart(14)}`)
   for (const r of result.rows) {
     const perSecond = Math.round(r.entriesPerSecond).toLocaleString('en-US')
@@ -316,5 +327,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   }
   const signed = result.rows.find((r) => r.name === 'verifyLedger, signed')!
   console.log(`\ntarget verify-vs-line-count: ${signed.vsLineCount.toFixed(2)} (goal <= ${VERIFY_GOAL}): ${signed.vsLineCount <= VERIFY_GOAL ? 'met' : 'NOT met'}`)
-  console.log(`\nhtml: ${(result.htmlBytes / 1024).toFixed(0)} KB; peak RSS while reporting: ${mb(result.reportPeakRss)}; process maxRSS: ${mb(result.maxRss)}`)
+  if (result.htmlBytes !== undefined && result.reportPeakRss !== undefined) {
+    console.log(`\nhtml: ${(result.htmlBytes / 1024).toFixed(0)} KB; peak RSS while reporting: ${mb(result.reportPeakRss)}; process maxRSS: ${mb(result.maxRss)}`)
+  }
 }
