@@ -3,11 +3,12 @@ import { open as openFile, mkdir, type FileHandle } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { inspect } from 'node:util'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { createHash, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { z } from 'zod'
 import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { syncDirectory } from '../internal/durable-file.js'
+import { sha256Hex } from '../internal/sha256.js'
 import { ClosedError, InvalidArgumentError, LedgerTamperedError, LedgerUnsignedTailError, StorageError } from '../errors.js'
 import { ledgerOrigin, signCheckpointNote } from './checkpoint-note.js'
 import type { CheckpointTree, LedgerAdoption } from './ledger-checkpoint.js'
@@ -189,16 +190,11 @@ export interface LedgerStats {
   readonly commits: number
 }
 
-/** An entry waiting for the next group commit. `body` lacks `prev` and `hash`, which the commit fills in order. */
+/** An entry encoded into the next group commit's bytes, waiting for them to be on disk. */
 interface Pending {
-  seq: number
-  body: Record<string, unknown>
-  /** For a checkpoint: true when `close()` signs it. */
-  final: boolean
-  /** For an adopting checkpoint: the entries it adopts. */
-  adopted: { from: number; to: number } | undefined
-  resolve: (result: LedgerAppendResult) => void
-  reject: (err: unknown) => void
+  readonly result: LedgerAppendResult
+  readonly resolve: (result: LedgerAppendResult) => void
+  readonly reject: (err: unknown) => void
 }
 
 // A second writer on the same file would fork the chain. This catches it
@@ -272,8 +268,10 @@ export class Ledger {
    */
   readonly openedAt: LedgerAppendResult
   readonly #fd: FileHandle
-  // The buffer the last commit encoded its lines into, kept for the next one.
-  #scratch: Buffer | undefined
+  /** The lines of the entries appended since the last group commit began, encoded as they were appended. */
+  #group: EntryLines
+  // The buffer of the last group written, kept for the group after the one being encoded.
+  #spare: Buffer | undefined
   readonly #signer: { key: KeyObject; kid: string } | undefined
   readonly #checkpointEvery: number | undefined
   readonly #onCheckpoint: ((checkpoint: LedgerCheckpointHead) => void) | undefined
@@ -281,8 +279,8 @@ export class Ledger {
   #tree: CheckpointTree | undefined
   #seq: number
   #head: string
-  /** Bytes written and synced: the offset where the next commit starts. */
-  #size: number
+  /** The offset just past the last entry appended: synced or not, where the next one starts. */
+  #end: number
   #sinceCheckpoint = 0
   #commits = 0
   #committedEntries = 0
@@ -321,7 +319,8 @@ export class Ledger {
     this.#onCheckpoint = onCheckpoint
     this.path = path
     this.#fd = fd
-    this.#size = size
+    this.#end = size
+    this.#group = new EntryLines(undefined)
     this.openedAt = Object.freeze({ seq: tail.seq, hash: tail.hash, end: size })
     this.#seq = tail.seq
     this.#head = tail.hash
@@ -576,13 +575,29 @@ export class Ledger {
     )
   }
 
+  // The entry is chained, signed when it is a checkpoint, and encoded now, in call order: what waits for the group
+  // commit is its bytes in the group's buffer, not an object per entry for the garbage collector to carry along.
   #push(body: Record<string, unknown>, final: boolean, adopted: { from: number; to: number } | undefined): Promise<LedgerAppendResult> {
     const seq = ++this.#seq
     body.v = LEDGER_FORMAT_VERSION
     body.seq = seq
     body.time = new Date().toISOString()
+    body.prev = this.#head
+    let result: LedgerAppendResult
+    try {
+      if (body.kind === 'checkpoint') this.#sign(body, final, adopted)
+      this.#end += this.#group.add(body)
+      const hash = body.hash as string
+      this.#head = hash
+      this.#grow(hash)
+      result = { seq, hash, end: this.#end }
+    } catch (err) {
+      // Its seq is spent and the chain's head unknown: nothing may follow it.
+      this.#failure ??= ioError(`encoding an entry of the ledger ${this.path} failed; it refuses further appends`, err)
+      return Promise.reject(this.#failure)
+    }
     return new Promise((resolve, reject) => {
-      this.#pending.push({ seq, body, final, adopted, resolve, reject })
+      this.#pending.push({ result, resolve, reject })
       this.#committing ??= this.#commitLoop()
     })
   }
@@ -594,48 +609,30 @@ export class Ledger {
     await nextTurn()
     while (this.#pending.length > 0) {
       const batch = this.#pending
+      const lines = this.#group
       this.#pending = []
+      // Appends made while this group is written are encoded into the other buffer.
+      this.#group = new EntryLines(this.#spare)
+      this.#spare = undefined
       if (this.#failure !== undefined) {
         for (const item of batch) item.reject(this.#failure)
         continue
       }
       try {
-        await this.#commit(batch)
+        await writeAll(this.#fd, lines.bytes())
+        if (SYNCED_APPEND === undefined) await this.#fd.datasync()
       } catch (err) {
         this.#failure = ioError(`writing the ledger ${this.path} failed; it refuses further appends`, err)
         for (const item of batch) item.reject(this.#failure)
+        continue
       }
+      // A group far larger than usual keeps no buffer of its size alive after it.
+      if (lines.buffer.length <= MAX_KEPT_SCRATCH) this.#spare = lines.buffer
+      this.#commits++
+      this.#committedEntries += batch.length
+      for (const item of batch) item.resolve(item.result)
     }
     this.#committing = undefined
-  }
-
-  async #commit(batch: Pending[]): Promise<void> {
-    // Every line of the batch is encoded once, into one buffer this writer keeps from commit to commit: the hash is
-    // taken over those bytes and they are what is written. A fresh buffer per line would cost an allocation the
-    // kernel must fault in, for every entry.
-    // Taken while this batch is written: nothing else may write into it meanwhile.
-    const lines = new EntryLines(this.#scratch)
-    this.#scratch = undefined
-    const results: LedgerAppendResult[] = []
-    let end = this.#size
-    for (const item of batch) {
-      const body = item.body
-      body.prev = this.#head
-      if (body.kind === 'checkpoint') this.#sign(body, item)
-      const length = lines.add(body)
-      end += length
-      this.#head = body.hash as string
-      this.#grow(this.#head)
-      results.push({ seq: item.seq, hash: this.#head, end })
-    }
-    await writeAll(this.#fd, lines.bytes())
-    if (SYNCED_APPEND === undefined) await this.#fd.datasync()
-    // A batch far larger than usual keeps no buffer of its size alive after it.
-    if (lines.buffer.length <= MAX_KEPT_SCRATCH) this.#scratch = lines.buffer
-    this.#size = end
-    this.#commits++
-    this.#committedEntries += batch.length
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
   }
 
   /** Adds an entry to the Merkle tree, when this writer signs. The first entry names the ledger. */
@@ -646,9 +643,9 @@ export class Ledger {
   }
 
   /** Fills a checkpoint's `note` and `range`: the signed head of the tree of every entry before it. */
-  #sign(body: Record<string, unknown>, item: Pending): void {
+  #sign(body: Record<string, unknown>, final: boolean, adopted: { from: number; to: number } | undefined): void {
     const { range, origin } = this.#tree!
-    body.note = signCheckpointNote(this.#signer!.key, { origin, size: range.size, root: range.root(), final: item.final, adopted: item.adopted })
+    body.note = signCheckpointNote(this.#signer!.key, { origin, size: range.size, root: range.root(), final: final, adopted })
     body.range = range.peaks.map((peak) => peak.toString('hex'))
   }
 
@@ -691,32 +688,36 @@ class EntryLines {
     let head = ''
     let tail = ''
     for (const key of keys) {
-      if (body[key] === undefined) continue
-      const member = `${JSON.stringify(key)}:${canonicalJson(body[key], key)}`
+      const value = body[key]
+      if (value === undefined) continue
+      const member = `${JSON.stringify(key)}:${memberJson(value, key)}`
       if (key < 'hash') head = head === '' ? member : `${head},${member}`
       else tail = tail === '' ? member : `${tail},${member}`
     }
+    const separator = head !== '' && tail !== '' ? 1 : 0
     const before = head === '' ? '"hash":"' : ',"hash":"'
     const after = tail === '' ? '"' : '",'
+    const hashMember = before.length + HASH_HEX_LENGTH + after.length
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    this.#reserve(3 * (head.length + tail.length) + before.length + HASH_HEX_LENGTH + after.length + 3)
+    this.#reserve(3 * (head.length + tail.length) + hashMember + 3)
     const buffer = this.#buffer
     const start = this.#used
+    // The JSON without `hash` first, `{head,tail}`, so it is hashed in one call over bytes that are then part of the
+    // line; then `tail}` moves right to make room for the hash member.
     let at = start
     buffer[at++] = OPEN_BRACE
     at += buffer.write(head, at, 'utf8')
     const headEnd = at
-    // The hash member goes here once the hash is known.
-    at += before.length + HASH_HEX_LENGTH + after.length
+    if (separator === 1) buffer[at++] = COMMA
     const tailStart = at
     at += buffer.write(tail, at, 'utf8')
-    const tailEnd = at
     buffer[at++] = CLOSE_BRACE
-    buffer[at++] = NEWLINE
-    const hasher = createHash('sha256').update(buffer.subarray(start, headEnd))
-    if (head !== '' && tail !== '') hasher.update(COMMA)
-    const hash = hasher.update(buffer.subarray(tailStart, tailEnd + 1)).digest('hex')
+    const hash = sha256Hex(buffer.subarray(start, at))
+    const shift = hashMember - separator
+    buffer.copyWithin(tailStart + shift, tailStart, at)
     buffer.write(before + hash + after, headEnd, 'latin1')
+    at += shift
+    buffer[at++] = NEWLINE
     body.hash = hash
     this.#used = at
     return at - start
@@ -733,6 +734,13 @@ class EntryLines {
     this.#buffer.copy(grown, 0, 0, this.#used)
     this.#buffer = grown
   }
+}
+
+// A member's JSON: what the entry schema allows there (strings, numbers, canonical text made earlier) is written
+// without a walk.
+function memberJson(value: unknown, key: string): string {
+  if (value instanceof CanonicalText) return value.text
+  return typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value, key)
 }
 
 /** Appends `bytes` at the end of the file. */
@@ -753,7 +761,7 @@ const SYNCED_APPEND =
 const OPEN_BRACE = 0x7b
 const CLOSE_BRACE = 0x7d
 const NEWLINE = 0x0a
-const COMMA = Buffer.from(',')
+const COMMA = 0x2c
 const HASH_HEX_LENGTH = 64
 const INITIAL_SCRATCH = 64 * 1024
 const MAX_KEPT_SCRATCH = 16 * 1024 * 1024
