@@ -130,6 +130,26 @@ export interface LedgerAppendResult {
   end: number
 }
 
+/**
+ * Told what became of an entry queued with {@link Ledger.enqueue}: one call
+ * of one method, in ledger order with the other entries' listeners.
+ *
+ * @example
+ * ```ts
+ * const listener: LedgerListener = {
+ *   durable: ({ seq }) => console.log(`entry ${seq} is on disk`),
+ *   failed: (reason) => console.error('never written', reason),
+ * }
+ * ledger.enqueue(input, listener)
+ * ```
+ */
+export interface LedgerListener {
+  /** The entry's line is on disk (written and synced). */
+  durable(result: LedgerAppendResult): void
+  /** The entry will never be on disk: its group's write failed, or an earlier one did. */
+  failed(reason: StorageError): void
+}
+
 const eventInputSchema = ledgerEventEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
 const deliveryInputSchema = ledgerDeliveryEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
 
@@ -193,8 +213,7 @@ export interface LedgerStats {
 /** An entry encoded into the next group commit's bytes, waiting for them to be on disk. */
 interface Pending {
   readonly result: LedgerAppendResult
-  readonly resolve: (result: LedgerAppendResult) => void
-  readonly reject: (err: unknown) => void
+  readonly listener: LedgerListener
 }
 
 // A second writer on the same file would fork the chain. This catches it
@@ -428,6 +447,28 @@ export class Ledger {
    * ```
    */
   queue(input: LedgerEventInput): Promise<LedgerAppendResult> {
+    const body = this.#eventBody(input)
+    return new Promise((resolve, reject) => this.#enqueue(body, { durable: resolve, failed: reject }))
+  }
+
+  /**
+   * {@link Ledger.queue} for a caller with an entry per event on a hot path:
+   * the entry is chained and encoded now, and where it landed is returned at
+   * once; `listener` hears when it is on disk (or never will be), without a
+   * promise per entry.
+   *
+   * @throws {InvalidArgumentError} (synchronously) when the input does not match the entry schema or `event` is not JSON.
+   * @throws {ClosedError} (synchronously) after `close()`; {StorageError} when an earlier write failed.
+   * @example
+   * ```ts
+   * const { seq } = ledger.enqueue(input, { durable: () => send(seq), failed: (reason) => report(reason) })
+   * ```
+   */
+  enqueue(input: LedgerEventInput, listener: LedgerListener): LedgerAppendResult {
+    return this.#enqueue(this.#eventBody(input), listener)
+  }
+
+  #eventBody(input: LedgerEventInput): Record<string, unknown> {
     this.#checkOpen()
     let checked = input
     if (!isLedgerEventInput(input)) {
@@ -452,7 +493,7 @@ export class Ledger {
       kind: 'event',
     }
     if (checked.error !== undefined) body.error = new CanonicalText(canonicalJson(checked.error, 'error'))
-    return this.#enqueue(body)
+    return body
   }
 
   /**
@@ -471,7 +512,8 @@ export class Ledger {
     this.#checkOpen()
     const parsed = deliveryInputSchema.safeParse(input)
     if (!parsed.success) throw invalidInput('appendDelivery', parsed.error)
-    return this.#enqueue({ ...parsed.data, kind: 'delivery' })
+    const body = { ...parsed.data, kind: 'delivery' }
+    return new Promise((resolve, reject) => this.#enqueue(body, { durable: resolve, failed: reject }))
   }
 
   /**
@@ -537,19 +579,20 @@ export class Ledger {
     return this.#enqueueCheckpoint(false)
   }
 
-  #enqueue(body: Record<string, unknown>): Promise<LedgerAppendResult> {
-    const promise = this.#push(body, false, undefined)
+  #enqueue(body: Record<string, unknown>, listener: LedgerListener): LedgerAppendResult {
+    const result = this.#push(body, false, undefined, listener)
     if (this.#signer !== undefined && this.#checkpointEvery !== undefined && body.kind === 'event' && body.channel !== LEDGER_CHANNEL) {
       if (++this.#sinceCheckpoint >= this.#checkpointEvery) this.#enqueueCheckpoint(false).catch(() => {})
     }
-    return promise
+    return result
   }
 
   #enqueueCheckpoint(final: boolean, adopted?: { from: number; to: number }): Promise<LedgerCheckpointHead> {
     this.#sinceCheckpoint = 0
     const body: Record<string, unknown> = { kind: 'checkpoint' }
     // If it fails, #failure rejects what follows.
-    return this.#push(body, final, adopted).then(({ seq }) => {
+    const pushed = new Promise<LedgerAppendResult>((resolve, reject) => this.#push(body, final, adopted, { durable: resolve, failed: reject }))
+    return pushed.then(({ seq }) => {
       const note = body.note as string
       const head = { seq, origin: this.#tree!.origin, size: seq - 1, root: headRoot(note), final, note }
       try {
@@ -577,7 +620,7 @@ export class Ledger {
 
   // The entry is chained, signed when it is a checkpoint, and encoded now, in call order: what waits for the group
   // commit is its bytes in the group's buffer, not an object per entry for the garbage collector to carry along.
-  #push(body: Record<string, unknown>, final: boolean, adopted: { from: number; to: number } | undefined): Promise<LedgerAppendResult> {
+  #push(body: Record<string, unknown>, final: boolean, adopted: { from: number; to: number } | undefined, listener: LedgerListener): LedgerAppendResult {
     const seq = ++this.#seq
     body.v = LEDGER_FORMAT_VERSION
     body.seq = seq
@@ -593,13 +636,11 @@ export class Ledger {
       result = { seq, hash, end: this.#end }
     } catch (err) {
       // Its seq is spent and the chain's head unknown: nothing may follow it.
-      this.#failure ??= ioError(`encoding an entry of the ledger ${this.path} failed; it refuses further appends`, err)
-      return Promise.reject(this.#failure)
+      throw (this.#failure ??= ioError(`encoding an entry of the ledger ${this.path} failed; it refuses further appends`, err))
     }
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ result, resolve, reject })
-      this.#committing ??= this.#commitLoop()
-    })
+    this.#pending.push({ result, listener })
+    this.#committing ??= this.#commitLoop()
+    return result
   }
 
   async #commitLoop(): Promise<void> {
@@ -615,7 +656,7 @@ export class Ledger {
       this.#group = new EntryLines(this.#spare)
       this.#spare = undefined
       if (this.#failure !== undefined) {
-        for (const item of batch) item.reject(this.#failure)
+        tellFailed(batch, this.#failure)
         continue
       }
       try {
@@ -623,14 +664,20 @@ export class Ledger {
         if (SYNCED_APPEND === undefined) await this.#fd.datasync()
       } catch (err) {
         this.#failure = ioError(`writing the ledger ${this.path} failed; it refuses further appends`, err)
-        for (const item of batch) item.reject(this.#failure)
+        tellFailed(batch, this.#failure)
         continue
       }
       // A group far larger than usual keeps no buffer of its size alive after it.
       if (lines.buffer.length <= MAX_KEPT_SCRATCH) this.#spare = lines.buffer
       this.#commits++
       this.#committedEntries += batch.length
-      for (const item of batch) item.resolve(item.result)
+      for (const item of batch) {
+        try {
+          item.listener.durable(item.result)
+        } catch {
+          // A listener's fault is its own: the entries after it are on disk all the same.
+        }
+      }
     }
     this.#committing = undefined
   }
@@ -733,6 +780,16 @@ class EntryLines {
     const grown = Buffer.allocUnsafe(Math.max(2 * this.#buffer.length, this.#used + more))
     this.#buffer.copy(grown, 0, 0, this.#used)
     this.#buffer = grown
+  }
+}
+
+function tellFailed(batch: readonly Pending[], reason: StorageError): void {
+  for (const item of batch) {
+    try {
+      item.listener.failed(reason)
+    } catch {
+      // As for durable: the other listeners hear it all the same.
+    }
   }
 }
 
