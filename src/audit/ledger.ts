@@ -26,6 +26,7 @@ import {
 } from './ledger-entry.js'
 import { toSigningKey, type LedgerKeyInput } from './ledger-signing-key.js'
 import { readSignedTail, readTail, repairTornTail, type LedgerTail } from './ledger-tail.js'
+import { isoNow } from '../internal/iso-now.js'
 
 /**
  * Options of {@link Ledger.open}.
@@ -624,7 +625,7 @@ export class Ledger {
     const seq = ++this.#seq
     body.v = LEDGER_FORMAT_VERSION
     body.seq = seq
-    body.time = new Date().toISOString()
+    body.time = isoNow()
     body.prev = this.#head
     let result: LedgerAppendResult
     try {

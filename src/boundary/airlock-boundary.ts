@@ -29,6 +29,7 @@ import { isOutboundEvent, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
 import { OutboundDoor, type OutboundRecord } from './outbound-door.js'
 import { PolicyApplier, type ChannelTransform, type EventEnvelope } from './policy-applier.js'
+import { isoNow } from '../internal/iso-now.js'
 
 /**
  * Options of an {@link AirlockBoundary} (and so of `Airlock`).
@@ -439,7 +440,7 @@ export class AirlockBoundary {
         v: 1,
         id: randomUUID(),
         runId: this.#applier.runId(input.runId, channel, transforms),
-        time: new Date().toISOString(),
+        time: isoNow(),
         policyHash: this.policyHash,
       }
       const applied = this.#applier.apply(input, envelope, transforms)
@@ -478,7 +479,7 @@ export class AirlockBoundary {
       kind: 'ledger-checkpoint',
       id: randomUUID(),
       runId: LEDGER_CHANNEL,
-      time: new Date().toISOString(),
+      time: isoNow(),
       policyHash: this.policyHash,
       origin: head.origin,
       treeSize: head.size,
@@ -499,7 +500,7 @@ export class AirlockBoundary {
       kind: 'withheld',
       id: randomUUID(),
       runId: this.#withheldRunId(runId),
-      time: new Date().toISOString(),
+      time: isoNow(),
       policyHash: this.policyHash,
       channel,
       reason: `${stage}:${code}`,
@@ -540,7 +541,7 @@ export class AirlockBoundary {
       transforms.push({ action: 'truncate', path: '$', rule: 'max-transforms' })
     }
     // Members in sorted order here too.
-    const event: JsonObject = { engine: record.engine, id, kind: 'engine', policyHash: this.policyHash, sent: record.sent, time: new Date().toISOString(), v: 1 }
+    const event: JsonObject = { engine: record.engine, id, kind: 'engine', policyHash: this.policyHash, sent: record.sent, time: isoNow(), v: 1 }
     const recorded = this.#ledger.then((ledger) =>
       ledger.append({ channel, eventId: id, policyHash: this.policyHash, event, transforms, status: 'sent' }),
     )
