@@ -149,7 +149,10 @@ export const findGoogleOAuth: Find = (text, sink, rule) =>
 export const TWILIO_KEY = /(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])/g
 export const TWILIO_CONTEXTUAL = /(?<![A-Za-z0-9])(?:AC)?[0-9a-f]{32}(?![A-Za-z0-9])/g
 export const findTwilio: Find = (text, sink, rule) => {
-  findChecked(TWILIO_KEY, text, sink, rule, (m) => looksRandom(m[0], 2, 34, 3))
+  // The keyword `sk` also starts this detector on `task` and `sk-`: the key's own prefix, case and
+  // all, is looked for first, a search many times cheaper than the expression's scan (its lookbehind
+  // keeps the engine from skipping ahead), which a text without it cannot match.
+  if (text.includes('SK')) findChecked(TWILIO_KEY, text, sink, rule, (m) => looksRandom(m[0], 2, 34, 3))
   findNearKeyword(TWILIO_CONTEXTUAL, 34, ['twilio'], 200, text, sink, rule, (m) => looksRandom(m[0], m[0].length - 32, m[0].length, 3))
 }
 
@@ -164,8 +167,11 @@ export const DISCORD_BOT = /[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z
 export const DISCORD_WEBHOOK = /discord(?:app)?\.com\/api\/webhooks\/[0-9]{17,20}\/([A-Za-z0-9_-]{60,68})(?![A-Za-z0-9_-])/gi
 export const findDiscord: Find = (text, sink, rule) => {
   findChecked(DISCORD_BOT, text, sink, rule, (m) => !/[A-Za-z0-9_.-]/.test(text[m.index - 1] ?? ' ') && /^[1-9][0-9]{16,19}$/.test(Buffer.from(m[0].slice(0, m[0].indexOf('.')), 'base64url').toString('latin1')))
-  findChecked(DISCORD_WEBHOOK, text, sink, rule, (m) => looksRandom(m[1]!, 0, m[1]!.length, 3.5), 1)
+  // Two dots start this detector (bot tokens have no keyword), so most texts it reads name no webhook host:
+  // the name is looked for first, a search several times cheaper than the webhook expression's scan.
+  if (DISCORD_NAME.test(text)) findChecked(DISCORD_WEBHOOK, text, sink, rule, (m) => looksRandom(m[1]!, 0, m[1]!.length, 3.5), 1)
 }
+const DISCORD_NAME = /discord/i
 
 // Mailchimp API keys: 32 hex characters, then the data center (-us1 … -us99).
 export const MAILCHIMP = /(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])/g

@@ -325,6 +325,19 @@ describe('each detector', () => {
     expectUntouched('the bearer of bad news wrote the basic configuration')
   })
 
+  it('twilio-key, discord-token and phone-number find what their cheaper first looks must let through', () => {
+    // `sk` (in `task`), two dots and digits start these detectors; each then looks for what its
+    // expression cannot match without (`SK`, the name `discord` in any case, `(`) before scanning.
+    const sid = `SK${'0123456789abcdef'.repeat(2)}`
+    expectRedacted(`task started with ${sid} as key`, sid, 'twilio-key')
+    const hook = 'Rz9B09dB7cXxtldzXXfmJY0opIzgeANtGJw08vx5PXrP8BpbOeE5lZ7wx8vVcyacYkEl'
+    for (const host of ['discord.com', 'DISCORD.COM', 'DiscordApp.com']) {
+      expectRedacted(`v1.2.3 posting to https://${host}/api/webhooks/144147826297622273/${hook} now`, hook, 'discord-token')
+    }
+    expectRedacted('call me at (415) 555-0132 today', '555-0132', 'phone-number')
+    expectUntouched('task started at v1.2.3 with no key, 415 5550 132')
+  })
+
   it('secret-assignment: values after sensitive keys, in every quoting', () => {
     expectRedacted('db password=hunter22 ok', 'hunter22', 'secret-assignment')
     expectRedacted('api_key: abc123xyz', 'abc123xyz', 'secret-assignment')
