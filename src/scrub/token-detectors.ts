@@ -105,6 +105,7 @@ export const findAwsSecret: Find = (text, sink, rule) =>
 // Azure storage and Service Bus keys: the value of AccountKey=, SharedAccessKey= or SharedSecretValue=
 // (base64 of 32 or 64 random bytes), and a bare 88-character key (64 bytes, `==`-padded).
 export const AZURE_STORAGE_ASSIGNED = /(?<![A-Za-z0-9])(?:AccountKey|SharedAccessKey|SharedSecretValue|accountkey|sharedaccesskey)[ \t]{0,4}=[ \t]{0,4}([A-Za-z0-9+/]{20,100}={0,2})(?![A-Za-z0-9+/=])/gi
+// What a bare key is; found by bareAzureKeyStarts, which the tests hold to finding exactly its matches.
 export const AZURE_STORAGE_BARE = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])/g
 export const findAzureStorageKey: Find = (text, sink, rule) => {
   // A key found after its name is not reported again as a bare key.
@@ -114,9 +115,38 @@ export const findAzureStorageKey: Find = (text, sink, rule) => {
     if (ok) named.add(m.index + m[0].length - m[1]!.length)
     return ok
   }, 1)
-  if (text.includes('==')) {
-    findChecked(AZURE_STORAGE_BARE, text, sink, rule, (m) => !named.has(m.index) && !isSubresourceDigest(text, m.index) && Buffer.from(m[0], 'base64').length === 64 && looksRandom(m[0], 0, 86, 4.5))
+  for (const start of bareAzureKeyStarts(text)) {
+    const key = text.slice(start, start + 88)
+    if (!named.has(start) && !isSubresourceDigest(text, start) && Buffer.from(key, 'base64').length === 64 && looksRandom(key, 0, 86, 4.5)) sink.add(start, start + 88, rule)
   }
+}
+
+const BASE64_CHARACTER = new Uint8Array(128)
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_CHARACTER[c.charCodeAt(0)] = 1
+
+function isBase64Character(c: number): boolean {
+  return c < 128 && BASE64_CHARACTER[c] === 1
+}
+
+/**
+ * Where each match of {@link AZURE_STORAGE_BARE} starts, ascending: the
+ * same matches, found from each `==` (by indexOf) and read back over at
+ * most 87 characters, instead of by the expression, whose lookbehind makes
+ * the engine try every position of the text (several times slower on long
+ * text). A match is a run of exactly 86 key characters with none before it,
+ * then `==` with neither a key character nor `=` after: runs end at `=`,
+ * so matches never overlap, and each character is read back over once.
+ */
+export function bareAzureKeyStarts(text: string): number[] {
+  const starts: number[] = []
+  for (let pad = text.indexOf('=='); pad !== -1; pad = text.indexOf('==', pad + 1)) {
+    const after = text.charCodeAt(pad + 2) // NaN at the end, which is neither
+    if (after === 61 || isBase64Character(after)) continue
+    let start = pad
+    while (start > pad - 87 && start > 0 && isBase64Character(text.charCodeAt(start - 1))) start--
+    if (pad - start === 86) starts.push(start)
+  }
+  return starts
 }
 
 // A SHA-512 digest in base64 is 88 characters ending `==` too: lockfiles and Subresource Integrity

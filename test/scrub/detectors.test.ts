@@ -1,9 +1,11 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DETECTOR_IDS } from '../../src/policy/detector-ids.js'
 import { presets } from '../../src/policy/presets.js'
 import { DETECTORS } from '../../src/scrub/detectors.js'
 import { Scrubber } from '../../src/scrub/scrubber.js'
 import { SensitiveKeyMatcher } from '../../src/scrub/sensitive-keys.js'
+import { AZURE_STORAGE_BARE, bareAzureKeyStarts } from '../../src/scrub/token-detectors.js'
 import type { ScrubTransform } from '../../src/scrub/transform.js'
 
 const scrubber = new Scrubber({ policy: { ...presets.balanced.scrub, maxStringLength: 1_000_000 } })
@@ -336,6 +338,27 @@ describe('each detector', () => {
     }
     expectRedacted('call me at (415) 555-0132 today', '555-0132', 'phone-number')
     expectUntouched('task started at v1.2.3 with no key, 415 5550 132')
+  })
+
+  it('azure-storage-key: bare keys are found from their padding, exactly where the expression finds them (property)', () => {
+    const run = (k: number): string => 'aB3+/'.repeat(18).slice(0, k)
+    const fragment = fc.oneof(
+      fc.integer({ min: 84, max: 89 }).map(run),
+      fc.integer({ min: 0, max: 5 }).map(run),
+      fc.constantFrom('==', '=', '===', ' ', '-', '"', 'é', '\n'),
+    )
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 12 }), (parts) => {
+        const text = parts.join('')
+        expect(bareAzureKeyStarts(text)).toEqual([...text.matchAll(AZURE_STORAGE_BARE)].map((m) => m.index))
+      }),
+      { numRuns: 3000 },
+    )
+    const key = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 73 + 41) % 256)).toString('base64')
+    expect(key).toHaveLength(88)
+    expectRedacted(`key ${key} end`, key, 'azure-storage-key')
+    expectRedacted(`${key}`, key, 'azure-storage-key')
+    expectUntouched(`key x${key} end`)
   })
 
   it('secret-assignment: values after sensitive keys, in every quoting', () => {
