@@ -173,12 +173,15 @@ export class EscapeDecoder {
   #finished = true
   /** What each level decoded, to map its units back one level at a time. */
   readonly #levels = Array.from({ length: MAX_DECODE_LEVELS }, () => new LevelMap())
+  // The units of the level last decoded: one byte each while they all fit one (most text), else two (#units).
+  #bytes = Buffer.alloc(0)
   #units = new Uint16Array(0)
-  #spare = new Uint16Array(0)
   #unitBytes = Buffer.alloc(0)
+  // Scratch for the form view, which differs from `decoded` in a few units and must leave it intact.
   #spareBytes = Buffer.alloc(0)
-  #narrow = Buffer.alloc(0)
-  // Whether a unit of the level last decoded needs more than a byte.
+  #spare = new Uint16Array(0)
+  #spareUnitBytes = Buffer.alloc(0)
+  // Whether a unit of the level last decoded needs more than a byte, so that its units are in #units.
   #wide = false
   #plusUnits = new Int32Array(0)
   // What the escape parsed last decodes to: one unit, or a surrogate pair.
@@ -283,29 +286,32 @@ export class EscapeDecoder {
   // Returns false when no escape decoded. One pass writes the code units into a reused buffer,
   // which becomes a string once, and records only the escapes, not a position per unit:
   // concatenating a string per escape, or keeping a map entry per unit, costs several times
-  // more on long text that is all escapes.
+  // more on long text that is all escapes. Units go into a one-byte buffer until one needs two
+  // bytes; then what was written is widened once and the pass goes on in a two-byte one, so
+  // most text is written, and made a string, one byte a unit with no copy in between.
   #decodeLevel(source: string, plus: boolean, map: LevelMap): boolean {
     const n = source.length
-    if (this.#units.length < n) {
-      this.#units = new Uint16Array(n)
-      this.#unitBytes = Buffer.from(this.#units.buffer)
-    }
+    if (this.#bytes.length < n) this.#bytes = Buffer.allocUnsafe(Math.max(n, 2 * this.#bytes.length))
     if (plus && this.#plusUnits.length < n) this.#plusUnits = new Int32Array(n)
     map.reset()
-    const out = this.#units
+    let out: Uint8Array | Uint16Array = this.#bytes
+    let wide = false
     const plusUnits = this.#plusUnits
     let units = 0
     let tokens = 0
     let pluses = 0
     let decodedPlus = false
-    let wide = false
     let i = 0
     while (i < n) {
       const c = source.charCodeAt(i)
-      if (c >= 128 || SPECIAL[c] === 0) {
-        if (c >= 256) wide = true
+      if (c < 128 ? SPECIAL[c] === 0 : c < 256 || wide) {
         out[units++] = c
         i++
+        continue
+      }
+      if (c >= 128) {
+        out = this.#widened(units, n)
+        wide = true
         continue
       }
       const length = c === PLUS ? 0 : c === PERCENT ? this.#percentEscape(source, i) : this.#backslashEscape(source, i)
@@ -318,20 +324,20 @@ export class EscapeDecoder {
       const unit = this.#unit
       if (unit < 128 && TOKEN_CHARACTER[unit] === 1) tokens++
       else if (unit === PLUS) decodedPlus = true
-      const first = units
-      if (unit >= 256) wide = true
-      out[units++] = unit
-      if (this.#lowUnit !== -1) {
+      if (!wide && (unit >= 256 || this.#lowUnit !== -1)) {
+        out = this.#widened(units, n)
         wide = true
-        out[units++] = this.#lowUnit
       }
+      const first = units
+      out[units++] = unit
+      if (this.#lowUnit !== -1) out[units++] = this.#lowUnit
       map.add(i, i + length, first, units)
       i += length
     }
     if (map.count === 0) return false
     this.#decodedPlus = decodedPlus
     this.#wide = wide
-    this.decoded = this.#string(out, units)
+    this.decoded = this.#viewOf(units)
     this.#dropSeparated()
     this.separates = tokens > 0
     this.#decodedLength = units
@@ -339,54 +345,59 @@ export class EscapeDecoder {
     return true
   }
 
+  // The two-byte unit buffer, at least `length` long, holding the first `count` units written to the one-byte one.
+  #widened(count: number, length: number): Uint16Array {
+    if (this.#units.length < length) {
+      this.#units = new Uint16Array(Math.max(length, 2 * this.#units.length))
+      this.#unitBytes = Buffer.from(this.#units.buffer)
+    }
+    this.#units.set(this.#bytes.subarray(0, count))
+    return this.#units
+  }
+
   #dropSeparated(): void {
     this.separates = false
     this.#separated = null
   }
 
-  // The decoded units with a space for each escape that decoded to a token character. Most text fits a
-  // byte a unit: its one-byte copy is made and changed in place, with no second unit buffer.
+  // The decoded units with a space for each escape that decoded to a token character, made in place:
+  // `decoded` is a string already, and the next level decodes from that string, not from the buffer.
   #separatedView(length: number, map: LevelMap): string {
-    const units = this.#units
-    if (!this.#wide) {
-      const narrow = this.#narrowOf(length)
-      narrow.set(units.subarray(0, length))
-      for (let j = 0; j < map.count; j++) {
-        const at = map.unitStarts[j]!
-        const unit = narrow[at]!
-        if (unit < 128 && TOKEN_CHARACTER[unit] === 1) narrow[at] = SPACE
-      }
-      return narrow.toString('latin1', 0, length)
-    }
-    const spare = this.#spareOf(length)
-    spare.set(units.subarray(0, length))
+    const out = this.#wide ? this.#units : this.#bytes
     for (let j = 0; j < map.count; j++) {
       const at = map.unitStarts[j]!
-      const unit = spare[at]!
-      if (unit < 128 && TOKEN_CHARACTER[unit] === 1) spare[at] = SPACE
+      const unit = out[at]!
+      if (unit < 128 && TOKEN_CHARACTER[unit] === 1) out[at] = SPACE
     }
-    return this.#string(spare, length)
+    return this.#viewOf(length)
   }
 
-  // The decoded units with a space at each of the first `count` of `positions`.
+  // The first `length` decoded units as a string. Node's UTF-16 decoding copies code units as they
+  // are, lone surrogates included (TextDecoder would replace them). A view whose units all fit a
+  // byte (most text) is a one-byte string: half the memory, and the detectors' regular expressions
+  // run faster on it.
+  #viewOf(length: number): string {
+    return this.#wide ? this.#unitBytes.toString('utf16le', 0, 2 * length) : this.#bytes.toString('latin1', 0, length)
+  }
+
+  // The decoded units with a space at each of the first `count` of `positions`, in a copy: the
+  // separated view is made from the decoded units afterwards.
   #withSpaces(length: number, positions: Int32Array, count: number): string {
-    const spare = this.#spareOf(length)
+    if (!this.#wide) {
+      if (this.#spareBytes.length < length) this.#spareBytes = Buffer.allocUnsafe(Math.max(length, 2 * this.#spareBytes.length))
+      const spare = this.#spareBytes
+      this.#bytes.copy(spare, 0, 0, length)
+      for (let k = 0; k < count; k++) spare[positions[k]!] = SPACE
+      return spare.toString('latin1', 0, length)
+    }
+    if (this.#spare.length < length) {
+      this.#spare = new Uint16Array(Math.max(length, 2 * this.#spare.length))
+      this.#spareUnitBytes = Buffer.from(this.#spare.buffer)
+    }
+    const spare = this.#spare
     spare.set(this.#units.subarray(0, length))
     for (let k = 0; k < count; k++) spare[positions[k]!] = SPACE
-    return this.#string(spare, length)
-  }
-
-  // The first `length` units of one of the unit buffers, as a string. Node's UTF-16 decoding copies
-  // code units as they are, lone surrogates included (TextDecoder would replace them).
-  // A view whose units all fit a byte (most text) is made a one-byte string: half the memory, and
-  // the detectors' regular expressions run faster on it.
-  #string(units: Uint16Array, length: number): string {
-    if (!this.#wide) {
-      const narrow = this.#narrowOf(length)
-      narrow.set(units.subarray(0, length))
-      return narrow.toString('latin1', 0, length)
-    }
-    return (units === this.#units ? this.#unitBytes : this.#spareBytes).toString('utf16le', 0, 2 * length)
+    return this.#spareUnitBytes.toString('utf16le', 0, 2 * length)
   }
 
   // The length of the backslash escape at `i` (0 when there is none), its value in #unit and #lowUnit.
@@ -474,20 +485,6 @@ export class EscapeDecoder {
     const offset = codePoint - 0x10000
     this.#unit = 0xd800 + (offset >> 10)
     this.#lowUnit = 0xdc00 + (offset & 0x3ff)
-  }
-
-  #narrowOf(length: number): Buffer {
-    if (this.#narrow.length < length) this.#narrow = Buffer.allocUnsafe(Math.max(length, 2 * this.#narrow.length))
-    return this.#narrow
-  }
-
-  // A second unit buffer, for the views that differ from `decoded` in a few units; grown only when one is built.
-  #spareOf(length: number): Uint16Array {
-    if (this.#spare.length < length) {
-      this.#spare = new Uint16Array(this.#units.length)
-      this.#spareBytes = Buffer.from(this.#spare.buffer)
-    }
-    return this.#spare
   }
 }
 

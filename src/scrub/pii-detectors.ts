@@ -65,6 +65,8 @@ function sameDigit(text: string): boolean {
 function findPhones(text: string, sink: MatchSink, rule: number): void {
   findInternational(text, sink, rule)
   for (const re of [NANP_PARENS, NANP_PLAIN]) {
+    // Digits alone start this detector: a text with no `(` is not scanned for `(415) 555-0132`.
+    if (re === NANP_PARENS && !text.includes('(')) continue
     re.lastIndex = 0
     let m: RegExpExecArray | null
     while ((m = re.exec(text)) !== null) if (!sameDigit(m[0])) sink.add(m.index, m.index + m[0].length, rule)

@@ -1,9 +1,11 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DETECTOR_IDS } from '../../src/policy/detector-ids.js'
 import { presets } from '../../src/policy/presets.js'
 import { DETECTORS } from '../../src/scrub/detectors.js'
 import { Scrubber } from '../../src/scrub/scrubber.js'
 import { SensitiveKeyMatcher } from '../../src/scrub/sensitive-keys.js'
+import { AZURE_STORAGE_BARE, bareAzureKeyStarts } from '../../src/scrub/token-detectors.js'
 import type { ScrubTransform } from '../../src/scrub/transform.js'
 
 const scrubber = new Scrubber({ policy: { ...presets.balanced.scrub, maxStringLength: 1_000_000 } })
@@ -323,6 +325,40 @@ describe('each detector', () => {
     const basic = Buffer.from('ada:s3cret').toString('base64')
     expectRedacted(`authorization: Basic ${basic}`, basic, 'authorization-header')
     expectUntouched('the bearer of bad news wrote the basic configuration')
+  })
+
+  it('twilio-key, discord-token and phone-number find what their cheaper first looks must let through', () => {
+    // `sk` (in `task`), two dots and digits start these detectors; each then looks for what its
+    // expression cannot match without (`SK`, the name `discord` in any case, `(`) before scanning.
+    const sid = `SK${'0123456789abcdef'.repeat(2)}`
+    expectRedacted(`task started with ${sid} as key`, sid, 'twilio-key')
+    const hook = 'Rz9B09dB7cXxtldzXXfmJY0opIzgeANtGJw08vx5PXrP8BpbOeE5lZ7wx8vVcyacYkEl'
+    for (const host of ['discord.com', 'DISCORD.COM', 'DiscordApp.com']) {
+      expectRedacted(`v1.2.3 posting to https://${host}/api/webhooks/144147826297622273/${hook} now`, hook, 'discord-token')
+    }
+    expectRedacted('call me at (415) 555-0132 today', '555-0132', 'phone-number')
+    expectUntouched('task started at v1.2.3 with no key, 415 5550 132')
+  })
+
+  it('azure-storage-key: bare keys are found from their padding, exactly where the expression finds them (property)', () => {
+    const run = (k: number): string => 'aB3+/'.repeat(18).slice(0, k)
+    const fragment = fc.oneof(
+      fc.integer({ min: 84, max: 89 }).map(run),
+      fc.integer({ min: 0, max: 5 }).map(run),
+      fc.constantFrom('==', '=', '===', ' ', '-', '"', 'é', '\n'),
+    )
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 12 }), (parts) => {
+        const text = parts.join('')
+        expect(bareAzureKeyStarts(text)).toEqual([...text.matchAll(AZURE_STORAGE_BARE)].map((m) => m.index))
+      }),
+      { numRuns: 3000 },
+    )
+    const key = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 73 + 41) % 256)).toString('base64')
+    expect(key).toHaveLength(88)
+    expectRedacted(`key ${key} end`, key, 'azure-storage-key')
+    expectRedacted(`${key}`, key, 'azure-storage-key')
+    expectUntouched(`key x${key} end`)
   })
 
   it('secret-assignment: values after sensitive keys, in every quoting', () => {

@@ -167,6 +167,28 @@ describe('EscapeDecoder', () => {
     expect(levels(long, false, decoder)[0]!.ranges.at(-1)).toEqual([30000, 30002])
   })
 
+  it('decodes text with a unit past a byte as it decodes the same text with a one-byte unit there (property)', () => {
+    // Units are written one byte each until one needs two; a wide unit before, between or after the
+    // escapes (here `€`, where the same text with `\x01` stays narrow) must change nothing but itself.
+    const fragment = fc.oneof(
+      fc.constantFrom('a', 'Z', '0', ' ', '+', '"', 'é', 'ÿ', '\\', '%', 'u', '_', '.', '€'),
+      fc.constantFrom('\\n', '\\u0041', '\\u00e9', '\\u00FF', '\\u0100', '\\uD83D\\uDE00', '\\x41', '%41', '%2b', '%C3%A9', '%C4%80', '%25', '%5Cu0041', '%E9'),
+    )
+    const decoder = new EscapeDecoder()
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 30 }), fc.boolean(), (parts, formView) => {
+        const text = parts.join('')
+        const wide = levels(text, formView, decoder)
+        const narrow = levels(text.replaceAll('€', '\x01'), formView, decoder)
+        const widened = (view: string | null): string | null => view?.replaceAll('\x01', '€') ?? null
+        expect(wide.map((l) => [l.decoded, l.separated, l.formDecoded, l.ranges])).toEqual(
+          narrow.map((l) => [widened(l.decoded), widened(l.separated), widened(l.formDecoded), l.ranges]),
+        )
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
   it('maps every unit of every view into the original: ranges ascending and tiling it (property)', () => {
     const fragment = fc.oneof(
       fc.constantFrom('a', 'Z', '0', ' ', '+', '"', 'é', '😀', '\ud800', '\\', '%', '{', '}', 'u', 'x'),
