@@ -183,16 +183,21 @@ describe('AirlockLogRecordExporter', () => {
     expect(JSON.stringify(entry)).not.toContain('poison')
   })
 
-  it('withholds a record whose policy step rejects, and a record with a malformed time, and never exports either raw', async () => {
+  it('withholds a record whose policy step rejects, one whose step throws in its turn, and one with a malformed time, and never exports them raw', async () => {
     const { airlock, exporter } = setup()
-    const records = await sdkRecords(['one', 'two', 'three'])
-    const value = airlock.outbound.value.bind(airlock.outbound)
+    const records = await sdkRecords(['one', 'two', 'three', 'four'])
+    const value = airlock.outbound.valueNow.bind(airlock.outbound)
     let calls = 0
-    vi.spyOn(airlock.outbound, 'value').mockImplementation((v, channel) => (++calls === 1 ? Promise.reject(new Error('cipher down')) : value(v, channel)))
+    vi.spyOn(airlock.outbound, 'valueNow').mockImplementation((v, channel) => {
+      if (++calls === 1) return Promise.reject(new Error('cipher down'))
+      if ((v as Record<string, unknown>).poison !== undefined) throw new Error('a detector broke')
+      return value(v, channel)
+    })
     const malformed = { ...flatten(records[2]!), hrTime: ['now', 0] } as unknown as ReadableLogRecord
-    await exportOnce(exporter, [records[0]!, records[1]!, malformed])
+    const poisoned = { ...flatten(records[3]!), attributes: { poison: 'x' } } as unknown as ReadableLogRecord
+    await exportOnce(exporter, [records[0]!, records[1]!, malformed, poisoned])
     expect(receivedLogRecords(receiver).map((r) => r.body)).toEqual(['two'])
-    expect(airlock.stats().withheld).toEqual({ logs: 2 })
+    expect(airlock.stats().withheld).toEqual({ logs: 3 })
   })
 
   it('exports nothing the ledger could not record: after close, the batch fails and nothing leaves', async () => {
@@ -222,7 +227,7 @@ describe('AirlockLogRecordExporter', () => {
   it('scrubs a resource once, and again once a secret it holds is registered', async () => {
     const token = 'tok-9f8e7d6c5b4a39281706'
     const { airlock, logger, provider } = setup({}, { 'service.name': 'checkout', 'deploy.hint': token })
-    const value = vi.spyOn(airlock.outbound, 'value')
+    const value = vi.spyOn(airlock.outbound, 'valueNow')
     logger.emit({ severityNumber: SeverityNumber.INFO, body: 'one' })
     logger.emit({ severityNumber: SeverityNumber.INFO, body: 'two' })
     await provider.forceFlush()
