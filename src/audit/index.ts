@@ -8,6 +8,7 @@ export {
   type LedgerEventInput,
   type LedgerDeliveryInput,
   type LedgerAppendResult,
+  type LedgerListener,
   type LedgerStats,
   type LedgerCheckpointHead,
 } from './ledger.js'

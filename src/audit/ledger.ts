@@ -3,11 +3,12 @@ import { open as openFile, mkdir, type FileHandle } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { inspect } from 'node:util'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { createHash, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { z } from 'zod'
 import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { syncDirectory } from '../internal/durable-file.js'
+import { sha256Hex } from '../internal/sha256.js'
 import { ClosedError, InvalidArgumentError, LedgerTamperedError, LedgerUnsignedTailError, StorageError } from '../errors.js'
 import { ledgerOrigin, signCheckpointNote } from './checkpoint-note.js'
 import type { CheckpointTree, LedgerAdoption } from './ledger-checkpoint.js'
@@ -129,6 +130,26 @@ export interface LedgerAppendResult {
   end: number
 }
 
+/**
+ * Told what became of an entry queued with {@link Ledger.enqueue}: one call
+ * of one method, in ledger order with the other entries' listeners.
+ *
+ * @example
+ * ```ts
+ * const listener: LedgerListener = {
+ *   durable: ({ seq }) => console.log(`entry ${seq} is on disk`),
+ *   failed: (reason) => console.error('never written', reason),
+ * }
+ * ledger.enqueue(input, listener)
+ * ```
+ */
+export interface LedgerListener {
+  /** The entry's line is on disk (written and synced). */
+  durable(result: LedgerAppendResult): void
+  /** The entry will never be on disk: its group's write failed, or an earlier one did. */
+  failed(reason: StorageError): void
+}
+
 const eventInputSchema = ledgerEventEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
 const deliveryInputSchema = ledgerDeliveryEntrySchema.omit({ v: true, kind: true, seq: true, time: true, prev: true, hash: true })
 
@@ -189,16 +210,10 @@ export interface LedgerStats {
   readonly commits: number
 }
 
-/** An entry waiting for the next group commit. `body` lacks `prev` and `hash`, which the commit fills in order. */
+/** An entry encoded into the next group commit's bytes, waiting for them to be on disk. */
 interface Pending {
-  seq: number
-  body: Record<string, unknown>
-  /** For a checkpoint: true when `close()` signs it. */
-  final: boolean
-  /** For an adopting checkpoint: the entries it adopts. */
-  adopted: { from: number; to: number } | undefined
-  resolve: (result: LedgerAppendResult) => void
-  reject: (err: unknown) => void
+  readonly result: LedgerAppendResult
+  readonly listener: LedgerListener
 }
 
 // A second writer on the same file would fork the chain. This catches it
@@ -272,8 +287,10 @@ export class Ledger {
    */
   readonly openedAt: LedgerAppendResult
   readonly #fd: FileHandle
-  // The buffer the last commit encoded its lines into, kept for the next one.
-  #scratch: Buffer | undefined
+  /** The lines of the entries appended since the last group commit began, encoded as they were appended. */
+  #group: EntryLines
+  // The buffer of the last group written, kept for the group after the one being encoded.
+  #spare: Buffer | undefined
   readonly #signer: { key: KeyObject; kid: string } | undefined
   readonly #checkpointEvery: number | undefined
   readonly #onCheckpoint: ((checkpoint: LedgerCheckpointHead) => void) | undefined
@@ -281,8 +298,8 @@ export class Ledger {
   #tree: CheckpointTree | undefined
   #seq: number
   #head: string
-  /** Bytes written and synced: the offset where the next commit starts. */
-  #size: number
+  /** The offset just past the last entry appended: synced or not, where the next one starts. */
+  #end: number
   #sinceCheckpoint = 0
   #commits = 0
   #committedEntries = 0
@@ -321,7 +338,8 @@ export class Ledger {
     this.#onCheckpoint = onCheckpoint
     this.path = path
     this.#fd = fd
-    this.#size = size
+    this.#end = size
+    this.#group = new EntryLines(undefined)
     this.openedAt = Object.freeze({ seq: tail.seq, hash: tail.hash, end: size })
     this.#seq = tail.seq
     this.#head = tail.hash
@@ -429,6 +447,28 @@ export class Ledger {
    * ```
    */
   queue(input: LedgerEventInput): Promise<LedgerAppendResult> {
+    const body = this.#eventBody(input)
+    return new Promise((resolve, reject) => this.#enqueue(body, { durable: resolve, failed: reject }))
+  }
+
+  /**
+   * {@link Ledger.queue} for a caller with an entry per event on a hot path:
+   * the entry is chained and encoded now, and where it landed is returned at
+   * once; `listener` hears when it is on disk (or never will be), without a
+   * promise per entry.
+   *
+   * @throws {InvalidArgumentError} (synchronously) when the input does not match the entry schema or `event` is not JSON.
+   * @throws {ClosedError} (synchronously) after `close()`; {StorageError} when an earlier write failed.
+   * @example
+   * ```ts
+   * const { seq } = ledger.enqueue(input, { durable: () => send(seq), failed: (reason) => report(reason) })
+   * ```
+   */
+  enqueue(input: LedgerEventInput, listener: LedgerListener): LedgerAppendResult {
+    return this.#enqueue(this.#eventBody(input), listener)
+  }
+
+  #eventBody(input: LedgerEventInput): Record<string, unknown> {
     this.#checkOpen()
     let checked = input
     if (!isLedgerEventInput(input)) {
@@ -453,7 +493,7 @@ export class Ledger {
       kind: 'event',
     }
     if (checked.error !== undefined) body.error = new CanonicalText(canonicalJson(checked.error, 'error'))
-    return this.#enqueue(body)
+    return body
   }
 
   /**
@@ -472,7 +512,8 @@ export class Ledger {
     this.#checkOpen()
     const parsed = deliveryInputSchema.safeParse(input)
     if (!parsed.success) throw invalidInput('appendDelivery', parsed.error)
-    return this.#enqueue({ ...parsed.data, kind: 'delivery' })
+    const body = { ...parsed.data, kind: 'delivery' }
+    return new Promise((resolve, reject) => this.#enqueue(body, { durable: resolve, failed: reject }))
   }
 
   /**
@@ -538,19 +579,20 @@ export class Ledger {
     return this.#enqueueCheckpoint(false)
   }
 
-  #enqueue(body: Record<string, unknown>): Promise<LedgerAppendResult> {
-    const promise = this.#push(body, false, undefined)
+  #enqueue(body: Record<string, unknown>, listener: LedgerListener): LedgerAppendResult {
+    const result = this.#push(body, false, undefined, listener)
     if (this.#signer !== undefined && this.#checkpointEvery !== undefined && body.kind === 'event' && body.channel !== LEDGER_CHANNEL) {
       if (++this.#sinceCheckpoint >= this.#checkpointEvery) this.#enqueueCheckpoint(false).catch(() => {})
     }
-    return promise
+    return result
   }
 
   #enqueueCheckpoint(final: boolean, adopted?: { from: number; to: number }): Promise<LedgerCheckpointHead> {
     this.#sinceCheckpoint = 0
     const body: Record<string, unknown> = { kind: 'checkpoint' }
     // If it fails, #failure rejects what follows.
-    return this.#push(body, final, adopted).then(({ seq }) => {
+    const pushed = new Promise<LedgerAppendResult>((resolve, reject) => this.#push(body, final, adopted, { durable: resolve, failed: reject }))
+    return pushed.then(({ seq }) => {
       const note = body.note as string
       const head = { seq, origin: this.#tree!.origin, size: seq - 1, root: headRoot(note), final, note }
       try {
@@ -576,15 +618,29 @@ export class Ledger {
     )
   }
 
-  #push(body: Record<string, unknown>, final: boolean, adopted: { from: number; to: number } | undefined): Promise<LedgerAppendResult> {
+  // The entry is chained, signed when it is a checkpoint, and encoded now, in call order: what waits for the group
+  // commit is its bytes in the group's buffer, not an object per entry for the garbage collector to carry along.
+  #push(body: Record<string, unknown>, final: boolean, adopted: { from: number; to: number } | undefined, listener: LedgerListener): LedgerAppendResult {
     const seq = ++this.#seq
     body.v = LEDGER_FORMAT_VERSION
     body.seq = seq
     body.time = new Date().toISOString()
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ seq, body, final, adopted, resolve, reject })
-      this.#committing ??= this.#commitLoop()
-    })
+    body.prev = this.#head
+    let result: LedgerAppendResult
+    try {
+      if (body.kind === 'checkpoint') this.#sign(body, final, adopted)
+      this.#end += this.#group.add(body)
+      const hash = body.hash as string
+      this.#head = hash
+      this.#grow(hash)
+      result = { seq, hash, end: this.#end }
+    } catch (err) {
+      // Its seq is spent and the chain's head unknown: nothing may follow it.
+      throw (this.#failure ??= ioError(`encoding an entry of the ledger ${this.path} failed; it refuses further appends`, err))
+    }
+    this.#pending.push({ result, listener })
+    this.#committing ??= this.#commitLoop()
+    return result
   }
 
   async #commitLoop(): Promise<void> {
@@ -594,48 +650,36 @@ export class Ledger {
     await nextTurn()
     while (this.#pending.length > 0) {
       const batch = this.#pending
+      const lines = this.#group
       this.#pending = []
+      // Appends made while this group is written are encoded into the other buffer.
+      this.#group = new EntryLines(this.#spare)
+      this.#spare = undefined
       if (this.#failure !== undefined) {
-        for (const item of batch) item.reject(this.#failure)
+        tellFailed(batch, this.#failure)
         continue
       }
       try {
-        await this.#commit(batch)
+        await writeAll(this.#fd, lines.bytes())
+        if (SYNCED_APPEND === undefined) await this.#fd.datasync()
       } catch (err) {
         this.#failure = ioError(`writing the ledger ${this.path} failed; it refuses further appends`, err)
-        for (const item of batch) item.reject(this.#failure)
+        tellFailed(batch, this.#failure)
+        continue
+      }
+      // A group far larger than usual keeps no buffer of its size alive after it.
+      if (lines.buffer.length <= MAX_KEPT_SCRATCH) this.#spare = lines.buffer
+      this.#commits++
+      this.#committedEntries += batch.length
+      for (const item of batch) {
+        try {
+          item.listener.durable(item.result)
+        } catch {
+          // A listener's fault is its own: the entries after it are on disk all the same.
+        }
       }
     }
     this.#committing = undefined
-  }
-
-  async #commit(batch: Pending[]): Promise<void> {
-    // Every line of the batch is encoded once, into one buffer this writer keeps from commit to commit: the hash is
-    // taken over those bytes and they are what is written. A fresh buffer per line would cost an allocation the
-    // kernel must fault in, for every entry.
-    // Taken while this batch is written: nothing else may write into it meanwhile.
-    const lines = new EntryLines(this.#scratch)
-    this.#scratch = undefined
-    const results: LedgerAppendResult[] = []
-    let end = this.#size
-    for (const item of batch) {
-      const body = item.body
-      body.prev = this.#head
-      if (body.kind === 'checkpoint') this.#sign(body, item)
-      const length = lines.add(body)
-      end += length
-      this.#head = body.hash as string
-      this.#grow(this.#head)
-      results.push({ seq: item.seq, hash: this.#head, end })
-    }
-    await writeAll(this.#fd, lines.bytes())
-    if (SYNCED_APPEND === undefined) await this.#fd.datasync()
-    // A batch far larger than usual keeps no buffer of its size alive after it.
-    if (lines.buffer.length <= MAX_KEPT_SCRATCH) this.#scratch = lines.buffer
-    this.#size = end
-    this.#commits++
-    this.#committedEntries += batch.length
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
   }
 
   /** Adds an entry to the Merkle tree, when this writer signs. The first entry names the ledger. */
@@ -646,9 +690,9 @@ export class Ledger {
   }
 
   /** Fills a checkpoint's `note` and `range`: the signed head of the tree of every entry before it. */
-  #sign(body: Record<string, unknown>, item: Pending): void {
+  #sign(body: Record<string, unknown>, final: boolean, adopted: { from: number; to: number } | undefined): void {
     const { range, origin } = this.#tree!
-    body.note = signCheckpointNote(this.#signer!.key, { origin, size: range.size, root: range.root(), final: item.final, adopted: item.adopted })
+    body.note = signCheckpointNote(this.#signer!.key, { origin, size: range.size, root: range.root(), final: final, adopted })
     body.range = range.peaks.map((peak) => peak.toString('hex'))
   }
 
@@ -691,32 +735,36 @@ class EntryLines {
     let head = ''
     let tail = ''
     for (const key of keys) {
-      if (body[key] === undefined) continue
-      const member = `${JSON.stringify(key)}:${canonicalJson(body[key], key)}`
+      const value = body[key]
+      if (value === undefined) continue
+      const member = `${JSON.stringify(key)}:${memberJson(value, key)}`
       if (key < 'hash') head = head === '' ? member : `${head},${member}`
       else tail = tail === '' ? member : `${tail},${member}`
     }
+    const separator = head !== '' && tail !== '' ? 1 : 0
     const before = head === '' ? '"hash":"' : ',"hash":"'
     const after = tail === '' ? '"' : '",'
+    const hashMember = before.length + HASH_HEX_LENGTH + after.length
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    this.#reserve(3 * (head.length + tail.length) + before.length + HASH_HEX_LENGTH + after.length + 3)
+    this.#reserve(3 * (head.length + tail.length) + hashMember + 3)
     const buffer = this.#buffer
     const start = this.#used
+    // The JSON without `hash` first, `{head,tail}`, so it is hashed in one call over bytes that are then part of the
+    // line; then `tail}` moves right to make room for the hash member.
     let at = start
     buffer[at++] = OPEN_BRACE
     at += buffer.write(head, at, 'utf8')
     const headEnd = at
-    // The hash member goes here once the hash is known.
-    at += before.length + HASH_HEX_LENGTH + after.length
+    if (separator === 1) buffer[at++] = COMMA
     const tailStart = at
     at += buffer.write(tail, at, 'utf8')
-    const tailEnd = at
     buffer[at++] = CLOSE_BRACE
-    buffer[at++] = NEWLINE
-    const hasher = createHash('sha256').update(buffer.subarray(start, headEnd))
-    if (head !== '' && tail !== '') hasher.update(COMMA)
-    const hash = hasher.update(buffer.subarray(tailStart, tailEnd + 1)).digest('hex')
+    const hash = sha256Hex(buffer.subarray(start, at))
+    const shift = hashMember - separator
+    buffer.copyWithin(tailStart + shift, tailStart, at)
     buffer.write(before + hash + after, headEnd, 'latin1')
+    at += shift
+    buffer[at++] = NEWLINE
     body.hash = hash
     this.#used = at
     return at - start
@@ -733,6 +781,23 @@ class EntryLines {
     this.#buffer.copy(grown, 0, 0, this.#used)
     this.#buffer = grown
   }
+}
+
+function tellFailed(batch: readonly Pending[], reason: StorageError): void {
+  for (const item of batch) {
+    try {
+      item.listener.failed(reason)
+    } catch {
+      // As for durable: the other listeners hear it all the same.
+    }
+  }
+}
+
+// A member's JSON: what the entry schema allows there (strings, numbers, canonical text made earlier) is written
+// without a walk.
+function memberJson(value: unknown, key: string): string {
+  if (value instanceof CanonicalText) return value.text
+  return typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value, key)
 }
 
 /** Appends `bytes` at the end of the file. */
@@ -753,7 +818,7 @@ const SYNCED_APPEND =
 const OPEN_BRACE = 0x7b
 const CLOSE_BRACE = 0x7d
 const NEWLINE = 0x0a
-const COMMA = Buffer.from(',')
+const COMMA = 0x2c
 const HASH_HEX_LENGTH = 64
 const INITIAL_SCRATCH = 64 * 1024
 const MAX_KEPT_SCRATCH = 16 * 1024 * 1024

@@ -9,6 +9,7 @@ import {
   type LedgerCheckpointHead,
   type LedgerDeliveryInput,
   type LedgerEventInput,
+  type LedgerListener,
   type LedgerOptions,
   type LedgerStats,
 } from '../audit/ledger.js'
@@ -22,7 +23,7 @@ import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/d
 import { Scrubber } from '../scrub/scrubber.js'
 import type { ControlPlane } from './control-plane.js'
 import { DeliveryCursor } from './delivery-cursor.js'
-import { Outbox, type DeliveryReporter } from './outbox.js'
+import { Outbox, type DeliveryReporter, type OutboxEvent } from './outbox.js'
 import { readEmitInput, type Channel, type EmitInput, type EmitInputReading } from './emit-input.js'
 import { isOutboundEvent, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
@@ -100,6 +101,8 @@ interface Door {
 
 const noop = (): void => {}
 const NOTHING_SENT: Promise<undefined> = Promise.resolve(undefined)
+// The ledger serializes an entry's transforms when it is queued, so every event without any can share one list.
+const NO_TRANSFORMS: readonly LedgerTransform[] = Object.freeze([])
 
 /** The option keys the boundary reads; `Airlock` checks its own before passing these on. */
 export const BOUNDARY_OPTION_KEYS = ['policy', 'keys', 'controlPlane', 'ledger'] as const
@@ -581,33 +584,32 @@ export class AirlockBoundary {
       if (channel === 'logs') this.#suppress('logs', 1)
       return NOTHING_SENT
     }
-    let sent = event
-    let text = prepared.text ?? canonicalJson(event, 'event')
-    let recorded = transforms
-    let durable: Promise<LedgerAppendResult>
-    try {
-      durable = door.ledger.queue(ledgerInput(sent, text, channel, this.policyHash, recorded))
-    } catch (err) {
-      if (!(err instanceof InvalidArgumentError)) return Promise.resolve(this.#ledgerFailed(err))
-      // Refused for what it holds (a bound the ledger keeps): a ledgered
-      // withheld event takes its place, so no key or path can make an event vanish.
-      sent = this.#withheld(event.runId, channel, 'ledger', err)
-      text = canonicalJson(sent, 'event')
-      recorded = []
+    return new Promise((resolve, reject) => {
+      const ledgered = new LedgeredEvent(this.#ledgeredSink, door.outbox, event, prepared.text ?? canonicalJson(event, 'event'), channel, transforms, resolve, reject)
       try {
-        durable = door.ledger.queue(ledgerInput(sent, text, channel, this.policyHash, recorded))
-      } catch (again) {
-        return Promise.resolve(this.#ledgerFailed(again))
+        door.ledger.enqueue(ledgerInput(event, ledgered.line, channel, this.policyHash, transforms), ledgered)
+      } catch (err) {
+        if (!(err instanceof InvalidArgumentError)) return resolve(this.#ledgerFailed(err))
+        // Refused for what it holds (a bound the ledger keeps): a ledgered
+        // withheld event takes its place, so no key or path can make an event vanish.
+        const withheld = this.#withheld(event.runId, channel, 'ledger', err)
+        ledgered.replaceWith(withheld, canonicalJson(withheld, 'event'))
+        try {
+          door.ledger.enqueue(ledgerInput(withheld, ledgered.line, channel, this.policyHash, ledgered.transforms), ledgered)
+        } catch (again) {
+          resolve(this.#ledgerFailed(again))
+        }
       }
-    }
-    return durable.then(
-      ({ seq, hash, end }) => {
-        this.#count(sent, channel, recorded)
-        door.outbox.add({ seq, end, hash, line: text, event: sent })
-        return sent
-      },
-      (err: unknown) => this.#ledgerFailed(err),
-    )
+    })
+  }
+
+  // What the ledger's listeners call back, bound once for every event.
+  readonly #ledgeredSink: LedgeredEventSink = {
+    durable: (ledgered) => {
+      this.#count(ledgered.event, ledgered.channel, ledgered.transforms)
+      ledgered.outbox.add(ledgered)
+    },
+    failed: (reason) => this.#ledgerFailed(reason),
   }
 
   #count(event: OutboundEvent, channel: Channel, transforms: readonly ChannelTransform[]): void {
@@ -673,6 +675,69 @@ export class AirlockBoundary {
   }
 }
 
+/** What a {@link LedgeredEvent} calls back: the boundary's, bound once. */
+interface LedgeredEventSink {
+  /** Counts the event and hands it to the outbox; may throw, which rejects the emit. */
+  durable(ledgered: LedgeredEvent): void
+  /** Counts and warns of a ledger that failed; resolves the emit with this value. */
+  failed(reason: unknown): undefined
+}
+
+/**
+ * One event from the ledger's group to the wire: it listens for its entry
+ * to be on disk, and is then the outbox's record of it and the value its
+ * emit resolves with. One object per event, where a chain of promises and
+ * closures would each be carried by the collector for as long as the group
+ * waits to be written.
+ */
+class LedgeredEvent implements LedgerListener, OutboxEvent {
+  seq = 0
+  end = 0
+  hash = ''
+  #sink: LedgeredEventSink
+  #resolve: (sent: OutboundEvent | undefined) => void
+  #reject: (reason: unknown) => void
+
+  constructor(
+    sink: LedgeredEventSink,
+    readonly outbox: Outbox,
+    public event: OutboundEvent,
+    public line: string,
+    readonly channel: Channel,
+    public transforms: readonly ChannelTransform[],
+    resolve: (sent: OutboundEvent | undefined) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    this.#sink = sink
+    this.#resolve = resolve
+    this.#reject = reject
+  }
+
+  /** A `withheld` event goes in its place, with no transforms. */
+  replaceWith(withheld: OutboundEvent, line: string): void {
+    this.event = withheld
+    this.line = line
+    this.transforms = []
+  }
+
+  durable(result: LedgerAppendResult): void {
+    this.seq = result.seq
+    this.end = result.end
+    this.hash = result.hash
+    try {
+      this.#sink.durable(this)
+    } catch (err) {
+      this.#reject(err)
+      return
+    }
+    this.#resolve(this.event)
+  }
+
+  failed(reason: unknown): void {
+    this.#resolve(this.#sink.failed(reason))
+  }
+}
+
 // Engine adapters build their ciphers from the Airlock's keys; the keys are
 // not a public member of the Airlock.
 const keyRings = new WeakMap<AirlockBoundary, KeyRing>()
@@ -705,7 +770,7 @@ function ledgerInput(event: OutboundEvent, text: string, channel: Channel, polic
     policyHash,
     event: new CanonicalText(text),
     // Members in sorted order: the ledger's canonical JSON of them is then JSON.stringify's.
-    transforms: transforms.map(({ path, rule, action }) => ({ action, path, rule })),
+    transforms: transforms.length === 0 ? NO_TRANSFORMS : transforms.map(({ path, rule, action }) => ({ action, path, rule })),
     status: event.kind === 'withheld' ? 'withheld' : 'sent',
   }
 }

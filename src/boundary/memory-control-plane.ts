@@ -19,6 +19,9 @@ import type { OutboundEvent } from './events.js'
  */
 export class MemoryControlPlane implements ControlPlane {
   readonly #events: OutboundEvent[] = []
+  // The wire JSON of the events delivered since `events` was last read: parsed then, so a run that
+  // nobody inspects keeps one string per event, not a tree of objects.
+  #unread: string[] = []
   #closed = false
 
   /** @throws {InvalidArgumentError} for any option: it takes none, and a misplaced one (`new MemoryControlPlane({ url })`) is a mistake. */
@@ -28,6 +31,10 @@ export class MemoryControlPlane implements ControlPlane {
 
   /** Every event delivered so far, in order. Each is parsed from its wire JSON. */
   get events(): readonly OutboundEvent[] {
+    if (this.#unread.length > 0) {
+      for (const line of this.#unread) this.#events.push(JSON.parse(line) as OutboundEvent)
+      this.#unread = []
+    }
     return this.#events
   }
 
@@ -45,8 +52,8 @@ export class MemoryControlPlane implements ControlPlane {
    */
   deliverNow(batch: DeliveryBatch): DeliveryOutcome {
     if (this.#closed) throw new ClosedError('MemoryControlPlane is closed')
-    // Parsed from the exact bytes the wire would carry, not the caller's objects.
-    for (const line of batch.lines) this.#events.push(JSON.parse(line) as OutboundEvent)
+    // Kept as the exact bytes the wire would carry, not the caller's objects.
+    for (const line of batch.lines) this.#unread.push(line)
     return DELIVERED
   }
 

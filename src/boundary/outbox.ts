@@ -153,7 +153,15 @@ export class Outbox {
     if (controlPlane.deliverNow === undefined || this.#busy || this.#stopping || this.#resend !== undefined || this.#available() > 0) return false
     let outcome: DeliveryOutcome
     try {
-      outcome = controlPlane.deliverNow({ events: [event.event], lines: [event.line], idempotencyKey: idempotencyKey([event.event.id]) })
+      outcome = controlPlane.deliverNow({
+        events: [event.event],
+        lines: [event.line],
+        // An own, enumerable getter: the same key whenever it is read (or spread, or serialized), but a transport
+        // that takes events synchronously (a memory, a file) seldom reads it, and a digest per event is not free.
+        get idempotencyKey() {
+          return idempotencyKey([event.event.id])
+        },
+      })
     } catch {
       // Leave it to the loop, which reports what the transport says.
       return false

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { generateLedgerSigningKey } from '../../src/audit/ledger-signing-key.js'
-import { Ledger, type LedgerEventInput } from '../../src/audit/ledger.js'
+import { Ledger, type LedgerEventInput, type LedgerListener } from '../../src/audit/ledger.js'
 import { GENESIS_HASH, parseLedgerLine, type LedgerEntry } from '../../src/audit/ledger-entry.js'
 import { verifyLedger } from '../../src/audit/verify-ledger.js'
 import { AirlockError } from '../../src/errors.js'
@@ -124,6 +124,38 @@ describe('Ledger', () => {
     expect(written.map((e) => (e.kind === 'event' ? e.event.i : null))).toEqual(Array.from({ length: 2002 }, (_, i) => i))
     expect(results[1999]!.hash).toBe(written[1999]!.hash)
     expect(await verifyLedger(path)).toMatchObject({ ok: true, entries: 2002 })
+  })
+
+  it('enqueue: chains and places an entry at once, and tells its listener once it is on disk, in ledger order', async () => {
+    const path = join(dir, 'ledger.ndjson')
+    const ledger = await Ledger.open({ path })
+    const heard: [string, number][] = []
+    const listener = (name: string): LedgerListener => ({
+      durable: (result) => heard.push([name, result.seq]),
+      failed: () => heard.push([name, -1]),
+    })
+    const placed = [ledger.enqueue(sample(0), listener('a')), ledger.enqueue(sample(1), listener('b'))]
+    // Known before anything is written, and nothing is heard before the entries are on disk.
+    expect(placed.map((r) => r.seq)).toEqual([1, 2])
+    expect(heard).toEqual([])
+    const appended = await ledger.append(sample(2))
+    expect(heard).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ])
+    expect(appended.seq).toBe(3)
+    const onDisk = await readFile(path)
+    expect(placed[1]!.end).toBe(onDisk.indexOf('\n', placed[0]!.end) + 1)
+    expect(appended.end).toBe(onDisk.length)
+    const written = await entries(path)
+    expect(written.map((e) => e.hash)).toEqual([placed[0]!.hash, placed[1]!.hash, appended.hash])
+    expect(written[1]!.prev).toBe(placed[0]!.hash)
+    // Refusals are thrown at once, and take no seq.
+    expect(() => ledger.enqueue({ ...sample(3), channel: '' }, listener('bad'))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    await ledger.close()
+    expect(() => ledger.enqueue(sample(4), listener('late'))).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+    expect(heard.map(([name]) => name)).toEqual(['a', 'b'])
+    expect(await verifyLedger(path)).toMatchObject({ ok: true, entries: 3 })
   })
 
   it('records the event as it was when append was called', async () => {

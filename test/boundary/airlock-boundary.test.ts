@@ -431,6 +431,20 @@ describe('AirlockBoundary.emit', () => {
     expect(() => new MemoryControlPlane({})).not.toThrow()
   })
 
+  it('MemoryControlPlane.events holds every delivered event, parsed from its wire JSON, however often and whenever it is read', async () => {
+    const { airlock, controlPlane } = boundary()
+    const first = await airlock.emit({ kind: 'flow-run-state', runId: 'r1', flowName: 'etl', state: 'Running' })
+    const seen = controlPlane.events
+    expect(seen).toEqual([first])
+    const second = await airlock.emit({ kind: 'flow-run-state', runId: 'r1', flowName: 'etl', state: 'Success' })
+    const third = await airlock.emit({ kind: 'log', runId: 'r1', level: 'info', msg: 'done', fields: { rows: 3 } })
+    expect(controlPlane.events).toEqual([first, second, third])
+    // One array, read after read: a reference kept from before sees what came since once events is read again.
+    expect(controlPlane.events).toBe(seen)
+    // Parsed from the wire JSON: not the objects emit resolved with.
+    expect(controlPlane.events[1]).not.toBe(second)
+  })
+
   it('refuses a misspelt option instead of falling back to a default', () => {
     expect(() => new AirlockBoundary({ keys: KeyRing.generate(), contolPlane: new MemoryControlPlane() } as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('"contolPlane"') }),

@@ -12,7 +12,7 @@ import type { OutboundEvent } from '../../src/boundary/events.js'
 import { FileControlPlane } from '../../src/boundary/file-control-plane.js'
 import { HttpControlPlane } from '../../src/boundary/http-control-plane.js'
 import { MemoryControlPlane } from '../../src/boundary/memory-control-plane.js'
-import { Outbox } from '../../src/boundary/outbox.js'
+import { Outbox, idempotencyKey } from '../../src/boundary/outbox.js'
 import { KeyRing } from '../../src/crypto/key-ring.js'
 import { CanonicalText, canonicalJson } from '../../src/internal/canonical-json.js'
 import { definePolicy } from '../../src/policy/define-policy.js'
@@ -138,6 +138,27 @@ describe('the ledger as the outbox', () => {
     const [event] = await states(airlock, 1)
     expect(controlPlane.events.map((e) => e.id)).toEqual([event!.id])
     await airlock.close()
+  })
+
+  it('gives a transport that takes events synchronously the same idempotency key as any batch: read, spread or serialized', async () => {
+    const taken: DeliveryBatch[] = []
+    const controlPlane: ControlPlane = {
+      deliver: () => Promise.resolve({ status: 'delivered', attempt: 1 }),
+      deliverNow: (batch) => {
+        taken.push(batch)
+        return { status: 'delivered', attempt: 1 }
+      },
+      close: () => Promise.resolve(),
+    }
+    const airlock = boundary(controlPlane)
+    const [event] = await states(airlock, 1)
+    await airlock.close()
+    expect(taken).toHaveLength(1)
+    const expected = idempotencyKey([event!.id])
+    expect(expected).toMatch(/^alb1\.[A-Za-z0-9_-]{43}$/)
+    expect(taken[0]!.idempotencyKey).toBe(expected)
+    expect({ ...taken[0]! }.idempotencyKey).toBe(expected)
+    expect((JSON.parse(JSON.stringify(taken[0]!)) as DeliveryBatch).idempotencyKey).toBe(expected)
   })
 
   it('writes a FileControlPlane the ledgered bytes, and resumes it after a restart', async () => {
