@@ -149,6 +149,37 @@ describe('AirlockLogRecordExporter', () => {
     expect(record!.body).toEqual({ req: { headers: { cookie: '[REDACTED:redact-path]', accept: 'json' } } })
   })
 
+  it('prepares a record that waits (an error in its body) between records that do not, each with its own transforms, in order', async () => {
+    const { logger, provider, ledgerPath } = setup()
+    logger.emit({ severityNumber: SeverityNumber.INFO, body: 'mail ada@example.com', attributes: { user: 'bob@example.com' } })
+    logger.emit({
+      severityNumber: SeverityNumber.ERROR,
+      body: { failure: new Error('lost carol@example.com'), note: 'dan@example.com' },
+      eventName: 'job eve@example.com',
+    })
+    logger.emit({ severityNumber: SeverityNumber.INFO, body: 'plain', attributes: { user: 'frank@example.com' } })
+    await provider.forceFlush()
+    const records = receivedLogRecords(receiver)
+    expect(records.map((r) => r.body)).toEqual([
+      'mail [REDACTED:email]',
+      { failure: { type: 'Error', message: 'lost [REDACTED:email]' }, note: '[REDACTED:email]' },
+      'plain',
+    ])
+    expect(records[1]!.eventName).toBe('job [REDACTED:email]')
+    expect(receiver.text()).not.toContain('@example.com')
+    const [entry] = await ledgerEntries(ledgerPath)
+    const paths = (entry!.transforms as { path: string }[]).map((t) => t.path)
+    const place = (path: string): number => Number(/^records\[(\d+)\]/.exec(path)?.[1] ?? -1)
+    // Records in order, and within the waiting record its body's transforms before its event name's.
+    expect(paths.map(place).filter((p) => p >= 0)).toEqual([...paths.map(place).filter((p) => p >= 0)].sort())
+    const second = paths.filter((p) => place(p) === 1)
+    expect(second).toContain('records[1].body.note')
+    expect(second).toContain('records[1].body.failure.message')
+    expect(second.at(-1)).toBe('records[1].eventName')
+    expect(paths).toContain('records[0].attributes.user')
+    expect(paths).toContain('records[2].attributes.user')
+  })
+
   it('holds exception attributes to exceptions.mode: type only, or a fingerprint, never the message or stack', async () => {
     const secretish = 'customer 4111 1111 1111 1111 balance 93,000'
     const typed = setup({ exceptions: { mode: 'type' } })
