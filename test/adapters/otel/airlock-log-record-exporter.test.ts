@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SeverityNumber } from '@opentelemetry/api-logs'
+import { SeverityNumber, type AnyValue } from '@opentelemetry/api-logs'
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core'
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
@@ -154,7 +154,8 @@ describe('AirlockLogRecordExporter', () => {
     logger.emit({ severityNumber: SeverityNumber.INFO, body: 'mail ada@example.com', attributes: { user: 'bob@example.com' } })
     logger.emit({
       severityNumber: SeverityNumber.ERROR,
-      body: { failure: new Error('lost carol@example.com'), note: 'dan@example.com' },
+      // An Error is no AnyValue, but JavaScript callers put one there.
+      body: { failure: new Error('lost carol@example.com'), note: 'dan@example.com' } as unknown as AnyValue,
       eventName: 'job eve@example.com',
     })
     logger.emit({ severityNumber: SeverityNumber.INFO, body: 'plain', attributes: { user: 'frank@example.com' } })
