@@ -9,6 +9,7 @@ import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canon
 import { REDACTED } from '../crypto/redacted.js'
 import { syncDirectory } from '../internal/durable-file.js'
 import { sha256Hex } from '../internal/sha256.js'
+import { entryMembers } from './entry-members.js'
 import { ClosedError, InvalidArgumentError, LedgerTamperedError, LedgerUnsignedTailError, StorageError } from '../errors.js'
 import { ledgerOrigin, signCheckpointNote } from './checkpoint-note.js'
 import type { CheckpointTree, LedgerAdoption } from './ledger-checkpoint.js'
@@ -26,6 +27,7 @@ import {
 } from './ledger-entry.js'
 import { toSigningKey, type LedgerKeyInput } from './ledger-signing-key.js'
 import { readSignedTail, readTail, repairTornTail, type LedgerTail } from './ledger-tail.js'
+import { isoNow } from '../internal/iso-now.js'
 
 /**
  * Options of {@link Ledger.open}.
@@ -624,7 +626,7 @@ export class Ledger {
     const seq = ++this.#seq
     body.v = LEDGER_FORMAT_VERSION
     body.seq = seq
-    body.time = new Date().toISOString()
+    body.time = isoNow()
     body.prev = this.#head
     let result: LedgerAppendResult
     try {
@@ -731,16 +733,7 @@ class EntryLines {
 
   /** Appends `body`'s line, setting `body.hash`; returns the line's length in bytes. */
   add(body: Record<string, unknown>): number {
-    const keys = Object.keys(body).sort()
-    let head = ''
-    let tail = ''
-    for (const key of keys) {
-      const value = body[key]
-      if (value === undefined) continue
-      const member = `${JSON.stringify(key)}:${memberJson(value, key)}`
-      if (key < 'hash') head = head === '' ? member : `${head},${member}`
-      else tail = tail === '' ? member : `${tail},${member}`
-    }
+    const { head, tail } = entryMembers(body)
     const separator = head !== '' && tail !== '' ? 1 : 0
     const before = head === '' ? '"hash":"' : ',"hash":"'
     const after = tail === '' ? '"' : '",'
@@ -791,13 +784,6 @@ function tellFailed(batch: readonly Pending[], reason: StorageError): void {
       // As for durable: the other listeners hear it all the same.
     }
   }
-}
-
-// A member's JSON: what the entry schema allows there (strings, numbers, canonical text made earlier) is written
-// without a walk.
-function memberJson(value: unknown, key: string): string {
-  if (value instanceof CanonicalText) return value.text
-  return typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value, key)
 }
 
 /** Appends `bytes` at the end of the file. */

@@ -29,6 +29,7 @@ import { isOutboundEvent, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
 import { OutboundDoor, type OutboundRecord } from './outbound-door.js'
 import { PolicyApplier, type ChannelTransform, type EventEnvelope } from './policy-applier.js'
+import { isoNow } from '../internal/iso-now.js'
 
 /**
  * Options of an {@link AirlockBoundary} (and so of `Airlock`).
@@ -292,8 +293,9 @@ export class AirlockBoundary {
   #take(prepared: Prepared | Promise<Prepared>): Promise<OutboundEvent | undefined> {
     this.#inFlight++
     const door = this.#openDoor
-    const done =
-      door !== undefined && this.#waiting === 0 && !(prepared instanceof Promise) ? this.#append(door, prepared) : this.#enqueue(prepared)
+    // Taking its turn now, the event settles itself when it is done: no promise per event just to count it.
+    if (door !== undefined && this.#waiting === 0 && !(prepared instanceof Promise)) return this.#append(door, prepared, this.#settled)
+    const done = this.#enqueue(prepared)
     done.then(this.#settled, this.#settled)
     return done
   }
@@ -439,7 +441,7 @@ export class AirlockBoundary {
         v: 1,
         id: randomUUID(),
         runId: this.#applier.runId(input.runId, channel, transforms),
-        time: new Date().toISOString(),
+        time: isoNow(),
         policyHash: this.policyHash,
       }
       const applied = this.#applier.apply(input, envelope, transforms)
@@ -478,7 +480,7 @@ export class AirlockBoundary {
       kind: 'ledger-checkpoint',
       id: randomUUID(),
       runId: LEDGER_CHANNEL,
-      time: new Date().toISOString(),
+      time: isoNow(),
       policyHash: this.policyHash,
       origin: head.origin,
       treeSize: head.size,
@@ -499,7 +501,7 @@ export class AirlockBoundary {
       kind: 'withheld',
       id: randomUUID(),
       runId: this.#withheldRunId(runId),
-      time: new Date().toISOString(),
+      time: isoNow(),
       policyHash: this.policyHash,
       channel,
       reason: `${stage}:${code}`,
@@ -540,7 +542,7 @@ export class AirlockBoundary {
       transforms.push({ action: 'truncate', path: '$', rule: 'max-transforms' })
     }
     // Members in sorted order here too.
-    const event: JsonObject = { engine: record.engine, id, kind: 'engine', policyHash: this.policyHash, sent: record.sent, time: new Date().toISOString(), v: 1 }
+    const event: JsonObject = { engine: record.engine, id, kind: 'engine', policyHash: this.policyHash, sent: record.sent, time: isoNow(), v: 1 }
     const recorded = this.#ledger.then((ledger) =>
       ledger.append({ channel, eventId: id, policyHash: this.policyHash, event, transforms, status: 'sent' }),
     )
@@ -577,19 +579,21 @@ export class AirlockBoundary {
     withheld.set(channel, (withheld.get(channel) ?? 0) + count)
   }
 
-  // Takes the event's turn in the ledger now: its seq follows every event appended before.
-  #append(door: Door, prepared: Prepared): Promise<OutboundEvent | undefined> {
+  // Takes the event's turn in the ledger now: its seq follows every event appended before. `settled`, when given, is
+  // called once the event is done (sent, refused or suppressed).
+  #append(door: Door, prepared: Prepared, settled?: () => void): Promise<OutboundEvent | undefined> {
     const { event, channel, transforms } = prepared
     if (event === undefined) {
       if (channel === 'logs') this.#suppress('logs', 1)
+      settled?.()
       return NOTHING_SENT
     }
     return new Promise((resolve, reject) => {
-      const ledgered = new LedgeredEvent(this.#ledgeredSink, door.outbox, event, prepared.text ?? canonicalJson(event, 'event'), channel, transforms, resolve, reject)
+      const ledgered = new LedgeredEvent(this.#ledgeredSink, door.outbox, event, prepared.text ?? canonicalJson(event, 'event'), channel, transforms, resolve, reject, settled)
       try {
         door.ledger.enqueue(ledgerInput(event, ledgered.line, channel, this.policyHash, transforms), ledgered)
       } catch (err) {
-        if (!(err instanceof InvalidArgumentError)) return resolve(this.#ledgerFailed(err))
+        if (!(err instanceof InvalidArgumentError)) return ledgered.failed(err)
         // Refused for what it holds (a bound the ledger keeps): a ledgered
         // withheld event takes its place, so no key or path can make an event vanish.
         const withheld = this.#withheld(event.runId, channel, 'ledger', err)
@@ -597,7 +601,7 @@ export class AirlockBoundary {
         try {
           door.ledger.enqueue(ledgerInput(withheld, ledgered.line, channel, this.policyHash, ledgered.transforms), ledgered)
         } catch (again) {
-          resolve(this.#ledgerFailed(again))
+          ledgered.failed(again)
         }
       }
     })
@@ -697,6 +701,7 @@ class LedgeredEvent implements LedgerListener, OutboxEvent {
   #sink: LedgeredEventSink
   #resolve: (sent: OutboundEvent | undefined) => void
   #reject: (reason: unknown) => void
+  #settled: (() => void) | undefined
 
   constructor(
     sink: LedgeredEventSink,
@@ -707,10 +712,12 @@ class LedgeredEvent implements LedgerListener, OutboxEvent {
     public transforms: readonly ChannelTransform[],
     resolve: (sent: OutboundEvent | undefined) => void,
     reject: (reason: unknown) => void,
+    settled: (() => void) | undefined,
   ) {
     this.#sink = sink
     this.#resolve = resolve
     this.#reject = reject
+    this.#settled = settled
   }
 
   /** A `withheld` event goes in its place, with no transforms. */
@@ -726,15 +733,17 @@ class LedgeredEvent implements LedgerListener, OutboxEvent {
     this.hash = result.hash
     try {
       this.#sink.durable(this)
+      this.#resolve(this.event)
     } catch (err) {
       this.#reject(err)
-      return
     }
-    this.#resolve(this.event)
+    this.#settled?.()
   }
 
+  /** The ledger refused it, or will never write it. */
   failed(reason: unknown): void {
     this.#resolve(this.#sink.failed(reason))
+    this.#settled?.()
   }
 }
 

@@ -13,6 +13,7 @@ import type { ConcurrencyLimiter } from './concurrency-limiter.js'
 import { PendingEmits } from './pending-emits.js'
 import { frames, type MutableTaskRunSummary, type RunFrame, type TaskRunContext } from './run-context.js'
 import type { TaskDefinition } from './task-options.js'
+import { isoNow } from '../internal/iso-now.js'
 
 /** What the runner needs of its Airlock. Internal to src/runtime. */
 export interface RunnerHost {
@@ -232,7 +233,7 @@ export class TaskRunner {
     const summary: MutableTaskRunSummary = { taskRunId, taskName: def.name, mapIndex, state: 'Pending', attempts: 0, result: undefined }
     run.taskRuns.push(summary)
     const inputs = namedInputs(args)
-    const now = new Date().toISOString()
+    const now = isoNow()
     const context: TemplateContext = {
       // A one-task run is its own flow run: `{flowName}` and `{flowRunId}` still format.
       flowName: run.flowName ?? def.name,
