@@ -31,8 +31,11 @@
  * costs the process); wall time is printed beside it, and includes the wait
  * for one fdatasync of the ledger per export batch, which a batch processor
  * does off the application's path. Lines read `target <name> ...: <ratio>x
- * (goal <= 3x): met` or `NOT met`; the process exits 1 when a target is not met. Each row is the best of 7
- * timed runs of 10,000 records after a warm-up; the cases take turns run by run.
+ * (goal <= 3x): met` or `NOT met`; the process exits 1 when a target is not met. The two cases of a signal
+ * take turns, unwrapped then wrapped, for 9 rounds of 10,000 records each after a warm-up: a round's ratio
+ * compares two runs made moments apart, so a shared machine's slow spell (or a GC of the baseline's own
+ * garbage) falls on both sides of it. A row's ratio is the median of the rounds' ratios, its µs the median
+ * of its runs.
  *
  * @example
  * ```sh
@@ -40,7 +43,7 @@
  * ```
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { SpanStatusCode } from '@opentelemetry/api'
@@ -58,7 +61,7 @@ import { KeyRing } from '../src/crypto/key-ring.js'
 import { definePolicy } from '../src/policy/define-policy.js'
 
 const RECORDS_PER_RUN = 10_000
-const RUNS = 7
+const ROUNDS = 9
 const TARGET = 3
 const BATCH = 512
 
@@ -147,11 +150,10 @@ function emitSpans(tracer: Tracer, records: readonly Varying[]): void {
 }
 
 interface Pipeline {
-  readonly name: string
   run(records: readonly Varying[]): Promise<void>
 }
 
-function logPipeline(name: string, exporter: LogRecordExporter): Pipeline {
+function logPipeline(exporter: LogRecordExporter): Pipeline {
   const resource = resourceFromAttributes({ 'service.name': 'etl', 'host.name': 'worker-1' })
   const provider = new LoggerProvider({
     resource,
@@ -159,7 +161,6 @@ function logPipeline(name: string, exporter: LogRecordExporter): Pipeline {
   })
   const logger = provider.getLogger('etl', '1.0.0')
   return {
-    name,
     async run(records) {
       emitRecords(logger, records)
       await provider.forceFlush()
@@ -167,14 +168,13 @@ function logPipeline(name: string, exporter: LogRecordExporter): Pipeline {
   }
 }
 
-function spanPipeline(name: string, exporter: SpanExporter): Pipeline {
+function spanPipeline(exporter: SpanExporter): Pipeline {
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'etl', 'host.name': 'worker-1' }),
     spanProcessors: [new BatchSpanProcessor(exporter, { maxExportBatchSize: BATCH, maxQueueSize: RECORDS_PER_RUN * 2, scheduledDelayMillis: 60_000 })],
   })
   const tracer = provider.getTracer('etl', '1.0.0')
   return {
-    name,
     async run(records) {
       emitSpans(tracer, records)
       await provider.forceFlush()
@@ -189,23 +189,53 @@ interface Timing {
   wall: number
 }
 
-// Runs take turns, so a noisy moment on a shared machine hurts one run of every case rather than every run of one.
-async function measure(pipelines: readonly Pipeline[]): Promise<Timing[]> {
-  for (const pipeline of pipelines) await pipeline.run(varying(RECORDS_PER_RUN))
-  const best: Timing[] = pipelines.map(() => ({ cpu: Infinity, wall: Infinity }))
-  for (let run = 0; run < RUNS; run++) {
-    for (let i = 0; i < pipelines.length; i++) {
-      const records = varying(RECORDS_PER_RUN)
-      const cpu = process.cpuUsage()
-      const start = process.hrtime.bigint()
-      await pipelines[i]!.run(records)
-      const wall = Number(process.hrtime.bigint() - start) / 1e3 / RECORDS_PER_RUN
-      const used = process.cpuUsage(cpu)
-      best[i]!.cpu = Math.min(best[i]!.cpu, (used.user + used.system) / RECORDS_PER_RUN)
-      best[i]!.wall = Math.min(best[i]!.wall, wall)
-    }
+interface Rounds {
+  /** Median per-record timings of each run of the baseline and of the wrapped pipeline. */
+  readonly plain: Timing
+  readonly wrapped: Timing
+  /** Median over the rounds of wrapped / baseline, each round's two runs made one after the other. */
+  readonly ratio: Timing
+}
+
+async function timed(pipeline: Pipeline): Promise<Timing> {
+  const records = varying(RECORDS_PER_RUN)
+  const cpu = process.cpuUsage()
+  const start = process.hrtime.bigint()
+  await pipeline.run(records)
+  const wall = Number(process.hrtime.bigint() - start) / 1e3 / RECORDS_PER_RUN
+  const used = process.cpuUsage(cpu)
+  return { cpu: (used.user + used.system) / RECORDS_PER_RUN, wall }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+function medians(timings: readonly Timing[]): Timing {
+  return { cpu: median(timings.map((t) => t.cpu)), wall: median(timings.map((t) => t.wall)) }
+}
+
+// Rounds of one baseline run and one wrapped run, back to back: the baseline's own cost moves between runs on a
+// shared machine (as much as 1.7x), and a ratio of two runs made moments apart sees the same moment on both sides.
+async function measure(plain: Pipeline, wrapped: Pipeline): Promise<Rounds> {
+  await plain.run(varying(RECORDS_PER_RUN))
+  await wrapped.run(varying(RECORDS_PER_RUN))
+  const plains: Timing[] = []
+  const wrappeds: Timing[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    plains.push(await timed(plain))
+    wrappeds.push(await timed(wrapped))
   }
-  return best
+  return {
+    plain: medians(plains),
+    wrapped: medians(wrappeds),
+    ratio: {
+      cpu: median(wrappeds.map((w, i) => w.cpu / plains[i]!.cpu)),
+      wall: median(wrappeds.map((w, i) => w.wall / plains[i]!.wall)),
+    },
+  }
 }
 
 /** One row: CPU and wall microseconds per record (or span), and the ratios to its unwrapped pipeline. */
@@ -217,10 +247,10 @@ export interface OtelBenchRow {
   readonly wallVsUnwrapped: number
 }
 
-function rows(signal: string, wrapper: string, [plain, wrapped]: Timing[]): OtelBenchRow[] {
+function rows(signal: string, wrapper: string, { plain, wrapped, ratio }: Rounds): OtelBenchRow[] {
   return [
-    { name: `${signal}: unwrapped`, cpu: plain!.cpu, wall: plain!.wall, cpuVsUnwrapped: 1, wallVsUnwrapped: 1 },
-    { name: `${signal}: ${wrapper}`, cpu: wrapped!.cpu, wall: wrapped!.wall, cpuVsUnwrapped: wrapped!.cpu / plain!.cpu, wallVsUnwrapped: wrapped!.wall / plain!.wall },
+    { name: `${signal}: unwrapped`, cpu: plain.cpu, wall: plain.wall, cpuVsUnwrapped: 1, wallVsUnwrapped: 1 },
+    { name: `${signal}: ${wrapper}`, cpu: wrapped.cpu, wall: wrapped.wall, cpuVsUnwrapped: ratio.cpu, wallVsUnwrapped: ratio.wall },
   ]
 }
 
@@ -234,14 +264,8 @@ export async function run(ledgerDir: string): Promise<OtelBenchRow[]> {
   })
   for (const secret of SECRETS) airlock.scrubber.register(secret)
   try {
-    const logs = await measure([
-      logPipeline('logs: unwrapped', sink),
-      logPipeline('logs: AirlockLogRecordExporter', new AirlockLogRecordExporter(sink, { airlock })),
-    ])
-    const spans = await measure([
-      spanPipeline('spans: unwrapped', sink),
-      spanPipeline('spans: AirlockSpanExporter', new AirlockSpanExporter(sink, { airlock })),
-    ])
+    const logs = await measure(logPipeline(sink), logPipeline(new AirlockLogRecordExporter(sink, { airlock })))
+    const spans = await measure(spanPipeline(sink), spanPipeline(new AirlockSpanExporter(sink, { airlock })))
     return [...rows('logs', 'AirlockLogRecordExporter', logs), ...rows('spans', 'AirlockSpanExporter', spans)]
   } finally {
     await airlock.close()
@@ -253,7 +277,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   try {
     const results = await run(dir)
     const width = Math.max(...results.map((r) => r.name.length))
-    console.log(`${RECORDS_PER_RUN} records per run, best of ${RUNS}, batches of ${BATCH}; Node ${process.version}, ${process.arch}\n`)
+    console.log(`${RECORDS_PER_RUN} records per run, ${ROUNDS} rounds (median µs; ratio: median of the rounds' ratios), batches of ${BATCH}; Node ${process.version}, ${process.arch}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`)
     console.log(`${'case'.padEnd(width)}  ${'cpu µs'.padStart(8)}  ${'ratio'.padStart(6)}  ${'wall µs'.padStart(8)}  ${'ratio'.padStart(6)}`)
     for (const r of results) {
       console.log(

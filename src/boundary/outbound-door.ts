@@ -128,10 +128,30 @@ export class OutboundDoor {
    * everything else scrubbed.
    */
   value(value: unknown, channel: 'parameters' | 'logs' | 'telemetry'): Promise<Transformed<unknown>> {
+    // Inside the executor, so a throw becomes the rejection.
+    return new Promise((resolve) => resolve(this.valueNow(value, channel)))
+  }
+
+  /**
+   * {@link OutboundDoor.value}, settled in this turn when nothing in the
+   * value needs an asynchronous step (an error, a result, a value under an
+   * `encrypt` rule): most attribute maps. An adapter that handles many small
+   * values a batch (OpenTelemetry's records) then pays no promise and no
+   * wait for each. Throws, rather than rejects, what it cannot apply.
+   *
+   * @example
+   * ```ts
+   * let attributes = airlock.outbound.valueNow({ 'user.email': 'ada@example.com' }, 'telemetry')
+   * if (attributes instanceof Promise) attributes = await attributes
+   * attributes.value   // { 'user.email': '[REDACTED:email]' }
+   * ```
+   */
+  valueNow(value: unknown, channel: 'parameters' | 'logs' | 'telemetry'): Transformed<unknown> | Promise<Transformed<unknown>> {
     const transforms: ChannelTransform[] = []
     const host = this.#host
     const tree = normalizeFlatRecord(value, host.limits) ?? host.scrubber.normalize(value)
-    return host.applier.value(tree, channel, '', transforms).then((out) => ({ value: out, transforms }))
+    const out = host.applier.value(tree, channel, '', transforms)
+    return out instanceof Promise ? out.then((settled: unknown) => ({ value: settled, transforms })) : { value: out, transforms }
   }
 
   /**

@@ -118,12 +118,12 @@ export class PolicyApplier {
    * A normalized value through a channel's rules: `parameters` (parameter
    * rules), `logs` (redact paths, over dotted keys as engines write them) or
    * `telemetry` (attribute rules), then the exceptions and locations
-   * policies and scrubbing, as for an event.
+   * policies and scrubbing, as for an event. Synchronous when the walk
+   * deferred nothing; a promise otherwise.
    */
-  value(tree: Normalized, channel: 'parameters' | 'logs' | 'telemetry', prefix: string, transforms: ChannelTransform[]): Promise<unknown> {
+  value(tree: Normalized, channel: 'parameters' | 'logs' | 'telemetry', prefix: string, transforms: ChannelTransform[]): unknown {
     const options = channel === 'parameters' ? this.#parameterWalk : channel === 'logs' ? this.#engineFieldWalk : this.#attributeWalk
-    // Inside the executor, so a throw becomes the rejection.
-    return new Promise((resolve) => resolve(this.#tree(tree, options, channel, prefix, transforms)))
+    return this.#tree(tree, options, channel, prefix, transforms)
   }
 
   /**

@@ -180,7 +180,8 @@ export async function presentError(
   if (node instanceof MarkerNode && node.rule === 'walker-error') {
     return finish({ mode, type: WITHHELD_MARKER, message: '', transforms: [{ path: '$', rule: 'walker-error', action: 'withhold' }] })
   }
-  const raw = await read(node, scrubber, exceptions, keys, transforms)
+  // An error with no causes (most) is read in this turn: no walk of a chain, nothing to wait for.
+  const raw = node instanceof ErrorNode && node.cause === undefined && node.errors === undefined ? readError(node) : await read(node, scrubber, exceptions, keys, transforms)
 
   switch (mode) {
     case 'full':

@@ -92,6 +92,23 @@ describe('the outbound door for engine adapters', () => {
     expect((await airlock.outbound.value({ a: 1, toJSON: () => ({ b: EMAIL }) }, 'telemetry')).value).toEqual({ b: '[REDACTED:email]' })
   })
 
+  it('settles a value in its turn when nothing in it waits (valueNow), exactly as value does, and a promise when something does', async () => {
+    const { airlock } = boundary({ telemetry: { attributes: { default: 'scrub', rules: { 'app.tenant': 'hash', 'app.secret': 'encrypt' } } } })
+    const plain = { 'user.email': EMAIL, 'app.tenant': 'acme', rows: 3 }
+    const now = airlock.outbound.valueNow(plain, 'telemetry')
+    expect(now).not.toBeInstanceOf(Promise)
+    expect(now).toEqual(await airlock.outbound.value(plain, 'telemetry'))
+    expect(JSON.stringify(now)).not.toContain(EMAIL)
+    // An error and a value under an encrypt rule each need a step that waits: a promise, never the value unsettled.
+    for (const waiting of [{ failure: new Error(`lost ${EMAIL}`) }, { 'app.secret': 'k-123' }]) {
+      const later = airlock.outbound.valueNow(waiting, 'telemetry')
+      expect(later).toBeInstanceOf(Promise)
+      const settled = await later
+      expect(JSON.stringify(settled)).not.toContain(EMAIL)
+      expect(JSON.stringify(settled)).not.toContain('k-123')
+    }
+  })
+
   it('holds a flat map to scrub.maxNodes, as the Normalizer does', async () => {
     const { airlock } = boundary({ scrub: { maxNodes: 4 } })
     const over = await airlock.outbound.value({ a: 1, b: 2, c: [3, 4] }, 'telemetry')

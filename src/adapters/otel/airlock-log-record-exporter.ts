@@ -1,11 +1,12 @@
-import type { SpanContext } from '@opentelemetry/api'
+import type { HrTime, SpanContext } from '@opentelemetry/api'
 import type { AnyValue, LogAttributes, SeverityNumber } from '@opentelemetry/api-logs'
 import type { ExportResult } from '@opentelemetry/core'
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs'
 import type { LogLevel } from '../../policy/schema.js'
 import { BatchExport, type Prepared } from './batch-export.js'
 import { resolveExporterOptions, type AirlockExporterOptions } from './exporter-options.js'
-import { count, hrTime, TelemetryPolicy, type LedgerTransform } from './telemetry-policy.js'
+import type { Resource } from '@opentelemetry/resources'
+import { count, hrTime, TelemetryPolicy, type LedgerTransform, type ScopeLike, type Scrubbed } from './telemetry-policy.js'
 
 const OWNER = 'AirlockLogRecordExporter'
 
@@ -90,20 +91,38 @@ export class AirlockLogRecordExporter implements LogRecordExporter {
     return this.#batch.shutdown()
   }
 
-  // Bound once: every record of every batch goes through it.
-  readonly #prepare = async (record: ReadableLogRecord, index: number, transforms: LedgerTransform[]): Promise<Prepared<ReadableLogRecord> | undefined> => {
+  // Bound once: every record of every batch goes through it. Settled in this turn when nothing in the record needs
+  // an asynchronous step (a resource seen before, no error in the attributes or body): no promise, no wait, for most.
+  readonly #prepare = (record: ReadableLogRecord, index: number, transforms: LedgerTransform[]): Prepared<ReadableLogRecord> | undefined | Promise<Prepared<ReadableLogRecord> | undefined> => {
     const policy = this.#policy
-    const severityNumber = record.severityNumber as number | undefined
-    if (!policy.door.shipsLevel(levelOf(severityNumber))) return undefined
+    if (!policy.door.shipsLevel(levelOf(record.severityNumber))) return undefined
     const start = transforms.length
     const time = hrTime(record.hrTime)
     const observed = hrTime(record.hrTimeObserved)
     // Cached after the first record: no wait for them then.
-    let resource = policy.resource(record.resource)
-    if (resource instanceof Promise) resource = await resource
-    let scope = policy.scope(record.instrumentationScope)
-    if (scope instanceof Promise) scope = await scope
-    const attributes = (await policy.attributes(record.attributes, 'logs', 'attributes', transforms)) as LogAttributes
+    const resource = policy.resource(record.resource)
+    const scope = policy.scope(record.instrumentationScope)
+    const attributes = policy.attributes(record.attributes, 'logs', 'attributes', transforms)
+    if (resource instanceof Promise || scope instanceof Promise || attributes instanceof Promise) {
+      return Promise.all([resource, scope, attributes]).then(([r, s, a]) => this.#body(record, index, transforms, start, time, observed, r, s, a))
+    }
+    return this.#body(record, index, transforms, start, time, observed, resource, scope, attributes)
+  }
+
+  // The record from its severity on, in the order its transforms are recorded.
+  #body(
+    record: ReadableLogRecord,
+    index: number,
+    transforms: LedgerTransform[],
+    start: number,
+    time: HrTime,
+    observed: HrTime,
+    resource: Scrubbed<Resource>,
+    scope: Scrubbed<ScopeLike>,
+    attributes: Record<string, unknown>,
+  ): Prepared<ReadableLogRecord> | Promise<Prepared<ReadableLogRecord>> {
+    const policy = this.#policy
+    const severityNumber = record.severityNumber as number | undefined
     const droppedAttributesCount = count(record.droppedAttributesCount)
     // Every member from the start, absent ones as undefined: one shape for every record, none added later.
     const item: Writable<ReadableLogRecord> = {
@@ -112,7 +131,7 @@ export class AirlockLogRecordExporter implements LogRecordExporter {
       spanContext: undefined,
       resource: resource.value,
       instrumentationScope: scope.value as ReadableLogRecord['instrumentationScope'],
-      attributes,
+      attributes: attributes as LogAttributes,
       droppedAttributesCount,
       severityNumber: undefined,
       severityText: undefined,
@@ -137,12 +156,28 @@ export class AirlockLogRecordExporter implements LogRecordExporter {
     }
     if (Number.isInteger(severityNumber) && severityNumber! >= 1 && severityNumber! <= 24) item.severityNumber = json.severityNumber = severityNumber as SeverityNumber
     if (typeof record.severityText === 'string') item.severityText = json.severityText = policy.text(record.severityText, 'logs', 'severityText', transforms)
+    const prepared: Prepared<ReadableLogRecord> = { index, item, json, resource, scope, start, end: start }
     const body = record.body
     if (typeof body === 'string') {
       item.body = json.body = policy.text(body, 'logs', 'body', transforms)
     } else if (body !== undefined && body !== null) {
-      item.body = json.body = (await policy.value(body, 'logs', 'body', transforms)) as AnyValue
+      const value = policy.value(body, 'logs', 'body', transforms)
+      if (value instanceof Promise) {
+        return value.then((settled) => {
+          item.body = json.body = settled as AnyValue
+          return this.#context(record, prepared, transforms)
+        })
+      }
+      item.body = json.body = value as AnyValue
     }
+    return this.#context(record, prepared, transforms)
+  }
+
+  // The event name and trace context, last: their transforms follow the body's.
+  #context(record: ReadableLogRecord, prepared: Prepared<ReadableLogRecord>, transforms: LedgerTransform[]): Prepared<ReadableLogRecord> {
+    const policy = this.#policy
+    const item: Writable<ReadableLogRecord> = prepared.item
+    const json = prepared.json
     if (record.eventName !== undefined) item.eventName = json.eventName = policy.name(record.eventName, 'eventName', transforms)
     if (record.spanContext !== undefined) {
       const context = traceContext(policy, record.spanContext, transforms)
@@ -153,7 +188,8 @@ export class AirlockLogRecordExporter implements LogRecordExporter {
         json.traceFlags = context.traceFlags
       }
     }
-    return { index, item, json, resource, scope, start, end: transforms.length }
+    prepared.end = transforms.length
+    return prepared
   }
 }
 

@@ -3,13 +3,21 @@ import type { ExportResult } from '@opentelemetry/core'
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base'
 import { BatchExport, type Prepared } from './batch-export.js'
 import { resolveExporterOptions, type AirlockExporterOptions } from './exporter-options.js'
-import { count, hrTime, TelemetryPolicy, type KeptMessage, type LedgerTransform } from './telemetry-policy.js'
+import type { Resource } from '@opentelemetry/resources'
+import { count, hrTime, TelemetryPolicy, type KeptMessage, type LedgerTransform, type ScopeLike, type Scrubbed } from './telemetry-policy.js'
 
 const OWNER = 'AirlockSpanExporter'
 // SpanKind INTERNAL..CONSUMER; anything else is sent as INTERNAL.
 const MAX_KIND = 4
 // SpanStatusCode UNSET, OK, ERROR.
 const MAX_STATUS = 2
+// What a span without events or links has of them in the ledger's JSON: shared, never written to.
+const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[]
+const NO_LINKS: { readonly links: Link[]; readonly linksJson: Record<string, unknown>[] } = Object.freeze({
+  links: Object.freeze([]) as unknown as Link[],
+  linksJson: Object.freeze([]) as unknown as Record<string, unknown>[],
+})
+const NO_MESSAGES: readonly KeptMessage[] = Object.freeze([])
 
 /** A span as it may leave: only the members OpenTelemetry's `ReadableSpan` names, each as the policy let it out. */
 class ExportedSpan implements ReadableSpan {
@@ -121,29 +129,72 @@ export class AirlockSpanExporter implements SpanExporter {
     return this.#batch.shutdown()
   }
 
-  // Bound once: every span of every batch goes through it.
-  readonly #prepare = async (span: ReadableSpan, index: number, transforms: LedgerTransform[]): Promise<Prepared<ReadableSpan>> => {
+  // Bound once: every span of every batch goes through it. Settled in this turn when nothing in the span needs an
+  // asynchronous step (a resource seen before, no events, links, status message or error): no promise, no wait, then.
+  readonly #prepare = (span: ReadableSpan, index: number, transforms: LedgerTransform[]): Prepared<ReadableSpan> | Promise<Prepared<ReadableSpan>> => {
     const policy = this.#policy
     const start = transforms.length
     const context = policy.spanContext(span.spanContext(), 'spanContext', transforms)
     const name = policy.name(span.name, 'name', transforms)
+    // Cached after the first record: no wait for them then.
+    const resource = policy.resource(span.resource)
+    const scope = policy.scope(span.instrumentationScope)
+    const attributes = policy.attributes(span.attributes, 'telemetry', 'attributes', transforms)
+    if (
+      resource instanceof Promise ||
+      scope instanceof Promise ||
+      attributes instanceof Promise ||
+      (Array.isArray(span.events) && span.events.length > 0) ||
+      (Array.isArray(span.links) && span.links.length > 0)
+    ) {
+      return this.#later(span, index, transforms, start, context, name, resource, scope, attributes)
+    }
+    const status = this.#status(span.status, transforms, NO_MESSAGES)
+    if (status instanceof Promise) {
+      return status.then((settled) => this.#build(span, index, transforms, start, context, name, resource, scope, attributes, NO_EVENTS, NO_LINKS, settled))
+    }
+    return this.#build(span, index, transforms, start, context, name, resource, scope, attributes, NO_EVENTS, NO_LINKS, status)
+  }
+
+  // The rest of a span that has something to wait for, its transforms in the same order.
+  async #later(
+    span: ReadableSpan,
+    index: number,
+    transforms: LedgerTransform[],
+    start: number,
+    context: SpanContext,
+    name: string,
+    resourceOrPromise: Scrubbed<Resource> | Promise<Scrubbed<Resource>>,
+    scopeOrPromise: Scrubbed<ScopeLike> | Promise<Scrubbed<ScopeLike>>,
+    attributesOrPromise: Record<string, unknown> | Promise<Record<string, unknown>>,
+  ): Promise<Prepared<ReadableSpan>> {
+    const [resource, scope, attributes] = await Promise.all([resourceOrPromise, scopeOrPromise, attributesOrPromise])
+    const messages: KeptMessage[] = []
+    const events = Array.isArray(span.events) && span.events.length > 0 ? await this.#events(span.events, transforms, messages) : NO_EVENTS
+    const links = Array.isArray(span.links) && span.links.length > 0 ? await this.#links(span.links, transforms) : NO_LINKS
+    const status = await this.#status(span.status, transforms, messages)
+    return this.#build(span, index, transforms, start, context, name, resource, scope, attributes, events, links, status)
+  }
+
+  #build(
+    span: ReadableSpan,
+    index: number,
+    transforms: LedgerTransform[],
+    start: number,
+    context: SpanContext,
+    name: string,
+    resource: Scrubbed<Resource>,
+    scope: Scrubbed<ScopeLike>,
+    attributes: Record<string, unknown>,
+    events: TimedEvent[],
+    { links, linksJson }: { readonly links: Link[]; readonly linksJson: Record<string, unknown>[] },
+    status: SpanStatus,
+  ): Prepared<ReadableSpan> {
     const rawKind = span.kind as number
     const kind = (Number.isInteger(rawKind) && rawKind >= 0 && rawKind <= MAX_KIND ? rawKind : 0) as SpanKind
     const startTime = hrTime(span.startTime)
     const endTime = hrTime(span.endTime)
     const duration = hrTime(span.duration)
-    // Cached after the first record: no wait for them then.
-    let resource = policy.resource(span.resource)
-    if (resource instanceof Promise) resource = await resource
-    let scope = policy.scope(span.instrumentationScope)
-    if (scope instanceof Promise) scope = await scope
-    const attributes = (await policy.attributes(span.attributes, 'telemetry', 'attributes', transforms)) as Attributes
-    const messages: KeptMessage[] = []
-    // Most spans have no events, no links and no status message: nothing to wait for then.
-    const events = Array.isArray(span.events) && span.events.length > 0 ? await this.#events(span.events, transforms, messages) : []
-    const { links, linksJson } = Array.isArray(span.links) && span.links.length > 0 ? await this.#links(span.links, transforms) : { links: [], linksJson: [] }
-    let status = this.#status(span.status, transforms, messages)
-    if (status instanceof Promise) status = await status
     const droppedAttributesCount = count(span.droppedAttributesCount)
     const droppedEventsCount = count(span.droppedEventsCount)
     const droppedLinksCount = count(span.droppedLinksCount) + (Array.isArray(span.links) ? span.links.length - links.length : 0)
@@ -157,9 +208,10 @@ export class AirlockSpanExporter implements SpanExporter {
       duration,
       span.ended === true,
       status,
-      attributes,
-      events,
-      links,
+      attributes as Attributes,
+      // Arrays of the exporter's own: the shared empty ones stay empty whatever an exporter does.
+      events === NO_EVENTS ? [] : events,
+      links === NO_LINKS.links ? [] : links,
       resource.value,
       scope.value,
       droppedAttributesCount,

@@ -20,16 +20,18 @@ export interface Prepared<Out> {
   readonly resource: Scrubbed<Resource>
   readonly scope: Scrubbed<ScopeLike>
   readonly start: number
-  readonly end: number
+  /** Set once the record's last transform is in. */
+  end: number
 }
 
 /**
  * Prepares one record, pushing its transforms (paths relative to it) onto
- * `transforms`; resolves `undefined` when the policy does not ship it. It
+ * `transforms`; gives `undefined` when the policy does not ship it. Settled
+ * in this turn when it can be (most records), a promise otherwise. It
  * throws (or rejects) when the policy cannot be applied: the record is then
  * withheld, never exported raw.
  */
-export type PrepareRecord<In, Out> = (item: In, index: number, transforms: LedgerTransform[]) => Promise<Prepared<Out> | undefined>
+export type PrepareRecord<In, Out> = (item: In, index: number, transforms: LedgerTransform[]) => Prepared<Out> | undefined | Promise<Prepared<Out> | undefined>
 
 /** What a {@link BatchExport} is built with. */
 export interface BatchExportOptions<In, Out> {
@@ -120,7 +122,9 @@ export class BatchExport<In, Out> {
     for (let i = 0; i < items.length; i++) {
       const mark = transforms.length
       try {
-        const record = await prepare(items[i]!, i, transforms)
+        // One record at a time: its transforms are the run from `mark` on.
+        let record = prepare(items[i]!, i, transforms)
+        if (record instanceof Promise) record = await record
         if (record === undefined) suppressed++
         else prepared.push(record)
       } catch (err) {

@@ -1,7 +1,7 @@
 import { createTraceState, isValidSpanId, isValidTraceId, type HrTime, type SpanContext, type TraceState } from '@opentelemetry/api'
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import type { AirlockBoundary } from '../../boundary/airlock-boundary.js'
-import type { OutboundDoor } from '../../boundary/outbound-door.js'
+import type { OutboundDoor, Transformed } from '../../boundary/outbound-door.js'
 import type { ChannelTransform } from '../../boundary/policy-applier.js'
 import { AirlockError, InvalidArgumentError } from '../../errors.js'
 import type { JsonObject } from '../../internal/canonical-json.js'
@@ -93,37 +93,49 @@ export class TelemetryPolicy {
    * An attribute map through the channel's path rules and the scrubber;
    * `exception.type`, `exception.message` and `exception.stacktrace`,
    * wherever they ride (a span, an event, a log record), through the
-   * exceptions policy instead, as the error they describe.
+   * exceptions policy instead, as the error they describe. Settled in this
+   * turn when nothing in it needs an asynchronous step (most maps); a
+   * promise otherwise.
    */
-  async attributes(
+  attributes(
     attributes: unknown,
     channel: 'logs' | 'telemetry',
     at: string,
     into: LedgerTransform[],
     messages?: KeptMessage[],
-  ): Promise<Record<string, unknown>> {
+  ): Record<string, unknown> | Promise<Record<string, unknown>> {
     if (attributes === undefined || attributes === null) return {}
-    let rest = attributes
-    let exception: Record<string, string> | undefined
-    if (typeof attributes === 'object' && hasException(attributes)) {
-      const own = attributes as Record<string, unknown>
-      const copy: Record<string, unknown> = {}
-      for (const key of Object.keys(own)) if (key !== EXCEPTION_TYPE && key !== EXCEPTION_MESSAGE && key !== EXCEPTION_STACKTRACE) copy[key] = own[key]
-      rest = copy
-      exception = await this.exception(own[EXCEPTION_TYPE], own[EXCEPTION_MESSAGE], own[EXCEPTION_STACKTRACE], at, into, messages)
-    }
-    const { value, transforms } = await this.door.value(rest, channel)
-    collect(into, at, transforms)
-    // A map over the node budget, or one that could not be read, comes back as a marker: none of it leaves.
-    const out = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
-    if (out !== value) into.push({ path: at, rule: 'attributes', action: 'withhold' })
-    if (exception !== undefined) Object.assign(out, exception)
-    return sorted(out) as Record<string, unknown>
+    if (typeof attributes === 'object' && hasException(attributes)) return this.#withException(attributes as Record<string, unknown>, channel, at, into, messages)
+    const scrubbed = this.door.valueNow(attributes, channel)
+    if (scrubbed instanceof Promise) return scrubbed.then((settled) => attributeMap(settled, at, into, undefined))
+    return attributeMap(scrubbed, at, into, undefined)
   }
 
-  /** A body or other value through the channel's rules and the scrubber, as {@link attributes} but whole. */
-  async value(value: unknown, channel: 'logs' | 'telemetry', at: string, into: LedgerTransform[]): Promise<unknown> {
-    const scrubbed = await this.door.value(value, channel)
+  async #withException(
+    own: Record<string, unknown>,
+    channel: 'logs' | 'telemetry',
+    at: string,
+    into: LedgerTransform[],
+    messages: KeptMessage[] | undefined,
+  ): Promise<Record<string, unknown>> {
+    const rest: Record<string, unknown> = {}
+    for (const key of Object.keys(own)) if (key !== EXCEPTION_TYPE && key !== EXCEPTION_MESSAGE && key !== EXCEPTION_STACKTRACE) rest[key] = own[key]
+    const exception = await this.exception(own[EXCEPTION_TYPE], own[EXCEPTION_MESSAGE], own[EXCEPTION_STACKTRACE], at, into, messages)
+    return attributeMap(await this.door.valueNow(rest, channel), at, into, exception)
+  }
+
+  /**
+   * A body or other value through the channel's rules and the scrubber, as
+   * {@link attributes} but whole: settled in this turn when it can be.
+   */
+  value(value: unknown, channel: 'logs' | 'telemetry', at: string, into: LedgerTransform[]): unknown {
+    const scrubbed = this.door.valueNow(value, channel)
+    if (scrubbed instanceof Promise) {
+      return scrubbed.then((settled) => {
+        collect(into, at, settled.transforms)
+        return sorted(settled.value)
+      })
+    }
     collect(into, at, scrubbed.transforms)
     return sorted(scrubbed.value)
   }
@@ -361,6 +373,17 @@ function sortKeys(keys: string[]): void {
 function define(out: Record<string, unknown>, key: string, item: unknown): void {
   if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true })
   else out[key] = item
+}
+
+// An attribute map as it leaves: the door's transforms under `at`, the exception's attributes added, keys sorted.
+function attributeMap(scrubbed: Transformed<unknown>, at: string, into: LedgerTransform[], exception: Record<string, string> | undefined): Record<string, unknown> {
+  collect(into, at, scrubbed.transforms)
+  const value = scrubbed.value
+  // A map over the node budget, or one that could not be read, comes back as a marker: none of it leaves.
+  const out = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
+  if (out !== value) into.push({ path: at, rule: 'attributes', action: 'withhold' })
+  if (exception !== undefined) Object.assign(out, exception)
+  return sorted(out) as Record<string, unknown>
 }
 
 /** A dropped-items count as OTLP carries it: a non-negative integer, else 0. */

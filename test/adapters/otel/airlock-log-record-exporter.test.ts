@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SeverityNumber } from '@opentelemetry/api-logs'
+import { SeverityNumber, type AnyValue } from '@opentelemetry/api-logs'
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core'
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
@@ -149,6 +149,38 @@ describe('AirlockLogRecordExporter', () => {
     expect(record!.body).toEqual({ req: { headers: { cookie: '[REDACTED:redact-path]', accept: 'json' } } })
   })
 
+  it('prepares a record that waits (an error in its body) between records that do not, each with its own transforms, in order', async () => {
+    const { logger, provider, ledgerPath } = setup()
+    logger.emit({ severityNumber: SeverityNumber.INFO, body: 'mail ada@example.com', attributes: { user: 'bob@example.com' } })
+    logger.emit({
+      severityNumber: SeverityNumber.ERROR,
+      // An Error is no AnyValue, but JavaScript callers put one there.
+      body: { failure: new Error('lost carol@example.com'), note: 'dan@example.com' } as unknown as AnyValue,
+      eventName: 'job eve@example.com',
+    })
+    logger.emit({ severityNumber: SeverityNumber.INFO, body: 'plain', attributes: { user: 'frank@example.com' } })
+    await provider.forceFlush()
+    const records = receivedLogRecords(receiver)
+    expect(records.map((r) => r.body)).toEqual([
+      'mail [REDACTED:email]',
+      { failure: { type: 'Error', message: 'lost [REDACTED:email]' }, note: '[REDACTED:email]' },
+      'plain',
+    ])
+    expect(records[1]!.eventName).toBe('job [REDACTED:email]')
+    expect(receiver.text()).not.toContain('@example.com')
+    const [entry] = await ledgerEntries(ledgerPath)
+    const paths = (entry!.transforms as { path: string }[]).map((t) => t.path)
+    const place = (path: string): number => Number(/^records\[(\d+)\]/.exec(path)?.[1] ?? -1)
+    // Records in order, and within the waiting record its body's transforms before its event name's.
+    expect(paths.map(place).filter((p) => p >= 0)).toEqual([...paths.map(place).filter((p) => p >= 0)].sort())
+    const second = paths.filter((p) => place(p) === 1)
+    expect(second).toContain('records[1].body.note')
+    expect(second).toContain('records[1].body.failure.message')
+    expect(second.at(-1)).toBe('records[1].eventName')
+    expect(paths).toContain('records[0].attributes.user')
+    expect(paths).toContain('records[2].attributes.user')
+  })
+
   it('holds exception attributes to exceptions.mode: type only, or a fingerprint, never the message or stack', async () => {
     const secretish = 'customer 4111 1111 1111 1111 balance 93,000'
     const typed = setup({ exceptions: { mode: 'type' } })
@@ -183,16 +215,21 @@ describe('AirlockLogRecordExporter', () => {
     expect(JSON.stringify(entry)).not.toContain('poison')
   })
 
-  it('withholds a record whose policy step rejects, and a record with a malformed time, and never exports either raw', async () => {
+  it('withholds a record whose policy step rejects, one whose step throws in its turn, and one with a malformed time, and never exports them raw', async () => {
     const { airlock, exporter } = setup()
-    const records = await sdkRecords(['one', 'two', 'three'])
-    const value = airlock.outbound.value.bind(airlock.outbound)
+    const records = await sdkRecords(['one', 'two', 'three', 'four'])
+    const value = airlock.outbound.valueNow.bind(airlock.outbound)
     let calls = 0
-    vi.spyOn(airlock.outbound, 'value').mockImplementation((v, channel) => (++calls === 1 ? Promise.reject(new Error('cipher down')) : value(v, channel)))
+    vi.spyOn(airlock.outbound, 'valueNow').mockImplementation((v, channel) => {
+      if (++calls === 1) return Promise.reject(new Error('cipher down'))
+      if ((v as Record<string, unknown>).poison !== undefined) throw new Error('a detector broke')
+      return value(v, channel)
+    })
     const malformed = { ...flatten(records[2]!), hrTime: ['now', 0] } as unknown as ReadableLogRecord
-    await exportOnce(exporter, [records[0]!, records[1]!, malformed])
+    const poisoned = { ...flatten(records[3]!), attributes: { poison: 'x' } } as unknown as ReadableLogRecord
+    await exportOnce(exporter, [records[0]!, records[1]!, malformed, poisoned])
     expect(receivedLogRecords(receiver).map((r) => r.body)).toEqual(['two'])
-    expect(airlock.stats().withheld).toEqual({ logs: 2 })
+    expect(airlock.stats().withheld).toEqual({ logs: 3 })
   })
 
   it('exports nothing the ledger could not record: after close, the batch fails and nothing leaves', async () => {
@@ -222,7 +259,7 @@ describe('AirlockLogRecordExporter', () => {
   it('scrubs a resource once, and again once a secret it holds is registered', async () => {
     const token = 'tok-9f8e7d6c5b4a39281706'
     const { airlock, logger, provider } = setup({}, { 'service.name': 'checkout', 'deploy.hint': token })
-    const value = vi.spyOn(airlock.outbound, 'value')
+    const value = vi.spyOn(airlock.outbound, 'valueNow')
     logger.emit({ severityNumber: SeverityNumber.INFO, body: 'one' })
     logger.emit({ severityNumber: SeverityNumber.INFO, body: 'two' })
     await provider.forceFlush()
