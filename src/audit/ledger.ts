@@ -8,10 +8,11 @@ import { z } from 'zod'
 import { CanonicalText, canonicalJson, type JsonObject } from '../internal/canonical-json.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { syncDirectory } from '../internal/durable-file.js'
+import { isoNow } from '../internal/iso-now.js'
 import { sha256Hex } from '../internal/sha256.js'
-import { entryMembers } from './entry-members.js'
 import { ClosedError, InvalidArgumentError, LedgerTamperedError, LedgerUnsignedTailError, StorageError } from '../errors.js'
 import { ledgerOrigin, signCheckpointNote } from './checkpoint-note.js'
+import { entryMembers } from './entry-members.js'
 import type { CheckpointTree, LedgerAdoption } from './ledger-checkpoint.js'
 import { MerkleRange, ledgerLeafHash } from './merkle-tree.js'
 import {
@@ -27,7 +28,6 @@ import {
 } from './ledger-entry.js'
 import { toSigningKey, type LedgerKeyInput } from './ledger-signing-key.js'
 import { readSignedTail, readTail, repairTornTail, type LedgerTail } from './ledger-tail.js'
-import { isoNow } from '../internal/iso-now.js'
 
 /**
  * Options of {@link Ledger.open}.
@@ -449,8 +449,7 @@ export class Ledger {
    * ```
    */
   queue(input: LedgerEventInput): Promise<LedgerAppendResult> {
-    const body = this.#eventBody(input)
-    return new Promise((resolve, reject) => this.#enqueue(body, { durable: resolve, failed: reject }))
+    return this.#enqueued(this.#eventBody(input))
   }
 
   /**
@@ -514,8 +513,7 @@ export class Ledger {
     this.#checkOpen()
     const parsed = deliveryInputSchema.safeParse(input)
     if (!parsed.success) throw invalidInput('appendDelivery', parsed.error)
-    const body = { ...parsed.data, kind: 'delivery' }
-    return new Promise((resolve, reject) => this.#enqueue(body, { durable: resolve, failed: reject }))
+    return this.#enqueued({ ...parsed.data, kind: 'delivery' })
   }
 
   /**
@@ -587,6 +585,11 @@ export class Ledger {
       if (++this.#sinceCheckpoint >= this.#checkpointEvery) this.#enqueueCheckpoint(false).catch(() => {})
     }
     return result
+  }
+
+  // For the promise-returning appends: the promise is the listener.
+  #enqueued(body: Record<string, unknown>): Promise<LedgerAppendResult> {
+    return new Promise((resolve, reject) => this.#enqueue(body, { durable: resolve, failed: reject }))
   }
 
   #enqueueCheckpoint(final: boolean, adopted?: { from: number; to: number }): Promise<LedgerCheckpointHead> {

@@ -18,6 +18,7 @@ import { isKeyRing, type KeyRing } from '../crypto/key-ring.js'
 import { REDACTED } from '../crypto/redacted.js'
 import { onEverySecret, type Secret } from '../crypto/secret.js'
 import { AirlockError, ClosedError, EventInvalidError, InvalidArgumentError, StorageError } from '../errors.js'
+import { isoNow } from '../internal/iso-now.js'
 import { assertKnownOptions } from '../internal/known-options.js'
 import { definePolicy, type PolicyInput, type ResolvedPolicy } from '../policy/define-policy.js'
 import { Scrubber } from '../scrub/scrubber.js'
@@ -29,7 +30,6 @@ import { isOutboundEvent, type OutboundEvent } from './events.js'
 import { FileControlPlane } from './file-control-plane.js'
 import { OutboundDoor, type OutboundRecord } from './outbound-door.js'
 import { PolicyApplier, type ChannelTransform, type EventEnvelope } from './policy-applier.js'
-import { isoNow } from '../internal/iso-now.js'
 
 /**
  * Options of an {@link AirlockBoundary} (and so of `Airlock`).
